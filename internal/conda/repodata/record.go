@@ -74,7 +74,17 @@ func (r *Record) UnmarshalJSON(b []byte) error {
 	if err := json.Unmarshal(b, &raw); err != nil {
 		return err
 	}
-	*r = Record{
+	rec, err := raw.record()
+	if err != nil {
+		return err
+	}
+	*r = rec
+	return nil
+}
+
+// record normalises the JSON variants into a Record.
+func (raw *rawRecord) record() (Record, error) {
+	r := Record{
 		Name: raw.Name, Version: raw.Version, Build: raw.Build, BuildNumber: raw.BuildNumber,
 		Depends: raw.Depends, Constrains: raw.Constrains, Features: raw.Features,
 		License: raw.License, LicenseFamily: raw.LicenseFamily, MD5: raw.MD5, SHA256: raw.SHA256,
@@ -95,7 +105,7 @@ func (r *Record) UnmarshalJSON(b []byte) error {
 		case json.Unmarshal(raw.TrackFeatures, &list) == nil:
 			r.TrackFeatures = list
 		default:
-			return fmt.Errorf("track_features: unexpected value %s", raw.TrackFeatures)
+			return Record{}, fmt.Errorf("track_features: unexpected value %s", raw.TrackFeatures)
 		}
 	}
 	if len(raw.Noarch) > 0 && string(raw.Noarch) != "null" {
@@ -109,8 +119,8 @@ func (r *Record) UnmarshalJSON(b []byte) error {
 				r.Noarch = "generic"
 			}
 		default:
-			return fmt.Errorf("noarch: unexpected value %s", raw.Noarch)
+			return Record{}, fmt.Errorf("noarch: unexpected value %s", raw.Noarch)
 		}
 	}
-	return nil
+	return r, nil
 }

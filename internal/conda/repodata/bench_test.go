@@ -1,0 +1,27 @@
+package repodata
+
+import (
+	"os"
+	"testing"
+
+	"github.com/envkit/envkit/internal/conformance"
+)
+
+// BenchmarkParse reports MB/s of repodata JSON turned into Records.
+func BenchmarkParse(b *testing.B) {
+	for _, file := range []string{"conda-index4.json", "pytorch_linux-64.json", "anaconda-r_linux-64.json"} {
+		data, err := os.ReadFile(conformance.Dir(b, "repodata", file))
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Run(file, func(b *testing.B) {
+			b.SetBytes(int64(len(data)))
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := Parse("https://conda.anaconda.org/c", "linux-64", data); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
