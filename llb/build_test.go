@@ -1,0 +1,368 @@
+package llb
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/moby/buildkit/client/llb"
+	"github.com/moby/buildkit/client/llb/sourceresolver"
+	dockerspec "github.com/moby/docker-image-spec/specs-go/v1"
+	digest "github.com/opencontainers/go-digest"
+	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"github.com/envkit/envkit/internal/conda/repodata"
+	"github.com/envkit/envkit/internal/conformance"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
+
+var (
+	amd64 = ocispecs.Platform{OS: "linux", Architecture: "amd64"}
+	arm64 = ocispecs.Platform{OS: "linux", Architecture: "arm64"}
+)
+
+const (
+	busyboxRef  = "docker.io/library/busybox:1.36@sha256:7b3ccabffc97de872a30dfd234fd972a66d247c8cfc69b0550f276481852627c"
+	debianRef   = "docker.io/library/debian:12@sha256:b8084b1a576c5504a031936e1132574f4ce1d6cc7130bbcc25a28f074539ae6b"
+	frontendRef = "127.0.0.1:5000/envkit/frontend@sha256:1111111111111111111111111111111111111111111111111111111111111111"
+	channelURL  = "http://127.0.0.1:8000/test-recipes"
+)
+
+// imageConfig is a registry-style config for a one-layer base image.
+func imageConfig(p ocispecs.Platform, layer string) dockerspec.DockerOCIImage {
+	var img dockerspec.DockerOCIImage
+	img.OS, img.Architecture = p.OS, p.Architecture
+	img.Config.Env = []string{"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"}
+	img.Config.Cmd = []string{"sh"}
+	img.Config.WorkingDir = "/"
+	img.RootFS = ocispecs.RootFS{Type: "layers", DiffIDs: []digest.Digest{digest.FromString(layer)}}
+	created := time.Date(2024, 5, 18, 0, 0, 0, 0, time.UTC)
+	img.Created = &created
+	img.History = []ocispecs.History{{Created: &created, CreatedBy: "ADD " + layer + " /"}}
+	return img
+}
+
+// staticResolver answers image config lookups from a fixed table, the way
+// a registry would, with no network.
+type staticResolver map[string]string // normalized name:tag -> pinned ref
+
+func (r staticResolver) ResolveImageConfig(_ context.Context, ref string, opt sourceresolver.Opt) (string, digest.Digest, []byte, error) {
+	for name, pinned := range r {
+		if sameRef(ref, name) {
+			p := amd64
+			if opt.ImageOpt != nil && opt.ImageOpt.Platform != nil {
+				p = *opt.ImageOpt.Platform
+			}
+			dt, err := json.Marshal(imageConfig(p, name))
+			_, dgst, _ := strings.Cut(pinned, "@")
+			return ref, digest.Digest(dgst), dt, err
+		}
+	}
+	return "", "", nil, fmt.Errorf("%s: not found", ref)
+}
+
+func linkBinary(p ocispecs.Platform) llb.State {
+	return llb.Image(frontendRef, llb.Platform(p))
+}
+
+func baseOptions(p ocispecs.Platform) Options {
+	return Options{
+		Platform:      p,
+		BuildPlatform: amd64,
+		Base:          ResolvedImage{Ref: busyboxRef, Config: imageConfig(p, "busybox")},
+		MetaResolver:  staticResolver{"busybox:1.36": busyboxRef, "debian:12": debianRef},
+		LinkBinary:    linkBinary,
+		Epoch:         time.Unix(0, 0),
+		Version:       "v0.1.0-test",
+	}
+}
+
+// testRecipes reads the named packages from the conformance channel
+// test-recipes (real conda-build packages), as a lock would pin them.
+func testRecipes(t testing.TB, fns ...string) []*repodata.Record {
+	t.Helper()
+	dt, err := os.ReadFile(conformance.Dir(t, "channels", "test-recipes", "noarch", "repodata.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rd struct {
+		Packages      map[string]*repodata.Record `json:"packages"`
+		PackagesConda map[string]*repodata.Record `json:"packages.conda"`
+	}
+	if err := json.Unmarshal(dt, &rd); err != nil {
+		t.Fatal(err)
+	}
+	var out []*repodata.Record
+	for _, fn := range fns {
+		r := rd.PackagesConda[fn]
+		if r == nil {
+			r = rd.Packages[fn]
+		}
+		if r == nil {
+			t.Fatalf("%s not in test-recipes", fn)
+		}
+		c := *r
+		c.Filename, c.URL, c.Channel = fn, channelURL+"/noarch/"+fn, channelURL
+		out = append(out, &c)
+	}
+	return out
+}
+
+var lockedPackages = []string{
+	"python-3.99.99-0.conda",
+	"sample_noarch_python-1.0-py_0.conda",
+	"dependency-1.0-0.conda",
+	"dependent-1.0-0.conda",
+	"post_link-b-1.0-0.conda",
+	"post_link-c-1.0-0.conda",
+}
+
+func TestGolden(t *testing.T) {
+	dockerfile := []byte("FROM busybox:1.36 AS tools\nRUN echo built > /built\n\nFROM debian:12\nCOPY --from=tools /built /built\nENV LANG=C.UTF-8\n")
+	cases := []struct {
+		name      string
+		env       Environment
+		platforms []ocispecs.Platform
+	}{
+		{name: "base-image", env: Environment{
+			BaseImage: "busybox:1.36", Prefix: "/opt/conda",
+			Env:            []EnvVar{{"LANG", "C.UTF-8"}, {"PATH", "/custom/bin:/usr/bin:/bin"}},
+			DefinitionHash: "sha256:" + strings.Repeat("a", 64),
+		}},
+		{name: "base-steps", env: Environment{
+			BaseImage: "busybox:1.36", Prefix: "/opt/conda",
+			Steps: []string{"RUN echo hello > /hello", "WORKDIR /work", "COPY environment.yml /work/"},
+		}},
+		{name: "dockerfile-base", env: Environment{
+			BaseDockerfile: dockerfile, BaseDockerfileName: "base.Dockerfile", Prefix: "/opt/conda",
+			Steps: []string{"RUN touch /step"},
+		}},
+		{name: "conda-lock", env: Environment{
+			BaseImage: "busybox:1.36", Prefix: "/opt/conda",
+			Packages:       testRecipes(t, lockedPackages...),
+			DefinitionHash: "sha256:" + strings.Repeat("a", 64),
+			LockHash:       strings.Repeat("b", 64),
+		}},
+		{name: "multi-platform", platforms: []ocispecs.Platform{amd64, arm64}, env: Environment{
+			BaseImage: "busybox:1.36", Prefix: "/opt/conda",
+			Steps:    []string{"RUN echo hello > /hello"},
+			Packages: testRecipes(t, "dependency-1.0-0.conda", "dependent-1.0-0.conda"),
+		}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			platforms := tc.platforms
+			if platforms == nil {
+				platforms = []ocispecs.Platform{amd64}
+			}
+			var got strings.Builder
+			for _, p := range platforms {
+				opts := baseOptions(p)
+				opts.MultiPlatform = len(platforms) > 1
+				res, err := Build(context.Background(), tc.env, opts)
+				if err != nil {
+					t.Fatal(err)
+				}
+				// A fixed unique ID for the build context keeps the golden
+				// bytes stable (BuildKit picks a random one per process).
+				def, err := res.State.Marshal(context.Background(), llb.Platform(p), llb.LocalUniqueID("golden"))
+				if err != nil {
+					t.Fatal(err)
+				}
+				text, err := render(def)
+				if err != nil {
+					t.Fatal(err)
+				}
+				cfg, err := json.MarshalIndent(res.Image, "", "  ")
+				if err != nil {
+					t.Fatal(err)
+				}
+				fmt.Fprintf(&got, "=== %s LLB\n%s=== %s image config\n%s\n", formatPlatform(p), text, formatPlatform(p), cfg)
+			}
+			compareGolden(t, filepath.Join("testdata", tc.name+".golden"), got.String())
+		})
+	}
+}
+
+func compareGolden(t *testing.T, file, got string) {
+	t.Helper()
+	if *update {
+		if err := os.WriteFile(file, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatalf("%v (run go test -update to create it)", err)
+	}
+	if string(want) != got {
+		t.Errorf("%s differs (run go test -update and review the diff):\n%s", file, lineDiff(string(want), got))
+	}
+}
+
+// lineDiff lists the lines that differ, enough to see what moved.
+func lineDiff(want, got string) string {
+	w, g := strings.Split(want, "\n"), strings.Split(got, "\n")
+	var b strings.Builder
+	for i := 0; i < len(w) || i < len(g); i++ {
+		var wl, gl string
+		if i < len(w) {
+			wl = w[i]
+		}
+		if i < len(g) {
+			gl = g[i]
+		}
+		if wl != gl {
+			fmt.Fprintf(&b, "line %d:\n- %s\n+ %s\n", i+1, wl, gl)
+		}
+	}
+	return b.String()
+}
+
+// opDigests marshals env and returns its vertices' digests by name.
+func opDigests(t *testing.T, env Environment, opts Options) map[digest.Digest]string {
+	t.Helper()
+	res, err := Build(context.Background(), env, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	def, err := res.State.Marshal(context.Background(), llb.Platform(opts.Platform))
+	if err != nil {
+		t.Fatal(err)
+	}
+	vs, err := vertices(def)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[digest.Digest]string{}
+	for _, v := range vs {
+		out[v.Digest] = v.Name
+	}
+	return out
+}
+
+// changedVertices lists the names of b's vertices that a does not have.
+func changedVertices(a, b map[digest.Digest]string) []string {
+	var names []string
+	for d, name := range b {
+		if _, ok := a[d]; !ok {
+			names = append(names, name)
+		}
+	}
+	sort.Strings(names)
+	return names
+}
+
+// A new version of one package changes that package's download and link
+// and the steps that need the whole environment, and nothing else: every
+// other package's layer keeps its cache key.
+func TestChangingOnePackageChangesOnlyItsVertices(t *testing.T) {
+	env := Environment{BaseImage: "busybox:1.36", Prefix: "/opt/conda", Packages: testRecipes(t, lockedPackages...)}
+	before := opDigests(t, env, baseOptions(amd64))
+
+	changed := env
+	changed.Packages = testRecipes(t, "python-3.99.99-0.conda", "sample_noarch_python-1.0-py_0.conda",
+		"dependency-2.0-0.conda", "dependent-1.0-0.conda", "post_link-b-1.0-0.conda", "post_link-c-1.0-0.conda")
+	after := opDigests(t, changed, baseOptions(amd64))
+
+	want := []string{
+		"", // the definition's terminal vertex
+		"[conda 1/6] download dependency 2.0",
+		"[conda 1/6] link dependency 2.0",
+		"[conda] finalize environment (post-link scripts, .pyc, history)",
+		"[conda] merge 6 package layers",
+	}
+	if got := changedVertices(before, after); strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("changed vertices:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+// A package's link step does not depend on the base, the other packages or
+// the target platform, so environments share it.
+func TestPackageLayerIsSharedAcrossEnvironments(t *testing.T) {
+	pkgs := testRecipes(t, "dependency-1.0-0.conda")
+	a := opDigests(t, Environment{BaseImage: "busybox:1.36", Prefix: "/opt/conda", Packages: pkgs}, baseOptions(amd64))
+	optsB := baseOptions(arm64)
+	optsB.Base = ResolvedImage{Ref: debianRef, Config: imageConfig(arm64, "debian")}
+	b := opDigests(t, Environment{BaseImage: "debian:12", Prefix: "/opt/conda", Steps: []string{"RUN true"},
+		Packages: testRecipes(t, "dependency-1.0-0.conda", "versioned-1.0-0.conda")}, optsB)
+	shared := 0
+	for d, name := range a {
+		if _, ok := b[d]; ok && strings.HasSuffix(name, "dependency 1.0") {
+			shared++
+		}
+	}
+	if shared != 2 {
+		t.Errorf("download and link of dependency 1.0 shared by %d vertices, want 2", shared)
+	}
+}
+
+func TestLayerBudgetGroupsStably(t *testing.T) {
+	all := testRecipes(t, "activate_deactivate_package-1.0-0.conda", "clobber-a-1.0-0.conda", "clobber-b-1.0-0.conda",
+		"dependency-1.0-0.conda", "dependent-1.0-0.conda", "post_link-b-1.0-0.conda", "post_link-c-1.0-0.conda",
+		"private-package-1.0-0.conda", "small-executable-1.0-0.conda", "versioned-1.0-0.conda")
+	opts := baseOptions(amd64)
+	opts.PackageLayers = 4
+	env := Environment{BaseImage: "busybox:1.36", Prefix: "/opt/conda", Packages: all[:9]}
+	res, err := Build(context.Background(), env, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	layers := 0
+	for _, h := range res.Image.History {
+		if h.Comment == "envkit conda package layer" {
+			layers++
+		}
+	}
+	if layers == 0 || layers > 4 {
+		t.Errorf("%d package layers for 9 packages with a budget of 4", layers)
+	}
+
+	// Adding a package re-links the packages of its group only.
+	before := opDigests(t, env, opts)
+	env.Packages = all
+	after := opDigests(t, env, opts)
+	relinked := 0
+	for _, name := range changedVertices(before, after) {
+		if strings.Contains(name, "] link ") {
+			relinked++
+		}
+	}
+	if relinked >= 9 {
+		t.Errorf("adding one package re-linked %d packages; only its group should be", relinked)
+	}
+}
+
+func TestBuildErrors(t *testing.T) {
+	noSHA := testRecipes(t, "dependency-1.0-0.conda")
+	noSHA[0].SHA256 = ""
+	cases := []struct {
+		name string
+		env  Environment
+		want string
+	}{
+		{"relative prefix", Environment{BaseImage: "busybox:1.36", Prefix: "opt/conda"}, "must be an absolute path"},
+		{"no base", Environment{Prefix: "/opt/conda"}, "names no base image"},
+		{"noarch python without python", Environment{BaseImage: "busybox:1.36", Prefix: "/opt/conda",
+			Packages: testRecipes(t, "sample_noarch_python-1.0-py_0.conda")}, "has no python package"},
+		{"no sha256", Environment{BaseImage: "busybox:1.36", Prefix: "/opt/conda", Packages: noSHA}, "gives no sha256"},
+		{"bad step", Environment{BaseImage: "busybox:1.36", Prefix: "/opt/conda", Steps: []string{"FROBNICATE x"}}, "unknown instruction"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Build(context.Background(), tc.env, baseOptions(amd64))
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("error %v, want one containing %q", err, tc.want)
+			}
+		})
+	}
+}

@@ -1,0 +1,227 @@
+package llb
+
+import (
+	"encoding/json"
+	"fmt"
+	"hash/fnv"
+	"path"
+	"sort"
+	"strings"
+
+	"github.com/moby/buildkit/client/llb"
+	digest "github.com/opencontainers/go-digest"
+	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"github.com/envkit/envkit/internal/conda/repodata"
+)
+
+// MaxLayers is containerd's limit on the layers of an image.
+const MaxLayers = 127
+
+// DefaultPackageLayers is how many conda package layers an image gets before
+// packages share layers; it leaves MaxLayers-DefaultPackageLayers-1 layers
+// for the base image, the custom steps and the finalize step.
+const DefaultPackageLayers = 100
+
+// Paths inside the link and finalize steps.
+const (
+	linkBinaryPath = "/envkit"  // in the link step's root
+	archiveDir     = "/pkg"     // the downloaded archive, read-only
+	outputDir      = "/out"     // the package's files, at outputDir+prefix
+	finalizeBinDir = "/.envkit" // the binary, mounted read-only into the merged image
+	defaultPath    = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+)
+
+type condaResult struct {
+	State   llb.State
+	History []ocispecs.History
+}
+
+// condaLayers links every package into its own state (or, beyond the layer
+// budget, into a shared group state), merges them onto base and runs the
+// finalize step on the merged root.
+func condaLayers(env Environment, opts Options, base llb.State) (*condaResult, error) {
+	pkgs := append([]*repodata.Record(nil), env.Packages...)
+	sort.SliceStable(pkgs, func(i, j int) bool { return pkgs[i].Name < pkgs[j].Name })
+	python, err := pythonVersion(pkgs)
+	if err != nil {
+		return nil, err
+	}
+	budget := opts.PackageLayers
+	if budget <= 0 {
+		budget = DefaultPackageLayers
+	}
+	groups := groupPackages(pkgs, budget)
+	if base := len(opts.Base.Config.RootFS.DiffIDs); env.BaseImage != "" && base+len(groups)+1 > MaxLayers {
+		return nil, fmt.Errorf("the image would have %d layers (base %d, conda %d, finalize 1), over containerd's limit of %d: lower the package layer budget",
+			base+len(groups)+1, base, len(groups), MaxLayers)
+	}
+
+	linkBin := opts.LinkBinary(opts.BuildPlatform)
+	epoch := fmt.Sprint(opts.Epoch.Unix())
+	created := opts.Epoch.UTC()
+	index := make(map[*repodata.Record]int, len(pkgs))
+	for i, p := range pkgs {
+		index[p] = i + 1
+	}
+	layers := []llb.State{base}
+	var history []ocispecs.History
+	for _, group := range groups {
+		out := llb.Scratch()
+		names := make([]string, 0, len(group))
+		for _, p := range group {
+			st, err := linkPackage(p, python, env.Prefix, epoch, linkBin, out, opts, index[p], len(pkgs))
+			if err != nil {
+				return nil, err
+			}
+			out = st
+			names = append(names, p.String())
+		}
+		layers = append(layers, out)
+		history = append(history, ocispecs.History{
+			Created:   &created,
+			CreatedBy: "envkit link " + strings.Join(names, " "),
+			Comment:   "envkit conda package layer",
+		})
+	}
+	merged := llb.Merge(layers, llb.WithCustomName(vertexName(opts, "conda", fmt.Sprintf("merge %d package layers", len(groups)))))
+
+	// The finalize step needs the whole environment and the base's shell
+	// and libc (post-link scripts), so it runs on the merged root, for the
+	// target platform, as root.
+	finalize := merged.Run(
+		llb.Args([]string{path.Join(finalizeBinDir, "envkit"), "link", "--finalize", "--prefix", env.Prefix}),
+		llb.AddMount(finalizeBinDir, opts.LinkBinary(opts.Platform), llb.Readonly),
+		llb.AddEnv("PATH", path.Join(env.Prefix, "bin")+":"+defaultPath),
+		llb.AddEnv("SOURCE_DATE_EPOCH", epoch),
+		llb.User("0:0"),
+		llb.Dir("/"),
+		noNetwork,
+		llb.WithCustomName(vertexName(opts, "conda", "finalize environment (post-link scripts, .pyc, history)")),
+	)
+	history = append(history, ocispecs.History{
+		Created:   &created,
+		CreatedBy: "envkit link --finalize --prefix " + env.Prefix,
+		Comment:   "envkit conda environment",
+	})
+	return &condaResult{State: finalize.Root(), History: history}, nil
+}
+
+// linkPackage downloads one archive (pinned by its sha256, so the cache key
+// needs no network) and links it into out at the final prefix. The step's
+// inputs are the record, the prefix, the python version (noarch: python
+// only) and the link binary: nothing of the environment around it, so the
+// layer is shared by every environment with the same prefix (and python).
+func linkPackage(p *repodata.Record, python, prefix, epoch string, bin, out llb.State, opts Options, n, total int) (llb.State, error) {
+	if p.URL == "" {
+		return llb.State{}, fmt.Errorf("conda package %s: the lock gives no url", p)
+	}
+	if len(p.SHA256) != 64 || digestOf(p.SHA256).Validate() != nil {
+		return llb.State{}, fmt.Errorf("conda package %s: the lock gives no sha256, which the build needs to pin the download", p)
+	}
+	fn := p.Filename
+	if fn == "" {
+		fn = path.Base(p.URL)
+	}
+	if fn == "" || fn == "." || fn == "/" || strings.ContainsAny(fn, "/\\") {
+		return llb.State{}, fmt.Errorf("conda package %s: cannot tell the archive's file name from %s", p, p.URL)
+	}
+	stage := fmt.Sprintf("conda %d/%d", n, total)
+	what := p.Name + " " + p.Version
+	archive := llb.HTTP(p.URL,
+		llb.Checksum(digestOf(p.SHA256)),
+		llb.Filename(fn),
+		llb.WithCustomName(vertexName(opts, stage, "download "+what)),
+	)
+	record, err := linkRecord(p)
+	if err != nil {
+		return llb.State{}, err
+	}
+	args := []string{linkBinaryPath, "link", "--prefix", prefix, "--dest", outputDir}
+	if p.Noarch == "python" {
+		args = append(args, "--python", python)
+	}
+	args = append(args, "--record", record, path.Join(archiveDir, fn))
+	run := bin.Run(
+		llb.Args(args),
+		llb.AddMount(archiveDir, archive, llb.Readonly),
+		llb.AddEnv("SOURCE_DATE_EPOCH", epoch),
+		llb.Dir("/"),
+		noNetwork,
+		llb.Platform(opts.BuildPlatform),
+		llb.WithCustomName(vertexName(opts, stage, "link "+what)),
+	)
+	return run.AddMount(outputDir, out), nil
+}
+
+// linkRecord is the record handed to envkit link for conda-meta: the
+// package's own facts, in a stable JSON encoding.
+func linkRecord(p *repodata.Record) (string, error) {
+	r := *p
+	r.Depends = append([]string(nil), p.Depends...)
+	sort.Strings(r.Depends)
+	r.Constrains = append([]string(nil), p.Constrains...)
+	sort.Strings(r.Constrains)
+	var b strings.Builder
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false) // keep specs like ">=1.0" readable in progress output
+	if err := enc.Encode(&r); err != nil {
+		return "", fmt.Errorf("conda package %s: %w", p, err)
+	}
+	return strings.TrimSuffix(b.String(), "\n"), nil
+}
+
+func digestOf(sha256 string) digest.Digest {
+	return digest.NewDigestFromEncoded(digest.SHA256, strings.ToLower(sha256))
+}
+
+// pythonVersion is the X.Y of the environment's python package, which
+// noarch: python packages need; "" when there is none and none needs it.
+func pythonVersion(pkgs []*repodata.Record) (string, error) {
+	var version string
+	for _, p := range pkgs {
+		if p.Name == "python" {
+			parts := strings.SplitN(p.Version, ".", 3)
+			if len(parts) < 2 {
+				return "", fmt.Errorf("conda package %s: cannot tell python's major.minor version", p)
+			}
+			version = parts[0] + "." + parts[1]
+		}
+	}
+	if version == "" {
+		for _, p := range pkgs {
+			if p.Noarch == "python" {
+				return "", fmt.Errorf("conda package %s is noarch: python, but the environment has no python package", p)
+			}
+		}
+	}
+	return version, nil
+}
+
+// groupPackages returns one group per package while the budget allows, and
+// beyond it budget groups chosen by a hash of the package name: adding or
+// changing a package then disturbs the one group it falls into, not the
+// groups after it as name-order chunks would. Groups keep name order.
+func groupPackages(pkgs []*repodata.Record, budget int) [][]*repodata.Record {
+	if len(pkgs) <= budget {
+		groups := make([][]*repodata.Record, len(pkgs))
+		for i, p := range pkgs {
+			groups[i] = []*repodata.Record{p}
+		}
+		return groups
+	}
+	buckets := make([][]*repodata.Record, budget)
+	for _, p := range pkgs {
+		h := fnv.New32a()
+		h.Write([]byte(p.Name))
+		b := h.Sum32() % uint32(budget)
+		buckets[b] = append(buckets[b], p)
+	}
+	groups := buckets[:0]
+	for _, b := range buckets {
+		if len(b) > 0 {
+			groups = append(groups, b)
+		}
+	}
+	return groups
+}
