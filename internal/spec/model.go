@@ -88,6 +88,14 @@ type Definition struct {
 	Source Source
 }
 
+// SetDefaultBase gives a definition that names no base (a conda or
+// requirements file) the image the build was told to use.
+func (d *Definition) SetDefaultBase(image string) {
+	if d.Base.Image == "" && d.Base.Dockerfile == "" {
+		d.Base.Image = image
+	}
+}
+
 // EffectivePrefix is Prefix, or DefaultPrefix when unset.
 func (d *Definition) EffectivePrefix() string {
 	if d.Prefix == "" {
@@ -120,8 +128,8 @@ type Base struct {
 // FileDigest is a file's path (slash-separated, relative to the build
 // context) and the sha256 of its content ("sha256:<hex>").
 type FileDigest struct {
-	Path   string
-	Digest string
+	Path   string `json:"path"`
+	Digest string `json:"digest"`
 }
 
 // Step is one custom Dockerfile instruction (e.g. "RUN apt-get update").

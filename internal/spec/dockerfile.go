@@ -1,0 +1,124 @@
+package spec
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"io/fs"
+	"path"
+	"sort"
+	"strings"
+
+	"github.com/moby/buildkit/frontend/dockerfile/parser"
+)
+
+// contextFiles records the digest of every build-context file the base
+// Dockerfile and the steps COPY or ADD, so the definition hash changes when
+// one of them does.
+func (r *reader) contextFiles(d *doc, def *Definition) {
+	if def.Base.Dockerfile == "" && len(def.Steps) == 0 {
+		return
+	}
+	ctxDir := r.dir
+	if def.Base.Context != "" {
+		p, err := r.local(def.Base.Context)
+		if err != nil {
+			return // reported by the reader
+		}
+		ctxDir = p
+	}
+	digests := map[string]string{}
+	if def.Base.Dockerfile != "" {
+		file := def.Base.Pos
+		if def.Base.DockerfilePath != "" {
+			if p, err := r.local(def.Base.DockerfilePath); err == nil {
+				file = Pos{File: r.display(p)}
+			}
+		}
+		ast, err := parser.Parse(strings.NewReader(def.Base.Dockerfile))
+		if err != nil {
+			d.e.add(file, "Dockerfile: %v", err)
+			return
+		}
+		for _, n := range ast.AST.Children {
+			at := file
+			if def.Base.DockerfilePath != "" {
+				at = Pos{File: file.File, Line: n.StartLine, Col: 1}
+			}
+			r.copySources(d, n, at, ctxDir, digests)
+		}
+	}
+	for _, st := range def.Steps {
+		ast, err := parser.Parse(strings.NewReader(st.Instruction))
+		if err != nil {
+			d.e.add(st.Pos, "step: %v", err)
+			continue
+		}
+		for _, n := range ast.AST.Children {
+			r.copySources(d, n, st.Pos, ctxDir, digests)
+		}
+	}
+	for p, dg := range digests {
+		def.Base.ContextFiles = append(def.Base.ContextFiles, FileDigest{Path: p, Digest: dg})
+	}
+	sort.Slice(def.Base.ContextFiles, func(i, j int) bool { return def.Base.ContextFiles[i].Path < def.Base.ContextFiles[j].Path })
+}
+
+// copySources digests the context files one COPY or ADD instruction reads.
+func (r *reader) copySources(d *doc, n *parser.Node, at Pos, ctxDir string, digests map[string]string) {
+	instr := strings.ToUpper(n.Value)
+	if instr != "COPY" && instr != "ADD" {
+		return
+	}
+	for _, fl := range n.Flags {
+		if strings.HasPrefix(fl, "--from") {
+			return // from another stage or image, not the context
+		}
+	}
+	var args []string
+	for a := n.Next; a != nil; a = a.Next {
+		args = append(args, a.Value)
+	}
+	if len(args) < 2 {
+		return
+	}
+	for _, src := range args[:len(args)-1] {
+		if strings.HasPrefix(src, "<<") || strings.Contains(src, "://") || strings.HasPrefix(src, "git@") {
+			continue // heredoc or remote source
+		}
+		rel := path.Clean("/" + src)[1:]
+		if rel == "" {
+			rel = "."
+		}
+		p := path.Join(ctxDir, rel)
+		if !fs.ValidPath(p) || r.fsys == nil {
+			d.e.add(at, "%s source %q is outside the build context", instr, src)
+			continue
+		}
+		matches, err := fs.Glob(r.fsys, p)
+		if err != nil || len(matches) == 0 {
+			d.e.add(at, "%s source %q: no such file in the build context", instr, src)
+			continue
+		}
+		for _, m := range matches {
+			err := fs.WalkDir(r.fsys, m, func(fp string, de fs.DirEntry, err error) error {
+				if err != nil || de.IsDir() {
+					return err
+				}
+				data, err := fs.ReadFile(r.fsys, fp)
+				if err != nil {
+					return err
+				}
+				sum := sha256.Sum256(data)
+				rel := fp
+				if ctxDir != "." {
+					rel = strings.TrimPrefix(fp, ctxDir+"/")
+				}
+				digests[rel] = "sha256:" + hex.EncodeToString(sum[:])
+				return nil
+			})
+			if err != nil {
+				d.e.add(at, "%s source %q: %v", instr, src, unwrapPathError(err))
+			}
+		}
+	}
+}

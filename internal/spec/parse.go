@@ -1,0 +1,248 @@
+package spec
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Load reads the definition at path, a file in any supported format or a
+// saved Azure ML v1 environment directory. Files the definition references
+// are read relative to its directory and must stay inside it. The error is
+// an ErrorList when the definition is invalid.
+func Load(p string) (*Definition, error) {
+	st, err := os.Stat(p)
+	if err != nil {
+		return nil, err
+	}
+	hostDir, name := filepath.Dir(p), filepath.Base(p)
+	if st.IsDir() {
+		hostDir, name = p, v1JSONName
+	}
+	data, err := os.ReadFile(filepath.Join(hostDir, name))
+	if err != nil {
+		if st.IsDir() && errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("%s: a directory must be a saved Azure ML environment holding %s", p, v1JSONName)
+		}
+		return nil, err
+	}
+	r := &reader{fsys: os.DirFS(hostDir), dir: ".", hostDir: hostDir}
+	return r.parse(name, data)
+}
+
+// Parse reads a definition from data. name is the definition's path inside
+// fsys (slash-separated); files it references (conda file, Dockerfile,
+// build context) are read from fsys relative to name's directory, and paths
+// leaving fsys are rejected. fsys may be nil when the definition references
+// no file. The error is an ErrorList when the definition is invalid.
+func Parse(name string, data []byte, fsys fs.FS) (*Definition, error) {
+	r := &reader{fsys: fsys, dir: path.Dir(name)}
+	return r.parse(path.Base(name), data)
+}
+
+// reader reads one definition and the files it references.
+type reader struct {
+	fsys fs.FS
+	// dir is the definition's directory inside fsys.
+	dir string
+	// hostDir is the host directory fsys is rooted at (Load), used to show
+	// paths as the user gave them; "" for Parse.
+	hostDir string
+	e       errs
+	files   []string
+}
+
+// display turns a path inside fsys into the path shown in messages.
+func (r *reader) display(fsPath string) string {
+	if r.hostDir == "" {
+		return fsPath
+	}
+	return filepath.Join(r.hostDir, filepath.FromSlash(fsPath))
+}
+
+// local resolves rel, relative to the definition's directory, to a path
+// inside fsys, rejecting absolute paths and paths that escape it.
+func (r *reader) local(rel string) (string, error) {
+	if rel == "" {
+		return "", errors.New("empty path")
+	}
+	if path.IsAbs(rel) || filepath.IsAbs(rel) {
+		return "", fmt.Errorf("absolute path %q: give a path relative to the definition's directory", rel)
+	}
+	p := path.Join(r.dir, filepath.ToSlash(rel))
+	if !fs.ValidPath(p) {
+		return "", fmt.Errorf("path %q escapes the context directory", rel)
+	}
+	return p, nil
+}
+
+// readRef reads a file the definition references at node n.
+func (r *reader) readRef(d *doc, n *yaml.Node, rel, what string) (data []byte, fsPath string, ok bool) {
+	p, err := r.local(rel)
+	if err != nil {
+		d.errorf(n, "%s: %v", what, err)
+		return nil, "", false
+	}
+	if r.fsys == nil {
+		d.errorf(n, "%s: cannot read %q: no build context", what, rel)
+		return nil, "", false
+	}
+	data, err = fs.ReadFile(r.fsys, p)
+	if err != nil {
+		d.errorf(n, "%s: cannot read %q: %v", what, rel, unwrapPathError(err))
+		return nil, "", false
+	}
+	r.files = append(r.files, r.relToDef(p))
+	return data, p, true
+}
+
+// relToDef turns a path inside fsys back into one relative to the
+// definition's directory.
+func (r *reader) relToDef(p string) string {
+	if r.dir == "." {
+		return p
+	}
+	return strings.TrimPrefix(p, r.dir+"/")
+}
+
+func unwrapPathError(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
+
+// parse detects the format of data and reads it.
+func (r *reader) parse(name string, data []byte) (*Definition, error) {
+	fsPath := path.Join(r.dir, name)
+	shown := r.display(fsPath)
+	d := &doc{file: shown, e: &r.e}
+	def := &Definition{}
+	if strings.HasSuffix(strings.ToLower(name), ".txt") {
+		r.readRequirements(d, def, data, fsPath)
+		def.Source.Format = FormatRequirements
+	} else {
+		root, ok := r.decode(d, data)
+		if !ok {
+			return nil, r.e.err()
+		}
+		def.Source.Format = detect(name, root)
+		switch def.Source.Format {
+		case FormatNative:
+			r.readNative(d, def, root)
+		case FormatAzureMLv2:
+			r.readAzureV2(d, def, root)
+		case FormatAzureMLv1:
+			r.readAzureV1(d, def, root)
+		case FormatConda:
+			def.Conda = r.readConda(d, root, "")
+			if def.Conda != nil {
+				def.Prefix = condaPrefix(d, root)
+			}
+		}
+	}
+	def.Source.Path = shown
+	def.Source.Files = r.files
+	if len(r.e.list) == 0 {
+		r.contextFiles(d, def)
+		validate(def, &r.e)
+	}
+	if err := r.e.err(); err != nil {
+		return nil, err
+	}
+	return def, nil
+}
+
+// decode parses one YAML (or JSON) document whose root must be a mapping.
+func (r *reader) decode(d *doc, data []byte) (*yaml.Node, bool) {
+	var root yaml.Node
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	if err := dec.Decode(&root); err != nil {
+		line := 0
+		var te *yaml.TypeError
+		if !errors.As(err, &te) {
+			line = yamlErrorLine(err.Error())
+		}
+		d.e.add(Pos{File: d.file, Line: line, Col: min(line, 1)}, "%s", strings.TrimPrefix(err.Error(), "yaml: "))
+		return nil, false
+	}
+	var extra yaml.Node
+	if err := dec.Decode(&extra); err == nil {
+		d.errorf(&extra, "a definition is a single YAML document; found a second one")
+		return nil, false
+	}
+	if root.Kind != yaml.DocumentNode || len(root.Content) == 0 {
+		d.e.add(Pos{File: d.file}, "empty file")
+		return nil, false
+	}
+	top := resolve(root.Content[0])
+	if top.Kind != yaml.MappingNode {
+		d.errorf(top, "not an environment definition: expected a mapping at the top, got %s", kindName(top))
+		return nil, false
+	}
+	return top, true
+}
+
+// yamlErrorLine extracts N from yaml.v3's "yaml: line N: ..." messages.
+func yamlErrorLine(msg string) int {
+	var n int
+	if i := strings.Index(msg, "line "); i >= 0 {
+		fmt.Sscanf(msg[i:], "line %d", &n)
+	}
+	return n
+}
+
+// Keys unique to each format, used to detect the format by content.
+var (
+	nativeOnly = []string{"base", "steps", "conda", "pip", "env", "platforms", "azureml"}
+	azureOnly  = []string{"$schema", "image", "build", "conda_file", "os_type", "inference_config", "datastore"}
+	condaOnly  = []string{"channels", "dependencies", "variables"}
+	v1Only     = []string{"environmentVariables", "docker", "databricks", "inferencingStackVersion", "assetId", "r"}
+)
+
+const v1JSONName = "azureml_environment.json"
+
+// detect picks the format whose own keys the document uses most; a tie or
+// no telling key means native.
+func detect(name string, root *yaml.Node) Format {
+	if name == v1JSONName {
+		return FormatAzureMLv1
+	}
+	count := map[Format]int{}
+	for i := 0; i+1 < len(root.Content); i += 2 {
+		k := root.Content[i].Value
+		switch {
+		case contains(nativeOnly, k):
+			count[FormatNative]++
+		case contains(azureOnly, k):
+			count[FormatAzureMLv2]++
+		case contains(condaOnly, k):
+			count[FormatConda]++
+		case contains(v1Only, k):
+			count[FormatAzureMLv1]++
+		case k == "python":
+			if py := resolve(root.Content[i+1]); py.Kind == yaml.MappingNode {
+				for j := 0; j < len(py.Content); j += 2 {
+					if strings.ContainsAny(py.Content[j].Value, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") {
+						count[FormatAzureMLv1]++
+					}
+				}
+			}
+		}
+	}
+	best := FormatNative
+	for _, f := range []Format{FormatAzureMLv2, FormatAzureMLv1, FormatConda} {
+		if count[f] > count[best] {
+			best = f
+		}
+	}
+	return best
+}

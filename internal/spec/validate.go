@@ -1,0 +1,197 @@
+package spec
+
+import (
+	"fmt"
+	"path"
+	"regexp"
+	"strings"
+
+	"github.com/containerd/platforms"
+	"github.com/distribution/reference"
+	"github.com/moby/buildkit/frontend/dockerfile/parser"
+)
+
+// validate checks what every format shares, after reading.
+func validate(def *Definition, e *errs) {
+	if img := def.Base.Image; img != "" {
+		if _, err := reference.ParseNormalizedNamed(img); err != nil {
+			e.add(def.Base.Pos, "base image %q: %v", img, err)
+		}
+	}
+	for _, st := range def.Steps {
+		checkStep(st, e)
+	}
+	if def.Python.UserManaged && def.Conda != nil {
+		e.add(def.Conda.Pos, "a conda environment cannot be combined with python.user_managed: true (the image provides python); remove one")
+	}
+	if c := def.Conda; c != nil {
+		seen := map[string]Pos{}
+		for _, ch := range c.Channels {
+			switch prev, dup := seen[ch.Name]; {
+			case strings.TrimSpace(ch.Name) == "":
+				e.add(ch.Pos, "empty channel")
+			case dup:
+				e.add(ch.Pos, "duplicate channel %q (also at %s)", ch.Name, prev)
+			default:
+				seen[ch.Name] = ch.Pos
+			}
+		}
+		checkReqs(c.Dependencies, "conda dependency", CheckCondaSpec, e)
+		checkReqs(c.Pip, "pip requirement", CheckPipRequirement, e)
+		checkEnv(c.Variables, "conda variable", e)
+	}
+	checkReqs(def.Pip, "pip requirement", CheckPipRequirement, e)
+	checkEnv(def.Env, "environment variable", e)
+	if p := def.Prefix; p != "" && (!path.IsAbs(p) || path.Clean(p) == "/") {
+		e.add(def.Source.pos(), "prefix %q must be an absolute path below /", p)
+	}
+	for _, pl := range def.Platforms {
+		if _, err := platforms.Parse(pl); err != nil || !strings.Contains(pl, "/") {
+			e.add(def.Source.pos(), "platform %q: want os/arch[/variant], like linux/amd64", pl)
+		}
+	}
+}
+
+func (s Source) pos() Pos { return Pos{File: s.Path} }
+
+// checkStep requires one Dockerfile instruction that builds on the base
+// (no FROM: that would replace it).
+func checkStep(st Step, e *errs) {
+	if strings.TrimSpace(st.Instruction) == "" {
+		e.add(st.Pos, "empty step")
+		return
+	}
+	ast, err := parser.Parse(strings.NewReader(st.Instruction))
+	if err != nil {
+		e.add(st.Pos, "step: %v", err)
+		return
+	}
+	switch {
+	case len(ast.AST.Children) != 1:
+		e.add(st.Pos, "a step is one Dockerfile instruction, found %d", len(ast.AST.Children))
+	case strings.EqualFold(ast.AST.Children[0].Value, "from"):
+		e.add(st.Pos, "a step cannot be FROM: set the base image with base")
+	}
+}
+
+func checkReqs(reqs []Requirement, what string, check func(string) error, e *errs) {
+	seen := map[string]Pos{}
+	for _, q := range reqs {
+		if strings.TrimSpace(q.Spec) == "" {
+			e.add(q.Pos, "empty %s", what)
+			continue
+		}
+		if err := check(q.Spec); err != nil {
+			e.add(q.Pos, "%s %q: %v", what, q.Spec, err)
+			continue
+		}
+		key := NormalizeSpec(q.Spec)
+		if prev, dup := seen[key]; dup {
+			e.add(q.Pos, "duplicate %s %q (also at %s)", what, q.Spec, prev)
+			continue
+		}
+		seen[key] = q.Pos
+	}
+}
+
+var envName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_.-]*$`)
+
+func checkEnv(vars []EnvVar, what string, e *errs) {
+	for _, v := range vars {
+		if !envName.MatchString(v.Name) {
+			e.add(v.Pos, "%s name %q: use letters, digits and _ (not starting with a digit)", what, v.Name)
+		}
+	}
+}
+
+// NormalizeSpec is a dependency line with spacing removed and the package
+// name lower-cased, for comparing and hashing: "NumPy >= 1.21" and
+// "numpy>=1.21" are the same requirement.
+func NormalizeSpec(s string) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if strings.HasPrefix(s, "-") || strings.Contains(s, "://") {
+		return s // option lines and URLs are case-sensitive
+	}
+	// Lower-case the name; keep the single space that separates a conda
+	// version from its build string ("numpy 1.21 py39_0").
+	end := strings.IndexAny(s, "=<>!~[ @;(")
+	if end < 0 {
+		end = len(s)
+	}
+	name := strings.ToLower(s[:end])
+	rest := s[end:]
+	rest = operatorSpace.ReplaceAllString(rest, "$1")
+	return name + strings.TrimSpace(rest)
+}
+
+var (
+	operatorSpace = regexp.MustCompile(` *([=<>!~,|]+) *`)
+	condaName     = regexp.MustCompile(`^([^\s:]+::)?(\*|[A-Za-z0-9_][A-Za-z0-9_.+-]*)`)
+	condaRest     = regexp.MustCompile(`^[A-Za-z0-9_.*+!=<>~,|()\[\]'" :/@$-]*$`)
+	pipName       = regexp.MustCompile(`^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?`)
+)
+
+// CheckCondaSpec is a light syntactic check of a conda MatchSpec: a
+// package name (optionally channel::), then version and build text made of
+// the characters MatchSpecs use, brackets balanced, no dangling operator.
+func CheckCondaSpec(s string) error {
+	s = strings.TrimSpace(s)
+	m := condaName.FindString(s)
+	if m == "" {
+		return fmt.Errorf("does not start with a package name")
+	}
+	rest := strings.TrimSpace(s[len(m):])
+	if !condaRest.MatchString(rest) {
+		return fmt.Errorf("unexpected character in version or build")
+	}
+	if strings.Count(rest, "[") != strings.Count(rest, "]") || strings.Count(rest, "(") != strings.Count(rest, ")") {
+		return fmt.Errorf("unbalanced brackets")
+	}
+	if rest != "" && strings.ContainsAny(rest[len(rest)-1:], "=<>!~,|") {
+		return fmt.Errorf("operator without a version")
+	}
+	return nil
+}
+
+// pipOptions are the requirement-file options envkit passes to pip.
+var pipOptions = []string{"--index-url", "-i", "--extra-index-url", "--find-links", "-f", "--trusted-host", "--pre", "--no-binary", "--only-binary", "--prefer-binary", "--no-index"}
+
+// CheckPipRequirement is a light check of a pip requirement line: a
+// supported option, a URL, or a PEP 508 name followed by extras, a version
+// specifier, "@ URL" or markers.
+func CheckPipRequirement(s string) error {
+	s = strings.TrimSpace(s)
+	if strings.HasPrefix(s, "-") {
+		opt, _, _ := strings.Cut(s, " ")
+		opt, _, _ = strings.Cut(opt, "=")
+		switch {
+		case contains(pipOptions, opt):
+			return nil
+		case (opt == "-r" || opt == "--requirement") && strings.Contains(s, "://"):
+			return nil // a remote requirements file, fetched by pip
+		case opt == "-e" || opt == "--editable":
+			return fmt.Errorf("editable installs need the source tree: install it in a step")
+		case opt == "-c" || opt == "--constraint":
+			return fmt.Errorf("constraint files are not supported: pin the requirements instead")
+		}
+		return fmt.Errorf("unsupported pip option %s", opt)
+	}
+	if strings.Contains(s, "://") || strings.HasPrefix(s, "git+") {
+		return nil
+	}
+	m := pipName.FindString(s)
+	if m == "" {
+		return fmt.Errorf("does not start with a package name")
+	}
+	rest := strings.TrimSpace(s[len(m):])
+	if rest == "" {
+		return nil
+	}
+	if !strings.ContainsAny(rest[:1], "[=<>!~@;(") {
+		return fmt.Errorf("unexpected %q after the package name", rest[:1])
+	}
+	if strings.ContainsAny(rest[len(rest)-1:], "=<>!~,") {
+		return fmt.Errorf("operator without a version")
+	}
+	return nil
+}
