@@ -50,9 +50,18 @@ type document struct {
 // data (tests/data/index*.json): a top-level object with none of the
 // repodata keys. Each record then lives in its own subdir under channel.
 func Parse(channel, subdir string, data []byte) (*Repodata, error) {
+	return ParseMirrored(channel, channel, subdir, data)
+}
+
+// ParseMirrored is Parse for a channel read from a mirror: records keep
+// channel as their identity but their URLs point into location, the URL
+// (without subdir) the file was fetched from. An absolute info.base_url
+// is used as given.
+func ParseMirrored(channel, location, subdir string, data []byte) (*Repodata, error) {
 	channel = strings.TrimRight(channel, "/")
+	location = strings.TrimRight(location, "/")
 	if isFlat(data) {
-		return parseFlat(channel, subdir, data)
+		return parseFlat(channel, location, subdir, data)
 	}
 	var doc document
 	if err := json.Unmarshal(data, &doc); err != nil {
@@ -65,7 +74,7 @@ func Parse(channel, subdir string, data []byte) (*Repodata, error) {
 	if rd.Info.Subdir == "" {
 		rd.Info.Subdir = subdir
 	}
-	base, err := archiveBase(channel, rd.Info)
+	base, err := archiveBase(location, rd.Info)
 	if err != nil {
 		return nil, err
 	}
@@ -116,7 +125,7 @@ func Parse(channel, subdir string, data []byte) (*Repodata, error) {
 
 // parseFlat reads conda's flat test index. Records carry their own subdir
 // (noarch ones "noarch"); subdir is the fallback for records that don't.
-func parseFlat(channel, subdir string, data []byte) (*Repodata, error) {
+func parseFlat(channel, location, subdir string, data []byte) (*Repodata, error) {
 	var flat map[string]rawRecord
 	if err := json.Unmarshal(data, &flat); err != nil {
 		return nil, positioned(data, fmt.Errorf("neither repodata nor a filename → record map: %w", err))
@@ -135,7 +144,7 @@ func parseFlat(channel, subdir string, data []byte) (*Repodata, error) {
 			r.Subdir = subdir
 		}
 		r.Channel = channel
-		r.URL = channel + "/" + r.Subdir + "/" + fn
+		r.URL = location + "/" + r.Subdir + "/" + fn
 		records = append(records, r)
 	}
 	sortRecords(records)
@@ -148,8 +157,8 @@ func IsArchiveName(fn string) bool {
 }
 
 // archiveBase is the URL prefix of the subdir's archives, ending in "/".
-func archiveBase(channel string, info Info) (string, error) {
-	dir := channel + "/" + info.Subdir + "/"
+func archiveBase(location string, info Info) (string, error) {
+	dir := location + "/" + info.Subdir + "/"
 	if info.BaseURL == "" {
 		return dir, nil
 	}
@@ -160,7 +169,7 @@ func archiveBase(channel string, info Info) (string, error) {
 	}
 	from, err := url.Parse(dir + "repodata.json")
 	if err != nil {
-		return "", fmt.Errorf("channel %q: %w", channel, err)
+		return "", fmt.Errorf("channel location %q: %w", location, err)
 	}
 	return strings.TrimRight(from.ResolveReference(ref).String(), "/") + "/", nil
 }
@@ -192,7 +201,7 @@ func positioned(data []byte, err error) error {
 	var typ *json.UnmarshalTypeError
 	switch {
 	case errors.As(err, &syn):
-		offset = syn.Offset
+		offset = syn.Offset - 1 // the offset is just past the bad byte
 	case errors.As(err, &typ):
 		offset = typ.Offset
 	}

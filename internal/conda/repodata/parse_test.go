@@ -66,13 +66,16 @@ func TestParseDummyBaseURLAndConda(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rd, err := Parse("file:///channels/dummy", "linux-64", data)
+	rd, err := ParseMirrored("https://conda.anaconda.org/dummy", "file:///channels/dummy", "linux-64", data)
 	if err != nil {
 		t.Fatal(err)
 	}
 	byFn := map[string]*Record{}
 	for i := range rd.Records {
 		byFn[rd.Records[i].Filename] = &rd.Records[i]
+	}
+	if r := byFn["foo-3.0.2-py36h1af98f8_3.conda"]; r == nil || r.Channel != "https://conda.anaconda.org/dummy" || r.MD5 == "" {
+		t.Errorf("foo-3.0.2-py36h1af98f8_3.conda: %+v", r)
 	}
 	if _, ok := byFn["bors-1.1-bla_1.tar.bz2"]; ok {
 		t.Error("bors-1.1-bla_1.tar.bz2 kept although packages.conda has bors-1.1-bla_1.conda")

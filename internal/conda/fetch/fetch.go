@@ -1,0 +1,307 @@
+// Package fetch reads channel repodata over http(s) and file:// URLs,
+// keeping an on-disk cache revalidated with ETag and Last-Modified.
+package fetch
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/envkit/envkit/internal/conda/channel"
+	"github.com/envkit/envkit/internal/conda/repodata"
+	"github.com/klauspost/compress/zstd"
+)
+
+// EnvCacheDir overrides the cache directory.
+const EnvCacheDir = "ENVKIT_CACHE_DIR"
+
+// maxRepodata bounds a decompressed repodata.json (conda-forge's
+// linux-64 is about 250 MB): a zstd bomb fails instead of eating memory.
+const maxRepodata = 2 << 30
+
+// Client fetches repodata. The zero value fetches without a cache.
+type Client struct {
+	// HTTP is the client for http(s) URLs; http.DefaultClient when nil.
+	HTTP *http.Client
+	// CacheDir holds cached responses; no caching when empty.
+	CacheDir string
+}
+
+// DefaultCacheDir is $ENVKIT_CACHE_DIR, else $XDG_CACHE_HOME/envkit, else
+// ~/.cache/envkit; repodata goes in its "repodata" subdirectory.
+func DefaultCacheDir(getenv func(string) string) (string, error) {
+	if d := getenv(EnvCacheDir); d != "" {
+		return d, nil
+	}
+	if d := getenv("XDG_CACHE_HOME"); d != "" {
+		return filepath.Join(d, "envkit"), nil
+	}
+	home := getenv("HOME")
+	if home == "" {
+		return "", fmt.Errorf("no cache directory: set %s, XDG_CACHE_HOME or HOME", EnvCacheDir)
+	}
+	return filepath.Join(home, ".cache", "envkit"), nil
+}
+
+// NotFoundError is a 404 (or a missing file) for a URL.
+type NotFoundError struct{ URL string }
+
+func (e *NotFoundError) Error() string { return e.URL + ": not found" }
+
+// Repodata reads <location>/<subdir>/repodata.json of a channel and parses
+// it. As in conda, a platform subdir the channel does not have is empty,
+// but a missing noarch means the URL is not a channel: an error naming it.
+func (c *Client) Repodata(ctx context.Context, ch channel.Channel, subdir string) (*repodata.Repodata, error) {
+	u := ch.Location + "/" + subdir + "/repodata.json"
+	data, err := c.repodataJSON(ctx, u)
+	var nf *NotFoundError
+	switch {
+	case errors.As(err, &nf) && subdir != "noarch":
+		return &repodata.Repodata{Info: repodata.Info{Subdir: subdir}}, nil
+	case errors.As(err, &nf):
+		return nil, fmt.Errorf("channel %s: %s not found: not a conda channel (every channel has noarch/repodata.json)", ch.Name, u)
+	case err != nil:
+		return nil, err
+	}
+	rd, err := repodata.ParseMirrored(ch.URL, ch.Location, subdir, data)
+	if err != nil {
+		// Syntax errors start with LINE:COL: make it URL:LINE:COL.
+		if msg := err.Error(); msg[0] >= '0' && msg[0] <= '9' {
+			return nil, fmt.Errorf("%s:%w", u, err)
+		}
+		return nil, fmt.Errorf("%s: %w", u, err)
+	}
+	return rd, nil
+}
+
+// LoadIndex reads the platform and noarch subdirs of every channel
+// (priority order) and indexes them with the extra records (virtual
+// packages).
+func (c *Client) LoadIndex(ctx context.Context, chans []channel.Channel, platform string, extra ...[]repodata.Record) (*repodata.Index, error) {
+	subdirs := []string{platform, "noarch"}
+	if platform == "noarch" {
+		subdirs = subdirs[:1]
+	}
+	order := make([]string, 0, len(chans))
+	var records [][]repodata.Record
+	for _, ch := range chans {
+		order = append(order, ch.URL)
+		for _, sd := range subdirs {
+			rd, err := c.Repodata(ctx, ch, sd)
+			if err != nil {
+				return nil, err
+			}
+			records = append(records, rd.Records)
+		}
+	}
+	return repodata.NewIndex(order, append(records, extra...)...), nil
+}
+
+// repodataJSON returns the bytes of a repodata.json URL: file:// read as
+// is (or its .zst), http(s) through the cache, trying the .zst first.
+func (c *Client) repodataJSON(ctx context.Context, u string) ([]byte, error) {
+	parsed, err := url.Parse(u)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", u, err)
+	}
+	switch parsed.Scheme {
+	case "file":
+		data, err := readFile(parsed.Path)
+		if errors.Is(err, fs.ErrNotExist) {
+			zst, zerr := readFile(parsed.Path + ".zst")
+			if zerr == nil {
+				return decompress(u+".zst", zst)
+			}
+			return nil, &NotFoundError{URL: u}
+		}
+		return data, err
+	case "http", "https":
+		return c.get(ctx, u)
+	default:
+		return nil, fmt.Errorf("%s: unsupported scheme %q", u, parsed.Scheme)
+	}
+}
+
+func readFile(path string) ([]byte, error) {
+	data, err := os.ReadFile(path)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return nil, err
+	}
+	return data, err
+}
+
+// entry is the header line of a cache file; the body follows it.
+type entry struct {
+	URL          string `json:"url"`
+	Variant      string `json:"variant"` // the URL actually fetched: u or u+".zst"
+	ETag         string `json:"etag,omitempty"`
+	LastModified string `json:"last_modified,omitempty"`
+}
+
+// get fetches a repodata.json over HTTP. A cached copy is revalidated
+// with a conditional GET of the variant it came from; without one, the
+// .zst is tried first and a 404 falls back to the plain JSON.
+func (c *Client) get(ctx context.Context, u string) ([]byte, error) {
+	cached, body, ok := c.readCache(u)
+	if ok {
+		data, fresh, err := c.request(ctx, cached.Variant, &cached)
+		var nf *NotFoundError
+		switch {
+		case err == nil && !fresh:
+			return body, nil
+		case err == nil:
+			return data, nil
+		case !errors.As(err, &nf):
+			return nil, err
+		}
+		// The variant is gone: start over.
+	}
+	data, _, err := c.request(ctx, u+".zst", nil)
+	var nf *NotFoundError
+	if errors.As(err, &nf) {
+		data, _, err = c.request(ctx, u, nil)
+	}
+	return data, err
+}
+
+// request GETs variant, conditionally when prev is given. It returns the
+// decoded body and true, or false when the server answered 304. A 200 is
+// written to the cache.
+func (c *Client) request(ctx context.Context, variant string, prev *entry) ([]byte, bool, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, variant, nil)
+	if err != nil {
+		return nil, false, fmt.Errorf("GET %s: %w", variant, err)
+	}
+	if prev != nil {
+		if prev.ETag != "" {
+			req.Header.Set("If-None-Match", prev.ETag)
+		}
+		if prev.LastModified != "" {
+			req.Header.Set("If-Modified-Since", prev.LastModified)
+		}
+	}
+	hc := c.HTTP
+	if hc == nil {
+		hc = http.DefaultClient
+	}
+	resp, err := hc.Do(req)
+	if err != nil {
+		return nil, false, fmt.Errorf("GET %s: %w", variant, err)
+	}
+	defer resp.Body.Close()
+	switch {
+	case resp.StatusCode == http.StatusNotModified && prev != nil:
+		return nil, false, nil
+	case resp.StatusCode == http.StatusNotFound:
+		return nil, false, &NotFoundError{URL: variant}
+	case resp.StatusCode != http.StatusOK:
+		return nil, false, fmt.Errorf("GET %s: %s", variant, resp.Status)
+	}
+	raw, err := io.ReadAll(io.LimitReader(resp.Body, maxRepodata+1))
+	if err != nil {
+		return nil, false, fmt.Errorf("GET %s: %w", variant, err)
+	}
+	if len(raw) > maxRepodata {
+		return nil, false, fmt.Errorf("GET %s: larger than %d bytes", variant, maxRepodata)
+	}
+	data := raw
+	if strings.HasSuffix(variant, ".zst") {
+		if data, err = decompress(variant, raw); err != nil {
+			return nil, false, err
+		}
+	}
+	e := entry{
+		URL:          strings.TrimSuffix(variant, ".zst"),
+		Variant:      variant,
+		ETag:         resp.Header.Get("ETag"),
+		LastModified: resp.Header.Get("Last-Modified"),
+	}
+	if err := c.writeCache(e, data); err != nil {
+		return nil, false, err
+	}
+	return data, true, nil
+}
+
+func decompress(name string, raw []byte) ([]byte, error) {
+	dec, err := zstd.NewReader(bytes.NewReader(raw), zstd.WithDecoderMaxMemory(maxRepodata))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	defer dec.Close()
+	data, err := io.ReadAll(dec)
+	if err != nil {
+		return nil, fmt.Errorf("%s: zstd: %w", name, err)
+	}
+	return data, nil
+}
+
+func (c *Client) cachePath(u string) string {
+	sum := sha256.Sum256([]byte(u))
+	return filepath.Join(c.CacheDir, "repodata", hex.EncodeToString(sum[:16])+".json")
+}
+
+// readCache returns the cached entry of u and its body. A damaged or
+// foreign cache file counts as absent.
+func (c *Client) readCache(u string) (entry, []byte, bool) {
+	if c.CacheDir == "" {
+		return entry{}, nil, false
+	}
+	data, err := os.ReadFile(c.cachePath(u))
+	if err != nil {
+		return entry{}, nil, false
+	}
+	header, body, ok := bytes.Cut(data, []byte("\n"))
+	var e entry
+	if !ok || json.Unmarshal(header, &e) != nil || e.URL != u || e.ETag == "" && e.LastModified == "" {
+		return entry{}, nil, false
+	}
+	return e, body, true
+}
+
+// writeCache stores header and body in one file, atomically: a reader
+// sees the old entry or the new one, never a mix.
+func (c *Client) writeCache(e entry, body []byte) error {
+	if c.CacheDir == "" || e.ETag == "" && e.LastModified == "" {
+		return nil
+	}
+	path := c.cachePath(e.URL)
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return fmt.Errorf("repodata cache: %w", err)
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".tmp-*")
+	if err != nil {
+		return fmt.Errorf("repodata cache: %w", err)
+	}
+	defer os.Remove(tmp.Name()) // no-op after the rename
+	header, err := json.Marshal(e)
+	if err != nil {
+		return err
+	}
+	w := bufio.NewWriter(tmp)
+	w.Write(header)
+	w.WriteByte('\n')
+	w.Write(body)
+	if err := w.Flush(); err != nil {
+		tmp.Close()
+		return fmt.Errorf("repodata cache: %w", err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("repodata cache: %w", err)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return fmt.Errorf("repodata cache: %w", err)
+	}
+	return nil
+}
