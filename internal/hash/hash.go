@@ -4,6 +4,7 @@
 package hash
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -112,7 +113,13 @@ func Document(def *spec.Definition) ([]byte, error) {
 		sort.Strings(sp.Packages)
 		doc.Spark = sp
 	}
-	return json.Marshal(doc)
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false) // keep "&&" in Dockerfile text readable
+	if err := enc.Encode(doc); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
 }
 
 // baseOf normalises the base image reference (docker.io/library/ and

@@ -18,6 +18,11 @@ import (
 // are read relative to its directory and must stay inside it. The error is
 // an ErrorList when the definition is invalid.
 func Load(p string) (*Definition, error) {
+	return LoadAs(p, "")
+}
+
+// LoadAs is Load with the format given instead of detected ("" detects).
+func LoadAs(p string, format Format) (*Definition, error) {
 	st, err := os.Stat(p)
 	if err != nil {
 		return nil, err
@@ -33,7 +38,7 @@ func Load(p string) (*Definition, error) {
 		}
 		return nil, err
 	}
-	r := &reader{fsys: os.DirFS(hostDir), dir: ".", hostDir: hostDir}
+	r := &reader{fsys: os.DirFS(hostDir), dir: ".", hostDir: hostDir, format: format}
 	return r.parse(name, data)
 }
 
@@ -55,8 +60,10 @@ type reader struct {
 	// hostDir is the host directory fsys is rooted at (Load), used to show
 	// paths as the user gave them; "" for Parse.
 	hostDir string
-	e       errs
-	files   []string
+	// format, when set, overrides detection.
+	format Format
+	e      errs
+	files  []string
 }
 
 // display turns a path inside fsys into the path shown in messages.
@@ -126,7 +133,7 @@ func (r *reader) parse(name string, data []byte) (*Definition, error) {
 	shown := r.display(fsPath)
 	d := &doc{file: shown, e: &r.e}
 	def := &Definition{}
-	if strings.HasSuffix(strings.ToLower(name), ".txt") {
+	if r.format == FormatRequirements || r.format == "" && strings.HasSuffix(strings.ToLower(name), ".txt") {
 		r.readRequirements(d, def, data, fsPath)
 		def.Source.Format = FormatRequirements
 	} else {
@@ -134,7 +141,10 @@ func (r *reader) parse(name string, data []byte) (*Definition, error) {
 		if !ok {
 			return nil, r.e.err()
 		}
-		def.Source.Format = detect(name, root)
+		def.Source.Format = r.format
+		if r.format == "" {
+			def.Source.Format = detect(name, root)
+		}
 		switch def.Source.Format {
 		case FormatNative:
 			r.readNative(d, def, root)

@@ -1,0 +1,128 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/spf13/cobra"
+
+	"github.com/envkit/envkit/internal/spec"
+)
+
+func init() { commands = append(commands, newConvertCmd) }
+
+func newConvertCmd() *cobra.Command {
+	var (
+		to, out string
+		lossy   bool
+	)
+	cmd := &cobra.Command{
+		Use:   "convert FILE --to native|azureml|conda",
+		Short: "Rewrite a definition in another format without losing a field",
+		Long: `convert reads a definition in any supported format and writes it as envkit
+YAML (native), Azure ML v2 YAML (azureml) or a conda environment.yml (conda).
+Paths the definition references stay relative to the output file.
+
+When the target format cannot hold a field (steps in Azure ML YAML, a base
+image in a conda file...), convert names the fields and writes nothing,
+unless --lossy allows dropping them. Output goes to stdout unless -o is
+given; -o writes atomically (temporary file and rename).`,
+		Example: `  envkit convert docker-image-plus-conda.yml --to native -o environment.yml
+  envkit convert environment.yml --to azureml
+  envkit convert environment.yml --to conda --lossy -o conda.yml`,
+		Args: exactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			format, err := parseTarget(to)
+			if err != nil {
+				return err
+			}
+			def, err := loadDefinition(cmd, args[0])
+			if err != nil {
+				return err
+			}
+			if out != "" {
+				if err := rebase(def, sourceDir(args[0]), filepath.Dir(out)); err != nil {
+					return err
+				}
+			}
+			data, dropped, err := spec.Write(def, format, lossy)
+			if err != nil {
+				return err
+			}
+			for _, d := range dropped {
+				fmt.Fprintf(cmd.ErrOrStderr(), "envkit: dropped %s (not in the %s format)\n", d, format)
+			}
+			if out == "" {
+				_, err = cmd.OutOrStdout().Write(data)
+				return err
+			}
+			return writeFileAtomic(out, data)
+		},
+	}
+	cmd.Flags().StringVar(&to, "to", "", "target format: native, azureml or conda (required)")
+	cmd.Flags().StringVarP(&out, "output", "o", "", "write to this file instead of stdout")
+	cmd.Flags().BoolVar(&lossy, "lossy", false, "drop the fields the target format cannot hold instead of failing")
+	return cmd
+}
+
+func parseTarget(to string) (spec.Format, error) {
+	switch to {
+	case "native", "envkit":
+		return spec.FormatNative, nil
+	case "azureml", "azureml-v2":
+		return spec.FormatAzureMLv2, nil
+	case "conda":
+		return spec.FormatConda, nil
+	case "":
+		return "", usagef("--to is required: native, azureml or conda")
+	}
+	return "", usagef("--to %q: want native, azureml or conda", to)
+}
+
+// sourceDir is the directory a definition's relative paths start from.
+func sourceDir(path string) string {
+	if st, err := os.Stat(path); err == nil && st.IsDir() {
+		return path
+	}
+	return filepath.Dir(path)
+}
+
+// rebase rewrites the definition's relative paths (build context,
+// Dockerfile, conda file) so they still name the same files from outDir.
+func rebase(def *spec.Definition, srcDir, outDir string) error {
+	from, err := filepath.Abs(srcDir)
+	if err != nil {
+		return err
+	}
+	to, err := filepath.Abs(outDir)
+	if err != nil {
+		return err
+	}
+	if from == to {
+		return nil
+	}
+	move := func(p *string) error {
+		if *p == "" {
+			return nil
+		}
+		rel, err := filepath.Rel(to, filepath.Join(from, filepath.FromSlash(*p)))
+		if err != nil {
+			return err
+		}
+		*p = filepath.ToSlash(rel)
+		return nil
+	}
+	if def.Base.Dockerfile != "" && def.Base.Context == "" {
+		def.Base.Context = "."
+	}
+	for _, p := range []*string{&def.Base.Context, &def.Base.DockerfilePath} {
+		if err := move(p); err != nil {
+			return err
+		}
+	}
+	if def.Conda != nil {
+		return move(&def.Conda.File)
+	}
+	return nil
+}
