@@ -1,0 +1,411 @@
+// Package frontend is envkit's BuildKit frontend: gateway glue on
+// BuildKit's dockerui client. It reads the definition and the files it
+// references from the build's inputs, resolves what the pure conversion
+// (package llb) needs — base image digest and config, the link binary, the
+// locked packages — and solves the result per target platform. It holds no
+// conversion logic.
+package frontend
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"path"
+	"strconv"
+	"time"
+
+	"github.com/distribution/reference"
+	"github.com/moby/buildkit/client/llb"
+	"github.com/moby/buildkit/client/llb/sourceresolver"
+	"github.com/moby/buildkit/frontend/dockerui"
+	gwclient "github.com/moby/buildkit/frontend/gateway/client"
+	dockerspec "github.com/moby/docker-image-spec/specs-go/v1"
+	digest "github.com/opencontainers/go-digest"
+	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"github.com/envkit/envkit/internal/hash"
+	"github.com/envkit/envkit/internal/spec"
+	envllb "github.com/envkit/envkit/llb"
+)
+
+// Version is envkit's version, recorded in image labels; the command sets
+// it from its link-time version.
+var Version = "dev"
+
+// Frontend options and build arguments envkit reads.
+const (
+	// OptLinkBinary = "local" takes the link binary from the local input
+	// named LocalLinkBinary (envkit build, in-process) instead of the
+	// frontend's own image (the "source" option BuildKit passes).
+	OptLinkBinary   = "envkit-bin"
+	LocalLinkBinary = "envkit-bin"
+	optSource       = "source"
+
+	ArgBaseImage  = spec.BaseImageEnv // base image for formats that name none
+	ArgEpoch      = "SOURCE_DATE_EPOCH"
+	ArgImageCache = "ENVKIT_IMAGE_CACHE" // registry/repo holding images by key
+)
+
+// Build is the BuildFunc: `envkit frontend` runs it through the gateway,
+// `envkit build` in-process.
+func Build(ctx context.Context, c gwclient.Client) (*gwclient.Result, error) {
+	bc, err := dockerui.NewClient(c)
+	if err != nil {
+		return nil, err
+	}
+	src, err := bc.ReadEntrypoint(ctx, "envkit")
+	if err != nil {
+		return nil, err
+	}
+	b := &build{c: c, bc: bc, filename: src.Filename, data: src.Data, fsys: newContextFS(ctx, c, bc)}
+	if res, ok, err := bc.HandleSubrequest(ctx, dockerui.RequestHandler{Lint: b.lint, Outline: b.outline}); ok || err != nil {
+		return res, err
+	}
+	return b.run(ctx)
+}
+
+// build is one request's state.
+type build struct {
+	c        gwclient.Client
+	bc       *dockerui.Client
+	filename string
+	data     []byte
+	fsys     *contextFS
+}
+
+func (b *build) run(ctx context.Context) (*gwclient.Result, error) {
+	def, err := b.parse()
+	if err != nil {
+		return nil, err
+	}
+	epoch, err := b.epoch()
+	if err != nil {
+		return nil, err
+	}
+	defHash, err := hash.Of(def)
+	if err != nil {
+		return nil, err
+	}
+	if err := b.targetPlatforms(def); err != nil {
+		return nil, err
+	}
+	locked, err := b.lockedPackages(ctx, def)
+	if err != nil {
+		return nil, err
+	}
+	linkBin, err := b.linkBinary(ctx)
+	if err != nil {
+		return nil, err
+	}
+	baseName := b.baseImage(def)
+	cacheRepo := b.bc.BuildArgs[ArgImageCache]
+
+	// The image key needs the base's digest, the same for every platform
+	// (an index digest), so it is resolved once before the fan-out.
+	var key string
+	if cacheRepo != "" && baseName != "" {
+		first := b.platform(nil)
+		if len(b.bc.TargetPlatforms) > 0 {
+			first = b.platform(&b.bc.TargetPlatforms[0])
+		}
+		base, err := b.resolveBase(ctx, baseName, first)
+		if err != nil {
+			return nil, err
+		}
+		if base.Digest != "" {
+			key = ImageKey(defHash, locked.hash, base.Digest.String())
+		}
+	}
+
+	rb, err := b.bc.Build(ctx, func(ctx context.Context, p *ocispecs.Platform, _ int) (*dockerui.BuildResult, error) {
+		platform := b.platform(p)
+		if key != "" {
+			if res, err := b.fromImageCache(ctx, cacheRepo+":"+key, platform, epoch); res != nil || err != nil {
+				return res, err
+			}
+		}
+		pkgs, err := locked.forPlatform(platform)
+		if err != nil {
+			return nil, err
+		}
+		env, err := envllb.FromDefinition(def, pkgs)
+		if err != nil {
+			return nil, err
+		}
+		env.DefinitionHash, env.LockHash = defHash, locked.hash
+		opts := envllb.Options{
+			Platform:      platform,
+			BuildPlatform: b.platform(nil),
+			MultiPlatform: b.bc.MultiPlatformRequested,
+			MetaResolver:  b.c,
+			BuildArgs:     b.bc.BuildArgs,
+			Labels:        b.bc.Labels,
+			LinkBinary:    linkBin,
+			Epoch:         epoch,
+			Version:       Version,
+		}
+		if err := b.dockerfileContext(ctx, def, &opts); err != nil {
+			return nil, err
+		}
+		if env.BaseImage != "" {
+			base, err := b.resolveBase(ctx, baseName, platform)
+			if err != nil {
+				return nil, err
+			}
+			env.BaseImage = baseName
+			opts.Base = base.ResolvedImage
+		}
+		res, err := envllb.Build(ctx, env, opts)
+		if err != nil {
+			return nil, err
+		}
+		ref, err := b.solve(ctx, res.State, platform)
+		if err != nil {
+			return nil, err
+		}
+		return &dockerui.BuildResult{Reference: ref, Image: &res.Image, BaseImage: res.BaseImage, Epoch: &epoch}, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return rb.Finalize()
+}
+
+// parse reads the definition; referenced files come from the build
+// context, relative to its root. Errors are spec's FILE:LINE:COL list.
+func (b *build) parse() (*spec.Definition, error) {
+	return spec.Parse(path.Base(b.filename), b.data, b.fsys)
+}
+
+// epoch is SOURCE_DATE_EPOCH (a build argument; buildctl and buildx copy
+// the client's environment variable into it), 0 when unset.
+func (b *build) epoch() (time.Time, error) {
+	v, ok := b.bc.BuildArgs[ArgEpoch]
+	if !ok || v == "" {
+		return time.Unix(0, 0).UTC(), nil
+	}
+	sec, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || sec < 0 {
+		return time.Time{}, fmt.Errorf("build argument %s=%q: want seconds since 1970 (a non-negative integer)", ArgEpoch, v)
+	}
+	return time.Unix(sec, 0).UTC(), nil
+}
+
+// targetPlatforms uses the definition's platforms when the build names
+// none.
+func (b *build) targetPlatforms(def *spec.Definition) error {
+	if len(b.bc.TargetPlatforms) > 0 || len(def.Platforms) == 0 {
+		return nil
+	}
+	var ps []ocispecs.Platform
+	for _, s := range def.Platforms {
+		p, err := parsePlatform(s)
+		if err != nil {
+			return fmt.Errorf("%s: platform %q: %w", b.filename, s, err)
+		}
+		ps = append(ps, p)
+	}
+	b.bc.TargetPlatforms = ps
+	if len(ps) > 1 {
+		b.bc.MultiPlatformRequested = true
+	}
+	return nil
+}
+
+// platform is p, or the builder's own platform when nil.
+func (b *build) platform(p *ocispecs.Platform) ocispecs.Platform {
+	if p != nil {
+		return *p
+	}
+	if len(b.bc.BuildPlatforms) > 0 {
+		return b.bc.BuildPlatforms[0]
+	}
+	return ocispecs.Platform{OS: "linux", Architecture: "amd64"}
+}
+
+// baseImage is the definition's base image; a format that names none
+// takes ENVKIT_BASE_IMAGE, else spec's default. "" for a Dockerfile base.
+func (b *build) baseImage(def *spec.Definition) string {
+	if def.Base.Dockerfile != "" {
+		return ""
+	}
+	if arg := b.bc.BuildArgs[ArgBaseImage]; arg != "" && (def.Base.Image == "" || def.Source.Format == spec.FormatConda || def.Source.Format == spec.FormatRequirements) {
+		return arg
+	}
+	if def.Base.Image == "" {
+		return spec.DefaultBaseImage
+	}
+	return def.Base.Image
+}
+
+type resolvedBase struct {
+	envllb.ResolvedImage
+	Digest digest.Digest
+}
+
+// resolveBase pins the base image: a named context `context:<name>`
+// replaces it as in the Dockerfile frontend; otherwise its config and
+// digest come from the registry.
+func (b *build) resolveBase(ctx context.Context, name string, p ocispecs.Platform) (*resolvedBase, error) {
+	var captured digest.Digest
+	nc, err := b.bc.NamedContext(name, dockerui.ContextOpt{Platform: &p, ResolveMode: b.bc.ImageResolveMode.String(), CaptureDigest: &captured})
+	if err != nil {
+		return nil, err
+	}
+	if nc != nil {
+		st, img, err := nc.Load(ctx)
+		if err != nil {
+			return nil, err
+		}
+		var cfg dockerspec.DockerOCIImage
+		if img != nil {
+			cfg = *img
+		}
+		return &resolvedBase{ResolvedImage: envllb.ResolvedImage{Ref: name, State: st, Config: cfg}, Digest: captured}, nil
+	}
+	named, err := reference.ParseNormalizedNamed(name)
+	if err != nil {
+		return nil, fmt.Errorf("base image %q: %w", name, err)
+	}
+	ref, dgst, dt, err := b.c.ResolveImageConfig(ctx, reference.TagNameOnly(named).String(), sourceresolver.Opt{
+		LogName:  "[internal] load metadata for " + name,
+		ImageOpt: &sourceresolver.ResolveImageOpt{Platform: &p, ResolveMode: b.bc.ImageResolveMode.String()},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("base image %s: %w", name, err)
+	}
+	pinned, err := pin(ref, dgst)
+	if err != nil {
+		return nil, err
+	}
+	var cfg dockerspec.DockerOCIImage
+	if err := json.Unmarshal(dt, &cfg); err != nil {
+		return nil, fmt.Errorf("base image %s: config: %w", name, err)
+	}
+	return &resolvedBase{ResolvedImage: envllb.ResolvedImage{Ref: pinned, Config: cfg}, Digest: dgst}, nil
+}
+
+// pin returns ref@dgst.
+func pin(ref string, dgst digest.Digest) (string, error) {
+	named, err := reference.ParseNormalizedNamed(ref)
+	if err != nil {
+		return "", err
+	}
+	if dgst == "" {
+		return reference.TagNameOnly(named).String(), nil
+	}
+	canonical, err := reference.WithDigest(reference.TagNameOnly(named), dgst)
+	if err != nil {
+		return "", err
+	}
+	return canonical.String(), nil
+}
+
+// linkBinary returns where envkit's static binary comes from: the
+// frontend's own image, pinned by digest, or (in-process) a local input.
+func (b *build) linkBinary(ctx context.Context) (func(ocispecs.Platform) llb.State, error) {
+	opts := b.bc.BuildOpts().Opts
+	if opts[OptLinkBinary] == "local" {
+		st := llb.Local(LocalLinkBinary,
+			llb.SessionID(b.bc.BuildOpts().SessionID),
+			llb.SharedKeyHint(LocalLinkBinary),
+			llb.FollowPaths([]string{"envkit"}),
+			llb.WithCustomName("[internal] load the envkit binary"))
+		return func(ocispecs.Platform) llb.State { return st }, nil
+	}
+	source := opts[optSource]
+	if source == "" {
+		return nil, errors.New("cannot tell where the envkit binary is: no \"source\" option (run through a # syntax= line or gateway.v0 with source=<envkit image>) and no envkit-bin=local")
+	}
+	build := b.platform(nil)
+	// The gateway resolves source through named contexts first (e.g.
+	// --build-context <ref>=oci-layout://…), so the binary must too.
+	nc, err := b.bc.NamedContext(source, dockerui.ContextOpt{Platform: &build})
+	if err != nil {
+		return nil, err
+	}
+	if nc != nil {
+		st, _, err := nc.Load(ctx)
+		if err != nil {
+			return nil, err
+		}
+		return func(ocispecs.Platform) llb.State { return *st }, nil
+	}
+	ref, dgst, _, err := b.c.ResolveImageConfig(ctx, source, sourceresolver.Opt{
+		LogName:  "[internal] load metadata for " + source,
+		ImageOpt: &sourceresolver.ResolveImageOpt{Platform: &build},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("envkit frontend image %s: %w", source, err)
+	}
+	pinned, err := pin(ref, dgst)
+	if err != nil {
+		return nil, err
+	}
+	return func(p ocispecs.Platform) llb.State {
+		return llb.Image(pinned, llb.Platform(p), llb.WithCustomName("[internal] envkit binary from "+pinned))
+	}, nil
+}
+
+// dockerfileContext gives a Dockerfile base its build context: the
+// build's own (with .dockerignore and named contexts) when the definition
+// names the context root, else a copy of the named subdirectory.
+func (b *build) dockerfileContext(ctx context.Context, def *spec.Definition, opts *envllb.Options) error {
+	if def.Base.Dockerfile == "" && len(def.Steps) == 0 {
+		return nil
+	}
+	dir := path.Clean(def.Base.Context)
+	if def.Base.Dockerfile == "" || dir == "." || dir == "" {
+		opts.DockerfileClient = b.bc
+		return nil
+	}
+	main, err := b.bc.MainContext(ctx, llb.FollowPaths([]string{dir}))
+	if err != nil {
+		return err
+	}
+	sub := llb.Scratch().File(llb.Copy(*main, dir, "/", &llb.CopyInfo{CopyDirContentsOnly: true, FollowSymlinks: true}),
+		llb.WithCustomName("[internal] build context "+dir))
+	opts.BuildContext = &sub
+	return nil
+}
+
+// solve submits one platform's LLB, with the build's cache imports (they
+// reach the solver no other way).
+func (b *build) solve(ctx context.Context, st llb.State, p ocispecs.Platform) (gwclient.Reference, error) {
+	def, err := st.Marshal(ctx, llb.Platform(p), llb.WithCaps(b.bc.BuildOpts().LLBCaps))
+	if err != nil {
+		return nil, err
+	}
+	res, err := b.c.Solve(ctx, gwclient.SolveRequest{Definition: def.ToPB(), CacheImports: b.bc.CacheImports})
+	if err != nil {
+		return nil, err
+	}
+	return res.SingleRef()
+}
+
+// fromImageCache returns the image stored under the key, when present,
+// with no step run; nil when the registry does not have it.
+func (b *build) fromImageCache(ctx context.Context, ref string, p ocispecs.Platform, epoch time.Time) (*dockerui.BuildResult, error) {
+	resolved, dgst, dt, err := b.c.ResolveImageConfig(ctx, ref, sourceresolver.Opt{
+		LogName:  "[envkit] look up " + ref,
+		ImageOpt: &sourceresolver.ResolveImageOpt{Platform: &p, ResolveMode: llb.ResolveModeForcePull.String()},
+	})
+	if err != nil {
+		return nil, nil // not built yet: build it
+	}
+	pinned, err := pin(resolved, dgst)
+	if err != nil {
+		return nil, err
+	}
+	var img dockerspec.DockerOCIImage
+	if err := json.Unmarshal(dt, &img); err != nil {
+		return nil, fmt.Errorf("%s: config: %w", ref, err)
+	}
+	st := llb.Image(pinned, llb.Platform(p), llb.WithCustomName("[envkit] reuse "+pinned))
+	r, err := b.solve(ctx, st, p)
+	if err != nil {
+		return nil, err
+	}
+	return &dockerui.BuildResult{Reference: r, Image: &img, Epoch: &epoch}, nil
+}

@@ -1,0 +1,69 @@
+package frontend
+
+import (
+	"context"
+	"errors"
+	"path"
+
+	"github.com/moby/buildkit/client/llb"
+	"github.com/moby/buildkit/frontend/dockerfile/parser"
+	"github.com/moby/buildkit/frontend/subrequests/lint"
+	"github.com/moby/buildkit/frontend/subrequests/outline"
+
+	"github.com/envkit/envkit/internal/spec"
+)
+
+// lint answers `--call lint`: the definition's problems, each at its
+// position in the file, so that buildx prints them with the source line.
+func (b *build) lint(ctx context.Context) (*lint.LintResults, error) {
+	res := &lint.LintResults{}
+	src := res.AddSource(llb.NewSourceMap(nil, b.filename, "", b.data))
+	_, err := b.parse()
+	var list spec.ErrorList
+	switch {
+	case err == nil:
+	case errors.As(err, &list):
+		for _, e := range list {
+			res.AddWarning("InvalidDefinition", "The environment definition is invalid", "", e.Error(), b.sourceOf(src, e.Pos), ranges(e.Pos))
+		}
+		res.Error = &lint.BuildError{Message: list[0].Error()}
+	default:
+		res.Error = &lint.BuildError{Message: err.Error()}
+	}
+	return res, nil
+}
+
+// sourceOf is the source index for a position in the definition file, -1
+// for positions in other files (their name is in the message).
+func (b *build) sourceOf(src int, pos spec.Pos) int {
+	if pos.Line > 0 && (pos.File == "" || pos.File == path.Base(b.filename) || pos.File == b.filename) {
+		return src
+	}
+	return -1
+}
+
+func ranges(pos spec.Pos) []parser.Range {
+	if pos.Line == 0 {
+		return nil
+	}
+	p := parser.Position{Line: pos.Line, Character: max(pos.Col-1, 0)}
+	return []parser.Range{{Start: p, End: p}}
+}
+
+// outline answers `--call outline`: what the build takes as arguments.
+func (b *build) outline(ctx context.Context) (*outline.Outline, error) {
+	def, err := b.parse()
+	if err != nil {
+		return nil, err
+	}
+	return &outline.Outline{
+		Name:        def.Name,
+		Description: def.Description,
+		Args: []outline.Arg{
+			{Name: ArgBaseImage, Description: "base image for definitions that name none (conda environment.yml, requirements.txt)", Value: b.baseImage(def)},
+			{Name: ArgEpoch, Description: "seconds since 1970 for file times, created and history (default 0)", Value: b.bc.BuildArgs[ArgEpoch]},
+			{Name: ArgImageCache, Description: "registry/repo where images are kept by key; a hit is returned without running a step", Value: b.bc.BuildArgs[ArgImageCache]},
+		},
+		Sources: [][]byte{b.data},
+	}, nil
+}
