@@ -84,6 +84,7 @@ func (r *reader) readNativeBase(d *doc, def *Definition, n *yaml.Node) {
 		case "image":
 			imageN = f.kn
 			def.Base.Image, _ = d.str(f.v, "base.image")
+			def.Base.Pos = d.pos(f.v)
 		case "dockerfile":
 			dockerN = f.kn
 			s, ok := d.str(f.v, "base.dockerfile")

@@ -181,7 +181,11 @@ func (r *reader) decode(d *doc, data []byte) (*yaml.Node, bool) {
 		if !errors.As(err, &te) {
 			line = yamlErrorLine(err.Error())
 		}
-		d.e.add(Pos{File: d.file, Line: line, Col: min(line, 1)}, "%s", strings.TrimPrefix(err.Error(), "yaml: "))
+		msg := strings.TrimPrefix(err.Error(), "yaml: ")
+		if line > 0 {
+			msg = strings.TrimPrefix(msg, fmt.Sprintf("line %d: ", line))
+		}
+		d.e.add(Pos{File: d.file, Line: line, Col: min(line, 1)}, "%s", msg)
 		return nil, false
 	}
 	var extra yaml.Node

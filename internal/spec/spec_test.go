@@ -1,0 +1,322 @@
+package spec
+
+import (
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"testing/fstest"
+)
+
+func real(parts ...string) string {
+	return filepath.Join(append([]string{"testdata", "real"}, parts...)...)
+}
+
+// Real files from public repositories are accepted and read faithfully.
+func TestRealFiles(t *testing.T) {
+	t.Run("azureml v2 image + conda file", func(t *testing.T) {
+		def := mustLoad(t, real("azureml-examples", "docker-image-plus-conda.yml"))
+		want := &Definition{
+			Name:        "docker-image-plus-conda-example",
+			Description: "Environment created from a Docker image plus Conda environment.",
+		}
+		checkMeta(t, def, want, FormatAzureMLv2)
+		if def.Base.Image != "mcr.microsoft.com/azureml/openmpi4.1.0-ubuntu20.04:latest" {
+			t.Errorf("image %q", def.Base.Image)
+		}
+		c := def.Conda
+		if c == nil || c.File != "conda-yamls/pydata.yml" || c.Name != "pydata-example" {
+			t.Fatalf("conda %+v", c)
+		}
+		if got := c.ChannelNames(); !reflect.DeepEqual(got, []string{"conda-forge"}) {
+			t.Errorf("channels %v", got)
+		}
+		if got := Specs(c.Dependencies); !reflect.DeepEqual(got, []string{"python=3.8", "pip"}) {
+			t.Errorf("dependencies %v", got)
+		}
+		if len(c.Pip) != 17 || c.Pip[0].Spec != "numpy==1.21.2" || c.Pip[16].Spec != "papermill==2.3.3" {
+			t.Errorf("pip %v", Specs(c.Pip))
+		}
+		if p := c.Pip[0].Pos; p.Line != 8 || p.Col != 7 || !strings.HasSuffix(p.File, "conda-yamls/pydata.yml") {
+			t.Errorf("pip[0] position %v", p)
+		}
+		if !reflect.DeepEqual(def.Source.Files, []string{"conda-yamls/pydata.yml"}) {
+			t.Errorf("source files %v", def.Source.Files)
+		}
+	})
+	t.Run("azureml v2 build context", func(t *testing.T) {
+		def := mustLoad(t, real("azureml-examples", "docker-context.yml"))
+		checkMeta(t, def, &Definition{Name: "docker-context-example"}, FormatAzureMLv2)
+		b := def.Base
+		if b.Context != "docker-contexts/python-and-pip" || b.DockerfilePath != "docker-contexts/python-and-pip/Dockerfile" {
+			t.Errorf("base %+v", b)
+		}
+		if !strings.Contains(b.Dockerfile, "FROM python:3.8") {
+			t.Errorf("dockerfile %q", b.Dockerfile)
+		}
+		// The Dockerfile COPYs requirements.txt from the context.
+		if len(b.ContextFiles) != 1 || b.ContextFiles[0].Path != "requirements.txt" || !strings.HasPrefix(b.ContextFiles[0].Digest, "sha256:") {
+			t.Errorf("context files %+v", b.ContextFiles)
+		}
+	})
+	t.Run("azureml v2 image only", func(t *testing.T) {
+		def := mustLoad(t, real("azureml-examples", "docker-image.yml"))
+		checkMeta(t, def, &Definition{Name: "docker-image-example", Version: "1", Description: "Environment created from a Docker image."}, FormatAzureMLv2)
+		if def.Base.Image != "pytorch/pytorch:latest" || def.Conda != nil {
+			t.Errorf("base %q conda %v", def.Base.Image, def.Conda)
+		}
+	})
+	t.Run("azureml v1 saved directory", func(t *testing.T) {
+		def := mustLoad(t, real("glioma-v1"))
+		checkMeta(t, def, &Definition{Name: "xpovinec-env"}, FormatAzureMLv1)
+		if def.Base.Image != "mcr.microsoft.com/azureml/openmpi3.1.2-ubuntu18.04:20220208.v1" {
+			t.Errorf("image %q", def.Base.Image)
+		}
+		if len(def.Env) != 1 || def.Env[0].Name != "EXAMPLE_ENV_VAR" || def.Env[0].Value != "EXAMPLE_VALUE" {
+			t.Errorf("env %+v", def.Env)
+		}
+		if !reflect.DeepEqual(def.Platforms, []string{"linux/amd64"}) {
+			t.Errorf("platforms %v", def.Platforms)
+		}
+		if def.Python.UserManaged || def.Python.Interpreter != "python" || def.Spark != nil {
+			t.Errorf("python %+v spark %+v", def.Python, def.Spark)
+		}
+		c := def.Conda
+		if c == nil || c.File != v1CondaName {
+			t.Fatalf("conda %+v", c)
+		}
+		if got := Specs(c.Dependencies); !reflect.DeepEqual(got, []string{"python=3.8", "pip=20.2.4"}) {
+			t.Errorf("dependencies %v", got)
+		}
+		if got := c.ChannelNames(); !reflect.DeepEqual(got, []string{"anaconda", "conda-forge"}) {
+			t.Errorf("channels %v", got)
+		}
+		if len(c.Pip) != 10 {
+			t.Errorf("pip %v", Specs(c.Pip))
+		}
+	})
+	t.Run("azureml v1 json alone", func(t *testing.T) {
+		def := mustLoad(t, real("glioma-v1", "azureml_environment.json"))
+		if def.Source.Format != FormatAzureMLv1 || def.Conda == nil {
+			t.Errorf("format %s conda %v", def.Source.Format, def.Conda)
+		}
+	})
+	t.Run("conda with channel::package and pip options", func(t *testing.T) {
+		def := mustLoad(t, real("matsciml", "conda.yml"))
+		checkMeta(t, def, &Definition{}, FormatConda)
+		c := def.Conda
+		if got := c.ChannelNames(); !reflect.DeepEqual(got, []string{"defaults", "intel", "dglteam", "conda-forge"}) {
+			t.Errorf("channels %v", got)
+		}
+		if c.Dependencies[5].Spec != "dglteam::dgl=2.0.0" {
+			t.Errorf("dependency 5: %q", c.Dependencies[5].Spec)
+		}
+		if c.Pip[0].Spec != "--extra-index-url https://pytorch-extension.intel.com/release-whl-aitools/" {
+			t.Errorf("pip option %q", c.Pip[0].Spec)
+		}
+		if def.Base.Image != "" {
+			t.Errorf("a conda file names no base, got %q", def.Base.Image)
+		}
+	})
+	t.Run("conda, keys in another order", func(t *testing.T) {
+		def := mustLoad(t, real("mnist", "conda.yml"))
+		if def.Conda.Name != "pytorch-1.9-mlflow" || len(def.Conda.Dependencies) != 4 || len(def.Conda.Pip) != 3 {
+			t.Errorf("conda %+v", def.Conda)
+		}
+	})
+	t.Run("requirements.txt", func(t *testing.T) {
+		def := mustLoad(t, real("azureml-examples", "docker-contexts", "python-and-pip", "requirements.txt"))
+		checkMeta(t, def, &Definition{}, FormatRequirements)
+		c := def.Conda
+		if len(c.Pip) != 17 || c.Pip[0].Spec != "numpy==1.21.2" || c.Pip[0].Pos.Line != 2 {
+			t.Errorf("pip %+v", c.Pip)
+		}
+		if got := Specs(c.Dependencies); !reflect.DeepEqual(got, []string{"python=" + RequirementsPython, "pip"}) {
+			t.Errorf("dependencies %v", got)
+		}
+	})
+}
+
+// A real file envkit cannot build is rejected with the position of the
+// offending line.
+func TestRealFileRejected(t *testing.T) {
+	_, err := Load(real("nam", "environment_gpu.yml"))
+	want := real("nam", "environment_gpu.yml") + `:39:9: pip requirement "-e .": editable installs need the source tree: install it in a step`
+	if err == nil || err.Error() != want {
+		t.Fatalf("got %v\nwant %s", err, want)
+	}
+}
+
+func mustLoad(t *testing.T, p string) *Definition {
+	t.Helper()
+	def, err := Load(p)
+	if err != nil {
+		t.Fatalf("Load(%s): %v", p, err)
+	}
+	return def
+}
+
+func checkMeta(t *testing.T, got, want *Definition, format Format) {
+	t.Helper()
+	if got.Name != want.Name || got.Version != want.Version || got.Description != want.Description {
+		t.Errorf("metadata %q %q %q, want %q %q %q", got.Name, got.Version, got.Description, want.Name, want.Version, want.Description)
+	}
+	if got.Source.Format != format {
+		t.Errorf("format %s, want %s", got.Source.Format, format)
+	}
+}
+
+// Bad input gives FILE:LINE:COL errors, all of them, and no definition.
+func TestErrors(t *testing.T) {
+	files := fstest.MapFS{
+		"conda.yml":      {Data: []byte("channels: [conda-forge]\ndependencies: [numpy]\n")},
+		"sub/Dockerfile": {Data: []byte("FROM debian\n")},
+	}
+	cases := []struct {
+		name, text string
+		want       []string
+	}{
+		{"unknown key", "name: x\nbase:\n  imgae: debian:12\n", []string{`env.yml:3:3: base: unknown key "imgae"; did you mean "image"?`}},
+		{"unknown top key", "nmae: x\nbase: {image: debian}\n", []string{`env.yml:1:1: definition: unknown key "nmae"; did you mean "name"?`}},
+		{"wrong type", "base: {image: debian}\nsteps: RUN true\n", []string{`env.yml:2:8: steps must be a list, got a string`}},
+		{"wrong bool", "base: {image: debian}\npython: {user_managed: yes please}\n", []string{`env.yml:2:24: python.user_managed must be true or false, got a string`}},
+		{"image and build", "image: debian:12\nbuild: {path: sub}\n", []string{`env.yml:2:1: image and build are mutually exclusive`}},
+		{"image and dockerfile", "base:\n  image: debian:12\n  dockerfile: sub/Dockerfile\n", []string{`env.yml:3:3: base.image and base.dockerfile are mutually exclusive`}},
+		{"empty dependency", "base: {image: debian}\nconda:\n  dependencies:\n    - numpy\n    - ''\n", []string{`env.yml:5:7: empty conda dependency`}},
+		{"duplicate dependency", "base: {image: debian}\nconda:\n  dependencies:\n    - numpy >=1.21\n    - numpy>=1.21\n", []string{`env.yml:5:7: duplicate conda dependency "numpy>=1.21" (also at env.yml:4:7)`}},
+		{"malformed spec", "base: {image: debian}\nconda:\n  dependencies: [\"numpy>=\", \"=python\"]\n", []string{
+			`env.yml:3:18: conda dependency "numpy>=": operator without a version`,
+			`env.yml:3:29: conda dependency "=python": does not start with a package name`}},
+		{"path escapes", "image: debian\nconda_file: ../conda.yml\n", []string{`env.yml:2:13: conda_file: path "../conda.yml" escapes the context directory`}},
+		{"absolute path", "base: {dockerfile: /etc/Dockerfile}\n", []string{`env.yml:1:20: base.dockerfile: absolute path "/etc/Dockerfile"`}},
+		{"missing file", "image: debian\nconda_file: nope.yml\n", []string{`env.yml:2:13: conda_file: cannot read "nope.yml": file does not exist`}},
+		{"conda with user-managed", "base: {image: debian}\npython: {user_managed: true}\nconda: {file: conda.yml}\n", []string{`conda.yml:1:1: a conda environment cannot be combined with python.user_managed: true`}},
+		{"yaml syntax", "base:\n  image: [debian\n", []string{`env.yml:1:1: did not find expected ',' or ']'`}},
+		{"conda_file with build", "build: {path: sub}\nconda_file: conda.yml\n", []string{`env.yml:2:1: conda_file needs image`}},
+		{"step FROM", "base: {image: debian}\nsteps: [FROM ubuntu]\n", []string{`env.yml:2:9: a step cannot be FROM`}},
+		{"bad image", "base: {image: \"Debian:12\"}\n", []string{`env.yml:1:15: base image "Debian:12"`}},
+		{"duplicate key", "base: {image: debian}\nenv: {A: 1, A: 2}\n", []string{`env.yml:2:13: env: duplicate key "A"`}},
+		{"bad env name", "base: {image: debian}\nenv: {\"A B\": 1}\n", []string{`env.yml:2:7: environment variable name "A B"`}},
+		{"not a mapping", "- numpy\n", []string{`env.yml:1:1: not an environment definition`}},
+		{"two documents", "name: a\n---\nname: b\n", []string{`env.yml:2:1: a definition is a single YAML document`}},
+		{"relative prefix", "base: {image: debian}\nprefix: opt/env\n", []string{`env.yml: prefix "opt/env" must be an absolute path`}},
+		{"copy missing", "base: {image: debian}\nsteps: [\"COPY missing.txt /x\"]\n", []string{`env.yml:2:9: COPY source "missing.txt": no such file in the build context`}},
+		{"v1 credentials", `{"docker": {"baseImage": "x/y:1", "baseImageRegistry": {"address": "r.io", "username": "u", "password": "p"}}}`,
+			[]string{`env.yml:1:88: docker.baseImageRegistry.username: credentials`, `env.yml:1:105: docker.baseImageRegistry.password: credentials`}},
+		{"conda unknown key", "name: x\nchannels: [a]\ndependencies: [b]\nchannel_priority: strict\n", []string{`env.yml:4:1: conda environment: unknown key "channel_priority"`}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			def, err := Parse("env.yml", []byte(tc.text), files)
+			if def != nil || err == nil {
+				t.Fatalf("accepted:\n%s", tc.text)
+			}
+			var list ErrorList
+			if !errors.As(err, &list) {
+				t.Fatalf("error is %T, want ErrorList: %v", err, err)
+			}
+			if len(list) != len(tc.want) {
+				t.Fatalf("got %d errors, want %d:\n%v", len(list), len(tc.want), err)
+			}
+			for i, w := range tc.want {
+				if !strings.HasPrefix(list[i].Error(), w) {
+					t.Errorf("error %d:\n got %s\nwant %s...", i, list[i], w)
+				}
+			}
+		})
+	}
+}
+
+func TestDetect(t *testing.T) {
+	cases := map[string]Format{
+		"# syntax=envkit\nname: x\nbase: {image: debian}\n":       FormatNative,
+		"name: x\n":                                              FormatNative,
+		"$schema: x\nimage: debian\n":                            FormatAzureMLv2,
+		"name: x\nchannels: [a]\ndependencies: [python]\n":       FormatConda,
+		`{"python": {"userManagedDependencies": true}}`:          FormatAzureMLv1,
+		`{"name": "x", "environmentVariables": {}, "docker": {}}`: FormatAzureMLv1,
+	}
+	for text, want := range cases {
+		def, err := Parse("f.yml", []byte(text), nil)
+		if err != nil {
+			t.Errorf("%q: %v", text, err)
+			continue
+		}
+		if def.Source.Format != want {
+			t.Errorf("%q: format %s, want %s", text, def.Source.Format, want)
+		}
+	}
+}
+
+// read → write → read gives the same definition, for every real file and
+// every target format that can hold it.
+func TestRoundTrip(t *testing.T) {
+	paths := []string{
+		real("azureml-examples", "docker-image-plus-conda.yml"),
+		real("azureml-examples", "docker-context.yml"),
+		real("azureml-examples", "docker-image.yml"),
+		real("glioma-v1"),
+		real("matsciml", "conda.yml"),
+		real("mnist", "conda.yml"),
+		filepath.Join("testdata", "full.yml"),
+	}
+	for _, p := range paths {
+		def := mustLoad(t, p)
+		dir := p
+		if filepath.Ext(p) != "" {
+			dir = filepath.Dir(p)
+		}
+		for _, to := range []Format{FormatNative, FormatAzureMLv2, FormatConda} {
+			out, dropped, err := Write(def, to, false)
+			if err != nil {
+				if len(dropped) == 0 {
+					t.Errorf("%s → %s: %v", p, to, err)
+				}
+				continue
+			}
+			back, err := Parse("out.yml", out, os.DirFS(dir))
+			if err != nil {
+				t.Errorf("%s → %s → read: %v\n%s", p, to, err, out)
+				continue
+			}
+			if a, b := comparable(t, def), comparable(t, back); a != b {
+				t.Errorf("%s → %s changed the definition:\n%s\n%s\n%s", p, to, out, a, b)
+			}
+		}
+	}
+}
+
+// comparable renders a definition without positions and source, the parts
+// a conversion legitimately changes.
+func comparable(t *testing.T, def *Definition) string {
+	t.Helper()
+	b, err := json.Marshal(def)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var v any
+	if err := json.Unmarshal(b, &v); err != nil {
+		t.Fatal(err)
+	}
+	var strip func(any) any
+	strip = func(v any) any {
+		switch x := v.(type) {
+		case map[string]any:
+			delete(x, "Pos")
+			delete(x, "Source")
+			for k, e := range x {
+				x[k] = strip(e)
+			}
+		case []any:
+			for i, e := range x {
+				x[i] = strip(e)
+			}
+		}
+		return v
+	}
+	out, _ := json.Marshal(strip(v))
+	return string(out)
+}
