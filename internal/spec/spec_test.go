@@ -232,11 +232,11 @@ func TestErrors(t *testing.T) {
 
 func TestDetect(t *testing.T) {
 	cases := map[string]Format{
-		"# syntax=envkit\nname: x\nbase: {image: debian}\n":       FormatNative,
-		"name: x\n":                                              FormatNative,
-		"$schema: x\nimage: debian\n":                            FormatAzureMLv2,
-		"name: x\nchannels: [a]\ndependencies: [python]\n":       FormatConda,
-		`{"python": {"userManagedDependencies": true}}`:          FormatAzureMLv1,
+		"# syntax=envkit\nname: x\nbase: {image: debian}\n": FormatNative,
+		"name: x\n":                   FormatNative,
+		"$schema: x\nimage: debian\n": FormatAzureMLv2,
+		"name: x\nchannels: [a]\ndependencies: [python]\n":        FormatConda,
+		`{"python": {"userManagedDependencies": true}}`:           FormatAzureMLv1,
 		`{"name": "x", "environmentVariables": {}, "docker": {}}`: FormatAzureMLv1,
 	}
 	for text, want := range cases {
