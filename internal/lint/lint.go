@@ -189,6 +189,7 @@ var secretName = regexp.MustCompile(`(?i)(TOKEN|PASSWORD|PASSWD|SECRET|API_?KEY|
 
 func checkVars(vars []spec.EnvVar, add func(string, Severity, spec.Pos, string)) {
 	for _, v := range vars {
+		checkURL(v.Value, v.Pos, add)
 		if secretName.MatchString(v.Name) && v.Value != "" {
 			add(RuleCredentials, Error, v.Pos, "variable "+v.Name+" looks like a credential: pass it as a build secret, not in the file")
 		}

@@ -1,0 +1,85 @@
+package lint
+
+import (
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/envkit/envkit/internal/spec"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
+
+func check(t *testing.T, p string) []Finding {
+	t.Helper()
+	def, err := spec.Load(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return Check(def)
+}
+
+// Every rule fires where it should, with its position (golden file).
+func TestFragile(t *testing.T) {
+	var got strings.Builder
+	for _, f := range check(t, filepath.Join("testdata", "fragile.yml")) {
+		got.WriteString(f.String() + "\n")
+	}
+	golden := filepath.Join("testdata", "fragile.golden")
+	if *update {
+		if err := os.WriteFile(golden, []byte(got.String()), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.String() != string(want) {
+		t.Errorf("findings changed (go test -update to accept):\n%s", got.String())
+	}
+}
+
+// On real files: the Azure ML pydata example pins every pip package but
+// not pip, and uses :latest; the v1 saved environment pins pip.
+func TestRealFiles(t *testing.T) {
+	rules := func(fs []Finding) map[string]int {
+		m := map[string]int{}
+		for _, f := range fs {
+			m[f.Rule]++
+		}
+		return m
+	}
+	got := rules(check(t, filepath.Join("..", "spec", "testdata", "real", "azureml-examples", "docker-image-plus-conda.yml")))
+	want := map[string]int{RuleBaseLatest: 1, RuleUnpinnedConda: 1}
+	if len(got) != len(want) || got[RuleBaseLatest] != 1 || got[RuleUnpinnedConda] != 1 {
+		t.Errorf("pydata: %v, want %v", got, want)
+	}
+	got = rules(check(t, filepath.Join("..", "spec", "testdata", "real", "glioma-v1")))
+	// azureml-defaults is the only unpinned pip package; the SDK's
+	// EXAMPLE_ENV_VAR is not a credential.
+	if len(got) != 1 || got[RuleUnpinnedPip] != 1 {
+		t.Errorf("glioma: %v", got)
+	}
+}
+
+func TestNoPython(t *testing.T) {
+	def, err := spec.Parse("env.yml", []byte("base: {image: debian:12}\nconda:\n  channels: [conda-forge]\n  dependencies: [numpy=1.26]\n"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fs := Check(def)
+	if len(fs) != 1 || fs[0].Rule != RuleNoPython || fs[0].Pos.String() != "env.yml:3:3" {
+		t.Errorf("findings %v, want one %s at env.yml:3:3", fs, RuleNoPython)
+	}
+}
+
+func TestRulesDocumented(t *testing.T) {
+	for _, f := range check(t, filepath.Join("testdata", "fragile.yml")) {
+		if Rules[f.Rule] == "" {
+			t.Errorf("rule %s has no description", f.Rule)
+		}
+	}
+}
