@@ -20,6 +20,7 @@ import (
 	"github.com/moby/buildkit/client/llb/sourceresolver"
 	"github.com/moby/buildkit/frontend/dockerui"
 	gwclient "github.com/moby/buildkit/frontend/gateway/client"
+	"github.com/moby/buildkit/frontend/subrequests"
 	dockerspec "github.com/moby/docker-image-spec/specs-go/v1"
 	digest "github.com/opencontainers/go-digest"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
@@ -58,7 +59,10 @@ func Build(ctx context.Context, c gwclient.Client) (*gwclient.Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	b := &build{c: c, bc: bc, filename: src.Filename, data: src.Data, fsys: newContextFS(ctx, c, bc)}
+	b := &build{c: c, bc: bc, source: src.SourceMap, filename: src.Filename, data: src.Data, fsys: newContextFS(ctx, c, bc)}
+	if bc.BuildOpts().Opts["requestid"] == subrequests.RequestSubrequestsDescribe {
+		return describe()
+	}
 	if res, ok, err := bc.HandleSubrequest(ctx, dockerui.RequestHandler{Lint: b.lint, Outline: b.outline}); ok || err != nil {
 		return res, err
 	}
@@ -69,6 +73,7 @@ func Build(ctx context.Context, c gwclient.Client) (*gwclient.Result, error) {
 type build struct {
 	c        gwclient.Client
 	bc       *dockerui.Client
+	source   *llb.SourceMap // the definition, for lint locations
 	filename string
 	data     []byte
 	fsys     *contextFS
@@ -94,9 +99,13 @@ func (b *build) run(ctx context.Context) (*gwclient.Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	linkBin, err := b.linkBinary(ctx)
-	if err != nil {
-		return nil, err
+	// Only conda packages need the link binary; a definition without them
+	// builds through any gateway, even with no source option.
+	var linkBin func(ocispecs.Platform) llb.State
+	if len(locked.packages) > 0 {
+		if linkBin, err = b.linkBinary(ctx); err != nil {
+			return nil, err
+		}
 	}
 	baseName := b.baseImage(def)
 	cacheRepo := b.bc.BuildArgs[ArgImageCache]

@@ -1,15 +1,19 @@
 package frontend
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"path"
 
-	"github.com/moby/buildkit/client/llb"
 	"github.com/moby/buildkit/frontend/dockerfile/parser"
+	gwclient "github.com/moby/buildkit/frontend/gateway/client"
+	"github.com/moby/buildkit/frontend/subrequests"
 	"github.com/moby/buildkit/frontend/subrequests/lint"
 	"github.com/moby/buildkit/frontend/subrequests/outline"
 
+	envlint "github.com/envkit/envkit/internal/lint"
 	"github.com/envkit/envkit/internal/spec"
 )
 
@@ -17,11 +21,14 @@ import (
 // position in the file, so that buildx prints them with the source line.
 func (b *build) lint(ctx context.Context) (*lint.LintResults, error) {
 	res := &lint.LintResults{}
-	src := res.AddSource(llb.NewSourceMap(nil, b.filename, "", b.data))
-	_, err := b.parse()
+	src := res.AddSource(b.source)
+	def, err := b.parse()
 	var list spec.ErrorList
 	switch {
 	case err == nil:
+		for _, f := range envlint.Check(def) {
+			res.AddWarning(f.Rule, envlint.Rules[f.Rule], "", f.Message, b.sourceOf(src, f.Pos), ranges(f.Pos))
+		}
 	case errors.As(err, &list):
 		for _, e := range list {
 			res.AddWarning("InvalidDefinition", "The environment definition is invalid", "", e.Error(), b.sourceOf(src, e.Pos), ranges(e.Pos))
@@ -66,4 +73,30 @@ func (b *build) outline(ctx context.Context) (*outline.Outline, error) {
 		},
 		Sources: [][]byte{b.data},
 	}, nil
+}
+
+// describe answers frontend.subrequests.describe. dockerui's own answer
+// leaves out lint even when a handler exists, and buildx reads this list
+// to tell which --call methods the frontend has.
+func describe() (*gwclient.Result, error) {
+	all := []subrequests.Request{
+		outline.SubrequestsOutlineDefinition,
+		lint.SubrequestLintDefinition,
+		subrequests.SubrequestsDescribeDefinition,
+	}
+	dt, err := json.MarshalIndent(all, "", "  ")
+	if err != nil {
+		return nil, err
+	}
+	var txt bytes.Buffer
+	if err := subrequests.PrintDescribe(dt, &txt); err != nil {
+		return nil, err
+	}
+	res := gwclient.NewResult()
+	res.Metadata = map[string][]byte{
+		"result.json": dt,
+		"result.txt":  txt.Bytes(),
+		"version":     []byte(subrequests.SubrequestsDescribeDefinition.Version),
+	}
+	return res, nil
 }

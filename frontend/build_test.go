@@ -1,0 +1,287 @@
+package frontend
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"strings"
+	"testing"
+	"testing/fstest"
+
+	"github.com/moby/buildkit/client/llb"
+	"github.com/moby/buildkit/client/llb/sourceresolver"
+	"github.com/moby/buildkit/exporter/containerimage/exptypes"
+	"github.com/moby/buildkit/frontend/dockerfile/dockerfile2llb"
+	"github.com/moby/buildkit/frontend/dockerui"
+	gwclient "github.com/moby/buildkit/frontend/gateway/client"
+	"github.com/moby/buildkit/solver/pb"
+	dockerspec "github.com/moby/docker-image-spec/specs-go/v1"
+	digest "github.com/opencontainers/go-digest"
+	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"github.com/envkit/envkit/internal/hash"
+	"github.com/envkit/envkit/internal/spec"
+)
+
+const (
+	frontendImage  = "127.0.0.1:5000/envkit/frontend:test"
+	frontendDigest = "sha256:1111111111111111111111111111111111111111111111111111111111111111"
+	busyboxDigest  = "sha256:7b3ccabffc97de872a30dfd234fd972a66d247c8cfc69b0550f276481852627c"
+)
+
+const baseOnly = `# syntax=127.0.0.1:5000/envkit/frontend:test
+name: tools
+base:
+  image: busybox:1.36
+steps:
+  - RUN echo hello > /hello
+env:
+  LANG: C.UTF-8
+`
+
+func newGateway(definition string, opts map[string]string) *fakeGateway {
+	o := map[string]string{"filename": "environment.yml", "source": frontendImage}
+	for k, v := range opts {
+		o[k] = v
+	}
+	files := fstest.MapFS{"environment.yml": {Data: []byte(definition), Mode: 0o644}}
+	return &fakeGateway{
+		opts:   o,
+		locals: map[string]fstest.MapFS{"dockerfile": files, "context": files},
+		images: map[string]string{
+			frontendImage:                    frontendDigest,
+			"docker.io/library/busybox:1.36": busyboxDigest,
+		},
+	}
+}
+
+func imageOf(t *testing.T, res *gwclient.Result, key string) dockerspec.DockerOCIImage {
+	t.Helper()
+	var img dockerspec.DockerOCIImage
+	if err := json.Unmarshal(res.Metadata[key], &img); err != nil {
+		t.Fatalf("%s: %v", key, err)
+	}
+	return img
+}
+
+// sources lists the source identifiers of a solved definition.
+func sources(t *testing.T, def *pb.Definition) []string {
+	t.Helper()
+	var out []string
+	for _, dt := range def.Def {
+		var op pb.Op
+		if err := op.UnmarshalVT(dt); err != nil {
+			t.Fatal(err)
+		}
+		if src := op.GetSource(); src != nil {
+			out = append(out, src.Identifier)
+		}
+	}
+	return out
+}
+
+func TestBuildBaseImageWithSteps(t *testing.T) {
+	g := newGateway(baseOnly, nil)
+	res, err := Build(context.Background(), g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(g.solves) != 1 {
+		t.Fatalf("%d build solves, want 1", len(g.solves))
+	}
+	if got := sources(t, g.solves[0]); len(got) != 1 || got[0] != "docker-image://docker.io/library/busybox:1.36@"+busyboxDigest {
+		t.Errorf("sources %v, want the base pinned by digest", got)
+	}
+	img := imageOf(t, res, exptypes.ExporterImageConfigKey)
+	def, err := spec.Parse("environment.yml", []byte(baseOnly), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, _ := hash.Of(def)
+	if got := img.Config.Labels["dev.envkit.definition-hash"]; got != want {
+		t.Errorf("definition-hash label %q, want %q", got, want)
+	}
+	if !contains(img.Config.Env, "LANG=C.UTF-8") {
+		t.Errorf("env %v lacks LANG", img.Config.Env)
+	}
+	if img.Created == nil || img.Created.Unix() != 0 {
+		t.Errorf("created %v, want the epoch 0", img.Created)
+	}
+}
+
+func TestBuildEpochFromBuildArg(t *testing.T) {
+	g := newGateway(baseOnly, map[string]string{"build-arg:SOURCE_DATE_EPOCH": "1700000000"})
+	res, err := Build(context.Background(), g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if img := imageOf(t, res, exptypes.ExporterImageConfigKey); img.Created == nil || img.Created.Unix() != 1700000000 {
+		t.Errorf("created %v, want 1700000000", img.Created)
+	}
+	bad := newGateway(baseOnly, map[string]string{"build-arg:SOURCE_DATE_EPOCH": "yesterday"})
+	if _, err := Build(context.Background(), bad); err == nil || !strings.Contains(err.Error(), "SOURCE_DATE_EPOCH") {
+		t.Errorf("error %v, want one about SOURCE_DATE_EPOCH", err)
+	}
+}
+
+func TestBuildMultiPlatform(t *testing.T) {
+	g := newGateway(baseOnly, map[string]string{"platform": "linux/amd64,linux/arm64"})
+	res, err := Build(context.Background(), g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(g.solves) != 2 {
+		t.Fatalf("%d solves, want one per platform", len(g.solves))
+	}
+	for _, id := range []string{"linux/amd64", "linux/arm64"} {
+		if _, ok := res.Refs[id]; !ok {
+			t.Errorf("no result for %s", id)
+		}
+		img := imageOf(t, res, exptypes.ExporterImageConfigKey+"/"+id)
+		if img.OS+"/"+img.Architecture != id {
+			t.Errorf("%s config is for %s/%s", id, img.OS, img.Architecture)
+		}
+	}
+}
+
+func TestBuildInvalidDefinitionPointsAtTheLine(t *testing.T) {
+	g := newGateway("base:\n  image: busybox\nsteps: 12\n", nil)
+	_, err := Build(context.Background(), g)
+	if err == nil || !strings.HasPrefix(err.Error(), "environment.yml:3:") {
+		t.Errorf("error %v, want one at environment.yml:3", err)
+	}
+	if len(g.solves) != 0 {
+		t.Errorf("%d solves for an invalid definition", len(g.solves))
+	}
+}
+
+func TestBuildRefusesPip(t *testing.T) {
+	g := newGateway("base:\n  image: busybox:1.36\npip:\n  - requests==2.31.0\n", nil)
+	_, err := Build(context.Background(), g)
+	if err == nil || !strings.Contains(err.Error(), "environment.yml:4:") || !strings.Contains(err.Error(), "not supported by the build yet") {
+		t.Errorf("error %v, want pip refused at environment.yml:4", err)
+	}
+}
+
+func TestImageCacheHitRunsNoStep(t *testing.T) {
+	def, err := spec.Parse("environment.yml", []byte(baseOnly), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defHash, _ := hash.Of(def)
+	key := ImageKey(defHash, "", busyboxDigest)
+	cached := "127.0.0.1:5000/envs:" + key
+	g := newGateway(baseOnly, map[string]string{"build-arg:ENVKIT_IMAGE_CACHE": "127.0.0.1:5000/envs"})
+	g.images[cached] = "sha256:2222222222222222222222222222222222222222222222222222222222222222"
+	if _, err := Build(context.Background(), g); err != nil {
+		t.Fatal(err)
+	}
+	if len(g.solves) != 1 {
+		t.Fatalf("%d solves, want 1", len(g.solves))
+	}
+	if got := sources(t, g.solves[0]); len(got) != 1 || !strings.HasPrefix(got[0], "docker-image://"+cached+"@") {
+		t.Errorf("sources %v, want only the cached image", got)
+	}
+
+	// A miss builds.
+	miss := newGateway(baseOnly, map[string]string{"build-arg:ENVKIT_IMAGE_CACHE": "127.0.0.1:5000/envs"})
+	if _, err := Build(context.Background(), miss); err != nil {
+		t.Fatal(err)
+	}
+	if got := sources(t, miss.solves[0]); len(got) != 1 || !strings.Contains(got[0], "busybox") {
+		t.Errorf("a miss solved %v, want the build on busybox", got)
+	}
+}
+
+func TestImageKeyChangesWithEachInput(t *testing.T) {
+	base := ImageKey("sha256:a", "b", "sha256:c")
+	for _, k := range []string{ImageKey("sha256:x", "b", "sha256:c"), ImageKey("sha256:a", "x", "sha256:c"), ImageKey("sha256:a", "b", "sha256:x")} {
+		if k == base {
+			t.Errorf("key %s did not change", k)
+		}
+	}
+	if !strings.HasPrefix(base, "envkit-") || len(base) != len("envkit-")+32 {
+		t.Errorf("key %q: want envkit- and 32 hex digits", base)
+	}
+}
+
+func TestLintSubrequest(t *testing.T) {
+	def := "base:\n  image: busybox\nconda:\n  dependencies:\n    - numpy\n"
+	g := newGateway(def, map[string]string{"requestid": "frontend.lint"})
+	res, err := Build(context.Background(), g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := string(res.Metadata["result.txt"])
+	for _, want := range []string{"environment.yml:2", "environment.yml:5"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("lint output lacks %s:\n%s", want, out)
+		}
+	}
+	if len(g.solves) != 0 {
+		t.Errorf("lint ran %d solves", len(g.solves))
+	}
+}
+
+func TestDescribeSubrequest(t *testing.T) {
+	g := newGateway(baseOnly, map[string]string{"requestid": "frontend.subrequests.describe"})
+	res, err := Build(context.Background(), g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"frontend.lint", "frontend.outline"} {
+		if !strings.Contains(string(res.Metadata["result.json"]), want) {
+			t.Errorf("describe lacks %s: %s", want, res.Metadata["result.json"])
+		}
+	}
+}
+
+// The frontend image's Dockerfile must build with nothing pulled when the
+// binary is prebuilt: the conversion may not ask for any image.
+func TestDockerfileBuildsOffline(t *testing.T) {
+	dt, err := os.ReadFile("../Dockerfile")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := ocispecs.Platform{OS: "linux", Architecture: "amd64"}
+	res, err := dockerfile2llb.Dockerfile2LLB(context.Background(), dt, dockerfile2llb.ConvertOpt{
+		Config:         dockerui.Config{BuildArgs: map[string]string{"ENVKIT_BINARY": "prebuilt"}},
+		TargetPlatform: &p,
+		MetaResolver:   noRegistry{t},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := res.Image.Config
+	if strings.Join(cfg.Entrypoint, " ") != "/envkit frontend" {
+		t.Errorf("entrypoint %v", cfg.Entrypoint)
+	}
+	if cfg.Labels["moby.buildkit.frontend.network.none"] != "true" || !strings.Contains(cfg.Labels["moby.buildkit.frontend.caps"], "moby.buildkit.frontend.subrequests") {
+		t.Errorf("frontend labels missing: %v", cfg.Labels)
+	}
+	def, err := res.State.Marshal(context.Background(), llb.Platform(p))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, src := range sources(t, def.ToPB()) {
+		if strings.HasPrefix(src, "docker-image://") {
+			t.Errorf("the prebuilt image pulls %s", src)
+		}
+	}
+}
+
+type noRegistry struct{ t *testing.T }
+
+func (r noRegistry) ResolveImageConfig(_ context.Context, ref string, _ sourceresolver.Opt) (string, digest.Digest, []byte, error) {
+	r.t.Errorf("resolved %s: the build would need a registry", ref)
+	return "", "", nil, os.ErrNotExist
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,196 @@
+package frontend
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io/fs"
+	"path"
+	"sort"
+	"strings"
+	"sync"
+	"testing/fstest"
+
+	"github.com/moby/buildkit/client/llb"
+	"github.com/moby/buildkit/client/llb/sourceresolver"
+	gwclient "github.com/moby/buildkit/frontend/gateway/client"
+	gwpb "github.com/moby/buildkit/frontend/gateway/pb"
+	"github.com/moby/buildkit/solver/pb"
+	dockerspec "github.com/moby/docker-image-spec/specs-go/v1"
+	digest "github.com/opencontainers/go-digest"
+	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
+	fstypes "github.com/tonistiigi/fsutil/types"
+)
+
+// fakeGateway is a gateway client with no daemon: local sources are served
+// from in-memory directories, image configs from a table, and every other
+// solve is recorded and answered with an empty reference. It runs the
+// frontend's real code path end to end up to the solver.
+type fakeGateway struct {
+	opts   map[string]string
+	locals map[string]fstest.MapFS // local name -> files
+	images map[string]string       // ref (as asked) -> pinned digest
+
+	mu       sync.Mutex
+	solves   []*pb.Definition // the build solves, in order
+	resolved []string         // refs whose config was asked for
+}
+
+func (g *fakeGateway) BuildOpts() gwclient.BuildOpts {
+	return gwclient.BuildOpts{
+		Opts:      g.opts,
+		SessionID: "session",
+		Workers:   []gwclient.WorkerInfo{{ID: "w", Platforms: []ocispecs.Platform{{OS: "linux", Architecture: "amd64"}}}},
+		LLBCaps:   pb.Caps.CapSet(pb.Caps.All()),
+		Caps:      gwpb.Caps.CapSet(gwpb.Caps.All()),
+	}
+}
+
+func (g *fakeGateway) Solve(ctx context.Context, req gwclient.SolveRequest) (*gwclient.Result, error) {
+	var def llb.Definition
+	def.FromPB(req.Definition)
+	// A definition that is just a local source is a file transfer.
+	if len(def.Def) == 2 {
+		var op pb.Op
+		if err := op.UnmarshalVT(def.Def[0]); err != nil {
+			return nil, err
+		}
+		if src := op.GetSource(); src != nil && strings.HasPrefix(src.Identifier, "local://") {
+			name := strings.TrimPrefix(src.Identifier, "local://")
+			files, ok := g.locals[name]
+			if !ok {
+				return nil, fmt.Errorf("no local %q", name)
+			}
+			var follow []string
+			if v := src.Attrs[pb.AttrFollowPaths]; v != "" {
+				if err := json.Unmarshal([]byte(v), &follow); err != nil {
+					return nil, err
+				}
+			}
+			res := gwclient.NewResult()
+			res.SetRef(&fakeRef{files: filter(files, follow)})
+			return res, nil
+		}
+	}
+	g.mu.Lock()
+	g.solves = append(g.solves, req.Definition)
+	g.mu.Unlock()
+	res := gwclient.NewResult()
+	res.SetRef(&fakeRef{files: fstest.MapFS{}})
+	return res, nil
+}
+
+// filter keeps the followed paths (and everything beneath them), as a
+// local transfer with FollowPaths does.
+func filter(files fstest.MapFS, follow []string) fstest.MapFS {
+	if len(follow) == 0 {
+		return files
+	}
+	out := fstest.MapFS{}
+	for name, f := range files {
+		for _, p := range follow {
+			if name == p || strings.HasPrefix(name, p+"/") {
+				out[name] = f
+			}
+		}
+	}
+	return out
+}
+
+func (g *fakeGateway) ResolveImageConfig(ctx context.Context, ref string, opt sourceresolver.Opt) (string, digest.Digest, []byte, error) {
+	g.mu.Lock()
+	g.resolved = append(g.resolved, ref)
+	g.mu.Unlock()
+	dgst, ok := g.images[ref]
+	if !ok {
+		return "", "", nil, fmt.Errorf("%s: not found", ref)
+	}
+	p := ocispecs.Platform{OS: "linux", Architecture: "amd64"}
+	if opt.ImageOpt != nil && opt.ImageOpt.Platform != nil {
+		p = *opt.ImageOpt.Platform
+	}
+	var img dockerspec.DockerOCIImage
+	img.OS, img.Architecture = p.OS, p.Architecture
+	img.Config.Env = []string{"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"}
+	img.Config.Cmd = []string{"sh"}
+	img.RootFS = ocispecs.RootFS{Type: "layers", DiffIDs: []digest.Digest{digest.FromString(ref)}}
+	dt, err := json.Marshal(img)
+	return ref, digest.Digest(dgst), dt, err
+}
+
+func (g *fakeGateway) ResolveSourceMetadata(ctx context.Context, op *pb.SourceOp, opt sourceresolver.Opt) (*sourceresolver.MetaResponse, error) {
+	return nil, fmt.Errorf("fake gateway: source metadata for %s", op.Identifier)
+}
+
+func (g *fakeGateway) Inputs(ctx context.Context) (map[string]llb.State, error) {
+	return map[string]llb.State{}, nil
+}
+
+func (g *fakeGateway) NewContainer(ctx context.Context, req gwclient.NewContainerRequest) (gwclient.Container, error) {
+	return nil, fmt.Errorf("fake gateway: no containers")
+}
+
+func (g *fakeGateway) Warn(ctx context.Context, dgst digest.Digest, msg string, opts gwclient.WarnOpts) error {
+	return nil
+}
+
+// fakeRef serves files of a transferred local.
+type fakeRef struct{ files fstest.MapFS }
+
+func (r *fakeRef) ToState() (llb.State, error)        { return llb.Scratch(), nil }
+func (r *fakeRef) Evaluate(ctx context.Context) error { return nil }
+
+func (r *fakeRef) ReadFile(ctx context.Context, req gwclient.ReadRequest) ([]byte, error) {
+	dt, err := fs.ReadFile(r.files, strings.TrimPrefix(req.Filename, "/"))
+	if err != nil {
+		return nil, fmt.Errorf("open %s: no such file or directory", req.Filename)
+	}
+	if req.Range != nil {
+		end := min(int(req.Range.Offset)+int(req.Range.Length), len(dt))
+		dt = dt[min(int(req.Range.Offset), len(dt)):end]
+	}
+	return dt, nil
+}
+
+func (r *fakeRef) StatFile(ctx context.Context, req gwclient.StatRequest) (*fstypes.Stat, error) {
+	p := strings.TrimPrefix(req.Path, "/")
+	if p == "" {
+		p = "."
+	}
+	info, err := fs.Stat(r.files, p)
+	if err != nil {
+		return nil, fmt.Errorf("stat %s: no such file or directory", req.Path)
+	}
+	return statOf(p, info), nil
+}
+
+func (r *fakeRef) ReadDir(ctx context.Context, req gwclient.ReadDirRequest) ([]*fstypes.Stat, error) {
+	p := strings.TrimPrefix(req.Path, "/")
+	if p == "" {
+		p = "."
+	}
+	entries, err := fs.ReadDir(r.files, p)
+	if err != nil {
+		return nil, fmt.Errorf("readdir %s: no such file or directory", req.Path)
+	}
+	var out []*fstypes.Stat
+	for _, e := range entries {
+		info, err := e.Info()
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, statOf(path.Join(p, e.Name()), info))
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Path < out[j].Path })
+	return out, nil
+}
+
+func statOf(p string, info fs.FileInfo) *fstypes.Stat {
+	mode := uint32(info.Mode().Perm())
+	if info.IsDir() {
+		mode |= 0o040000
+	} else {
+		mode |= 0o100000
+	}
+	return &fstypes.Stat{Path: path.Base(p), Mode: mode, Size: info.Size()}
+}
