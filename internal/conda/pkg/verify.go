@@ -63,10 +63,12 @@ func (h *Hasher) Sums() Digests {
 
 // Check compares the sums with want, naming pkg in the error.
 func (h *Hasher) Check(pkg string, want Digests) error {
-	return want.match(pkg, h.Sums())
+	return want.Match(pkg, h.Sums())
 }
 
-func (d Digests) match(pkg string, got Digests) error {
+// Match compares got with the expected digests d (empty ones are not
+// checked), naming pkg in the error.
+func (d Digests) Match(pkg string, got Digests) error {
 	if d.SHA256 != "" && !strings.EqualFold(d.SHA256, got.SHA256) {
 		return &DigestError{pkg, "sha256", d.SHA256, got.SHA256}
 	}

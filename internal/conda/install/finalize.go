@@ -1,0 +1,311 @@
+package install
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/envkit/envkit/internal/conda/pkg"
+	"github.com/envkit/envkit/internal/conda/repodata"
+)
+
+// FinalizeOptions say how to finish an environment whose packages are all
+// linked.
+type FinalizeOptions struct {
+	// Epoch is the mtime of everything Finalize writes (SOURCE_DATE_EPOCH).
+	Epoch time.Time
+	// Command goes into conda-meta/history ("# cmd: …").
+	Command string
+	// Env is the environment the scripts and python run with (os.Environ
+	// when nil); PREFIX and friends are added to it.
+	Env []string
+}
+
+// ScriptError is a link script that failed; Output is what it printed.
+type ScriptError struct {
+	Package, Kind string
+	Err           error
+	Output        string
+}
+
+func (e *ScriptError) Error() string {
+	return fmt.Sprintf("%s: %s script failed (%v):\n%s", e.Package, e.Kind, e.Err, strings.TrimRight(e.Output, "\n"))
+}
+
+// Finalize runs what needs the whole environment at prefix (an absolute
+// path where it now lives): each package's pre-link scripts, then each
+// package's post-link scripts, in dependency order; .pyc compilation of
+// noarch: python packages when the environment has a python; and
+// conda-meta/history. Afterwards every entry under prefix whose mtime is
+// not opts.Epoch gets it, so an image layer holding only Finalize's
+// changes stays reproducible and unchanged files are not copied up.
+func Finalize(prefix string, opts FinalizeOptions) error {
+	prs, err := ReadRecords(prefix)
+	if err != nil {
+		return err
+	}
+	ordered := recordsInOrder(prs)
+	env := opts.Env
+	if env == nil {
+		env = os.Environ()
+	}
+	for _, kind := range []string{"pre-link", "post-link"} {
+		for _, r := range ordered {
+			if err := runScript(prefix, r, kind, env); err != nil {
+				return err
+			}
+		}
+	}
+	if err := compilePyc(prefix, ordered, env); err != nil {
+		return err
+	}
+	if err := writeHistory(prefix, ordered, opts); err != nil {
+		return err
+	}
+	return settleMtimes(prefix, opts.Epoch)
+}
+
+// recordsInOrder is DependencyOrder for prefix records.
+func recordsInOrder(prs []*PrefixRecord) []*PrefixRecord {
+	byName := map[string]*PrefixRecord{}
+	recs := make([]*repodata.Record, 0, len(prs))
+	for _, r := range prs {
+		byName[r.Name] = r
+		recs = append(recs, r.Record())
+	}
+	out := make([]*PrefixRecord, 0, len(prs))
+	for _, r := range DependencyOrder(recs) {
+		out = append(out, byName[r.Name])
+	}
+	return out
+}
+
+// runScript runs bin/.<name>-<kind>.sh when the package has one. conda
+// runs it through a shell that *sources* it (so a top-level `return`
+// works), with bash when there is one (scripts use bashisms such as
+// [[ ]]) and /bin/sh otherwise.
+func runScript(prefix string, r *PrefixRecord, kind string, env []string) error {
+	script := filepath.Join(prefix, "bin", "."+r.Name+"-"+kind+".sh")
+	if _, err := os.Stat(script); err != nil {
+		return nil
+	}
+	shell := "/bin/sh"
+	if p, err := lookPath("bash", env); err == nil {
+		shell = p
+	}
+	cmd := exec.Command(shell, "-c", `. "$0"`, script)
+	cmd.Dir = prefix
+	cmd.Env = append(withPath(env, filepath.Join(prefix, "bin")),
+		"PREFIX="+prefix, "ROOT_PREFIX="+prefix, "CONDA_PREFIX="+prefix,
+		"PKG_NAME="+r.Name, "PKG_VERSION="+r.Version, fmt.Sprintf("PKG_BUILDNUM=%d", r.BuildNumber))
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		return &ScriptError{Package: r.Dist(), Kind: kind, Err: err, Output: string(out)}
+	}
+	return nil
+}
+
+// withPath puts dir first on PATH, as conda's activation does.
+func withPath(env []string, dir string) []string {
+	out := make([]string, 0, len(env)+1)
+	path := dir
+	for _, kv := range env {
+		if v, ok := strings.CutPrefix(kv, "PATH="); ok {
+			path = dir + ":" + v
+			continue
+		}
+		out = append(out, kv)
+	}
+	return append(out, "PATH="+path)
+}
+
+// lookPath finds name on env's PATH (not the calling process's).
+func lookPath(name string, env []string) (string, error) {
+	pathVar := "/usr/local/bin:/usr/bin:/bin"
+	for _, kv := range env {
+		if v, ok := strings.CutPrefix(kv, "PATH="); ok {
+			pathVar = v
+		}
+	}
+	for _, dir := range filepath.SplitList(pathVar) {
+		p := filepath.Join(dir, name)
+		if st, err := os.Stat(p); err == nil && !st.IsDir() && st.Mode()&0o111 != 0 {
+			return p, nil
+		}
+	}
+	return "", os.ErrNotExist
+}
+
+// compilePyc compiles the .py files of noarch: python packages with the
+// environment's own python, in unchecked-hash mode: the .pyc then holds a
+// hash of the source instead of its mtime, so it is reproducible and stays
+// valid whatever mtimes the image gets. The .pyc files join the packages'
+// records, as conda records them (path type pyc_file).
+func compilePyc(prefix string, recs []*PrefixRecord, env []string) error {
+	python := ""
+	for _, c := range []string{"bin/python", "bin/python3"} {
+		if st, err := os.Stat(filepath.Join(prefix, c)); err == nil && !st.IsDir() {
+			python = filepath.Join(prefix, c)
+			break
+		}
+	}
+	if python == "" {
+		return nil
+	}
+	var list bytes.Buffer
+	for _, r := range recs {
+		if r.Noarch != "python" {
+			continue
+		}
+		for _, f := range r.Files {
+			if strings.HasSuffix(f, ".py") && strings.Contains(f, "site-packages/") {
+				list.WriteString(filepath.Join(prefix, f) + "\n")
+			}
+		}
+	}
+	if list.Len() == 0 {
+		return nil
+	}
+	cmd := exec.Command(python, "-Wi", "-m", "compileall", "-q", "-l", "--invalidation-mode", "unchecked-hash", "-i", "-")
+	cmd.Stdin = &list
+	cmd.Dir = prefix
+	cmd.Env = withPath(env, filepath.Join(prefix, "bin"))
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("compiling .pyc with %s: %v\n%s", python, err, out)
+	}
+	for _, r := range recs {
+		if r.Noarch != "python" {
+			continue
+		}
+		added := false
+		for _, f := range r.Files {
+			if !strings.HasSuffix(f, ".py") {
+				continue
+			}
+			stem := strings.TrimSuffix(path.Base(f), ".py")
+			pycs, _ := filepath.Glob(filepath.Join(prefix, path.Dir(f), "__pycache__", stem+".*.pyc"))
+			sort.Strings(pycs)
+			for _, p := range pycs {
+				rel, _ := filepath.Rel(prefix, p)
+				rel = filepath.ToSlash(rel)
+				if hasFile(r, rel) {
+					continue
+				}
+				b, err := os.ReadFile(p)
+				if err != nil {
+					return err
+				}
+				sum := sha256.Sum256(b)
+				n := int64(len(b))
+				r.PathsData.Paths = append(r.PathsData.Paths, PathEntry{Path: rel, PathType: PycFile, SHA256InPrefix: hex.EncodeToString(sum[:]), SizeInBytes: &n})
+				added = true
+			}
+		}
+		if added {
+			r.Files = r.Files[:0]
+			for _, p := range r.PathsData.Paths {
+				r.Files = append(r.Files, p.Path)
+			}
+			if err := rewriteRecord(prefix, r); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func hasFile(r *PrefixRecord, p string) bool {
+	for _, f := range r.Files {
+		if f == p {
+			return true
+		}
+	}
+	return false
+}
+
+func rewriteRecord(prefix string, r *PrefixRecord) error {
+	root, err := os.OpenRoot(prefix)
+	if err != nil {
+		return err
+	}
+	defer root.Close()
+	return writeRecord(root, r)
+}
+
+// writeHistory writes conda-meta/history as one revision holding every
+// package, dated at the epoch and free of host paths.
+func writeHistory(prefix string, recs []*PrefixRecord, opts FinalizeOptions) error {
+	var b strings.Builder
+	fmt.Fprintf(&b, "==> %s <==\n", opts.Epoch.UTC().Format("2006-01-02 15:04:05"))
+	cmd := opts.Command
+	if cmd == "" {
+		cmd = "envkit"
+	}
+	fmt.Fprintf(&b, "# cmd: %s\n", cmd)
+	var specs []string
+	for _, r := range recs {
+		ch := r.Channel
+		if ch == "" {
+			ch = "<unknown>"
+		}
+		fmt.Fprintf(&b, "+%s::%s\n", ch, r.Dist())
+		if r.RequestedSpec != "" {
+			specs = append(specs, r.RequestedSpec)
+		}
+	}
+	sort.Strings(specs)
+	js, _ := json.Marshal(specs)
+	if specs == nil {
+		js = []byte("[]")
+	}
+	fmt.Fprintf(&b, "# update specs: %s\n", js)
+	if err := os.MkdirAll(filepath.Join(prefix, "conda-meta"), 0o755); err != nil {
+		return err
+	}
+	return os.WriteFile(filepath.Join(prefix, "conda-meta", "history"), []byte(b.String()), 0o644)
+}
+
+// settleMtimes gives every entry under prefix whose mtime differs from
+// epoch that mtime, deepest first.
+func settleMtimes(prefix string, epoch time.Time) error {
+	var changed []string
+	err := filepath.WalkDir(prefix, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		st, err := d.Info()
+		if err != nil {
+			return err
+		}
+		if !st.ModTime().Equal(epoch) || d.IsDir() {
+			changed = append(changed, p)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for i := len(changed) - 1; i >= 0; i-- {
+		st, err := os.Lstat(changed[i])
+		if err != nil {
+			return err
+		}
+		if st.ModTime().Equal(epoch) {
+			continue
+		}
+		if err := pkg.SetMtime(changed[i], "", epoch); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -1,0 +1,337 @@
+// Package install links conda packages into a prefix (CEP 34): files
+// relocated from their placeholder to the prefix, noarch: python files
+// moved under site-packages with their entry points, conda-meta records
+// written; and, once all packages are in, it runs the link scripts,
+// compiles .pyc and writes conda-meta/history (Finalize).
+package install
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+
+	"github.com/envkit/envkit/internal/conda/pkg"
+	"github.com/envkit/envkit/internal/conda/repodata"
+)
+
+// Python describes the environment's python, which noarch: python
+// packages need.
+type Python struct {
+	// Version is "X.Y".
+	Version string
+	// SitePackages is the site-packages directory relative to the prefix;
+	// empty means lib/pythonX.Y/site-packages (CEP 17 lets python's
+	// index.json name another, e.g. lib/python3.13t/site-packages).
+	SitePackages string
+}
+
+func (p *Python) sitePackages() string {
+	if p.SitePackages != "" {
+		return strings.Trim(p.SitePackages, "/")
+	}
+	return "lib/python" + p.Version + "/site-packages"
+}
+
+// Options say how to link one package.
+type Options struct {
+	// Prefix is the absolute path the environment will have; it replaces
+	// placeholders and goes into entry-point shebangs.
+	Prefix string
+	// Record is the channel's record of the package (from a lock or
+	// repodata), or nil to use info/index.json alone. Its sha256/md5, when
+	// set, are verified before anything is written.
+	Record *repodata.Record
+	// RequestedSpec goes into the conda-meta record.
+	RequestedSpec string
+	// Python is the environment's python, nil when it has none.
+	Python *Python
+}
+
+// infoFiles are the info/ files linking reads; the rest of info/ is not
+// installed (conda keeps it in its package cache only).
+var infoFiles = map[string]bool{
+	"info/index.json": true, "info/paths.json": true, "info/files": true,
+	"info/has_prefix": true, "info/no_link": true, "info/link.json": true,
+}
+
+// maxInfoFile bounds what one metadata file may take in memory.
+const maxInfoFile = 64 << 20
+
+// Link verifies the archive and writes its files into dest, the directory
+// that holds the prefix's contents (the prefix itself for a host install,
+// or DIR/PREFIX for a BuildKit layer), with placeholders replaced by
+// opts.Prefix, plus conda-meta/<name>-<version>-<build>.json. It runs no
+// script and sets no mtimes (the caller owns the whole tree and fixes them
+// once). A file that already exists at a target path is replaced.
+func Link(archive, dest string, opts Options) (*PrefixRecord, error) {
+	name := filepath.Base(archive)
+	digests, size, err := hashFile(archive)
+	if err != nil {
+		return nil, err
+	}
+	if rec := opts.Record; rec != nil {
+		want := pkg.Digests{SHA256: rec.SHA256, MD5: rec.MD5}
+		if err := want.Match(name, digests); err != nil {
+			return nil, err
+		}
+	}
+	meta := map[string][]byte{}
+	err = pkg.WalkFile(archive, pkg.Info, func(e *pkg.Entry, r io.Reader) error {
+		if e.Type != pkg.File || !infoFiles[e.Path] {
+			return nil
+		}
+		b, err := io.ReadAll(io.LimitReader(r, maxInfoFile+1))
+		if err != nil {
+			return err
+		}
+		if len(b) > maxInfoFile {
+			return fmt.Errorf("%s: %s is larger than %d bytes", name, e.Path, maxInfoFile)
+		}
+		meta[e.Path] = b
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	in, err := readInfo(name, meta)
+	if err != nil {
+		return nil, err
+	}
+	record, err := newPrefixRecord(in.index, opts.Record)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	record.MD5, record.SHA256, record.Size = digests.MD5, digests.SHA256, size
+	record.RequestedSpec = opts.RequestedSpec
+	record.Noarch = in.noarch
+	if record.Filename == "" {
+		record.Filename = name
+	}
+	l := &linker{name: name, in: in, opts: opts, record: record}
+	if in.noarch == "python" {
+		if opts.Python == nil || opts.Python.Version == "" {
+			return nil, fmt.Errorf("%s: a noarch: python package needs the environment's python version (--python X.Y)", name)
+		}
+		l.sitePackages = opts.Python.sitePackages()
+	}
+	if err := os.MkdirAll(dest, 0o755); err != nil {
+		return nil, err
+	}
+	root, err := os.OpenRoot(dest)
+	if err != nil {
+		return nil, err
+	}
+	defer root.Close()
+	l.root = root
+	if err := l.linkPayload(archive); err != nil {
+		return nil, err
+	}
+	if err := l.writeEntryPoints(); err != nil {
+		return nil, err
+	}
+	if err := writeRecord(root, record); err != nil {
+		return nil, err
+	}
+	return record, nil
+}
+
+func hashFile(file string) (pkg.Digests, int64, error) {
+	f, err := os.Open(file)
+	if err != nil {
+		return pkg.Digests{}, 0, err
+	}
+	defer f.Close()
+	h := pkg.NewHasher()
+	if _, err := io.Copy(h, f); err != nil {
+		return pkg.Digests{}, 0, fmt.Errorf("%s: %w", filepath.Base(file), err)
+	}
+	return h.Sums(), h.Size(), nil
+}
+
+type linker struct {
+	name         string
+	in           *info
+	opts         Options
+	record       *PrefixRecord
+	root         *os.Root
+	sitePackages string
+}
+
+// target is where an archive path lands in the prefix (noarch: python
+// relocation).
+func (l *linker) target(p string) string {
+	if l.sitePackages == "" {
+		return p
+	}
+	switch {
+	case strings.HasPrefix(p, "site-packages/"):
+		return l.sitePackages + strings.TrimPrefix(p, "site-packages")
+	case strings.HasPrefix(p, "python-scripts/"):
+		return "bin" + strings.TrimPrefix(p, "python-scripts")
+	}
+	return p
+}
+
+func (l *linker) linkPayload(archive string) error {
+	byPath := map[string]*PathEntry{}
+	for i := range l.in.paths {
+		byPath[l.in.paths[i].Path] = &l.in.paths[i]
+	}
+	repaired := linkTargets(l.in.paths)
+	done := map[string]bool{}
+	// Originals of files rewritten by prefix replacement, for hard links
+	// to them (the others are copied back from the prefix).
+	originals := map[string][]byte{}
+	var listed []PathEntry
+	err := pkg.WalkFile(archive, pkg.Payload, func(e *pkg.Entry, r io.Reader) error {
+		pe := byPath[e.Path]
+		if pe == nil {
+			if !l.in.fromListing || e.Type == pkg.Dir {
+				return nil // not part of the package's file list
+			}
+			pe = &PathEntry{Path: e.Path, PathType: HardLink}
+			if e.Type == pkg.Symlink {
+				pe.PathType = SoftLink
+			}
+			listed = append(listed, *pe)
+		}
+		done[e.Path] = true
+		tgt := l.target(e.Path)
+		if err := l.linkEntry(e, r, pe, tgt, repaired, originals); err != nil {
+			return fmt.Errorf("%s: %s: %w", l.name, e.Path, err)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if l.in.fromListing {
+		l.in.paths = listed
+	}
+	for i := range l.in.paths {
+		pe := &l.in.paths[i]
+		switch {
+		case pe.PathType == Directory:
+			if err := l.root.MkdirAll(l.target(pe.Path), 0o755); err != nil {
+				return fmt.Errorf("%s: %s: %w", l.name, pe.Path, err)
+			}
+		case !done[pe.Path]:
+			return fmt.Errorf("%s: %s is listed in the package's paths but missing from the archive", l.name, pe.Path)
+		}
+		out := *pe
+		out.Path = l.target(pe.Path)
+		l.record.Files = append(l.record.Files, out.Path)
+		l.record.PathsData.Paths = append(l.record.PathsData.Paths, out)
+	}
+	l.record.PathsData.PathsVersion = 1
+	return nil
+}
+
+func (l *linker) linkEntry(e *pkg.Entry, r io.Reader, pe *PathEntry, tgt string, repaired map[string]string, originals map[string][]byte) error {
+	if pe.PathType == SoftLink && (e.Type == pkg.Symlink && e.Link == "" || e.Type == pkg.File && e.Size == 0) {
+		t, ok := repaired[pe.Path]
+		if !ok {
+			return fmt.Errorf("symlink without a target, and none can be derived from paths.json")
+		}
+		e = &pkg.Entry{Path: e.Path, Type: pkg.Symlink, Link: t}
+	}
+	switch e.Type {
+	case pkg.Dir:
+		return l.root.MkdirAll(tgt, 0o755)
+	case pkg.Symlink:
+		return pkg.WriteEntry(l.root, &pkg.Entry{Path: tgt, Type: pkg.Symlink, Link: e.Link}, nil)
+	case pkg.Hardlink:
+		if b, ok := originals[e.Link]; ok {
+			r = bytes.NewReader(b)
+		} else {
+			f, err := l.root.Open(l.target(e.Link))
+			if err != nil {
+				return err
+			}
+			defer f.Close()
+			r = f
+		}
+	}
+	mode := e.Mode
+	if mode == 0 {
+		mode = 0o644
+	}
+	if pe.PrefixPlaceholder == "" {
+		h := sha256.New()
+		err := pkg.WriteEntry(l.root, &pkg.Entry{Path: tgt, Type: pkg.File, Mode: mode}, io.TeeReader(r, h))
+		pe.SHA256InPrefix = hex.EncodeToString(h.Sum(nil))
+		return err
+	}
+	data, err := io.ReadAll(r)
+	if err != nil {
+		return err
+	}
+	var out []byte
+	if pe.FileMode == "binary" {
+		if out, err = ReplaceBinary(data, pe.PrefixPlaceholder, l.opts.Prefix); err != nil {
+			return err
+		}
+	} else {
+		out = ReplaceText(data, pe.PrefixPlaceholder, l.opts.Prefix)
+	}
+	originals[e.Path] = data
+	sum := sha256.Sum256(out)
+	pe.SHA256InPrefix = hex.EncodeToString(sum[:])
+	return pkg.WriteEntry(l.root, &pkg.Entry{Path: tgt, Type: pkg.File, Mode: mode}, bytes.NewReader(out))
+}
+
+// writeEntryPoints writes bin/<command> for each "command = module:func"
+// of a noarch: python package's link.json, with conda's script template.
+func (l *linker) writeEntryPoints() error {
+	if l.sitePackages == "" {
+		return nil
+	}
+	for _, ep := range l.in.entryPoints {
+		cmd, module, fn, err := parseEntryPoint(ep)
+		if err != nil {
+			return fmt.Errorf("%s: info/link.json: %w", l.name, err)
+		}
+		python := path.Join(l.opts.Prefix, "bin", "python"+l.opts.Python.Version)
+		script := []byte(entryPointShebang(python) + "\n" + entryPointScript(module, fn))
+		tgt := path.Join("bin", cmd)
+		if err := pkg.WriteEntry(l.root, &pkg.Entry{Path: tgt, Type: pkg.File, Mode: 0o755}, bytes.NewReader(script)); err != nil {
+			return fmt.Errorf("%s: entry point %s: %w", l.name, cmd, err)
+		}
+		sum := sha256.Sum256(script)
+		n := int64(len(script))
+		l.record.Files = append(l.record.Files, tgt)
+		l.record.PathsData.Paths = append(l.record.PathsData.Paths, PathEntry{
+			Path: tgt, PathType: UnixPythonEntryPoint, SHA256InPrefix: hex.EncodeToString(sum[:]), SizeInBytes: &n,
+		})
+	}
+	return nil
+}
+
+func parseEntryPoint(ep string) (cmd, module, fn string, err error) {
+	cmd, target, ok := strings.Cut(ep, "=")
+	module, fn, ok2 := strings.Cut(strings.TrimSpace(target), ":")
+	cmd, module, fn = strings.TrimSpace(cmd), strings.TrimSpace(module), strings.TrimSpace(fn)
+	if !ok || !ok2 || cmd == "" || module == "" || fn == "" || strings.ContainsAny(cmd, "/\\") {
+		return "", "", "", fmt.Errorf("entry point %q is not \"command = module:function\"", ep)
+	}
+	return cmd, module, fn, nil
+}
+
+// entryPointScript is conda's template (conda/core/portability.py
+// generate_shebang_for_entry_point and create_python_entry_point).
+func entryPointScript(module, fn string) string {
+	head, _, _ := strings.Cut(fn, ".")
+	return "# -*- coding: utf-8 -*-\n" +
+		"import re\n" +
+		"import sys\n\n" +
+		"from " + module + " import " + head + "\n\n" +
+		"if __name__ == '__main__':\n" +
+		"    sys.argv[0] = re.sub(r'(-script\\.pyw?|\\.exe)?$', '', sys.argv[0])\n" +
+		"    sys.exit(" + fn + "())\n"
+}
