@@ -5,39 +5,16 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
 
-	ggcr "github.com/google/go-containerregistry/pkg/registry"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"oras.land/oras-go/v2/content"
 	"oras.land/oras-go/v2/registry/remote/auth"
-)
 
-// startRegistry serves an in-process registry on 127.0.0.1; with user set,
-// every request needs HTTP basic auth as user:password.
-func startRegistry(t *testing.T, user, password string) string {
-	t.Helper()
-	h := ggcr.New()
-	if user != "" {
-		inner := h
-		h = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			u, p, ok := r.BasicAuth()
-			if !ok || u != user || p != password {
-				w.Header().Set("WWW-Authenticate", `Basic realm="test"`)
-				w.WriteHeader(http.StatusUnauthorized)
-				return
-			}
-			inner.ServeHTTP(w, r)
-		})
-	}
-	srv := httptest.NewServer(h)
-	t.Cleanup(srv.Close)
-	return strings.TrimPrefix(srv.URL, "http://")
-}
+	"github.com/envkit/envkit/internal/registry/registrytest"
+)
 
 func anonymous() *Client { return NewClientWith(nil, nil) }
 
@@ -59,7 +36,7 @@ func testEnv(hash string) *Environment {
 
 func TestPushPullRoundTrip(t *testing.T) {
 	ctx := context.Background()
-	host := startRegistry(t, "", "")
+	host := registrytest.Start(t, "", "")
 	c := anonymous()
 	env := testEnv("sha256:aaaa")
 	res, err := c.Push(ctx, host+"/envs", env, 0, pushTime)
@@ -91,7 +68,7 @@ func TestPushPullRoundTrip(t *testing.T) {
 
 func TestPushVersions(t *testing.T) {
 	ctx := context.Background()
-	host := startRegistry(t, "", "")
+	host := registrytest.Start(t, "", "")
 	c := anonymous()
 	repo := host + "/team/envs"
 	if _, err := c.Push(ctx, repo, testEnv("sha256:aaaa"), 0, pushTime); err != nil {
@@ -161,7 +138,7 @@ func TestPushVersions(t *testing.T) {
 
 func TestMissingRepository(t *testing.T) {
 	ctx := context.Background()
-	host := startRegistry(t, "", "")
+	host := registrytest.Start(t, "", "")
 	c := anonymous()
 	if _, _, err := c.Pull(ctx, host+"/envs/nothing:1"); err == nil || !strings.Contains(err.Error(), "not found") {
 		t.Fatalf("pull: %v", err)
@@ -176,7 +153,7 @@ func TestMissingRepository(t *testing.T) {
 
 func TestCredentials(t *testing.T) {
 	ctx := context.Background()
-	host := startRegistry(t, "alice", "s3cret")
+	host := registrytest.Start(t, "alice", "s3cret")
 	good := NewClientWith(auth.StaticCredential(host, auth.Credential{Username: "alice", Password: "s3cret"}), nil)
 	if _, err := good.Push(ctx, host+"/envs", testEnv("sha256:aaaa"), 0, pushTime); err != nil {
 		t.Fatalf("push with credentials: %v", err)
@@ -228,7 +205,7 @@ func pushManifest(t *testing.T, host, repo, tag string, m ocispec.Manifest, blob
 
 func TestNotAnEnvironment(t *testing.T) {
 	ctx := context.Background()
-	host := startRegistry(t, "", "")
+	host := registrytest.Start(t, "", "")
 	pushManifest(t, host, "envs/image", "1", ocispec.Manifest{})
 	c := anonymous()
 	_, _, err := c.Pull(ctx, host+"/envs/image:1")
@@ -246,7 +223,7 @@ func TestNotAnEnvironment(t *testing.T) {
 
 func TestPullRefusesEscapingPaths(t *testing.T) {
 	ctx := context.Background()
-	host := startRegistry(t, "", "")
+	host := registrytest.Start(t, "", "")
 	data := []byte("x")
 	layer := content.NewDescriptorFromBytes(MediaTypeDefinition, data)
 	layer.Annotations = map[string]string{ocispec.AnnotationTitle: "../../etc/passwd"}
