@@ -9,6 +9,7 @@ import (
 	"path"
 	"path/filepath"
 	"strings"
+	"unicode/utf8"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -104,6 +105,10 @@ func (r *reader) readRef(d *doc, n *yaml.Node, rel, what string) (data []byte, f
 	data, err = fs.ReadFile(r.fsys, p)
 	if err != nil {
 		d.errorf(n, "%s: cannot read %q: %v", what, rel, unwrapPathError(err))
+		return nil, "", false
+	}
+	if !utf8.Valid(data) {
+		d.errorf(n, "%s: %q is not UTF-8 text", what, rel)
 		return nil, "", false
 	}
 	r.files = append(r.files, r.relToDef(p))

@@ -3,6 +3,7 @@ package spec
 import (
 	"path"
 	"strings"
+	"unicode/utf8"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -38,6 +39,10 @@ func (r *reader) readRequirements(d *doc, def *Definition, data []byte, fsPath s
 // lines (comments, blank lines and continuations resolved), inlining -r
 // files found relative to dir.
 func (r *reader) requirementLines(d *doc, data []byte, dir string, depth int) []Requirement {
+	if !utf8.Valid(data) {
+		d.e.add(Pos{File: d.file}, "not UTF-8 text")
+		return nil
+	}
 	var out []Requirement
 	lines := strings.Split(string(data), "\n")
 	for i := 0; i < len(lines); i++ {
