@@ -98,6 +98,9 @@ func ParseMirrored(channel, location, subdir string, data []byte) (*Repodata, er
 			}
 			r.Channel = channel
 			r.URL = base + fn
+			if base == "" {
+				r.URL = location + "/" + r.Subdir + "/" + fn
+			}
 			records = append(records, r)
 		}
 		return nil
@@ -156,8 +159,14 @@ func IsArchiveName(fn string) bool {
 	return strings.HasSuffix(fn, ".tar.bz2") || strings.HasSuffix(fn, ".conda")
 }
 
-// archiveBase is the URL prefix of the subdir's archives, ending in "/".
+// archiveBase is the URL prefix of the subdir's archives, ending in "/";
+// "" when neither the file nor the caller names the subdir, so each
+// record's own subdir places it (test data mixing noarch and platform
+// records).
 func archiveBase(location string, info Info) (string, error) {
+	if info.Subdir == "" && info.BaseURL == "" {
+		return "", nil
+	}
 	dir := location + "/" + info.Subdir + "/"
 	if info.BaseURL == "" {
 		return dir, nil

@@ -139,3 +139,29 @@ func TestParseErrors(t *testing.T) {
 		t.Errorf("empty repodata: %+v, %v", rd, err)
 	}
 }
+
+func TestParseWithoutSubdir(t *testing.T) {
+	data, err := os.ReadFile(conformance.Dir(t, "repodata", "conda-forge-numpy_linux-64.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Fetched from linux-64/: every archive lives there, whatever its subdir.
+	rd, err := Parse("https://x/c", "linux-64", data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range rd.Records {
+		if !strings.HasPrefix(r.URL, "https://x/c/linux-64/") {
+			t.Fatalf("%s: %s", r.Filename, r.URL)
+		}
+	}
+	// Location unknown: each record's own subdir places it.
+	if rd, err = Parse("https://x/c", "", data); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range rd.Records {
+		if r.URL != "https://x/c/"+r.Subdir+"/"+r.Filename {
+			t.Fatalf("%s: %s", r.Filename, r.URL)
+		}
+	}
+}

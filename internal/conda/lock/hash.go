@@ -1,0 +1,76 @@
+package lock
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"slices"
+	"strings"
+)
+
+// Inputs are what determines a solve besides the channels' contents: a
+// lock whose content_hash differs from ContentHash of the current inputs
+// is stale.
+type Inputs struct {
+	// Channels in priority order, as written in the definition (names or
+	// URLs; mirrors and the channel alias are transport, not identity).
+	Channels []string
+	// Specs are the conda MatchSpecs asked for; order does not matter.
+	Specs []string
+	// PipSpecs are the pip requirement lines; order does not matter.
+	PipSpecs []string
+	// VirtualOverrides are the CONDA_OVERRIDE_* settings as "NAME=value"
+	// (virtual.Overrides); order does not matter.
+	VirtualOverrides []string
+}
+
+// hashVersion changes whenever the hashed document changes meaning, so a
+// new envkit never takes an old hash for a match by accident.
+const hashVersion = 1
+
+// ContentHash is the hex sha256 of a canonical JSON document of the
+// inputs and the platform: channels in order, the spec lists trimmed,
+// inner whitespace collapsed, sorted and deduplicated. docs/lock.md shows
+// the document.
+func ContentHash(in Inputs, platform string) string {
+	doc := struct {
+		Version  int      `json:"envkit-lock-inputs"`
+		Platform string   `json:"platform"`
+		Channels []string `json:"channels"`
+		Specs    []string `json:"specs"`
+		Pip      []string `json:"pip"`
+		Virtual  []string `json:"virtual"`
+	}{
+		Version:  hashVersion,
+		Platform: platform,
+		Channels: normalise(in.Channels, false),
+		Specs:    normalise(in.Specs, true),
+		Pip:      normalise(in.PipSpecs, true),
+		Virtual:  normalise(in.VirtualOverrides, true),
+	}
+	data, err := json.Marshal(doc)
+	if err != nil {
+		panic(err) // strings and ints always marshal
+	}
+	sum := sha256.Sum256(data)
+	return hex.EncodeToString(sum[:])
+}
+
+func normalise(ss []string, set bool) []string {
+	out := make([]string, 0, len(ss))
+	for _, s := range ss {
+		if s = strings.Join(strings.Fields(s), " "); s != "" {
+			out = append(out, s)
+		}
+	}
+	if set {
+		slices.Sort(out)
+		out = slices.Compact(out)
+	}
+	return out
+}
+
+// Current reports whether the lock covers platform with inputs in.
+func (l *Lock) Current(in Inputs, platform string) bool {
+	return l.Metadata.ContentHash[platform] == ContentHash(in, platform)
+}
