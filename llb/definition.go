@@ -11,23 +11,9 @@ import (
 // locked packages of one platform. Parts the build cannot make yet (pip,
 // Spark) are an error at their position, never silently left out.
 func FromDefinition(def *spec.Definition, packages []*repodata.Record) (Environment, error) {
-	var problems spec.ErrorList
-	unsupported := func(pos spec.Pos, what string) {
-		problems = append(problems, &spec.Error{Pos: pos, Msg: what + " are not supported by the build yet (issue 7): remove them to build this environment"})
+	if err := Supported(def); err != nil {
+		return Environment{}, err
 	}
-	if len(def.Pip) > 0 {
-		unsupported(def.Pip[0].Pos, "pip packages")
-	}
-	if def.Conda != nil && len(def.Conda.Pip) > 0 {
-		unsupported(def.Conda.Pip[0].Pos, "pip packages (the conda file's pip: part)")
-	}
-	if def.Spark != nil && len(def.Spark.Packages) > 0 {
-		unsupported(def.Spark.Pos, "Spark packages")
-	}
-	if len(problems) > 0 {
-		return Environment{}, problems
-	}
-
 	env := Environment{
 		BaseImage: def.Base.Image,
 		Prefix:    def.EffectivePrefix(),
@@ -60,6 +46,28 @@ func FromDefinition(def *spec.Definition, packages []*repodata.Record) (Environm
 		env.Packages = packages
 	}
 	return env, nil
+}
+
+// Supported refuses, at their position, the parts of a definition the
+// build cannot make yet (pip, Spark), so they are never silently left out.
+func Supported(def *spec.Definition) error {
+	var problems spec.ErrorList
+	unsupported := func(pos spec.Pos, what string) {
+		problems = append(problems, &spec.Error{Pos: pos, Msg: what + " are not supported by the build yet (issue 7): remove them to build this environment"})
+	}
+	if len(def.Pip) > 0 {
+		unsupported(def.Pip[0].Pos, "pip packages")
+	}
+	if def.Conda != nil && len(def.Conda.Pip) > 0 {
+		unsupported(def.Conda.Pip[0].Pos, "pip packages (the conda file's pip: part)")
+	}
+	if def.Spark != nil && len(def.Spark.Packages) > 0 {
+		unsupported(def.Spark.Pos, "Spark packages")
+	}
+	if len(problems) > 0 {
+		return problems
+	}
+	return nil
 }
 
 // needsConda says whether the definition asks for a conda environment.
