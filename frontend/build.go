@@ -84,6 +84,9 @@ func (b *build) run(ctx context.Context) (*gwclient.Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := envllb.Supported(def); err != nil {
+		return nil, err
+	}
 	epoch, err := b.epoch()
 	if err != nil {
 		return nil, err

@@ -19,6 +19,9 @@ import (
 	digest "github.com/opencontainers/go-digest"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 
+	"github.com/envkit/envkit/internal/conda/lock"
+	"github.com/envkit/envkit/internal/conda/repodata"
+	"github.com/envkit/envkit/internal/conformance"
 	"github.com/envkit/envkit/internal/hash"
 	"github.com/envkit/envkit/internal/spec"
 )
@@ -284,4 +287,144 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
+}
+
+const condaEnv = `base:
+  image: busybox:1.36
+conda:
+  channels:
+    - http://127.0.0.1:8000/test-recipes
+  dependencies:
+    - post_link-c
+    - dependent=1.0
+`
+
+// testRecipes reads packages of the conformance channel test-recipes, as
+// served on 127.0.0.1.
+func testRecipes(t *testing.T, fns ...string) []*repodata.Record {
+	t.Helper()
+	dt, err := os.ReadFile(conformance.Dir(t, "channels", "test-recipes", "noarch", "repodata.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rd, err := repodata.Parse("http://127.0.0.1:8000/test-recipes", "noarch", dt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []*repodata.Record
+	for _, fn := range fns {
+		found := false
+		for i := range rd.Records {
+			if rd.Records[i].Filename == fn {
+				out = append(out, &rd.Records[i])
+				found = true
+			}
+		}
+		if !found {
+			t.Fatalf("%s not in test-recipes", fn)
+		}
+	}
+	return out
+}
+
+// lockFor writes the lock envkit lock would write for definition.
+func lockFor(t *testing.T, definition string, records []*repodata.Record) []byte {
+	t.Helper()
+	def, err := spec.Parse("environment.yml", []byte(definition), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := lockInputs(def, nil)
+	lk := &lock.Lock{
+		Metadata: lock.Metadata{
+			ContentHash: map[string]string{"linux-64": lock.ContentHash(in, "linux-64")},
+			Channels:    []lock.Channel{{URL: "http://127.0.0.1:8000/test-recipes"}},
+			Platforms:   []string{"linux-64"},
+			Sources:     []string{"environment.yml"},
+		},
+		Packages: lock.FromRecords("linux-64", records),
+	}
+	dt, err := lk.Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dt
+}
+
+func condaGateway(t *testing.T, definition string, lockData []byte, opts map[string]string) *fakeGateway {
+	g := newGateway(definition, opts)
+	if lockData != nil {
+		g.locals["context"]["conda-lock.yml"] = &fstest.MapFile{Data: lockData, Mode: 0o644}
+	}
+	return g
+}
+
+var lockedRecipes = []string{"dependency-1.0-0.conda", "dependent-1.0-0.conda", "post_link-b-1.0-0.conda", "post_link-c-1.0-0.conda"}
+
+func TestBuildCondaFromLock(t *testing.T) {
+	lockData := lockFor(t, condaEnv, testRecipes(t, lockedRecipes...))
+	g := condaGateway(t, condaEnv, lockData, nil)
+	res, err := Build(context.Background(), g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(g.solves) != 1 {
+		t.Fatalf("%d solves, want 1", len(g.solves))
+	}
+	srcs := strings.Join(sources(t, g.solves[0]), "\n")
+	for _, want := range []string{
+		"docker-image://" + frontendImage + "@" + frontendDigest,
+		"http://127.0.0.1:8000/test-recipes/noarch/post_link-c-1.0-0.conda",
+		"http://127.0.0.1:8000/test-recipes/noarch/dependency-1.0-0.conda",
+	} {
+		if !strings.Contains(srcs, want) {
+			t.Errorf("sources lack %s:\n%s", want, srcs)
+		}
+	}
+	img := imageOf(t, res, exptypes.ExporterImageConfigKey)
+	if !contains(img.Config.Env, "CONDA_PREFIX=/opt/conda") || !strings.HasPrefix(img.Config.Env[0], "PATH=/opt/conda/bin:") {
+		t.Errorf("env %v: want conda's bin first on PATH and CONDA_PREFIX", img.Config.Env)
+	}
+	if got := img.Config.Labels["dev.envkit.lock-hash"]; !strings.HasPrefix(got, "sha256:") {
+		t.Errorf("lock-hash label %q", got)
+	}
+}
+
+func TestBuildCondaLinkBinaryInProcess(t *testing.T) {
+	lockData := lockFor(t, condaEnv, testRecipes(t, lockedRecipes...))
+	g := condaGateway(t, condaEnv, lockData, map[string]string{"source": "", OptLinkBinary: "local"})
+	if _, err := Build(context.Background(), g); err != nil {
+		t.Fatal(err)
+	}
+	if srcs := strings.Join(sources(t, g.solves[0]), "\n"); !strings.Contains(srcs, "local://"+LocalLinkBinary) {
+		t.Errorf("the link binary is not the local input:\n%s", srcs)
+	}
+}
+
+func TestBuildCondaLockProblems(t *testing.T) {
+	stale := lockFor(t, strings.Replace(condaEnv, "dependent=1.0", "dependent=2.0", 1), testRecipes(t, lockedRecipes...))
+	cases := []struct {
+		name string
+		lock []byte
+		opts map[string]string
+		want string
+	}{
+		{"no lock", nil, nil, "environment.yml:4:3: the conda environment is not locked"},
+		{"stale lock", stale, nil, "conda-lock.yml: stale for linux-64"},
+		{"platform not locked", lockFor(t, condaEnv, testRecipes(t, lockedRecipes...)), map[string]string{"platform": "linux/arm64"}, "not locked for linux-aarch64"},
+		{"bad lock", []byte("version: 1\npackage: {}\n"), nil, "conda-lock.yml:"},
+		{"no link binary", lockFor(t, condaEnv, testRecipes(t, lockedRecipes...)), map[string]string{"source": ""}, "envkit-bin=local"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			g := condaGateway(t, condaEnv, tc.lock, tc.opts)
+			_, err := Build(context.Background(), g)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("error %v, want one containing %q", err, tc.want)
+			}
+			if len(g.solves) != 0 {
+				t.Errorf("%d solves despite the error", len(g.solves))
+			}
+		})
+	}
 }

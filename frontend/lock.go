@@ -2,26 +2,35 @@ package frontend
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
 	"fmt"
+	"io/fs"
+	"strings"
 
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 
+	"github.com/envkit/envkit/internal/conda/lock"
 	"github.com/envkit/envkit/internal/conda/repodata"
+	"github.com/envkit/envkit/internal/conda/virtual"
 	"github.com/envkit/envkit/internal/spec"
 )
 
 // LockFile is the lock read beside the definition, in the build context.
 const LockFile = "conda-lock.yml"
 
-// locked is the environment's lock: its content hash and packages per
-// conda subdir.
+// locked is the environment's lock: its hash and its packages per conda
+// subdir. The zero value is an environment without conda packages.
 type locked struct {
+	// hash is "sha256:<hex>" of the lock file's bytes: what was solved, not
+	// only what was asked (content_hash), so it keys the image.
 	hash     string
 	packages map[string][]*repodata.Record // subdir -> packages
 }
 
 func (l *locked) forPlatform(p ocispecs.Platform) ([]*repodata.Record, error) {
-	if l == nil || l.packages == nil {
+	if l.packages == nil {
 		return nil, nil
 	}
 	subdir, err := condaSubdir(p)
@@ -30,16 +39,83 @@ func (l *locked) forPlatform(p ocispecs.Platform) ([]*repodata.Record, error) {
 	}
 	pkgs, ok := l.packages[subdir]
 	if !ok {
-		return nil, fmt.Errorf("%s has no packages for %s (%s): lock that platform too", LockFile, subdir, p.OS+"/"+p.Architecture)
+		return nil, fmt.Errorf("%s: no packages for %s (%s/%s): lock that platform too (envkit lock --platform %s)", LockFile, subdir, p.OS, p.Architecture, subdir)
 	}
 	return pkgs, nil
 }
 
-// lockedPackages reads and checks the lock of a definition with a conda
-// environment.
+// lockedPackages reads the lock beside the definition and checks that it
+// is current for every target platform (its content_hash against the
+// definition's conda inputs), so a stale lock fails the build instead of
+// building something the definition no longer says.
 func (b *build) lockedPackages(ctx context.Context, def *spec.Definition) (*locked, error) {
 	if def.Conda == nil || def.Python.UserManaged || len(def.Conda.Dependencies) == 0 {
 		return &locked{}, nil
 	}
-	return nil, fmt.Errorf("%s: building a conda environment needs %s, which this frontend cannot read yet", def.Conda.Pos, LockFile)
+	data, err := fs.ReadFile(b.fsys, LockFile)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("%s: the conda environment is not locked: no %s in the build context (run envkit lock %s)", def.Conda.Pos, LockFile, b.filename)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", LockFile, err)
+	}
+	lk, err := lock.Read(LockFile, data)
+	if err != nil {
+		return nil, err
+	}
+	in := lockInputs(def, b.bc.BuildArgs)
+	out := &locked{packages: map[string][]*repodata.Record{}}
+	sum := sha256.Sum256(data)
+	out.hash = "sha256:" + hex.EncodeToString(sum[:])
+	for _, p := range b.targets() {
+		subdir, err := condaSubdir(p)
+		if err != nil {
+			return nil, err
+		}
+		if _, done := out.packages[subdir]; done {
+			continue
+		}
+		got, ok := lk.Metadata.ContentHash[subdir]
+		if !ok {
+			return nil, fmt.Errorf("%s: not locked for %s (platforms: %s): run envkit lock --platform %s %s", LockFile, subdir, strings.Join(lk.Metadata.Platforms, ", "), subdir, b.filename)
+		}
+		if want := lock.ContentHash(in, subdir); got != want {
+			return nil, fmt.Errorf("%s: stale for %s: its content_hash %s does not match the conda part of %s (%s): run envkit lock %s", LockFile, subdir, got, b.filename, want, b.filename)
+		}
+		records, err := lk.Records(subdir)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", LockFile, err)
+		}
+		pkgs := make([]*repodata.Record, len(records))
+		for i := range records {
+			pkgs[i] = &records[i]
+		}
+		out.packages[subdir] = pkgs
+	}
+	return out, nil
+}
+
+// lockInputs are the definition's solve inputs as the lock records them.
+// CONDA_OVERRIDE_* come from build arguments (the frontend sees no client
+// environment).
+func lockInputs(def *spec.Definition, buildArgs map[string]string) lock.Inputs {
+	pip := spec.Specs(def.Conda.Pip)
+	pip = append(pip, spec.Specs(def.Pip)...)
+	return lock.Inputs{
+		Channels: def.Conda.ChannelNames(),
+		Specs:    spec.Specs(def.Conda.Dependencies),
+		PipSpecs: pip,
+		VirtualOverrides: virtual.Overrides(func(k string) (string, bool) {
+			v, ok := buildArgs[k]
+			return v, ok
+		}),
+	}
+}
+
+// targets are the platforms the build makes.
+func (b *build) targets() []ocispecs.Platform {
+	if len(b.bc.TargetPlatforms) > 0 {
+		return b.bc.TargetPlatforms
+	}
+	return []ocispecs.Platform{b.platform(nil)}
 }
