@@ -82,6 +82,14 @@ const (
 	valFalse   int8 = -1
 )
 
+// watch is a clause watching a literal, with another of its literals as a
+// blocker: when the blocker is true the clause is satisfied and need not
+// be read (MiniSat's blocking literals).
+type watch struct {
+	clause  int32
+	blocker lit
+}
+
 // sat is the search state.
 type sat struct {
 	p provider
@@ -96,8 +104,9 @@ type sat struct {
 	nameKnown []bool  // per name: its forbid pairs may be created
 
 	clauses []clause
-	watches [][]int32 // per literal: clauses watching it
-	reqs    []int32   // root and requires clauses, in creation order (decision order)
+	watches [][]watch // per literal: clauses watching it
+	roots   []int32   // root clauses, in request order
+	reqsOf  [][]int32 // per variable: its requires clauses
 	pairs   map[[2]int32]int32
 
 	trail    []lit
@@ -119,8 +128,10 @@ func (s *sat) ensureVar(v int32) {
 		s.reason = append(s.reason, -1)
 		s.expanded = append(s.expanded, false)
 		s.seen = append(s.seen, false)
+		s.reqsOf = append(s.reqsOf, nil)
 		s.watches = append(s.watches, nil, nil)
 	}
+	s.ensureName(s.p.nameOf(v))
 }
 
 func (s *sat) ensureName(n int32) {
@@ -146,7 +157,11 @@ func (s *sat) assign(l lit, reason int32) {
 		s.value[v] = valFalse
 	} else {
 		s.value[v] = valTrue
-		s.nameTrue[s.p.nameOf(v)] = v
+		// A second candidate of a name can become true just before its
+		// forbid pair conflicts; the name keeps its first.
+		if n := s.p.nameOf(v); s.nameTrue[n] < 0 {
+			s.nameTrue[n] = v
+		}
 	}
 	s.level[v] = s.decisionLevel()
 	s.reason[v] = reason
@@ -183,8 +198,11 @@ func (s *sat) addClause(c clause) (idx int32, conflict int32) {
 		c.lits[i], c.lits[best] = c.lits[best], c.lits[i]
 	}
 	s.clauses = append(s.clauses, c)
-	if c.kind == kindRoot || c.kind == kindRequires {
-		s.reqs = append(s.reqs, idx)
+	switch c.kind {
+	case kindRoot:
+		s.roots = append(s.roots, idx)
+	case kindRequires:
+		s.reqsOf[c.parent] = append(s.reqsOf[c.parent], idx)
 	}
 	switch len(c.lits) {
 	case 0:
@@ -198,8 +216,8 @@ func (s *sat) addClause(c clause) (idx int32, conflict int32) {
 		}
 		return idx, -1
 	}
-	s.watches[c.lits[0]] = append(s.watches[c.lits[0]], idx)
-	s.watches[c.lits[1]] = append(s.watches[c.lits[1]], idx)
+	s.watches[c.lits[0]] = append(s.watches[c.lits[0]], watch{idx, c.lits[1]})
+	s.watches[c.lits[1]] = append(s.watches[c.lits[1]], watch{idx, c.lits[0]})
 	switch {
 	case s.litValue(c.lits[0]) == valFalse:
 		return idx, idx
@@ -265,20 +283,24 @@ func (s *sat) propagate() int32 {
 		ws := s.watches[falseLit]
 		kept := ws[:0]
 		for i := 0; i < len(ws); i++ {
-			ci := ws[i]
-			c := &s.clauses[ci]
+			w := ws[i]
+			if s.litValue(w.blocker) == valTrue {
+				kept = append(kept, w)
+				continue
+			}
+			c := &s.clauses[w.clause]
 			if c.lits[0] == falseLit {
 				c.lits[0], c.lits[1] = c.lits[1], c.lits[0]
 			}
-			if s.litValue(c.lits[0]) == valTrue {
-				kept = append(kept, ci)
+			if first := c.lits[0]; first != w.blocker && s.litValue(first) == valTrue {
+				kept = append(kept, watch{w.clause, first})
 				continue
 			}
 			moved := false
 			for k := 2; k < len(c.lits); k++ {
 				if s.litValue(c.lits[k]) != valFalse {
 					c.lits[1], c.lits[k] = c.lits[k], c.lits[1]
-					s.watches[c.lits[1]] = append(s.watches[c.lits[1]], ci)
+					s.watches[c.lits[1]] = append(s.watches[c.lits[1]], watch{w.clause, c.lits[0]})
 					moved = true
 					break
 				}
@@ -286,13 +308,13 @@ func (s *sat) propagate() int32 {
 			if moved {
 				continue
 			}
-			kept = append(kept, ci)
+			kept = append(kept, watch{w.clause, c.lits[0]})
 			if s.litValue(c.lits[0]) == valFalse {
 				kept = append(kept, ws[i+1:]...)
 				s.watches[falseLit] = kept
-				return ci
+				return w.clause
 			}
-			s.assign(c.lits[0], ci)
+			s.assign(c.lits[0], w.clause)
 		}
 		s.watches[falseLit] = kept
 	}
@@ -331,6 +353,7 @@ func (s *sat) analyze(confl int32) (learnt []lit, from []int32, back int32) {
 		}
 		p = s.trail[idx]
 		idx--
+		s.seen[p.v()] = false // resolved away: not in the learnt clause
 		pending--
 		if pending == 0 {
 			break
@@ -338,6 +361,27 @@ func (s *sat) analyze(confl int32) (learnt []lit, from []int32, back int32) {
 		confl = s.reason[p.v()]
 	}
 	learnt[0] = p.not()
+	// Drop literals implied by others of the clause (MiniSat's basic
+	// minimisation); their reasons join the derivation.
+	kept := learnt[:1]
+	for _, q := range learnt[1:] {
+		r := s.reason[q.v()]
+		redundant := r >= 0
+		if redundant {
+			for _, o := range s.clauses[r].lits {
+				if o.v() != q.v() && !s.seen[o.v()] && s.level[o.v()] != 0 {
+					redundant = false
+					break
+				}
+			}
+		}
+		if redundant {
+			from = append(from, r)
+		} else {
+			kept = append(kept, q)
+		}
+	}
+	learnt = kept
 	for _, v := range touched {
 		s.seen[v] = false
 	}
@@ -361,8 +405,8 @@ func (s *sat) backjump(level int32) {
 	start := s.trailLim[level]
 	for i := len(s.trail) - 1; i >= start; i-- {
 		v := s.trail[i].v()
-		if s.value[v] == valTrue {
-			s.nameTrue[s.p.nameOf(v)] = -1
+		if n := s.p.nameOf(v); s.nameTrue[n] == v {
+			s.nameTrue[n] = -1
 		}
 		s.value[v] = unassigned
 		s.reason[v] = -1
@@ -372,35 +416,40 @@ func (s *sat) backjump(level int32) {
 	s.qhead = start
 }
 
-// decide picks the next decision, resolvo-style: among the requirements of
-// installed candidates that no candidate satisfies yet, requested specs
-// first, then the one with the fewest open candidates (ties: the earliest
-// created); it installs that requirement's most preferred open candidate.
-// It returns false when every requirement is satisfied.
+// decide picks the next decision, resolvo-style: among the requirements
+// not yet satisfied — requested specs first, then those of installed
+// candidates in the order they were installed — the one with the fewest
+// open candidates; it installs that requirement's most preferred open
+// candidate. It returns false when every requirement is satisfied.
 func (s *sat) decide() (lit, bool) {
-	best, bestOpen, bestRoot := int32(-1), 0, false
-	for _, ci := range s.reqs {
+	best, bestOpen := int32(-1), 0
+	consider := func(ci int32) {
 		c := &s.clauses[ci]
-		if c.kind == kindRequires && s.value[c.parent] != valTrue {
-			continue
-		}
 		// After propagation, an installed candidate of the name satisfies
 		// the clause: otherwise its forbid pairs would have emptied it.
 		if s.nameTrue[c.name] >= 0 {
-			continue
-		}
-		root := c.kind == kindRoot
-		if best >= 0 && bestRoot && !root {
-			continue
+			return
 		}
 		open := 0
-		for _, l := range c.lits {
-			if !l.neg() && s.value[l.v()] == unassigned {
+		for _, v := range c.cands {
+			if s.value[v] == unassigned {
 				open++
 			}
 		}
-		if best < 0 || (root && !bestRoot) || open < bestOpen {
-			best, bestOpen, bestRoot = ci, open, root
+		if best < 0 || open < bestOpen {
+			best, bestOpen = ci, open
+		}
+	}
+	for _, ci := range s.roots {
+		consider(ci)
+	}
+	if best < 0 {
+		for _, l := range s.trail {
+			if !l.neg() {
+				for _, ci := range s.reqsOf[l.v()] {
+					consider(ci)
+				}
+			}
 		}
 	}
 	if best < 0 {

@@ -2,6 +2,7 @@ package solve
 
 import (
 	"math/rand/v2"
+	"slices"
 	"testing"
 )
 
@@ -242,4 +243,82 @@ func valid(p *toyProvider, roots []requirement, in map[int32]bool) bool {
 		}
 	}
 	return true
+}
+
+// TestCorePlantedSolutions builds larger random problems around a planted
+// model (every requirement has a planted candidate when its parent is
+// planted, no constraint excludes a planted candidate from a planted
+// parent), so each is satisfiable and the core must find a model.
+func TestCorePlantedSolutions(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	for iter := range 300 {
+		nNames := 5 + rng.IntN(40)
+		counts := make([]int, nNames)
+		for i := range counts {
+			counts[i] = 1 + rng.IntN(8)
+		}
+		p := newToy(counts...)
+		planted := map[int32]bool{}
+		for n := range nNames {
+			if rng.IntN(4) > 0 {
+				planted[p.names[n][rng.IntN(len(p.names[n]))]] = true
+			}
+		}
+		plantedOf := func(n int) int32 {
+			for _, c := range p.names[n] {
+				if planted[c] {
+					return c
+				}
+			}
+			return -1
+		}
+		for v := range int32(len(p.of)) {
+			for range rng.IntN(5) {
+				n := rng.IntN(nNames)
+				var cands []int32
+				for _, c := range p.names[n] {
+					if rng.IntN(3) == 0 {
+						cands = append(cands, c)
+					}
+				}
+				if planted[v] {
+					pc := plantedOf(n)
+					if pc < 0 {
+						continue
+					}
+					if !slices.Contains(cands, pc) {
+						cands = append(cands, pc)
+					}
+				}
+				if len(cands) > 0 {
+					p.require(v, cands...)
+				}
+			}
+			for range rng.IntN(3) {
+				x := rng.Int32N(int32(len(p.of)))
+				if p.of[x] == p.of[v] || (planted[v] && planted[x]) {
+					continue
+				}
+				p.cons[v] = append(p.cons[v], constraint{excluded: []int32{x}})
+			}
+		}
+		var roots []requirement
+		for n := range nNames {
+			if pc := plantedOf(n); pc >= 0 && rng.IntN(3) == 0 {
+				cands := []int32{pc}
+				for _, c := range p.names[n] {
+					if c != pc && rng.IntN(2) == 0 {
+						cands = append(cands, c)
+					}
+				}
+				rng.Shuffle(len(cands), func(i, j int) { cands[i], cands[j] = cands[j], cands[i] })
+				roots = append(roots, requirement{name: int32(n), cands: cands})
+			}
+		}
+		s := newSAT(p)
+		if ok, _ := s.solve(roots); !ok {
+			t.Fatalf("iteration %d: planted problem reported unsatisfiable", iter)
+		}
+		p.check(t, roots, s.installed())
+	}
 }

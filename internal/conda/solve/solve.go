@@ -1,0 +1,255 @@
+// Package solve chooses the conda records to install for a set of
+// MatchSpecs: a complete CDCL search (sat.go) over the records of an index,
+// taking decisions in conda's preference order so the first solution found
+// is the preferred one, and explaining in plain words why there is none.
+// See docs/solver.md.
+package solve
+
+import (
+	"cmp"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/envkit/envkit/internal/conda/matchspec"
+	"github.com/envkit/envkit/internal/conda/repodata"
+	"github.com/envkit/envkit/internal/conda/version"
+)
+
+// Options tune a solve.
+type Options struct {
+	// Platform is the subdir solved for ("linux-64"): records of that subdir
+	// and of noarch are candidates (and records without a subdir, such as
+	// virtual packages). Empty means every record of the index.
+	Platform string
+	// FlexiblePriority lets a package come from any channel; by default
+	// (strict priority, conda's recommended setting) a name found in a
+	// higher-priority channel is only taken from that channel.
+	FlexiblePriority bool
+}
+
+// Stats describe the search, for benchmarks and tests.
+type Stats struct {
+	Records   int // records turned into variables
+	Clauses   int
+	Decisions int
+	Conflicts int
+}
+
+// Solve returns the records to install for specs, sorted by name, or an
+// *UnsatisfiableError explaining why there are none. Virtual packages are
+// ordinary records of the index (from a channel outside the priority list).
+func Solve(ix *repodata.Index, specs []string, opts Options) ([]*repodata.Record, Stats, error) {
+	p := newPool(ix, opts)
+	var roots []requirement
+	for _, s := range specs {
+		id, ms, err := p.spec(s)
+		if err != nil {
+			return nil, Stats{}, err
+		}
+		n := p.nameID(ms.Name)
+		roots = append(roots, requirement{spec: id, name: n, cands: p.matching(id, n)})
+	}
+	core := newSAT(p)
+	ok, unsat := core.solve(roots)
+	st := Stats{Records: len(p.recs), Clauses: len(core.clauses), Decisions: core.decisions, Conflicts: core.conflicts}
+	if !ok {
+		return nil, st, p.explain(core, unsat)
+	}
+	var out []*repodata.Record
+	for _, v := range core.installed() {
+		out = append(out, p.recs[v])
+	}
+	slices.SortFunc(out, func(a, b *repodata.Record) int { return cmp.Compare(a.Name, b.Name) })
+	return out, st, nil
+}
+
+// pool is the provider: it turns records into variables as names come up,
+// and specs into candidate lists, caching both.
+type pool struct {
+	ix   *repodata.Index
+	opts Options
+
+	recs    []*repodata.Record // variable → record
+	vers    []version.Version  // variable → parsed version
+	varName []int32            // variable → name
+
+	names   []string         // name id → name
+	nameIDs map[string]int32 // name → id
+	cands   [][]int32        // name id → candidates, preferred first (nil: not yet built)
+	built   []bool
+
+	specs    []*matchspec.MatchSpec // spec id → spec (nil when it did not parse)
+	specText []string               // spec id → text as written
+	specErr  []error                // spec id → parse error
+	specIDs  map[string]int32
+	matches  map[[2]int32][]int32 // (spec, name) → matching candidates
+
+	deps map[int32]expansion // variable → cached expansion
+}
+
+type expansion struct {
+	reqs []requirement
+	cons []constraint
+}
+
+func newPool(ix *repodata.Index, opts Options) *pool {
+	return &pool{ix: ix, opts: opts, nameIDs: map[string]int32{}, specIDs: map[string]int32{},
+		matches: map[[2]int32][]int32{}, deps: map[int32]expansion{}}
+}
+
+func (p *pool) nameID(name string) int32 {
+	if id, ok := p.nameIDs[name]; ok {
+		return id
+	}
+	id := int32(len(p.names))
+	p.nameIDs[name] = id
+	p.names = append(p.names, name)
+	p.cands = append(p.cands, nil)
+	p.built = append(p.built, false)
+	return id
+}
+
+func (p *pool) nameOf(v int32) int32 { return p.varName[v] }
+
+// candidates builds, once per name, the variables of the records a solve
+// may choose: the platform's and noarch records of the highest-priority
+// channel that has the name (all channels under flexible priority), in
+// preference order.
+func (p *pool) candidates(n int32) []int32 {
+	if p.built[n] {
+		return p.cands[n]
+	}
+	p.built[n] = true
+	var recs []*repodata.Record
+	best := -1
+	for _, r := range p.ix.ByName(p.names[n]) {
+		if p.opts.Platform != "" && r.Subdir != p.opts.Platform && r.Subdir != "noarch" && r.Subdir != "" {
+			continue
+		}
+		if !p.opts.FlexiblePriority {
+			rank := p.ix.ChannelRank(r.Channel)
+			if best >= 0 && rank > best {
+				continue // ByName lists channels in priority order
+			}
+			best = rank
+		}
+		recs = append(recs, r)
+	}
+	type cand struct {
+		r *repodata.Record
+		v version.Version
+	}
+	cs := make([]cand, 0, len(recs))
+	for _, r := range recs {
+		v, err := version.Parse(r.Version)
+		if err != nil {
+			continue // a record whose version conda cannot read is never chosen
+		}
+		cs = append(cs, cand{r, v})
+	}
+	slices.SortStableFunc(cs, func(a, b cand) int {
+		return cmp.Or(
+			cmp.Compare(len(a.r.TrackFeatures), len(b.r.TrackFeatures)),
+			-a.v.Compare(b.v),
+			-cmp.Compare(a.r.BuildNumber, b.r.BuildNumber),
+			-cmp.Compare(a.r.Timestamp, b.r.Timestamp),
+			cmp.Compare(p.ix.ChannelRank(a.r.Channel), p.ix.ChannelRank(b.r.Channel)),
+			cmp.Compare(a.r.Filename, b.r.Filename),
+		)
+	})
+	ids := make([]int32, len(cs))
+	for i, c := range cs {
+		ids[i] = int32(len(p.recs))
+		p.recs = append(p.recs, c.r)
+		p.vers = append(p.vers, c.v)
+		p.varName = append(p.varName, n)
+	}
+	p.cands[n] = ids
+	return ids
+}
+
+// spec parses a spec once per distinct text.
+func (p *pool) spec(s string) (int32, *matchspec.MatchSpec, error) {
+	if id, ok := p.specIDs[s]; ok {
+		return id, p.specs[id], p.specErr[id]
+	}
+	ms, err := matchspec.Parse(s)
+	id := int32(len(p.specs))
+	p.specIDs[s] = id
+	p.specs = append(p.specs, ms)
+	p.specText = append(p.specText, s)
+	p.specErr = append(p.specErr, err)
+	return id, ms, err
+}
+
+// matching lists the candidates of name n that spec id matches.
+func (p *pool) matching(id, n int32) []int32 {
+	key := [2]int32{id, n}
+	if m, ok := p.matches[key]; ok {
+		return m
+	}
+	var out []int32
+	if ms := p.specs[id]; ms != nil {
+		for _, v := range p.candidates(n) {
+			if ms.Matches(p.recs[v]) {
+				out = append(out, v)
+			}
+		}
+	}
+	p.matches[key] = out
+	return out
+}
+
+// expand turns a record's depends into requirements and its constrains
+// into exclusions. A dependency that does not parse can never be met, so
+// the record is uninstallable and the explanation names the bad spec.
+func (p *pool) expand(v int32) ([]requirement, []constraint) {
+	if e, ok := p.deps[v]; ok {
+		return e.reqs, e.cons
+	}
+	r := p.recs[v]
+	var e expansion
+	for _, d := range r.Depends {
+		id, ms, err := p.spec(d)
+		if err != nil {
+			e.reqs = append(e.reqs, requirement{spec: id, name: p.nameID(badSpecName(d)), cands: nil})
+			continue
+		}
+		n := p.nameID(ms.Name)
+		e.reqs = append(e.reqs, requirement{spec: id, name: n, cands: p.matching(id, n)})
+	}
+	for _, c := range r.Constrains {
+		id, ms, err := p.spec(c)
+		if err != nil {
+			continue // a constraint conda cannot read constrains nothing
+		}
+		n := p.nameID(ms.Name)
+		ok := p.matching(id, n)
+		var excluded []int32
+		for _, u := range p.candidates(n) {
+			if !slices.Contains(ok, u) {
+				excluded = append(excluded, u)
+			}
+		}
+		if len(excluded) > 0 {
+			e.cons = append(e.cons, constraint{spec: id, excluded: excluded})
+		}
+	}
+	p.deps[v] = e
+	return e.reqs, e.cons
+}
+
+// badSpecName is the name slot of a dependency that did not parse, so the
+// requirement still has a name to group under.
+func badSpecName(s string) string {
+	if f := strings.Fields(s); len(f) > 0 {
+		return f[0]
+	}
+	return s
+}
+
+// describe is a record as people read it: "numpy 1.26.4 (py311_0)".
+func describe(r *repodata.Record) string {
+	return fmt.Sprintf("%s %s (%s)", r.Name, r.Version, r.Build)
+}
