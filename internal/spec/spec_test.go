@@ -188,8 +188,8 @@ func TestErrors(t *testing.T) {
 		{"empty dependency", "base: {image: debian}\nconda:\n  dependencies:\n    - numpy\n    - ''\n", []string{`env.yml:5:7: empty conda dependency`}},
 		{"duplicate dependency", "base: {image: debian}\nconda:\n  dependencies:\n    - numpy >=1.21\n    - numpy>=1.21\n", []string{`env.yml:5:7: duplicate conda dependency "numpy>=1.21" (also at env.yml:4:7)`}},
 		{"malformed spec", "base: {image: debian}\nconda:\n  dependencies: [\"numpy>=\", \"=python\"]\n", []string{
-			`env.yml:3:18: conda dependency "numpy>=": operator without a version`,
-			`env.yml:3:29: conda dependency "=python": does not start with a package name`}},
+			`env.yml:3:18: conda dependency "numpy>=": operator ">=" without a version`,
+			`env.yml:3:29: conda dependency "=python": no package name found in "=python"`}},
 		{"path escapes", "image: debian\nconda_file: ../conda.yml\n", []string{`env.yml:2:13: conda_file: path "../conda.yml" escapes the context directory`}},
 		{"absolute path", "base: {dockerfile: /etc/Dockerfile}\n", []string{`env.yml:1:20: base.dockerfile: absolute path "/etc/Dockerfile"`}},
 		{"missing file", "image: debian\nconda_file: nope.yml\n", []string{`env.yml:2:13: conda_file: cannot read "nope.yml": file does not exist`}},

@@ -1,6 +1,7 @@
 package spec
 
 import (
+	"errors"
 	"fmt"
 	"path"
 	"regexp"
@@ -9,6 +10,8 @@ import (
 	"github.com/containerd/platforms"
 	"github.com/distribution/reference"
 	"github.com/moby/buildkit/frontend/dockerfile/parser"
+
+	"github.com/envkit/envkit/internal/conda/matchspec"
 )
 
 // validate checks what every format shares, after reading.
@@ -126,29 +129,15 @@ func NormalizeSpec(s string) string {
 
 var (
 	operatorSpace = regexp.MustCompile(` *([=<>!~,|]+) *`)
-	condaName     = regexp.MustCompile(`^([^\s:]+::)?(\*|[A-Za-z0-9_][A-Za-z0-9_.+-]*)`)
-	condaRest     = regexp.MustCompile(`^[A-Za-z0-9_.*+!=<>~,|()\[\]'" :/@$-]*$`)
 	pipName       = regexp.MustCompile(`^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?`)
 )
 
-// CheckCondaSpec is a light syntactic check of a conda MatchSpec: a
-// package name (optionally channel::), then version and build text made of
-// the characters MatchSpecs use, brackets balanced, no dangling operator.
+// CheckCondaSpec parses a conda MatchSpec (CEP 29) as the solver will.
 func CheckCondaSpec(s string) error {
-	s = strings.TrimSpace(s)
-	m := condaName.FindString(s)
-	if m == "" {
-		return fmt.Errorf("does not start with a package name")
-	}
-	rest := strings.TrimSpace(s[len(m):])
-	if !condaRest.MatchString(rest) {
-		return fmt.Errorf("unexpected character in version or build")
-	}
-	if strings.Count(rest, "[") != strings.Count(rest, "]") || strings.Count(rest, "(") != strings.Count(rest, ")") {
-		return fmt.Errorf("unbalanced brackets")
-	}
-	if rest != "" && strings.ContainsAny(rest[len(rest)-1:], "=<>!~,|") {
-		return fmt.Errorf("operator without a version")
+	_, err := matchspec.Parse(strings.TrimSpace(s))
+	if err != nil {
+		// The caller already quotes the spec.
+		return errors.New(strings.TrimPrefix(err.Error(), fmt.Sprintf("invalid match spec %q: ", strings.TrimSpace(s))))
 	}
 	return nil
 }
