@@ -69,6 +69,11 @@ func (ms *MatchSpec) String() string {
 			c.Op == version.OpCompatible && text == "~="+lit):
 			b.WriteString(text)
 		default:
+			if strings.HasPrefix(text, "=") {
+				// Parse reads a bracket version starting with '=' as conda's
+				// _sanitize_version_str does; parentheses keep it as is.
+				text = "(" + text + ")"
+			}
 			add("version", text, true)
 		}
 	}

@@ -13,6 +13,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/envkit/envkit/internal/conda/version"
 )
@@ -93,6 +94,9 @@ func parse(in string) (*MatchSpec, string) {
 	if s == "" {
 		return nil, "empty spec"
 	}
+	if !utf8.ValidString(s) {
+		return nil, "not valid UTF-8"
+	}
 	if feature, ok := strings.CutSuffix(s, "@"); ok {
 		// Legacy "mkl@" means any package that tracks feature mkl.
 		if err := checkFeature(feature); err != "" {
@@ -109,7 +113,7 @@ func parse(in string) (*MatchSpec, string) {
 	if s == "" {
 		return nil, "empty spec"
 	}
-	if strings.HasSuffix(s, ".conda") || strings.HasSuffix(s, ".tar.bz2") {
+	if (strings.HasSuffix(s, ".conda") || strings.HasSuffix(s, ".tar.bz2")) && strings.Contains(s, "/") {
 		return parsePackageURL(s)
 	}
 
@@ -252,8 +256,11 @@ func splitChannel(c string) (channel, subdir string) {
 }
 
 // checkName follows CEP 26 names (lower case letters, digits, '.', '_',
-// '-'), with '*' for globs.
+// '-', not starting with '.' or '-'), with '*' for globs.
 func checkName(name string) string {
+	if name[0] == '.' || name[0] == '-' {
+		return fmt.Sprintf("invalid package name %q", name)
+	}
 	for i := 0; i < len(name); i++ {
 		c := name[i]
 		if !('a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '.' || c == '_' || c == '-' || c == '*') {
@@ -488,9 +495,16 @@ func (ms *MatchSpec) compile() string {
 	if ms.Name != "*" && strings.IndexByte(ms.Name, '*') >= 0 {
 		ms.name = newGlob(ms.Name, false)
 	}
+	if ms.name != nil && ms.name.err != nil {
+		return fmt.Sprintf("name %q: %v", ms.Name, ms.name.err)
+	}
 	if strings.IndexByte(ms.Channel, '*') >= 0 {
 		// A channel glob matches the URL or any of its trailing path parts.
-		ms.channel = &Glob{text: ms.Channel, re: regexp.MustCompile("^(?:.*/)?(?:" + globRegex(ms.Channel) + ")$")}
+		re, err := regexp.Compile("^(?:.*/)?(?:" + globRegex(ms.Channel) + ")$")
+		if err != nil {
+			return fmt.Sprintf("channel %q: %v", ms.Channel, err)
+		}
+		ms.channel = &Glob{text: ms.Channel, re: re}
 	}
 	for _, g := range []*Glob{ms.Build, ms.License, ms.LicenseFamily} {
 		if g != nil && g.err != nil {
@@ -587,7 +601,7 @@ func newGlob(text string, fold bool) *Glob {
 	case len(text) > 1 && text[0] == '^' && text[len(text)-1] == '$':
 		g.re, g.err = regexp.Compile(g.text)
 	case strings.IndexByte(text, '*') >= 0:
-		g.re = regexp.MustCompile("^(?:" + globRegex(g.text) + ")$")
+		g.re, g.err = regexp.Compile("^(?:" + globRegex(g.text) + ")$")
 	}
 	return g
 }

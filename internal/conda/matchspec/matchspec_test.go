@@ -427,6 +427,7 @@ func TestParseErrors(t *testing.T) {
 		{"numpy[build='^py(3$']", "build"},
 		{"numpy 1.0 'py3'", "unexpected quote"},
 		{"relative/x-1.0-0.conda", "is not absolute"},
+		{".conda", `invalid package name ".conda"`},
 		{"https://host/linux-64/bad.conda", "is not name-version-build"},
 		{"numpy >=1.0 (optional)", `parentheses in build "(optional)"`},
 	} {

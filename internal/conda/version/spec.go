@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"unicode/utf8"
 )
 
 // Spec is a parsed version specifier: a tree of AllOf (",") and AnyOf ("|")
@@ -190,6 +191,9 @@ func (p *specParser) parse() (Spec, string) {
 	if strings.TrimSpace(p.in) == "" {
 		return nil, "empty version spec"
 	}
+	if !utf8.ValidString(p.in) {
+		return nil, "not valid UTF-8"
+	}
 	spec, reason := p.parseOr()
 	if reason != "" {
 		return nil, reason
@@ -343,14 +347,18 @@ func parseClause(c string) (Spec, string) {
 			b.WriteString(regexp.QuoteMeta(part))
 		}
 		b.WriteString(")$")
-		return &Pattern{re: regexp.MustCompile(b.String()), text: c}, ""
+		re, err := regexp.Compile(b.String())
+		if err != nil {
+			return nil, fmt.Sprintf("glob %q: %v", c, err)
+		}
+		return &Pattern{re: re, text: c}, ""
 	case c[len(c)-1] == '*':
 		text := c
 		if !strings.HasSuffix(text, ".*") {
 			text = text[:len(text)-1] + ".*"
 		}
 		lit := strings.TrimRight(strings.TrimRight(text, "*"), ".")
-		return newConstraint(OpStartsWith, lit, text)
+		return newConstraint(OpStartsWith, lit, c)
 	case strings.IndexByte(c, '@') >= 0:
 		return ExactText(c), ""
 	}
