@@ -328,7 +328,7 @@ func testRecipes(t *testing.T, fns ...string) []*repodata.Record {
 }
 
 // lockFor writes the lock envkit lock would write for definition.
-func lockFor(t *testing.T, definition string, records []*repodata.Record) []byte {
+func lockFor(t testing.TB, definition string, records []*repodata.Record) []byte {
 	t.Helper()
 	def, err := spec.Parse("environment.yml", []byte(definition), nil)
 	if err != nil {
@@ -351,7 +351,7 @@ func lockFor(t *testing.T, definition string, records []*repodata.Record) []byte
 	return dt
 }
 
-func condaGateway(t *testing.T, definition string, lockData []byte, opts map[string]string) *fakeGateway {
+func condaGateway(t testing.TB, definition string, lockData []byte, opts map[string]string) *fakeGateway {
 	g := newGateway(definition, opts)
 	if lockData != nil {
 		g.locals["context"]["conda-lock.yml"] = &fstest.MapFile{Data: lockData, Mode: 0o644}
