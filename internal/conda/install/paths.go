@@ -23,16 +23,17 @@ const (
 )
 
 // PathEntry is one entry of info/paths.json, and of paths_data in a
-// conda-meta record (which adds sha256_in_prefix).
+// conda-meta record (which adds sha256_in_prefix). Fields are in
+// alphabetical order, as rattler writes them.
 type PathEntry struct {
 	Path              string `json:"_path"`
+	FileMode          string `json:"file_mode,omitempty"`
+	NoLink            bool   `json:"no_link,omitempty"`
 	PathType          string `json:"path_type"`
+	PrefixPlaceholder string `json:"prefix_placeholder,omitempty"`
 	SHA256            string `json:"sha256,omitempty"`
 	SHA256InPrefix    string `json:"sha256_in_prefix,omitempty"`
 	SizeInBytes       *int64 `json:"size_in_bytes,omitempty"`
-	FileMode          string `json:"file_mode,omitempty"`
-	PrefixPlaceholder string `json:"prefix_placeholder,omitempty"`
-	NoLink            bool   `json:"no_link,omitempty"`
 }
 
 // PathsData is info/paths.json.

@@ -1,6 +1,7 @@
 package install
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -147,12 +148,16 @@ func newPrefixRecord(idx map[string]json.RawMessage, rec *repodata.Record) (*Pre
 }
 
 // encode is the record as written: indented, keys in order, final newline.
+// Specs keep ">" and "<" as they are (no HTML escaping), as conda does.
 func (r *PrefixRecord) encode() ([]byte, error) {
-	b, err := json.MarshalIndent(r, "", "  ")
-	if err != nil {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(r); err != nil {
 		return nil, err
 	}
-	return append(b, '\n'), nil
+	return b.Bytes(), nil
 }
 
 // ReadRecords reads every conda-meta/*.json of the prefix at dir, sorted
