@@ -3,6 +3,7 @@ package version
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 	"unicode/utf8"
 )
@@ -36,8 +37,12 @@ type Constraint struct {
 	Op      Op
 	Version Version
 	// prefix is Version without its last '.'-separated part, for OpCompatible.
-	prefix Version
-	text   string
+	prefix *Version
+	// written is the clause as given, kept when the literal holds a '*'
+	// (a canonical rewrite would read back differently).
+	written string
+	// doubleEq records that OpEq was spelled "==", which conda keeps.
+	doubleEq bool
 }
 
 // Matches implements Spec.
@@ -60,12 +65,27 @@ func (c *Constraint) Matches(v Version) bool {
 	case OpNotStartsWith:
 		return !v.StartsWith(c.Version)
 	case OpCompatible:
-		return v.Compare(c.Version) >= 0 && v.StartsWith(c.prefix)
+		return v.Compare(c.Version) >= 0 && v.StartsWith(*c.prefix)
 	}
 	return false
 }
 
-func (c *Constraint) String() string { return c.text }
+// String is the clause in canonical form: starts-with as "1.7.*", other
+// operators followed by the literal as written.
+func (c *Constraint) String() string {
+	lit := c.Version.String()
+	switch {
+	case c.written != "":
+		return c.written
+	case c.Op == OpStartsWith:
+		return lit + ".*"
+	case c.Op == OpNotStartsWith:
+		return "!=" + lit + ".*"
+	case c.Op == OpEq && !c.doubleEq:
+		return lit
+	}
+	return opText[c.Op] + lit
+}
 
 // Pattern matches the version text against a regular expression: a clause
 // written "^...$", or a literal with a '*' that is not trailing ("1.*.1").
@@ -215,16 +235,17 @@ func (p *specParser) skipSpace() {
 }
 
 func (p *specParser) parseOr() (Spec, string) {
-	var any AnyOf
+	var buf [8]Spec // most specifiers have one or two clauses: no allocation
+	alts := buf[:0]
 	for {
 		s, reason := p.parseAnd()
 		if reason != "" {
 			return nil, reason
 		}
 		if nested, ok := s.(AnyOf); ok {
-			any = append(any, nested...)
+			alts = append(alts, nested...)
 		} else {
-			any = append(any, s)
+			alts = append(alts, s)
 		}
 		p.skipSpace()
 		if p.pos >= len(p.in) || p.in[p.pos] != '|' {
@@ -233,14 +254,15 @@ func (p *specParser) parseOr() (Spec, string) {
 		p.lastSep = p.pos
 		p.pos++
 	}
-	if len(any) == 1 {
-		return any[0], ""
+	if len(alts) == 1 {
+		return alts[0], ""
 	}
-	return any, ""
+	return slices.Clone(AnyOf(alts)), ""
 }
 
 func (p *specParser) parseAnd() (Spec, string) {
-	var all AllOf
+	var buf [8]Spec
+	all := buf[:0]
 	for {
 		s, reason := p.parseAtom()
 		if reason != "" {
@@ -261,7 +283,7 @@ func (p *specParser) parseAnd() (Spec, string) {
 	if len(all) == 1 {
 		return all[0], ""
 	}
-	return all, ""
+	return slices.Clone(AllOf(all)), ""
 }
 
 func (p *specParser) parseAtom() (Spec, string) {
@@ -353,11 +375,14 @@ func parseClause(c string) (Spec, string) {
 		}
 		return &Pattern{re: re, text: c}, ""
 	case c[len(c)-1] == '*':
-		text := c
-		if !strings.HasSuffix(text, ".*") {
-			text = text[:len(text)-1] + ".*"
+		// conda rewrites "1.7*" as "1.7.*" and starts-with the text before
+		// ".*" with trailing dots removed.
+		var lit string
+		if strings.HasSuffix(c, ".*") {
+			lit = strings.TrimRight(strings.TrimRight(c, "*"), ".")
+		} else {
+			lit = strings.TrimRight(c[:len(c)-1], ".")
 		}
-		lit := strings.TrimRight(strings.TrimRight(text, "*"), ".")
 		return newConstraint(OpStartsWith, lit, c)
 	case strings.IndexByte(c, '@') >= 0:
 		return ExactText(c), ""
@@ -414,30 +439,16 @@ func parseOperator(c string) (Spec, string) {
 	return newConstraint(o, lit, c)
 }
 
-// newConstraint parses lit and builds the canonical text. Literals containing
-// '*' keep the clause as written: their canonical rewrites would read back
-// differently.
+// newConstraint parses lit. A literal containing '*' keeps the clause as
+// written: its canonical rewrite would read back differently.
 func newConstraint(op Op, lit, clause string) (Spec, string) {
 	v, err := Parse(lit)
 	if err != nil {
 		return nil, err.Error()
 	}
-	c := &Constraint{Op: op, Version: v, text: clause}
-	if strings.IndexByte(lit, '*') < 0 {
-		switch op {
-		case OpStartsWith:
-			c.text = lit + ".*"
-		case OpNotStartsWith:
-			c.text = "!=" + lit + ".*"
-		case OpEq:
-			if strings.HasPrefix(clause, "==") {
-				c.text = "==" + lit
-			} else {
-				c.text = lit
-			}
-		default:
-			c.text = opText[op] + lit
-		}
+	c := &Constraint{Op: op, Version: v, doubleEq: op == OpEq && strings.HasPrefix(clause, "==")}
+	if strings.IndexByte(lit, '*') >= 0 {
+		c.written = clause
 	}
 	if op == OpCompatible {
 		// conda: x >= y and x.startswith(".".join(str(y).split(".")[:-1])).
@@ -449,7 +460,7 @@ func newConstraint(op Op, lit, clause string) (Spec, string) {
 		if err != nil {
 			return nil, fmt.Sprintf("%q: ~= prefix: %v", clause, err)
 		}
-		c.prefix = prefix
+		c.prefix = &prefix
 	}
 	return c, ""
 }
