@@ -90,6 +90,8 @@ func sourceDir(path string) string {
 
 // rebase rewrites the definition's relative paths (build context,
 // Dockerfile, conda file) so they still name the same files from outDir.
+// A Dockerfile or conda file that would lie outside outDir is written
+// inline instead; a build context cannot be, so that is an error.
 func rebase(def *spec.Definition, srcDir, outDir string) error {
 	from, err := filepath.Abs(srcDir)
 	if err != nil {
@@ -102,27 +104,30 @@ func rebase(def *spec.Definition, srcDir, outDir string) error {
 	if from == to {
 		return nil
 	}
-	move := func(p *string) error {
-		if *p == "" {
-			return nil
+	// move returns p seen from outDir, and whether it stays inside it.
+	move := func(p string) (string, bool) {
+		rel, err := filepath.Rel(to, filepath.Join(from, filepath.FromSlash(p)))
+		if err != nil || !filepath.IsLocal(rel) && rel != "." {
+			return "", false
 		}
-		rel, err := filepath.Rel(to, filepath.Join(from, filepath.FromSlash(*p)))
-		if err != nil {
-			return err
+		return filepath.ToSlash(rel), true
+	}
+	b := &def.Base
+	if b.Dockerfile != "" && b.Context == "" {
+		b.Context = "."
+	}
+	if b.Context != "" {
+		rel, ok := move(b.Context)
+		if !ok {
+			return fmt.Errorf("the build context %s would be outside %s: write the output into a directory that contains it", filepath.Join(srcDir, b.Context), outDir)
 		}
-		*p = filepath.ToSlash(rel)
-		return nil
+		b.Context = rel
 	}
-	if def.Base.Dockerfile != "" && def.Base.Context == "" {
-		def.Base.Context = "."
+	if b.DockerfilePath != "" {
+		b.DockerfilePath, _ = move(b.DockerfilePath) // "" when outside: inline
 	}
-	for _, p := range []*string{&def.Base.Context, &def.Base.DockerfilePath} {
-		if err := move(p); err != nil {
-			return err
-		}
-	}
-	if def.Conda != nil {
-		return move(&def.Conda.File)
+	if def.Conda != nil && def.Conda.File != "" {
+		def.Conda.File, _ = move(def.Conda.File)
 	}
 	return nil
 }

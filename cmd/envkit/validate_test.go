@@ -1,0 +1,73 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+)
+
+// cli runs envkit with args and returns its exit status, stdout and stderr.
+func cli(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	oldOut, oldErr := os.Stdout, os.Stderr
+	rOut, wOut, _ := os.Pipe()
+	rErr, wErr, _ := os.Pipe()
+	os.Stdout, os.Stderr = wOut, wErr
+	var out, errb bytes.Buffer
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() { io.Copy(&out, rOut); wg.Done() }()
+	go func() { io.Copy(&errb, rErr); wg.Done() }()
+	code := run(args)
+	wOut.Close()
+	wErr.Close()
+	wg.Wait()
+	os.Stdout, os.Stderr = oldOut, oldErr
+	return code, out.String(), errb.String()
+}
+
+var (
+	realDir  = filepath.Join("..", "..", "internal", "spec", "testdata", "real")
+	examples = filepath.Join("..", "..", "examples")
+)
+
+func TestValidate(t *testing.T) {
+	for _, p := range []string{
+		filepath.Join(examples, "minimal", "environment.yml"),
+		filepath.Join(examples, "azureml", "environment.yml"),
+		filepath.Join(realDir, "azureml-examples", "docker-image-plus-conda.yml"),
+		filepath.Join(realDir, "glioma-v1"),
+		filepath.Join(realDir, "matsciml", "conda.yml"),
+	} {
+		if code, out, errs := cli(t, "validate", p); code != 0 || !strings.Contains(out, "valid") {
+			t.Errorf("validate %s: exit %d\n%s%s", p, code, out, errs)
+		}
+	}
+	bad := filepath.Join(realDir, "nam", "environment_gpu.yml")
+	code, _, errs := cli(t, "validate", bad)
+	if code != 1 || !strings.HasPrefix(errs, bad+":39:9: ") {
+		t.Errorf("validate %s: exit %d, stderr %q", bad, code, errs)
+	}
+	code, out, _ := cli(t, "validate", "--json", bad)
+	var res struct {
+		Valid  bool
+		Errors []struct {
+			File      string
+			Line, Col int
+		}
+	}
+	if err := json.Unmarshal([]byte(out), &res); err != nil || code != 1 || res.Valid || len(res.Errors) != 1 || res.Errors[0].Line != 39 {
+		t.Errorf("validate --json: exit %d, %v, %s", code, err, out)
+	}
+	if code, _, _ := cli(t, "validate"); code != 2 {
+		t.Errorf("validate without FILE: exit %d, want 2", code)
+	}
+	if code, _, _ := cli(t, "validate", "no-such-file.yml"); code != 1 {
+		t.Errorf("validate of a missing file: exit %d, want 1", code)
+	}
+}
