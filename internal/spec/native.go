@@ -19,6 +19,8 @@ var (
 
 func (r *reader) readNative(d *doc, def *Definition, root *yaml.Node) {
 	fields, _ := d.mapping(root, "definition", nativeKeys)
+	var prefixN *yaml.Node
+	filePrefix := ""
 	for _, f := range fields {
 		switch f.key {
 		case "name":
@@ -39,7 +41,7 @@ func (r *reader) readNative(d *doc, def *Definition, root *yaml.Node) {
 				}
 			}
 		case "conda":
-			r.readNativeConda(d, def, f.v)
+			filePrefix = r.readNativeConda(d, def, f.v)
 		case "pip":
 			def.Pip = d.reqList(f.v, "pip")
 		case "env":
@@ -57,6 +59,7 @@ func (r *reader) readNative(d *doc, def *Definition, root *yaml.Node) {
 			}
 		case "prefix":
 			def.Prefix, _ = d.str(f.v, "prefix")
+			prefixN = f.v
 		case "spark":
 			def.Spark = readNativeSpark(d, f.v)
 		case "platforms":
@@ -72,6 +75,16 @@ func (r *reader) readNative(d *doc, def *Definition, root *yaml.Node) {
 				}
 			}
 		}
+	}
+
+	// A referenced conda file may carry its own prefix: key.
+	switch {
+	case filePrefix == "":
+		// Nothing to reconcile.
+	case prefixN == nil:
+		def.Prefix = filePrefix
+	case def.Prefix != filePrefix:
+		d.errorf(prefixN, "prefix %q differs from the conda file's prefix %q: give one", def.Prefix, filePrefix)
 	}
 }
 
@@ -113,10 +126,12 @@ func (r *reader) readNativeBase(d *doc, def *Definition, n *yaml.Node) {
 	}
 }
 
-func (r *reader) readNativeConda(d *doc, def *Definition, n *yaml.Node) {
+// readNativeConda reads the conda key; it returns the prefix: of a
+// referenced conda file.
+func (r *reader) readNativeConda(d *doc, def *Definition, n *yaml.Node) string {
 	fields, ok := d.mapping(n, "conda", nativeCondaKeys)
 	if !ok {
-		return
+		return ""
 	}
 	for _, f := range fields {
 		if f.key != "file" {
@@ -124,19 +139,21 @@ func (r *reader) readNativeConda(d *doc, def *Definition, n *yaml.Node) {
 		}
 		if len(fields) > 1 {
 			d.errorf(f.kn, "conda.file cannot be combined with inline conda keys")
-			return
+			return ""
 		}
 		rel, ok := d.str(f.v, "conda.file")
 		if !ok {
-			return
+			return ""
 		}
-		def.Conda, def.Prefix = r.readCondaFile(d, f.v, rel, "conda.file")
-		return
+		var prefix string
+		def.Conda, prefix = r.readCondaFile(d, f.v, rel, "conda.file")
+		return prefix
 	}
 	def.Conda = r.readConda(d, n, "conda")
 	if def.Conda != nil {
 		def.Conda.Pos = d.pos(n)
 	}
+	return ""
 }
 
 func readNativeSpark(d *doc, n *yaml.Node) *Spark {

@@ -174,6 +174,7 @@ func TestErrors(t *testing.T) {
 	files := fstest.MapFS{
 		"conda.yml":      {Data: []byte("channels: [conda-forge]\ndependencies: [numpy]\n")},
 		"sub/Dockerfile": {Data: []byte("FROM debian\n")},
+		"prefixed.yml":   {Data: []byte("dependencies: [numpy]\nprefix: /opt/a\n")},
 	}
 	cases := []struct {
 		name, text string
@@ -206,6 +207,7 @@ func TestErrors(t *testing.T) {
 		{"copy missing", "base: {image: debian}\nsteps: [\"COPY missing.txt /x\"]\n", []string{`env.yml:2:9: COPY source "missing.txt": no such file in the build context`}},
 		{"v1 credentials", `{"docker": {"baseImage": "x/y:1", "baseImageRegistry": {"address": "r.io", "username": "u", "password": "p"}}}`,
 			[]string{`env.yml:1:88: docker.baseImageRegistry.username: credentials`, `env.yml:1:105: docker.baseImageRegistry.password: credentials`}},
+		{"two prefixes", "prefix: /opt/b\nbase: {image: debian}\nconda: {file: prefixed.yml}\n", []string{`env.yml:1:9: prefix "/opt/b" differs from the conda file's prefix "/opt/a"`}},
 		{"conda unknown key", "name: x\nchannels: [a]\ndependencies: [b]\nchannel_priority: strict\n", []string{`env.yml:4:1: conda environment: unknown key "channel_priority"`}},
 	}
 	for _, tc := range cases {
