@@ -409,7 +409,6 @@ func TestBuildCondaLockProblems(t *testing.T) {
 		opts map[string]string
 		want string
 	}{
-		{"no lock", nil, nil, "environment.yml:4:3: the conda environment is not locked"},
 		{"stale lock", stale, nil, "conda-lock.yml: stale for linux-64"},
 		{"platform not locked", lockFor(t, condaEnv, testRecipes(t, lockedRecipes...)), map[string]string{"platform": "linux/arm64"}, "not locked for linux-aarch64"},
 		{"bad lock", []byte("version: 1\npackage: {}\n"), nil, "conda-lock.yml:"},
@@ -426,5 +425,58 @@ func TestBuildCondaLockProblems(t *testing.T) {
 				t.Errorf("%d solves despite the error", len(g.solves))
 			}
 		})
+	}
+}
+
+// testRecipesChannel serves the conformance channel test-recipes (noarch
+// only: its linux-64 answers 404, as a channel without that subdir does).
+func testRecipesChannel(t testing.TB, g *fakeGateway) {
+	dt, err := os.ReadFile(conformance.Dir(t, "channels", "test-recipes", "noarch", "repodata.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	g.http = map[string][]byte{"http://127.0.0.1:8000/test-recipes/noarch/repodata.json": dt}
+}
+
+func TestBuildSolvesWithoutLock(t *testing.T) {
+	g := condaGateway(t, condaEnv, nil, nil)
+	testRecipesChannel(t, g)
+	res, err := Build(context.Background(), g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(g.fetched) != 1 {
+		t.Errorf("repodata read back: %v, want the channel's noarch", g.fetched)
+	}
+	srcs := strings.Join(sources(t, g.solves[0]), "\n")
+	for _, fn := range lockedRecipes {
+		if !strings.Contains(srcs, "http://127.0.0.1:8000/test-recipes/noarch/"+fn) {
+			t.Errorf("the solved build lacks %s:\n%s", fn, srcs)
+		}
+	}
+	// The solution is keyed like the lock envkit lock would write.
+	if got := imageOf(t, res, exptypes.ExporterImageConfigKey).Config.Labels["dev.envkit.lock-hash"]; !strings.HasPrefix(got, "sha256:") {
+		t.Errorf("lock-hash label %q", got)
+	}
+}
+
+func TestBuildUnsatisfiableSpecSaysWhich(t *testing.T) {
+	def := strings.Replace(condaEnv, "dependent=1.0", "unsatisfiable", 1)
+	g := condaGateway(t, def, nil, nil)
+	testRecipesChannel(t, g)
+	_, err := Build(context.Background(), g)
+	if err == nil || !strings.HasPrefix(err.Error(), "environment.yml:4:3: environment.yml (linux-64): ") || !strings.Contains(err.Error(), "versioned") {
+		t.Errorf("error %v, want the conda part's position and the conflict", err)
+	}
+	if len(g.solves) != 0 {
+		t.Errorf("%d build solves for an unsatisfiable environment", len(g.solves))
+	}
+}
+
+func TestBuildFileChannelNeedsALock(t *testing.T) {
+	def := strings.Replace(condaEnv, "http://127.0.0.1:8000/test-recipes", "file:///srv/test-recipes", 1)
+	_, err := Build(context.Background(), condaGateway(t, def, nil, nil))
+	if err == nil || !strings.Contains(err.Error(), "lock the environment first") {
+		t.Errorf("error %v, want a file:// channel refused with the fix", err)
 	}
 }

@@ -30,10 +30,12 @@ type fakeGateway struct {
 	opts   map[string]string
 	locals map[string]fstest.MapFS // local name -> files
 	images map[string]string       // ref (as asked) -> pinned digest
+	http   map[string][]byte       // URL -> body; others answer 404
 
 	mu       sync.Mutex
 	solves   []*pb.Definition // the build solves, in order
 	resolved []string         // refs whose config was asked for
+	fetched  []string         // HTTP sources read back by the frontend
 }
 
 func (g *fakeGateway) BuildOpts() gwclient.BuildOpts {
@@ -54,6 +56,18 @@ func (g *fakeGateway) Solve(ctx context.Context, req gwclient.SolveRequest) (*gw
 		var op pb.Op
 		if err := op.UnmarshalVT(def.Def[0]); err != nil {
 			return nil, err
+		}
+		if src := op.GetSource(); src != nil && strings.HasPrefix(src.Identifier, "http") {
+			body, ok := g.http[src.Identifier]
+			if !ok {
+				return nil, fmt.Errorf("%s: invalid response status 404", src.Identifier)
+			}
+			g.mu.Lock()
+			g.fetched = append(g.fetched, src.Identifier)
+			g.mu.Unlock()
+			res := gwclient.NewResult()
+			res.SetRef(&fakeRef{files: fstest.MapFS{src.Attrs[pb.AttrHTTPFilename]: {Data: body, Mode: 0o644}}})
+			return res, nil
 		}
 		if src := op.GetSource(); src != nil && strings.HasPrefix(src.Identifier, "local://") {
 			name := strings.TrimPrefix(src.Identifier, "local://")

@@ -47,14 +47,16 @@ func (l *locked) forPlatform(p ocispecs.Platform) ([]*repodata.Record, error) {
 // lockedPackages reads the lock beside the definition and checks that it
 // is current for every target platform (its content_hash against the
 // definition's conda inputs), so a stale lock fails the build instead of
-// building something the definition no longer says.
+// building something the definition no longer says. Without a lock, the
+// frontend solves.
 func (b *build) lockedPackages(ctx context.Context, def *spec.Definition) (*locked, error) {
 	if def.Conda == nil || def.Python.UserManaged || len(def.Conda.Dependencies) == 0 {
 		return &locked{}, nil
 	}
+	in := lockInputs(def, b.bc.BuildArgs)
 	data, err := fs.ReadFile(b.fsys, LockFile)
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("%s: the conda environment is not locked: no %s in the build context (run envkit lock %s)", def.Conda.Pos, LockFile, b.filename)
+		return b.solveInFrontend(ctx, def, in)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", LockFile, err)
@@ -63,7 +65,6 @@ func (b *build) lockedPackages(ctx context.Context, def *spec.Definition) (*lock
 	if err != nil {
 		return nil, err
 	}
-	in := lockInputs(def, b.bc.BuildArgs)
 	out := &locked{packages: map[string][]*repodata.Record{}}
 	sum := sha256.Sum256(data)
 	out.hash = "sha256:" + hex.EncodeToString(sum[:])
@@ -95,16 +96,22 @@ func (b *build) lockedPackages(ctx context.Context, def *spec.Definition) (*lock
 	return out, nil
 }
 
-// lockInputs are the definition's solve inputs as the lock records them.
-// CONDA_OVERRIDE_* come from build arguments (the frontend sees no client
-// environment).
+// defaultChannel is the channel of a conda part that names none; it must
+// be the one `envkit lock` uses, or its locks would look stale here.
+const defaultChannel = "conda-forge"
+
+// lockInputs are the definition's solve inputs as `envkit lock` records
+// them in content_hash. CONDA_OVERRIDE_* come from build arguments (the
+// frontend sees no client environment).
 func lockInputs(def *spec.Definition, buildArgs map[string]string) lock.Inputs {
-	pip := spec.Specs(def.Conda.Pip)
-	pip = append(pip, spec.Specs(def.Pip)...)
+	channels := def.Conda.ChannelNames()
+	if len(channels) == 0 {
+		channels = []string{defaultChannel}
+	}
 	return lock.Inputs{
-		Channels: def.Conda.ChannelNames(),
+		Channels: channels,
 		Specs:    spec.Specs(def.Conda.Dependencies),
-		PipSpecs: pip,
+		PipSpecs: spec.Specs(def.Conda.Pip),
 		VirtualOverrides: virtual.Overrides(func(k string) (string, bool) {
 			v, ok := buildArgs[k]
 			return v, ok

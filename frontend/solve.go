@@ -1,0 +1,143 @@
+package frontend
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"strings"
+	"sync"
+
+	"github.com/moby/buildkit/client/llb"
+	gwclient "github.com/moby/buildkit/frontend/gateway/client"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/envkit/envkit/internal/conda/channel"
+	"github.com/envkit/envkit/internal/conda/lock"
+	"github.com/envkit/envkit/internal/conda/repodata"
+	"github.com/envkit/envkit/internal/conda/solve"
+	"github.com/envkit/envkit/internal/conda/virtual"
+	"github.com/envkit/envkit/internal/spec"
+)
+
+// solveInFrontend solves the conda part when the context has no lock:
+// every channel's repodata is an LLB HTTP source read back through the
+// gateway, so BuildKit's cache and proxies apply, then envkit's solver
+// picks the packages for each target platform. The result is keyed like
+// the lock `envkit lock` would write for the same solution.
+func (b *build) solveInFrontend(ctx context.Context, def *spec.Definition, in lock.Inputs) (*locked, error) {
+	cfg, err := channel.FromEnv(func(k string) string { return b.bc.BuildArgs[k] })
+	if err != nil {
+		return nil, fmt.Errorf("build arguments: %w", err)
+	}
+	solved := &lock.Lock{Metadata: lock.Metadata{ContentHash: map[string]string{}}}
+	for _, c := range in.Channels {
+		solved.Metadata.Channels = append(solved.Metadata.Channels, lock.Channel{URL: c})
+	}
+	out := &locked{packages: map[string][]*repodata.Record{}}
+	for _, p := range b.targets() {
+		subdir, err := condaSubdir(p)
+		if err != nil {
+			return nil, err
+		}
+		if _, done := out.packages[subdir]; done {
+			continue
+		}
+		chans, err := cfg.ResolveAll(in.Channels, subdir)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", def.Conda.Pos, err)
+		}
+		ix, err := b.fetchIndex(ctx, chans, subdir)
+		if err != nil {
+			return nil, err
+		}
+		recs, _, err := solve.Solve(ix, in.Specs, solve.Options{Platform: subdir})
+		if err != nil {
+			return nil, fmt.Errorf("%s: %s (%s): %w", def.Conda.Pos, b.filename, subdir, err)
+		}
+		out.packages[subdir] = recs
+		solved.Metadata.Platforms = append(solved.Metadata.Platforms, subdir)
+		solved.Metadata.ContentHash[subdir] = lock.ContentHash(in, subdir)
+		solved.Packages = append(solved.Packages, lock.FromRecords(subdir, recs)...)
+	}
+	solved.Sort()
+	data, err := solved.Marshal()
+	if err != nil {
+		return nil, err
+	}
+	sum := sha256.Sum256(data)
+	out.hash = "sha256:" + hex.EncodeToString(sum[:])
+	return out, nil
+}
+
+// fetchIndex reads the platform and noarch repodata of every channel, in
+// priority order, through BuildKit, plus the virtual packages (from
+// CONDA_OVERRIDE_* build arguments).
+func (b *build) fetchIndex(ctx context.Context, chans []channel.Channel, subdir string) (*repodata.Index, error) {
+	subdirs := []string{subdir, "noarch"}
+	records := make([][]repodata.Record, len(chans)*len(subdirs))
+	order := make([]string, len(chans))
+	var mu sync.Mutex
+	eg, ctx := errgroup.WithContext(ctx)
+	for i, ch := range chans {
+		order[i] = ch.URL
+		for j, sd := range subdirs {
+			eg.Go(func() error {
+				rd, err := b.fetchRepodata(ctx, ch, sd)
+				if err != nil {
+					return err
+				}
+				mu.Lock()
+				records[i*len(subdirs)+j] = rd.Records
+				mu.Unlock()
+				return nil
+			})
+		}
+	}
+	if err := eg.Wait(); err != nil {
+		return nil, err
+	}
+	vp, err := virtual.Packages(subdir, func(k string) (string, bool) {
+		v, ok := b.bc.BuildArgs[k]
+		return v, ok
+	})
+	if err != nil {
+		return nil, fmt.Errorf("build arguments: %w", err)
+	}
+	return repodata.NewIndex(order, append(records, vp)...), nil
+}
+
+// fetchRepodata reads one channel subdir's repodata.json as an HTTP
+// source. A channel without the platform subdir (404) has no packages for
+// it, as in conda; noarch must exist.
+func (b *build) fetchRepodata(ctx context.Context, ch channel.Channel, subdir string) (*repodata.Repodata, error) {
+	u := ch.Location + "/" + subdir + "/repodata.json"
+	if !strings.HasPrefix(u, "http://") && !strings.HasPrefix(u, "https://") {
+		return nil, fmt.Errorf("channel %s: %s cannot be fetched inside BuildKit (http and https only): lock the environment first (envkit lock) or serve the channel over http", ch.Name, u)
+	}
+	st := llb.HTTP(u, llb.Filename("repodata.json"), llb.WithCustomName("[conda] fetch repodata "+ch.Name+"/"+subdir))
+	def, err := st.Marshal(ctx)
+	if err != nil {
+		return nil, err
+	}
+	res, err := b.c.Solve(ctx, gwclient.SolveRequest{Definition: def.ToPB(), CacheImports: b.bc.CacheImports})
+	if err != nil {
+		if subdir != "noarch" && strings.Contains(err.Error(), "404") {
+			return &repodata.Repodata{Info: repodata.Info{Subdir: subdir}}, nil
+		}
+		return nil, fmt.Errorf("channel %s: %w", ch.Name, err)
+	}
+	ref, err := res.SingleRef()
+	if err != nil {
+		return nil, err
+	}
+	data, err := ref.ReadFile(ctx, gwclient.ReadRequest{Filename: "repodata.json"})
+	if err != nil {
+		return nil, fmt.Errorf("channel %s: %s: %w", ch.Name, u, err)
+	}
+	rd, err := repodata.ParseMirrored(ch.URL, ch.Location, subdir, data)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", u, err)
+	}
+	return rd, nil
+}
