@@ -136,6 +136,19 @@ func TestPushListPullRoundTrip(t *testing.T) {
 	if lines := strings.Split(strings.TrimSpace(out), "\n"); len(lines) != 3 || !strings.HasPrefix(lines[2], "2 (latest)") {
 		t.Fatalf("versions: %q", out)
 	}
+
+	out = mustRun(t, "diff", repo+"/azureml-example:1", repo+"/azureml-example:2")
+	for _, want := range []string{"(changed)", "~ requests: requests=2.32 -> requests=2.31", "+ numpy: numpy"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("diff of versions 1 and 2 lacks %q:\n%s", want, out)
+		}
+	}
+	// A file against a registered version: the unchanged example is
+	// version 1 in another format.
+	out = mustRun(t, "diff", "../../examples/minimal/environment.yml", repo+"/azureml-example:1")
+	if !strings.Contains(out, "(unchanged)") || strings.Contains(out, "conda packages:") {
+		t.Errorf("diff of the minimal example and version 1:\n%s", out)
+	}
 }
 
 func TestRegistryBadInput(t *testing.T) {
