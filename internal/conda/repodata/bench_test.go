@@ -7,9 +7,11 @@ import (
 	"github.com/envkit/envkit/internal/conformance"
 )
 
+var benchFiles = []string{"conda-index4.json", "pytorch_linux-64.json", "anaconda-r_linux-64.json"}
+
 // BenchmarkParse reports MB/s of repodata JSON turned into Records.
 func BenchmarkParse(b *testing.B) {
-	for _, file := range []string{"conda-index4.json", "pytorch_linux-64.json", "anaconda-r_linux-64.json"} {
+	for _, file := range benchFiles {
 		data, err := os.ReadFile(conformance.Dir(b, "repodata", file))
 		if err != nil {
 			b.Fatal(err)
@@ -21,6 +23,24 @@ func BenchmarkParse(b *testing.B) {
 				if _, err := Parse("https://conda.anaconda.org/c", "linux-64", data); err != nil {
 					b.Fatal(err)
 				}
+			}
+		})
+	}
+}
+
+// BenchmarkEncodingJSON is the same work through encoding/json and
+// Record.UnmarshalJSON, the baseline the decoder replaced.
+func BenchmarkEncodingJSON(b *testing.B) {
+	for _, file := range benchFiles {
+		data, err := os.ReadFile(conformance.Dir(b, "repodata", file))
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Run(file, func(b *testing.B) {
+			b.SetBytes(int64(len(data)))
+			b.ReportAllocs()
+			for b.Loop() {
+				reference(b, data)
 			}
 		})
 	}

@@ -2,7 +2,6 @@ package repodata
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/url"
@@ -31,16 +30,6 @@ type Repodata struct {
 	Removed []string
 }
 
-// document is the top level of repodata.json; unknown keys are ignored as
-// CEP 36 requires.
-type document struct {
-	Info            *Info                `json:"info"`
-	RepodataVersion int                  `json:"repodata_version"`
-	Packages        map[string]rawRecord `json:"packages"`
-	PackagesConda   map[string]rawRecord `json:"packages.conda"`
-	Removed         []string             `json:"removed"`
-}
-
 // Parse reads a repodata.json served at <channel>/<subdir>/repodata.json.
 // channel is the channel's canonical URL without subdir (it becomes
 // Record.Channel); subdir is the subdir the file was fetched from and is
@@ -63,13 +52,42 @@ func ParseMirrored(channel, location, subdir string, data []byte) (*Repodata, er
 	if isFlat(data) {
 		return parseFlat(channel, location, subdir, data)
 	}
-	var doc document
-	if err := json.Unmarshal(data, &doc); err != nil {
-		return nil, positioned(data, err)
+	rd := &Repodata{}
+	var tarBz2, conda []Record
+	d := newDecoder(data)
+	var err error
+	if !d.null() {
+		err = d.object(func(key []byte) error {
+			switch string(key) {
+			case "info":
+				return d.info(&rd.Info)
+			case "repodata_version":
+				n, err := d.integer("repodata_version")
+				rd.RepodataVersion = int(n)
+				return err
+			case "packages":
+				return d.records(func(fn string, r Record) error {
+					tarBz2 = append(tarBz2, named(fn, r))
+					return archiveKey(fn)
+				})
+			case "packages.conda":
+				return d.records(func(fn string, r Record) error {
+					conda = append(conda, named(fn, r))
+					return archiveKey(fn)
+				})
+			case "removed":
+				list, err := d.strList()
+				rd.Removed = append(rd.Removed, list...)
+				return err
+			}
+			return d.skip()
+		})
 	}
-	rd := &Repodata{RepodataVersion: doc.RepodataVersion, Removed: doc.Removed}
-	if doc.Info != nil {
-		rd.Info = *doc.Info
+	if err == nil {
+		err = d.end()
+	}
+	if err != nil {
+		return nil, positioned(data, err)
 	}
 	if rd.Info.Subdir == "" {
 		rd.Info.Subdir = subdir
@@ -78,77 +96,108 @@ func ParseMirrored(channel, location, subdir string, data []byte) (*Repodata, er
 	if err != nil {
 		return nil, err
 	}
-	removed := make(map[string]bool, len(doc.Removed))
-	for _, fn := range doc.Removed {
-		removed[fn] = true
-	}
-	records := make([]Record, 0, len(doc.Packages)+len(doc.PackagesConda))
-	add := func(m map[string]rawRecord, skip func(fn string) bool) error {
-		for fn, raw := range m {
-			if removed[fn] || skip(fn) {
-				continue
-			}
-			r, err := raw.record()
-			if err != nil {
-				return fmt.Errorf("package %s: %w", fn, err)
-			}
-			r.Filename = fn
-			if r.Subdir == "" {
-				r.Subdir = rd.Info.Subdir
-			}
-			r.Channel = channel
-			r.URL = base + fn
-			if base == "" {
-				r.URL = location + "/" + r.Subdir + "/" + fn
-			}
-			records = append(records, r)
-		}
-		return nil
-	}
 	// A .conda archive replaces the .tar.bz2 of the same stem (conda's
-	// subdir_data, rattler): the same package, a better format.
-	hasConda := func(fn string) bool {
-		stem, ok := strings.CutSuffix(fn, ".tar.bz2")
-		if !ok {
-			return false
+	// subdir_data, rattler): the same package, a better format. A repeated
+	// filename keeps its last record, packages.conda's over packages'.
+	skip := make(map[string]bool, len(rd.Removed)+len(conda))
+	for _, fn := range rd.Removed {
+		skip[fn] = true
+	}
+	for _, r := range conda {
+		if stem, ok := strings.CutSuffix(r.Filename, ".conda"); ok {
+			skip[stem+".tar.bz2"] = true
 		}
-		_, dup := doc.PackagesConda[stem+".conda"]
-		return dup
 	}
-	if err := add(doc.Packages, hasConda); err != nil {
-		return nil, err
-	}
-	if err := add(doc.PackagesConda, func(string) bool { return false }); err != nil {
-		return nil, err
+	records := make([]Record, 0, len(tarBz2)+len(conda))
+	for _, r := range lastByFilename(append(tarBz2, conda...)) {
+		if skip[r.Filename] {
+			continue
+		}
+		if r.Subdir == "" {
+			r.Subdir = rd.Info.Subdir
+		}
+		r.Channel = channel
+		r.URL = base + r.Filename
+		if base == "" {
+			r.URL = location + "/" + r.Subdir + "/" + r.Filename
+		}
+		records = append(records, r)
 	}
 	sortRecords(records)
 	rd.Records = records
 	return rd, nil
 }
 
+func archiveKey(fn string) error {
+	if !IsArchiveName(fn) {
+		return fmt.Errorf("key %q is not a package filename (.tar.bz2 or .conda)", fn)
+	}
+	return nil
+}
+
+// named sets the record's filename from its repodata key.
+func named(fn string, r Record) Record {
+	r.Filename = fn
+	return r
+}
+
+// lastByFilename drops all but the last of records sharing a filename.
+func lastByFilename(rs []Record) []Record {
+	at := make(map[string]int, len(rs))
+	out := rs[:0]
+	for _, r := range rs {
+		if i, dup := at[r.Filename]; dup {
+			out[i] = r
+			continue
+		}
+		at[r.Filename] = len(out)
+		out = append(out, r)
+	}
+	return out
+}
+
+// info decodes repodata's "info" object (or null).
+func (d *decoder) info(info *Info) error {
+	if d.null() {
+		return nil
+	}
+	return d.object(func(key []byte) error {
+		var err error
+		switch string(key) {
+		case "subdir":
+			info.Subdir, err = d.str()
+		case "base_url":
+			info.BaseURL, err = d.str()
+		default:
+			err = d.skip()
+		}
+		return err
+	})
+}
+
 // parseFlat reads conda's flat test index. Records carry their own subdir
 // (noarch ones "noarch"); subdir is the fallback for records that don't.
 func parseFlat(channel, location, subdir string, data []byte) (*Repodata, error) {
-	var flat map[string]rawRecord
-	if err := json.Unmarshal(data, &flat); err != nil {
-		return nil, positioned(data, fmt.Errorf("neither repodata nor a filename → record map: %w", err))
+	var records []Record
+	d := newDecoder(data)
+	err := d.records(func(fn string, r Record) error {
+		records = append(records, named(fn, r))
+		return archiveKey(fn)
+	})
+	if err == nil {
+		err = d.end()
 	}
-	records := make([]Record, 0, len(flat))
-	for fn, raw := range flat {
-		if !IsArchiveName(fn) {
-			return nil, fmt.Errorf("flat index: key %q is not a package filename (.tar.bz2 or .conda)", fn)
-		}
-		r, err := raw.record()
-		if err != nil {
-			return nil, fmt.Errorf("package %s: %w", fn, err)
-		}
-		r.Filename = fn
+	if err != nil {
+		return nil, positioned(data, err)
+	}
+	records = lastByFilename(records)
+	for i := range records {
+		r := &records[i]
 		if r.Subdir == "" {
 			r.Subdir = subdir
 		}
 		r.Channel = channel
-		r.URL = location + "/" + r.Subdir + "/" + fn
-		records = append(records, r)
+		r.URL = location + "/" + r.Subdir + "/" + r.Filename
 	}
 	sortRecords(records)
 	return &Repodata{Info: Info{Subdir: subdir}, Records: records}, nil
@@ -203,21 +252,14 @@ func isFlat(data []byte) bool {
 	return end > 0 && IsArchiveName(string(rest[:end]))
 }
 
-// positioned turns encoding/json's byte offsets into LINE:COL.
+// positioned turns a decoding error's byte offset into LINE:COL.
 func positioned(data []byte, err error) error {
-	var offset int64 = -1
-	var syn *json.SyntaxError
-	var typ *json.UnmarshalTypeError
-	switch {
-	case errors.As(err, &syn):
-		offset = syn.Offset - 1 // the offset is just past the bad byte
-	case errors.As(err, &typ):
-		offset = typ.Offset
-	}
-	if offset < 0 || offset > int64(len(data)) {
+	var se *syntaxError
+	if !errors.As(err, &se) {
 		return err
 	}
+	offset := min(se.offset, len(data))
 	line := 1 + bytes.Count(data[:offset], []byte("\n"))
-	col := int(offset) - bytes.LastIndexByte(data[:offset], '\n')
+	col := offset - bytes.LastIndexByte(data[:offset], '\n')
 	return fmt.Errorf("%d:%d: %w", line, col, err)
 }

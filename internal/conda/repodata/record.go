@@ -43,6 +43,16 @@ type Record struct {
 // String is name-version-build, conda's usual display form.
 func (r *Record) String() string { return r.Name + "-" + r.Version + "-" + r.Build }
 
+// timestampMillis normalises a repodata timestamp to milliseconds:
+// values before 2^40 ms (year 2004) can only be seconds.
+func timestampMillis(ts float64) int64 {
+	ms := int64(ts)
+	if ms > 0 && ms < 1<<40 {
+		ms *= 1000
+	}
+	return ms
+}
+
 // rawRecord mirrors the JSON encodings seen in real repodata: noarch as a
 // bool or string, track_features as a string or list, timestamps in
 // seconds or milliseconds.
@@ -90,12 +100,7 @@ func (raw *rawRecord) record() (Record, error) {
 		License: raw.License, LicenseFamily: raw.LicenseFamily, MD5: raw.MD5, SHA256: raw.SHA256,
 		Size: raw.Size, Subdir: raw.Subdir, Filename: raw.Filename, URL: raw.URL, Channel: raw.Channel,
 	}
-	// Timestamps before 2^40 ms (year 2004) can only be seconds.
-	ts := int64(raw.Timestamp)
-	if ts > 0 && ts < 1<<40 {
-		ts *= 1000
-	}
-	r.Timestamp = ts
+	r.Timestamp = timestampMillis(raw.Timestamp)
 	if len(raw.TrackFeatures) > 0 && string(raw.TrackFeatures) != "null" {
 		var s string
 		var list []string
