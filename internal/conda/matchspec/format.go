@@ -96,11 +96,19 @@ func (ms *MatchSpec) String() string {
 		{"license", globText(ms.License)},
 		{"license_family", globText(ms.LicenseFamily)},
 		{"fn", ms.Filename},
-		{"extras", strings.Join(ms.Extras, ",")},
 	} {
 		if kv.value != "" {
 			add(kv.key, kv.value, false)
 		}
+	}
+	if len(ms.Extras) > 0 {
+		brackets = append(brackets, "extras=["+strings.Join(ms.Extras, ",")+"]")
+	}
+	if len(ms.Flags) > 0 {
+		brackets = append(brackets, "flags=["+strings.Join(ms.Flags, ",")+"]")
+	}
+	if ms.When != "" {
+		add("when", ms.When, false)
 	}
 	if len(brackets) > 0 {
 		b.WriteString("[" + strings.Join(brackets, ",") + "]")

@@ -40,9 +40,16 @@ type MatchSpec struct {
 	// TrackFeatures and Features match a record whose set of features is
 	// exactly this set; nil for any.
 	TrackFeatures, Features []string
-	// Extras are pip-style extras ("ray[default,data]"); conda records them
-	// but does not match on them, and neither does envkit.
+	// Extras are optional-dependency groups ("pkg[extras=[a,b]]", or
+	// pip-style "ray[default,data]"), sorted; not matched on records.
 	Extras []string
+	// Flags are CEP-style variant flags ("pkg[flags=[cpu]]"), sorted; not
+	// matched on records.
+	Flags []string
+	// When is a condition ("pkg[when=__win]", or "pkg if __win"): the
+	// dependency applies only when it holds. Matching ignores it; deciding
+	// it is the solver's job.
+	When string
 
 	name    *Glob // Name when it is a glob
 	channel *Glob // Channel when it is a glob
@@ -107,12 +114,17 @@ func parse(in string) (*MatchSpec, string) {
 	if i := strings.IndexByte(s, '#'); i >= 0 {
 		s = strings.TrimSpace(s[:i])
 	}
+	when := ""
 	if i := strings.Index(s, " if "); i >= 0 {
-		s = strings.TrimSpace(s[:i])
+		s, when = strings.TrimSpace(s[:i]), strings.TrimSpace(s[i+4:])
+		if when == "" {
+			return nil, "empty condition after \" if \""
+		}
 	}
 	if s == "" {
 		return nil, "empty spec"
 	}
+	s = stripLegacyParens(s)
 	if (strings.HasSuffix(s, ".conda") || strings.HasSuffix(s, ".tar.bz2")) && strings.Contains(s, "/") {
 		return parsePackageURL(s)
 	}
@@ -146,6 +158,9 @@ func parse(in string) (*MatchSpec, string) {
 		if j := strings.LastIndexByte(rest, ':'); j >= 0 {
 			channelText = rest[:j] // rest[j+1:] is the namespace, which conda ignores
 		}
+	}
+	if strings.ContainsAny(channelText, " \t'\"[],") {
+		return nil, fmt.Sprintf("invalid channel %q", channelText)
 	}
 	if channelText != "" {
 		if ms.Channel, ms.Subdir = splitChannel(channelText); ms.Channel == "*" {
@@ -203,7 +218,37 @@ func parse(in string) (*MatchSpec, string) {
 	if ms.Name == "" {
 		ms.Name = "*"
 	}
+	if when != "" {
+		if ms.When != "" {
+			return nil, "condition given both as \" if \" and as when="
+		}
+		if strings.ContainsRune(when, '\'') && strings.ContainsRune(when, '"') {
+			return nil, fmt.Sprintf("condition %q holds both quote characters", when)
+		}
+		ms.When = when
+	}
 	return ms, ms.compile()
+}
+
+// stripLegacyParens drops a trailing "(optional)" / "(target=...)" section
+// of the classic solver, as conda does; other parentheses stay (they group
+// versions).
+func stripLegacyParens(s string) string {
+	if !strings.HasSuffix(s, ")") {
+		return s
+	}
+	open := strings.LastIndexByte(s, '(')
+	if open < 0 {
+		return s
+	}
+	body := s[open+1 : len(s)-1]
+	for _, kv := range strings.Split(body, ",") {
+		kv = strings.TrimSpace(kv)
+		if kv != "optional" && !strings.HasPrefix(kv, "optional=") && !strings.HasPrefix(kv, "target=") {
+			return s
+		}
+	}
+	return strings.TrimSpace(s[:open])
 }
 
 // splitVersionBuild is conda's _parse_version_plus_build, the regex
@@ -343,6 +388,28 @@ func extrasSet(value string) []string {
 	return slices.Compact(xs)
 }
 
+// parseList reads "a", "[a, b]" or "['a', 'b']" (a trailing comma is
+// allowed, an empty item is not) into a sorted set.
+func parseList(key, value string) ([]string, string) {
+	body := strings.TrimSpace(value)
+	if strings.HasPrefix(body, "[") {
+		if !strings.HasSuffix(body, "]") {
+			return nil, fmt.Sprintf("%s: unbalanced brackets in %q", key, value)
+		}
+		body = strings.TrimSuffix(strings.TrimSpace(body[1:len(body)-1]), ",")
+	}
+	var out []string
+	for _, item := range strings.Split(body, ",") {
+		item = strings.Trim(strings.TrimSpace(item), `'"`)
+		if item == "" || strings.ContainsAny(item, "[]'\",") {
+			return nil, fmt.Sprintf("%s: invalid list %q", key, value)
+		}
+		out = append(out, item)
+	}
+	slices.Sort(out)
+	return slices.Compact(out), ""
+}
+
 // parseBrackets reads "[k=v, k='v w', k="v"]" starting at s[open] == '['.
 // Pairs are separated by commas and/or spaces; values with spaces, commas,
 // '=' or brackets must be quoted. It returns the pairs and the index after
@@ -382,17 +449,40 @@ func parseBrackets(s string, open int) ([]keyValue, int, string) {
 			value = s[i+1 : i+1+end]
 			i += end + 2
 		} else {
-			vs := i
-			for i < len(s) && !strings.ContainsRune(" ,]", rune(s[i])) {
-				if s[i] == '\'' || s[i] == '"' || s[i] == '[' {
-					return nil, 0, fmt.Sprintf("unexpected %q in value at %q", s[i], s[vs:])
+			// Unquoted: up to a space, ',' or ']' outside nested brackets
+			// ("extras=[a,b]", "when=python[version='>=3']").
+			vs, depth := i, 0
+			for i < len(s) && (depth > 0 || !strings.ContainsRune(" ,]", rune(s[i]))) {
+				switch s[i] {
+				case '[':
+					depth++
+				case ']':
+					depth--
+				case '\'', '"':
+					if depth == 0 {
+						return nil, 0, fmt.Sprintf("unexpected %q in value at %q", s[i], s[vs:])
+					}
+					end := strings.IndexByte(s[i+1:], s[i])
+					if end < 0 {
+						return nil, 0, fmt.Sprintf("unterminated quote at %q", s[i:])
+					}
+					i += end + 1
 				}
 				i++
 			}
+			if depth > 0 {
+				return nil, 0, fmt.Sprintf("unbalanced brackets in %q", s[vs:])
+			}
 			value = s[vs:i]
 		}
-		if value == "" {
+		if strings.TrimSpace(value) == "" {
 			return nil, 0, fmt.Sprintf("empty value for %q in brackets", key)
+		}
+		if strings.ContainsRune(value, '\'') && strings.ContainsRune(value, '"') {
+			return nil, 0, fmt.Sprintf("value %q holds both quote characters", value)
+		}
+		if slices.ContainsFunc(kvs, func(kv keyValue) bool { return kv.key == key }) {
+			return nil, 0, fmt.Sprintf("key %q given twice in brackets", key)
 		}
 		kvs = append(kvs, keyValue{key, value})
 		if i < len(s) && !strings.ContainsRune(" ,]", rune(s[i])) {
@@ -449,8 +539,18 @@ func (ms *MatchSpec) set(key, value string) string {
 		ms.TrackFeatures = featureSet(value)
 	case "features":
 		ms.Features = featureSet(value)
-	case "extras":
-		ms.Extras = extrasSet(strings.Trim(value, "[]"))
+	case "extras", "flags":
+		list, reason := parseList(key, value)
+		if reason != "" {
+			return reason
+		}
+		if key == "extras" {
+			ms.Extras = list
+		} else {
+			ms.Flags = list
+		}
+	case "when":
+		ms.When = strings.TrimSpace(value)
 	default:
 		return fmt.Sprintf("cannot match on field %q", key)
 	}

@@ -215,6 +215,8 @@ func fields(ms *MatchSpec) string {
 	add("fn", ms.Filename)
 	add("track_features", strings.Join(ms.TrackFeatures, " "))
 	add("extras", strings.Join(ms.Extras, ","))
+	add("flags", strings.Join(ms.Flags, ","))
+	add("when", ms.When)
 	return strings.Join(parts, " ")
 }
 
@@ -258,7 +260,9 @@ func TestParseFields(t *testing.T) {
 		{"FOO-Bar >=1.0", "name=foo-bar version=>=1.0"},
 		{"foo # comment", "name=foo"},
 		{"foo ## comment", "name=foo"},
-		{"numpy >=1.20 if __unix", "name=numpy version=>=1.20"},
+		{"numpy >=1.20 if __unix", "name=numpy version=>=1.20 when=__unix"},
+		// pip-style extras, as in conda-forge's ray dependencies (rattler#717).
+		{"package[build]", "name=package extras=build"},
 		{"conda-forge:ns:numpy", "channel=conda-forge name=numpy"},
 		{"ns:numpy", "name=numpy"},
 		{"http://127.0.0.1:8000/local/linux-64::zlib", "channel=http://127.0.0.1:8000/local subdir=linux-64 name=zlib"},
@@ -279,6 +283,20 @@ func TestParseFields(t *testing.T) {
 		{"numpy[version='==1.7']", "name=numpy version=1.7"},
 		{"numpy[optional]", "name=numpy"},
 		{"__glibc >=2.17", "name=__glibc version=>=2.17"},
+		{"* * openblas_0", "name=* build=openblas_0"},
+		{"* * *", "name=*"},
+		{"* *", "name=*"},
+		{"conda-forge/linux-32::foo>=1.0", "channel=conda-forge subdir=linux-32 name=foo version=>=1.0"},
+		{"*/linux-32::foo>=1.0", "subdir=linux-32 name=foo version=>=1.0"},
+		{"conda-forge::foo[build=3](target=blarg,optional)", "channel=conda-forge name=foo build=3"},
+		{"foo 1.0 (optional)", "name=foo version=1.0"},
+		{"python[build_number='>3']", "name=python build_number=>3"},
+		{"python[build_number='<=3']", "name=python build_number=<=3"},
+		// Parentheses in versions (conda#15654, xfail in conda's suite).
+		{"foo (>=1,<2)|>3", "name=foo version=>=1,<2|>3"},
+		{"* >=3,(<4|<5)", "name=* version=>=3,(<4|<5)"},
+		{"numpy >=1.8,(<2|>=1.7.1)", "name=numpy version=>=1.8,(<2|>=1.7.1)"},
+		{"python (>=3.8,<3.10)|(>=3.11,<3.13)", "name=python version=>=3.8,<3.10|>=3.11,<3.13"},
 		{"ray[default,data] >=2.9.0,<3.0.0", "name=ray version=>=2.9.0,<3.0.0 extras=data,default"},
 		{"ray[extras='data,default']", "name=ray extras=data,default"},
 	} {
@@ -379,7 +397,21 @@ func TestCanonical(t *testing.T) {
 		{"numpy 1.*.1", "numpy[version=1.*.1]"},
 		{"numpy[version='^1\\.7$']", `numpy[version='^1\.7$']`},
 		{"numpy[license='BSD 3-Clause']", "numpy[license='bsd 3-clause']"},
-		{"ray[default,data] >=2.9.0,<3.0.0", "ray[version='>=2.9.0,<3.0.0',extras='data,default']"},
+		{"ray[default,data] >=2.9.0,<3.0.0", "ray[version='>=2.9.0,<3.0.0',extras=[data,default]]"},
+		// conda's test_extra_specs, test_flags_specs, test_conditional_specs
+		// (conda prints lists as ['a', 'b']).
+		{"python[extras=group1]", "python[extras=[group1]]"},
+		{"python[extras=[a , 'b']]", "python[extras=[a,b]]"},
+		{"pkg[extras=[b,a,]]", "pkg[extras=[a,b]]"},
+		{"python[flags=[cpu,blas:*]]", "python[flags=[blas:*,cpu]]"},
+		{"python[when=__win]", "python[when=__win]"},
+		{"python 2.* *cpython*[when=__win]", "python=2[build=*cpython*,when=__win]"},
+		{"python[version=2,when=__win]", "python==2[when=__win]"},
+		{"python [when='__win']", "python[when=__win]"},
+		{"tomli[when='python>=3.9,<=3.11']", "tomli[when='python>=3.9,<=3.11']"},
+		{"pkg[when=python[version='>=2'], extras=[a], flags=[cpu, gpu]]", `pkg[extras=[a],flags=[cpu,gpu],when="python[version='>=2']"]`},
+		{"pkg[when='(__unix and python[version=\">=3.10\"])']", `pkg[when='(__unix and python[version=">=3.10"])']`},
+		{"foo if python>=3.6", "foo[when='python>=3.6']"},
 	} {
 		ms, err := Parse(c.in)
 		if err != nil {
@@ -429,7 +461,19 @@ func TestParseErrors(t *testing.T) {
 		{"relative/x-1.0-0.conda", "is not absolute"},
 		{".conda", `invalid package name ".conda"`},
 		{"https://host/linux-64/bad.conda", "is not name-version-build"},
-		{"numpy >=1.0 (optional)", `parentheses in build "(optional)"`},
+		{"numpy >=1.0 (abc)", `parentheses in build "(abc)"`},
+		{"package[build=value, build=again]", `key "build" given twice`},
+		{"package[build=0][version=2]", "after the brackets"},
+		{"pkg[build=0,junk]", "expected key=value"},
+		{"pkg[when='']", "empty value"},
+		{`pkg[when="   "]`, "empty value"},
+		{"pkg[extras=[a,,b]]", "invalid list"},
+		{"pkg[extras=[a]", `missing "]"`},
+		{"*/lin(ux-65::f/o>=>1y", "invalid"},
+		{"^(aaaa$", "invalid package name"},
+		{`"'::0`, "invalid channel"},
+		{"pkg 4.2.2<6.0.0", `invalid version "4.2.2<6.0.0"`},
+		{"pkg>=0.10.0,<1.0.0<py312|>=0.13.0,<1.0.0>=py312", "invalid version"},
 	} {
 		_, err := Parse(c.in)
 		if err == nil {
@@ -457,5 +501,43 @@ func TestCache(t *testing.T) {
 	}
 	if _, err := c.Parse("numpy >=1.2,,3"); err == nil {
 		t.Error("Cache.Parse lost the cached error")
+	}
+}
+
+// TestEcosystemCorpus is conda's test_parse_ecosystem_corpus (specs taken
+// from rattler and conda-libmamba-solver): each parses, and its canonical
+// form reads back to itself.
+func TestEcosystemCorpus(t *testing.T) {
+	for _, s := range []string{
+		"blas *.* mkl", "foo=1.0=py27_0", "foo==1.0=py27_0", "python 3.8.* *_cpython",
+		"pytorch=*=cuda*", "x264 >=1!164.3095,<1!165", "conda-forge::foo[version=1.0.*]",
+		`conda-forge::foo[version=1.0.*, build_number=">6"]`, "python ==2.7.*.*|>=3.6",
+		"python=3.9", "python=*", "conda-forge/linux-32::python[version=3.9, subdir=linux-64]",
+		`conda-forge/linux-32::python ==3.9[subdir=linux-64, build_number="0"]`,
+		"python ==3.9[channel=conda-forge]", "python ==3.9[channel=conda-forge/linux-64]",
+		"rust ~=1.2.3", "numpy>=2.*.*", "bird_tool_utils_python =0.*,>=0.4.1", "* >=1.0",
+		"tensorflow 2.6.*", "tensorflow 2.6.0.*", "mamba[build=*py310_1]", "mamba[build=*py310*]",
+		"mamba * [build=*py310*]", "foo >=1.0 py37_0", "foo >=1.0 py37*", "foo 1.0.* py38*",
+		"foo * py37_1", "foo ==1.0", "foo >=2.0", "foo >=1.0", "activate_deactivate_package=*=*0",
+		"numpy=*=*py38*", "conda-forge::libblas=*=*openblas", "ca-certificates=*=*_0",
+		"python ==3.7.3", "pandas ==1.2.5 py37h295c915_0", "scipy ==1.7.3 py37hf2a6cf1_0",
+		"ca-certificates =2022.9.24", "ca-certificates >=2022.9.24", "ca-certificates >2022.9.24",
+		"ca-certificates<2022.9.24,>2020", "ca-certificates<=2022.9.24,>2020",
+		"ca-certificates !=2022.9.24,>2020", "ca-certificates[build='*_0']",
+		"ca-certificates[version='>=2022.9.24']", "pytorch::pytorch=1.12",
+	} {
+		ms, err := Parse(s)
+		if err != nil {
+			t.Errorf("Parse(%q): %v", s, err)
+			continue
+		}
+		if again, err := Parse(ms.String()); err != nil || again.String() != ms.String() {
+			t.Errorf("Parse(%q).String() = %q does not read back: %v", s, ms.String(), err)
+		}
+	}
+	// The exact-version corpus entries match what conda's solver picks.
+	r := rec("pandas", "1.2.5", "py37h295c915_0", 0)
+	if !MustParse("pandas ==1.2.5 py37h295c915_0").Matches(r) || MustParse("pandas ==1.2.5 py37h295c915_1").Matches(r) {
+		t.Error("pinned pandas spec matches wrongly")
 	}
 }
