@@ -121,6 +121,16 @@ func TestRealFiles(t *testing.T) {
 			t.Errorf("a conda file names no base, got %q", def.Base.Image)
 		}
 	})
+	t.Run("conda with nodefaults and pytorch::pytorch", func(t *testing.T) {
+		def := mustLoad(t, real("cresset", "simple-environment.yaml"))
+		c := def.Conda
+		if got := c.ChannelNames(); !reflect.DeepEqual(got, []string{"nodefaults", "conda-forge", "nvidia"}) {
+			t.Errorf("channels %v", got)
+		}
+		if c.Name != "base" || len(c.Dependencies) != 10 || c.Dependencies[1].Spec != "pytorch::pytorch" || c.Dependencies[8].Spec != "tmux==3.2a" {
+			t.Errorf("conda %+v", Specs(c.Dependencies))
+		}
+	})
 	t.Run("conda, keys in another order", func(t *testing.T) {
 		def := mustLoad(t, real("mnist", "conda.yml"))
 		if def.Conda.Name != "pytorch-1.9-mlflow" || len(def.Conda.Dependencies) != 4 || len(def.Conda.Pip) != 3 {
@@ -263,6 +273,7 @@ func TestRoundTrip(t *testing.T) {
 		real("glioma-v1"),
 		real("matsciml", "conda.yml"),
 		real("mnist", "conda.yml"),
+		real("cresset", "simple-environment.yaml"),
 		filepath.Join("testdata", "full.yml"),
 	}
 	for _, p := range paths {
