@@ -345,6 +345,8 @@ func TestLayerBudgetGroupsStably(t *testing.T) {
 func TestBuildErrors(t *testing.T) {
 	noSHA := testRecipes(t, "dependency-1.0-0.conda")
 	noSHA[0].SHA256 = ""
+	fileURL := testRecipes(t, "dependency-1.0-0.conda")
+	fileURL[0].URL = "file:///srv/test-recipes/noarch/dependency-1.0-0.conda"
 	cases := []struct {
 		name string
 		env  Environment
@@ -355,6 +357,7 @@ func TestBuildErrors(t *testing.T) {
 		{"noarch python without python", Environment{BaseImage: "busybox:1.36", Prefix: "/opt/conda",
 			Packages: testRecipes(t, "sample_noarch_python-1.0-py_0.conda")}, "has no python package"},
 		{"no sha256", Environment{BaseImage: "busybox:1.36", Prefix: "/opt/conda", Packages: noSHA}, "gives no sha256"},
+		{"file url", Environment{BaseImage: "busybox:1.36", Prefix: "/opt/conda", Packages: fileURL}, "http and https only"},
 		{"bad step", Environment{BaseImage: "busybox:1.36", Prefix: "/opt/conda", Steps: []string{"FROBNICATE x"}}, "unknown instruction"},
 	}
 	for _, tc := range cases {

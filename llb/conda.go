@@ -116,6 +116,9 @@ func linkPackage(p *repodata.Record, python, prefix, epoch string, bin, out llb.
 	if p.URL == "" {
 		return llb.State{}, fmt.Errorf("conda package %s: the lock gives no url", p)
 	}
+	if !strings.HasPrefix(p.URL, "http://") && !strings.HasPrefix(p.URL, "https://") {
+		return llb.State{}, fmt.Errorf("conda package %s: %s cannot be downloaded by BuildKit (http and https only): serve the channel over http, e.g. on 127.0.0.1, or mirror it (ENVKIT_CHANNEL_MIRRORS) and lock again", p, p.URL)
+	}
 	if len(p.SHA256) != 64 || digestOf(p.SHA256).Validate() != nil {
 		return llb.State{}, fmt.Errorf("conda package %s: the lock gives no sha256, which the build needs to pin the download", p)
 	}
