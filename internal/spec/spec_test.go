@@ -131,6 +131,17 @@ func TestRealFiles(t *testing.T) {
 			t.Errorf("conda %+v", Specs(c.Dependencies))
 		}
 	})
+	t.Run("conda with ranges, channel::package, URL and remote -r", func(t *testing.T) {
+		def := mustLoad(t, real("automl", "automl_env_linux.yml"))
+		c := def.Conda
+		if c.Dependencies[3].Spec != "numpy>=1.21.6,<=1.22.3" || c.Dependencies[11].Spec != "pytorch::pytorch=1.11.0" {
+			t.Errorf("dependencies %v", Specs(c.Dependencies))
+		}
+		last := c.Pip[len(c.Pip)-1].Spec
+		if len(c.Pip) != 7 || !strings.HasPrefix(last, "-r https://") {
+			t.Errorf("pip %v", Specs(c.Pip))
+		}
+	})
 	t.Run("conda, keys in another order", func(t *testing.T) {
 		def := mustLoad(t, real("mnist", "conda.yml"))
 		if def.Conda.Name != "pytorch-1.9-mlflow" || len(def.Conda.Dependencies) != 4 || len(def.Conda.Pip) != 3 {
@@ -274,6 +285,7 @@ func TestRoundTrip(t *testing.T) {
 		real("matsciml", "conda.yml"),
 		real("mnist", "conda.yml"),
 		real("cresset", "simple-environment.yaml"),
+		real("automl", "automl_env_linux.yml"),
 		filepath.Join("testdata", "full.yml"),
 	}
 	for _, p := range paths {
