@@ -175,7 +175,7 @@ func (p *pool) nothingMatches(n int32) string {
 	all := p.candidates(n)
 	if len(all) == 0 {
 		if len(p.ix.ByName(p.names[n])) > 0 {
-			return fmt.Sprintf("no %s is available for %s in the highest-priority channel that has it", p.names[n], p.opts.Platform)
+			return fmt.Sprintf("no %s is available for %s", p.names[n], p.opts.Platform)
 		}
 		return fmt.Sprintf("no package named %s is available", p.names[n])
 	}

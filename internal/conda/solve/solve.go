@@ -20,7 +20,8 @@ import (
 type Options struct {
 	// Platform is the subdir solved for ("linux-64"): records of that subdir
 	// and of noarch are candidates (and records without a subdir, such as
-	// virtual packages). Empty means every record of the index.
+	// virtual packages, whose names start with "__"). Empty means every
+	// record of the index.
 	Platform string
 	// FlexiblePriority lets a package come from any channel; by default
 	// (strict priority, conda's recommended setting) a name found in a
@@ -124,7 +125,7 @@ func (p *pool) candidates(n int32) []int32 {
 	var recs []*repodata.Record
 	best := -1
 	for _, r := range p.ix.ByName(p.names[n]) {
-		if p.opts.Platform != "" && r.Subdir != p.opts.Platform && r.Subdir != "noarch" && r.Subdir != "" {
+		if !p.forPlatform(r) {
 			continue
 		}
 		if !p.opts.FlexiblePriority {
@@ -167,6 +168,17 @@ func (p *pool) candidates(n int32) []int32 {
 	}
 	p.cands[n] = ids
 	return ids
+}
+
+// forPlatform tells whether a record may be installed on the platform
+// solved for: its subdir or noarch; virtual packages (CEP 30: "__" names)
+// always, as the caller made them for that platform.
+func (p *pool) forPlatform(r *repodata.Record) bool {
+	switch {
+	case p.opts.Platform == "", r.Subdir == p.opts.Platform, r.Subdir == "noarch", r.Subdir == "":
+		return true
+	}
+	return strings.HasPrefix(r.Name, "__")
 }
 
 // spec parses a spec once per distinct text.

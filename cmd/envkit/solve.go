@@ -1,0 +1,155 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+
+	"github.com/envkit/envkit/internal/conda/channel"
+	"github.com/envkit/envkit/internal/conda/fetch"
+	"github.com/envkit/envkit/internal/conda/repodata"
+	"github.com/envkit/envkit/internal/conda/solve"
+	"github.com/envkit/envkit/internal/conda/virtual"
+)
+
+func init() { commands = append(commands, newSolveCmd) }
+
+// defaultChannel is used when neither the command line nor the definition
+// names a channel.
+const defaultChannel = "conda-forge"
+
+// defaultPlatform is the subdir solved for when none is given: envkit
+// builds Linux images.
+const defaultPlatform = "linux-64"
+
+func newSolveCmd() *cobra.Command {
+	var (
+		channels []string
+		platform string
+		asJSON   bool
+	)
+	cmd := &cobra.Command{
+		Use:   "solve [--channel NAME_OR_URL]... [--platform SUBDIR] [--json] SPEC...",
+		Short: "Solve conda MatchSpecs against channels and print the records to install",
+		Long: `solve finds the conda records to install for the given MatchSpecs: the
+newest versions that satisfy every dependency and constraint, taken from the
+channels in priority order (strict channel priority). Channels are names
+(conda-forge, defaults), http(s):// URLs or file:///abs/dir; the default is
+conda-forge. When no solution exists it explains why and exits 1.`,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				return usagef("%s: expected at least one SPEC", cmd.CommandPath())
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, specs []string) error {
+			if len(channels) == 0 {
+				channels = []string{defaultChannel}
+			}
+			cfg, ix, err := loadIndex(cmd.Context(), channels, platform)
+			if err != nil {
+				return err
+			}
+			recs, _, err := solve.Solve(ix, specs, solve.Options{Platform: platform})
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				return writeSolutionJSON(cmd.OutOrStdout(), recs)
+			}
+			return writeSolutionTable(cmd.OutOrStdout(), cfg, recs)
+		},
+	}
+	cmd.Flags().StringArrayVarP(&channels, "channel", "c", nil, "channel name or URL, highest priority first (repeatable)")
+	cmd.Flags().StringVar(&platform, "platform", defaultPlatform, "platform subdir to solve for")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print the solution as a JSON array sorted by name")
+	return cmd
+}
+
+// loadIndex resolves channel names (with ENVKIT_CHANNEL_ALIAS and
+// ENVKIT_CHANNEL_MIRRORS) and reads their platform and noarch repodata,
+// cached, together with the platform's virtual packages.
+func loadIndex(ctx context.Context, channels []string, platform string) (*channel.Config, *repodata.Index, error) {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	cfg, err := channel.FromEnv(os.Getenv)
+	if err != nil {
+		return nil, nil, err
+	}
+	chans, err := cfg.ResolveAll(channels, platform)
+	if err != nil {
+		return nil, nil, err
+	}
+	vp, err := virtual.Packages(platform, os.LookupEnv)
+	if err != nil {
+		return nil, nil, err
+	}
+	cache, err := fetch.DefaultCacheDir(os.Getenv)
+	if err != nil {
+		cache = "" // no home directory: fetch without a cache
+	}
+	client := &fetch.Client{CacheDir: cache}
+	ix, err := client.LoadIndex(ctx, chans, platform, vp)
+	if err != nil {
+		return nil, nil, err
+	}
+	return cfg, ix, nil
+}
+
+// solvedRecord is the JSON form of one chosen record.
+type solvedRecord struct {
+	Name        string   `json:"name"`
+	Version     string   `json:"version"`
+	Build       string   `json:"build"`
+	BuildNumber int64    `json:"build_number"`
+	Subdir      string   `json:"subdir"`
+	Channel     string   `json:"channel"`
+	URL         string   `json:"url"`
+	Filename    string   `json:"fn"`
+	SHA256      string   `json:"sha256,omitempty"`
+	MD5         string   `json:"md5,omitempty"`
+	Size        int64    `json:"size,omitempty"`
+	Depends     []string `json:"depends"`
+	Constrains  []string `json:"constrains"`
+}
+
+func writeSolutionJSON(w io.Writer, recs []*repodata.Record) error {
+	out := make([]solvedRecord, 0, len(recs))
+	for _, r := range recs {
+		out = append(out, solvedRecord{
+			Name: r.Name, Version: r.Version, Build: r.Build, BuildNumber: r.BuildNumber,
+			Subdir: r.Subdir, Channel: r.Channel, URL: r.URL, Filename: r.Filename,
+			SHA256: r.SHA256, MD5: r.MD5, Size: r.Size,
+			Depends: nonNil(r.Depends), Constrains: nonNil(r.Constrains),
+		})
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(out)
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+func writeSolutionTable(w io.Writer, cfg *channel.Config, recs []*repodata.Record) error {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "NAME\tVERSION\tBUILD\tCHANNEL")
+	for _, r := range recs {
+		ch := r.Channel
+		if ch != virtual.Channel {
+			ch = cfg.DisplayName(r.Channel)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", r.Name, r.Version, r.Build, ch)
+	}
+	return tw.Flush()
+}
