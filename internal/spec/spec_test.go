@@ -3,6 +3,7 @@ package spec
 import (
 	"encoding/json"
 	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -344,4 +345,47 @@ func comparable(t *testing.T, def *Definition) string {
 	}
 	out, _ := json.Marshal(strip(v))
 	return string(out)
+}
+
+// Azure ML v1: absent keys are unset, side files replace the JSON's conda
+// and Dockerfile, user-managed python drops the conda part.
+func TestAzureV1Semantics(t *testing.T) {
+	fsys := fstest.MapFS{
+		"saved/azureml_environment.json": {Data: []byte(`{"name": "e", "python": {"userManagedDependencies": false, "condaDependencies": {"dependencies": ["python=3.9"]}}, "docker": {"baseImage": "x/y:1", "baseImageRegistry": {"address": "myacr.azurecr.io"}}}`)},
+		"saved/conda_dependencies.yml":   {Data: []byte("channels: [conda-forge]\ndependencies: [python=3.11]\n")},
+		"saved/BaseDockerfile":           {Data: []byte("FROM debian:12\nRUN true\n")},
+		"bare/azureml_environment.json":  {Data: []byte(`{"name": "bare"}`)},
+		"um/azureml_environment.json":    {Data: []byte(`{"python": {"userManagedDependencies": true, "interpreterPath": "/usr/bin/python3", "condaDependencies": {"dependencies": ["python=3.9"]}}, "docker": {"baseImage": "myacr.azurecr.io/x/y:1", "baseImageRegistry": {"address": "myacr.azurecr.io"}}}`)},
+	}
+	def, err := Parse("saved/azureml_environment.json", nil, fsys)
+	if err == nil {
+		t.Fatal("empty data accepted")
+	}
+	data, _ := fs.ReadFile(fsys, "saved/azureml_environment.json")
+	if def, err = Parse("saved/azureml_environment.json", data, fsys); err != nil {
+		t.Fatal(err)
+	}
+	if def.Base.Image != "" || def.Base.DockerfilePath != "BaseDockerfile" || !strings.HasPrefix(def.Base.Dockerfile, "FROM debian:12") {
+		t.Errorf("BaseDockerfile should replace the base image: %+v", def.Base)
+	}
+	if got := Specs(def.Conda.Dependencies); !reflect.DeepEqual(got, []string{"python=3.11"}) || def.Conda.File != "conda_dependencies.yml" {
+		t.Errorf("conda_dependencies.yml should replace condaDependencies: %v", got)
+	}
+	data, _ = fs.ReadFile(fsys, "bare/azureml_environment.json")
+	if def, err = Parse("bare/azureml_environment.json", data, fsys); err != nil {
+		t.Fatal(err)
+	}
+	if def.Base.Image != "" || def.Conda != nil || def.Python.Interpreter != "" || def.Env != nil {
+		t.Errorf("absent keys must stay unset, got %+v", def)
+	}
+	data, _ = fs.ReadFile(fsys, "um/azureml_environment.json")
+	if def, err = Parse("um/azureml_environment.json", data, fsys); err != nil {
+		t.Fatal(err)
+	}
+	if !def.Python.UserManaged || def.Python.Interpreter != "/usr/bin/python3" || def.Conda != nil {
+		t.Errorf("user-managed: python %+v conda %v", def.Python, def.Conda)
+	}
+	if def.Base.Image != "myacr.azurecr.io/x/y:1" {
+		t.Errorf("registry address prefixed twice: %q", def.Base.Image)
+	}
 }
