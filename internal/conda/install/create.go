@@ -75,6 +75,10 @@ func Create(ctx context.Context, recs []*repodata.Record, opts CreateOptions) er
 	if err != nil {
 		return err
 	}
+	if err := os.Chmod(tmp, 0o755); err != nil { // MkdirTemp makes it 0700
+		os.RemoveAll(tmp)
+		return err
+	}
 	if err := linkAllInto(tmp, ordered, archives, opts); err != nil {
 		os.RemoveAll(tmp)
 		return err

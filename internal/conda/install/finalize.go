@@ -39,7 +39,11 @@ type ScriptError struct {
 }
 
 func (e *ScriptError) Error() string {
-	return fmt.Sprintf("%s: %s script failed (%v):\n%s", e.Package, e.Kind, e.Err, strings.TrimRight(e.Output, "\n"))
+	out := strings.TrimRight(e.Output, "\n")
+	if out == "" {
+		return fmt.Sprintf("%s: %s script failed (%v) with no output", e.Package, e.Kind, e.Err)
+	}
+	return fmt.Sprintf("%s: %s script failed (%v):\n%s", e.Package, e.Kind, e.Err, out)
 }
 
 // Finalize runs what needs the whole environment at prefix (an absolute

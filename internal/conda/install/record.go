@@ -130,9 +130,12 @@ func newPrefixRecord(idx map[string]json.RawMessage, rec *repodata.Record) (*Pre
 		if rec.Subdir != "" {
 			r.Subdir = rec.Subdir
 		}
+		// The channel's depends win: repodata patches fix them there.
 		if rec.Depends != nil {
-			// The channel's depends win: repodata patches fix them there.
-			r.Depends, r.Constrains = rec.Depends, rec.Constrains
+			r.Depends = rec.Depends
+		}
+		if rec.Constrains != nil {
+			r.Constrains = rec.Constrains
 		}
 		if rec.Timestamp != 0 {
 			r.Timestamp = rec.Timestamp

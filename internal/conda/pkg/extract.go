@@ -21,7 +21,11 @@ func Extract(file, dir string, mtime time.Time) error {
 	if err != nil {
 		return err
 	}
-	if err := extractInto(file, tmp, mtime); err != nil {
+	err = os.Chmod(tmp, 0o755) // MkdirTemp makes it 0700
+	if err == nil {
+		err = extractInto(file, tmp, mtime)
+	}
+	if err != nil {
 		os.RemoveAll(tmp)
 		return err
 	}

@@ -1,0 +1,127 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+
+	"github.com/envkit/envkit/internal/conda/install"
+	"github.com/envkit/envkit/internal/conda/lock"
+	"github.com/envkit/envkit/internal/conda/pkg"
+	"github.com/envkit/envkit/internal/conda/repodata"
+	"github.com/envkit/envkit/internal/conda/solve"
+)
+
+func init() { commands = append(commands, newCreateCmd) }
+
+func newCreateCmd() *cobra.Command {
+	var (
+		prefix, lockFile, platform string
+		channels                   []string
+	)
+	cmd := &cobra.Command{
+		Use:   "create --prefix DIR (--lock FILE | [--channel C]... [--platform SUBDIR] SPEC...)",
+		Short: "Create a conda environment on this machine, without conda",
+		Long: `create installs a conda environment at DIR, like micromamba create: from a
+conda-lock file, or by solving SPECs against the channels. Packages are
+downloaded once into $ENVKIT_PKGS_DIR (default ~/.cache/envkit/pkgs) and
+verified, linked in dependency order into a temporary directory beside DIR,
+which is then renamed to DIR; pre- and post-link scripts run, .pyc files are
+compiled with the environment's python, and every file gets the mtime
+SOURCE_DATE_EPOCH (default 0). DIR must not exist or be empty; if anything
+fails, DIR is removed.`,
+		RunE: func(cmd *cobra.Command, specs []string) error {
+			if prefix == "" {
+				return usagef("create: --prefix is required")
+			}
+			if (lockFile == "") == (len(specs) == 0) {
+				return usagef("create: give either --lock FILE or at least one SPEC")
+			}
+			if lockFile != "" && len(channels) > 0 {
+				return usagef("create: --channel does not apply to --lock")
+			}
+			abs, err := filepath.Abs(prefix)
+			if err != nil {
+				return err
+			}
+			epoch, err := sourceDateEpoch()
+			if err != nil {
+				return err
+			}
+			cacheDir, err := pkg.DefaultCacheDir(os.Getenv)
+			if err != nil {
+				return err
+			}
+			var recs []*repodata.Record
+			requested := map[string]string{}
+			if lockFile != "" {
+				recs, err = lockRecords(lockFile, platform)
+			} else {
+				if platform == "" {
+					platform = defaultPlatform
+				}
+				if len(channels) == 0 {
+					channels = []string{defaultChannel}
+				}
+				var ix *repodata.Index
+				if _, ix, err = loadIndex(cmd.Context(), channels, platform); err == nil {
+					recs, _, err = solve.Solve(ix, specs, solve.Options{Platform: platform})
+				}
+				for _, s := range specs {
+					requested[install.SpecName(s)] = s
+				}
+			}
+			if err != nil {
+				return err
+			}
+			stderr := cmd.ErrOrStderr()
+			var progress io.Writer
+			if f, ok := stderr.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+				progress = stderr
+			}
+			return install.Create(cmd.Context(), recs, install.CreateOptions{
+				Prefix: abs, Cache: &pkg.Cache{Dir: cacheDir}, Epoch: epoch,
+				Command: "envkit create", RequestedSpecs: requested, Progress: progress,
+				Warn: func(s string) { fmt.Fprintln(stderr, "envkit: warning: "+s) },
+			})
+		},
+	}
+	f := cmd.Flags()
+	f.StringVarP(&prefix, "prefix", "p", "", "directory of the new environment")
+	f.StringVar(&lockFile, "lock", "", "conda-lock v1 file to install")
+	f.StringArrayVarP(&channels, "channel", "c", nil, "channel name or URL, highest priority first (repeatable)")
+	f.StringVar(&platform, "platform", "", "platform subdir (default: the lock's only platform, else "+defaultPlatform+")")
+	return cmd
+}
+
+// lockRecords are the conda records of one platform of a lock: the one
+// given, else the lock's only platform, else linux-64.
+func lockRecords(file, platform string) ([]*repodata.Record, error) {
+	l, err := lock.ReadFile(file)
+	if err != nil {
+		return nil, err
+	}
+	if platform == "" {
+		platform = defaultPlatform
+		if len(l.Metadata.Platforms) == 1 {
+			platform = l.Metadata.Platforms[0]
+		}
+	}
+	recs, err := l.Records(platform)
+	if err != nil {
+		return nil, err
+	}
+	if len(recs) == 0 {
+		return nil, fmt.Errorf("%s: no conda packages for platform %s (the lock has %s)", file, platform, strings.Join(l.Metadata.Platforms, ", "))
+	}
+	out := make([]*repodata.Record, len(recs))
+	for i := range recs {
+		out[i] = &recs[i]
+	}
+	return out, nil
+}
