@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/distribution/reference"
+	"github.com/moby/buildkit/frontend/dockerfile/parser"
 
 	"github.com/envkit/envkit/internal/spec"
 )
@@ -146,10 +147,39 @@ func condaPip(def *spec.Definition) []spec.Requirement {
 }
 
 func checkBase(b spec.Base, add func(string, Severity, spec.Pos, string)) {
-	if b.Image == "" {
+	if b.Image != "" {
+		checkImage(b.Image, b.Pos, add)
 		return
 	}
-	named, err := reference.ParseNormalizedNamed(b.Image)
+	if b.Dockerfile == "" {
+		return
+	}
+	ast, err := parser.Parse(strings.NewReader(b.Dockerfile))
+	if err != nil {
+		return // validation reports it
+	}
+	stages := map[string]bool{"scratch": true}
+	for _, n := range ast.AST.Children {
+		if !strings.EqualFold(n.Value, "from") || n.Next == nil {
+			continue
+		}
+		img := n.Next.Value
+		// Build arguments and earlier stages are not registry images.
+		if !strings.Contains(img, "$") && !stages[strings.ToLower(img)] {
+			at := b.Pos
+			if b.DockerfileFile != "" {
+				at = spec.Pos{File: b.DockerfileFile, Line: n.StartLine, Col: 1}
+			}
+			checkImage(img, at, add)
+		}
+		if as := n.Next.Next; as != nil && strings.EqualFold(as.Value, "as") && as.Next != nil {
+			stages[strings.ToLower(as.Next.Value)] = true
+		}
+	}
+}
+
+func checkImage(image string, at spec.Pos, add func(string, Severity, spec.Pos, string)) {
+	named, err := reference.ParseNormalizedNamed(image)
 	if err != nil {
 		return // validation reports it
 	}
@@ -157,9 +187,9 @@ func checkBase(b spec.Base, add func(string, Severity, spec.Pos, string)) {
 	_, digested := named.(reference.Digested)
 	switch {
 	case !tagged && !digested:
-		add(RuleBaseUntagged, Warning, b.Pos, "base image "+b.Image+" has no tag or digest: pin it (name:tag@sha256:...)")
+		add(RuleBaseUntagged, Warning, at, "base image "+image+" has no tag or digest: pin it (name:tag@sha256:...)")
 	case tagged && !digested && named.(reference.Tagged).Tag() == "latest":
-		add(RuleBaseLatest, Warning, b.Pos, "base image "+b.Image+" uses the moving tag latest: pin a version or digest")
+		add(RuleBaseLatest, Warning, at, "base image "+image+" uses the moving tag latest: pin a version or digest")
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"testing/fstest"
 
 	"github.com/envkit/envkit/internal/spec"
 )
@@ -73,6 +74,24 @@ func TestNoPython(t *testing.T) {
 	fs := Check(def)
 	if len(fs) != 1 || fs[0].Rule != RuleNoPython || fs[0].Pos.String() != "env.yml:3:3" {
 		t.Errorf("findings %v, want one %s at env.yml:3:3", fs, RuleNoPython)
+	}
+}
+
+// FROM lines of a base Dockerfile are checked too, at their line; stages
+// and build arguments are not images.
+func TestDockerfileFrom(t *testing.T) {
+	fsys := fstest.MapFS{"Dockerfile": {Data: []byte("ARG BASE=debian:12\nFROM golang AS build\nFROM build\nFROM debian:latest\nFROM $BASE\n")}}
+	def, err := spec.Parse("env.yml", []byte("base: {dockerfile: Dockerfile}\n"), fsys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, f := range Check(def) {
+		got = append(got, f.Pos.String()+" "+f.Rule)
+	}
+	want := []string{"Dockerfile:2:1 " + RuleBaseUntagged, "Dockerfile:4:1 " + RuleBaseLatest}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("findings %v, want %v", got, want)
 	}
 }
 

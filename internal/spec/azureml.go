@@ -101,7 +101,8 @@ func (r *reader) readAzureBuild(d *doc, def *Definition, n *yaml.Node) {
 	// dockerfile_path is relative to the build context in Azure ML; the
 	// model keeps it relative to the definition.
 	rel := path.Join(ctx, dockerfile)
-	if data, _, ok := r.readRef(d, dfN, rel, "build.dockerfile_path"); ok {
+	if data, fsPath, ok := r.readRef(d, dfN, rel, "build.dockerfile_path"); ok {
+		def.Base.DockerfileFile = r.display(fsPath)
 		def.Base.Context = path.Clean(ctx)
 		def.Base.DockerfilePath = rel
 		def.Base.Dockerfile = string(data)

@@ -125,8 +125,9 @@ func (r *reader) readAzureV1(d *doc, def *Definition, root *yaml.Node) {
 		d.errorf(condaN, "python.condaDependencies must be a mapping, got %s", kindName(condaN))
 	}
 	if r.exists(path.Join(dir, v1DockerfileName)) {
-		if data, _, ok := r.readRef(d, root, v1DockerfileName, v1DockerfileName); ok {
-			def.Base = Base{Dockerfile: string(data), DockerfilePath: v1DockerfileName, Pos: Pos{File: r.display(path.Join(dir, v1DockerfileName))}}
+		if data, fsPath, ok := r.readRef(d, root, v1DockerfileName, v1DockerfileName); ok {
+			shown := r.display(fsPath)
+			def.Base = Base{Dockerfile: string(data), DockerfilePath: v1DockerfileName, DockerfileFile: shown, Pos: Pos{File: shown}}
 		}
 	}
 	// Azure ML skips the conda step for user-managed python, whatever the

@@ -29,10 +29,8 @@ func (r *reader) contextFiles(d *doc, def *Definition) {
 	digests := map[string]string{}
 	if def.Base.Dockerfile != "" {
 		file := def.Base.Pos
-		if def.Base.DockerfilePath != "" {
-			if p, err := r.local(def.Base.DockerfilePath); err == nil {
-				file = Pos{File: r.display(p)}
-			}
+		if def.Base.DockerfileFile != "" {
+			file = Pos{File: def.Base.DockerfileFile}
 		}
 		ast, err := parser.Parse(strings.NewReader(def.Base.Dockerfile))
 		if err != nil {
@@ -41,7 +39,7 @@ func (r *reader) contextFiles(d *doc, def *Definition) {
 		}
 		for _, n := range ast.AST.Children {
 			at := file
-			if def.Base.DockerfilePath != "" {
+			if def.Base.DockerfileFile != "" {
 				at = Pos{File: file.File, Line: n.StartLine, Col: 1}
 			}
 			r.copySources(d, n, at, ctxDir, digests)

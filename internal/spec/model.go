@@ -115,6 +115,9 @@ type Base struct {
 	// DockerfilePath is the Dockerfile's path relative to the definition's
 	// directory, "" when inline.
 	DockerfilePath string
+	// DockerfileFile is the Dockerfile's path as shown in messages (the
+	// FILE of FILE:LINE:COL), "" when inline.
+	DockerfileFile string
 	// Context is the Docker build context directory relative to the
 	// definition's directory; "" means the definition's own directory.
 	Context string

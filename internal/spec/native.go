@@ -108,8 +108,9 @@ func (r *reader) readNativeBase(d *doc, def *Definition, n *yaml.Node) {
 			// line is a path to one.
 			if strings.Contains(s, "\n") {
 				def.Base.Dockerfile = s
-			} else if data, _, ok := r.readRef(d, f.v, s, "base.dockerfile"); ok {
+			} else if data, fsPath, ok := r.readRef(d, f.v, s, "base.dockerfile"); ok {
 				def.Base.DockerfilePath = s
+				def.Base.DockerfileFile = r.display(fsPath)
 				def.Base.Dockerfile = string(data)
 			}
 		case "context":
