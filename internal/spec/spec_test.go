@@ -316,8 +316,7 @@ func TestRoundTrip(t *testing.T) {
 }
 
 // comparable renders a definition without positions, source and shown
-// paths, the parts
-// a conversion legitimately changes.
+// paths, the parts a conversion legitimately changes.
 func comparable(t *testing.T, def *Definition) string {
 	t.Helper()
 	b, err := json.Marshal(def)
