@@ -189,6 +189,9 @@ func (r *reader) decode(d *doc, data []byte) (*yaml.Node, bool) {
 		msg := strings.TrimPrefix(err.Error(), "yaml: ")
 		if line > 0 {
 			msg = strings.TrimPrefix(msg, fmt.Sprintf("line %d: ", line))
+			if lines := bytes.Split(data, []byte("\n")); line <= len(lines) && bytes.HasPrefix(lines[line-1], []byte("\t")) {
+				msg += " (YAML cannot be indented with tabs)"
+			}
 		}
 		d.e.add(Pos{File: d.file, Line: line, Col: min(line, 1)}, "%s", msg)
 		return nil, false

@@ -218,6 +218,7 @@ func TestErrors(t *testing.T) {
 		{"missing file", "image: debian\nconda_file: nope.yml\n", []string{`env.yml:2:13: conda_file: cannot read "nope.yml": file does not exist`}},
 		{"conda with user-managed", "base: {image: debian}\npython: {user_managed: true}\nconda: {file: conda.yml}\n", []string{`conda.yml:1:1: a conda environment cannot be combined with python.user_managed: true`}},
 		{"yaml syntax", "base:\n  image: [debian\n", []string{`env.yml:1:1: did not find expected ',' or ']'`}},
+		{"tab indent", "name: x\nchannels:\n\t- a\n", []string{`env.yml:3:1: found character that cannot start any token (YAML cannot be indented with tabs)`}},
 		{"conda_file with build", "build: {path: sub}\nconda_file: conda.yml\n", []string{`env.yml:2:1: conda_file needs image`}},
 		{"step FROM", "base: {image: debian}\nsteps: [FROM ubuntu]\n", []string{`env.yml:2:9: a step cannot be FROM`}},
 		{"bad image", "base: {image: \"Debian:12\"}\n", []string{`env.yml:1:15: base image "Debian:12"`}},
