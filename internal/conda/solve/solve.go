@@ -87,6 +87,12 @@ type pool struct {
 	matches  map[[2]int32][]int32 // (spec, name) → matching candidates
 
 	deps map[int32]expansion // variable → cached expansion
+	best map[string]bestSeen // dependency spec → best version it admits
+}
+
+type bestSeen struct {
+	v  version.Version
+	ok bool
 }
 
 type expansion struct {
@@ -96,7 +102,7 @@ type expansion struct {
 
 func newPool(ix *repodata.Index, opts Options) *pool {
 	return &pool{ix: ix, opts: opts, nameIDs: map[string]int32{}, specIDs: map[string]int32{},
-		matches: map[[2]int32][]int32{}, deps: map[int32]expansion{}}
+		matches: map[[2]int32][]int32{}, deps: map[int32]expansion{}, best: map[string]bestSeen{}}
 }
 
 func (p *pool) nameID(name string) int32 {
@@ -154,6 +160,7 @@ func (p *pool) candidates(n int32) []int32 {
 			cmp.Compare(len(a.r.TrackFeatures), len(b.r.TrackFeatures)),
 			-a.v.Compare(b.v),
 			-cmp.Compare(a.r.BuildNumber, b.r.BuildNumber),
+			-p.compareDependencies(a.r, b.r),
 			-cmp.Compare(a.r.Timestamp, b.r.Timestamp),
 			cmp.Compare(p.ix.ChannelRank(a.r.Channel), p.ix.ChannelRank(b.r.Channel)),
 			cmp.Compare(a.r.Filename, b.r.Filename),
@@ -179,6 +186,74 @@ func (p *pool) forPlatform(r *repodata.Record) bool {
 		return true
 	}
 	return strings.HasPrefix(r.Name, "__")
+}
+
+// compareDependencies ranks two builds of one version by what their
+// dependencies allow (rattler's rule): for each dependency name both have,
+// in name order, the build whose spec admits the higher best version wins,
+// so numpy's py312 build beats its py38 build when nothing pins python. A
+// dependency nothing satisfies ranks lowest. It looks at records directly,
+// not at candidates, so sorting one name never sorts another.
+func (p *pool) compareDependencies(a, b *repodata.Record) int {
+	if len(a.Depends) == 0 || len(b.Depends) == 0 {
+		return 0
+	}
+	bySpecName := func(r *repodata.Record) map[string]string {
+		m := make(map[string]string, len(r.Depends))
+		for _, d := range r.Depends {
+			if _, ms, err := p.spec(d); err == nil {
+				m[ms.Name] = d
+			}
+		}
+		return m
+	}
+	da, db := bySpecName(a), bySpecName(b)
+	var shared []string
+	for name, sa := range da {
+		if sb, ok := db[name]; ok && sa != sb {
+			shared = append(shared, name)
+		}
+	}
+	slices.Sort(shared)
+	for _, name := range shared {
+		va, oka := p.bestVersion(da[name])
+		vb, okb := p.bestVersion(db[name])
+		switch {
+		case oka && okb:
+			if c := va.Compare(vb); c != 0 {
+				return c
+			}
+		case oka != okb:
+			if oka {
+				return 1
+			}
+			return -1
+		}
+	}
+	return 0
+}
+
+// bestVersion is the highest version of a record, available to this solve,
+// that a (parsed, cached) dependency spec matches.
+func (p *pool) bestVersion(spec string) (version.Version, bool) {
+	if b, ok := p.best[spec]; ok {
+		return b.v, b.ok
+	}
+	var best version.Version
+	found := false
+	if _, ms, err := p.spec(spec); err == nil {
+		for _, r := range p.ix.ByName(ms.Name) {
+			if !p.forPlatform(r) || !ms.Matches(r) {
+				continue
+			}
+			v, err := version.Parse(r.Version)
+			if err == nil && (!found || v.Compare(best) > 0) {
+				best, found = v, true
+			}
+		}
+	}
+	p.best[spec] = bestSeen{best, found}
+	return best, found
 }
 
 // spec parses a spec once per distinct text.

@@ -108,6 +108,17 @@ func TestSolvePreferences(t *testing.T) {
 	}
 }
 
+// TestSolvePrefersNewestDependencies: numpy 1.15.0 has builds for several
+// pythons with equal build numbers; with nothing pinning python the build
+// for the newest python wins (rattler's dependency rule), not the newest
+// upload.
+func TestSolvePrefersNewestDependencies(t *testing.T) {
+	got := solveChecked(t, loadIndex(t, "conda-index4.json"), "numpy")
+	if got["numpy"].Version != "1.15.0" || got["python"].Version != "3.7.0" {
+		t.Errorf("numpy: got %s with %s, want numpy 1.15.0 with python 3.7.0", got["numpy"], got["python"])
+	}
+}
+
 func TestSolveUnsatisfiableExplains(t *testing.T) {
 	dummy := loadIndex(t, "rattler-dummy_linux-64.json")
 	_, _, err := Solve(dummy, []string{"foobar", "bors >=2"}, Options{Platform: "linux-64"})
