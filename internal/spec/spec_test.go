@@ -204,6 +204,7 @@ func TestErrors(t *testing.T) {
 	}{
 		{"unknown key", "name: x\nbase:\n  imgae: debian:12\n", []string{`env.yml:3:3: base: unknown key "imgae"; did you mean "image"?`}},
 		{"unknown top key", "nmae: x\nbase: {image: debian}\n", []string{`env.yml:1:1: definition: unknown key "nmae"; did you mean "name"?`}},
+		{"key of another format", "base: {image: debian}\nconda_file: c.yml\n", []string{`env.yml:2:1: definition: unknown key "conda_file"; envkit YAML writes conda.file (conda_file is Azure ML v2)`}},
 		{"wrong type", "base: {image: debian}\nsteps: RUN true\n", []string{`env.yml:2:8: steps must be a list, got a string`}},
 		{"wrong bool", "base: {image: debian}\npython: {user_managed: yes please}\n", []string{`env.yml:2:24: python.user_managed must be true or false, got a string`}},
 		{"image and build", "image: debian:12\nbuild: {path: sub}\n", []string{`env.yml:2:1: image and build are mutually exclusive`}},

@@ -84,12 +84,29 @@ func (d *doc) mapping(n *yaml.Node, what string, allowed []string) ([]field, boo
 		}
 		seen[k] = true
 		if allowed != nil && !contains(allowed, k) {
-			d.errorf(kn, "%s: unknown key %q%s", what, k, didYouMean(k, allowed))
+			if hint, ok := otherFormatKeys[k]; ok && what == "definition" {
+				d.errorf(kn, "%s: unknown key %q; %s", what, k, hint)
+			} else {
+				d.errorf(kn, "%s: unknown key %q%s", what, k, didYouMean(k, allowed))
+			}
 			continue
 		}
 		out = append(out, field{k, kn, v})
 	}
 	return out, true
+}
+
+// otherFormatKeys explains keys of other formats found in an envkit file
+// (format detection picked native because native keys were there too).
+var otherFormatKeys = map[string]string{
+	"image":                "envkit YAML writes base.image (image is Azure ML v2)",
+	"build":                "envkit YAML writes base.dockerfile and base.context (build is Azure ML v2)",
+	"conda_file":           "envkit YAML writes conda.file (conda_file is Azure ML v2)",
+	"channels":             "envkit YAML writes conda.channels",
+	"dependencies":         "envkit YAML writes conda.dependencies",
+	"variables":            "envkit YAML writes conda.variables or env",
+	"environmentVariables": "envkit YAML writes env (environmentVariables is Azure ML v1)",
+	"docker":               "envkit YAML writes base (docker is Azure ML v1)",
 }
 
 func contains(list []string, s string) bool {
