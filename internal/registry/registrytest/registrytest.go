@@ -9,6 +9,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
+	"log"
 	"net/http"
 	"net/http/httptest"
 	"sort"
@@ -28,7 +30,7 @@ import (
 // host:port. With user set, every request needs basic auth user:password.
 func Start(t testing.TB, user, password string) string {
 	t.Helper()
-	h := ggcr.New()
+	h := ggcr.New(ggcr.Logger(log.New(io.Discard, "", 0)))
 	if user != "" {
 		inner := h
 		h = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

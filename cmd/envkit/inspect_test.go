@@ -1,0 +1,96 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/envkit/envkit/internal/registry"
+	"github.com/envkit/envkit/internal/registry/registrytest"
+)
+
+func TestInspect(t *testing.T) {
+	host := registrytest.Start(t, "", "")
+	dockerConfig(t, host, "", "")
+	baseDigest := registrytest.PushImage(t, host, "library/base", "1", nil,
+		registrytest.Layer{Files: map[string]string{"etc/os-release": "ID=debian\n"}, CreatedBy: "# debian.sh"})
+
+	dir := t.TempDir()
+	def := "name: demo\nbase:\n  image: " + host + "/library/base:1\nconda:\n  channels: [conda-forge]\n  dependencies:\n    - python=3.10\n    - pip\n"
+	if err := os.WriteFile(filepath.Join(dir, "environment.yml"), []byte(def), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	copyFile(t, "../../internal/conda/lock/testdata/mamba-good_multiple_categories-lock.yaml", dir, "conda-lock.yml")
+	file := filepath.Join(dir, "environment.yml")
+
+	var got inspection
+	if err := json.Unmarshal([]byte(mustRun(t, "inspect", "--json", "--images", host+"/images", file)), &got); err != nil {
+		t.Fatal(err)
+	}
+	if got.BaseDigest != baseDigest || !strings.HasPrefix(got.ImageKey, "envkit-") || !strings.HasPrefix(got.LockHash, "sha256:") || len(got.Packages) == 0 {
+		t.Fatalf("inspect before a build: %+v", got)
+	}
+	if got.Image != nil || len(got.Notes) != 1 || !strings.Contains(got.Notes[0], "no image built") {
+		t.Fatalf("inspect before a build: image %+v, notes %q", got.Image, got.Notes)
+	}
+
+	// The image a build keeps under the key: base layer, one package
+	// layer, the finalize layer.
+	imageDigest := registrytest.PushImage(t, host, "images", got.ImageKey, nil,
+		registrytest.Layer{Files: map[string]string{"etc/os-release": "ID=debian\n"}, CreatedBy: "# debian.sh"},
+		registrytest.Layer{
+			Files: map[string]string{
+				"opt/conda/conda-meta/python-3.10.6-h582c2e5_0_cpython.json": `{"name":"python","version":"3.10.6","build":"h582c2e5_0_cpython"}`,
+				"opt/conda/conda-meta/pip-22.2.2-pyhd8ed1ab_0.json":          `{"name":"pip","version":"22.2.2","build":"pyhd8ed1ab_0"}`,
+			},
+			CreatedBy: "envkit link pip-22.2.2-pyhd8ed1ab_0 python-3.10.6-h582c2e5_0_cpython",
+			Comment:   registry.PackageLayerComment,
+		},
+		registrytest.Layer{Files: map[string]string{"opt/conda/conda-meta/history": "\n"}, CreatedBy: "envkit link --finalize --prefix /opt/conda", Comment: "envkit conda environment"},
+	)
+	for _, args := range [][]string{
+		{"inspect", "--images", host + "/images", file},
+		{"inspect", "--read-layers", "--images", host + "/images", file},
+	} {
+		out := mustRun(t, args...)
+		for _, want := range []string{
+			"image key   " + got.ImageKey,
+			host + "/images:" + got.ImageKey + "@" + imageDigest,
+			"pip-22.2.2-pyhd8ed1ab_0 python-3.10.6-h582c2e5_0_cpython",
+			"envkit link --finalize --prefix /opt/conda",
+			"linux-64  conda    python",
+		} {
+			if !strings.Contains(out, want) {
+				t.Errorf("%s: output lacks %q:\n%s", strings.Join(args, " "), want, out)
+			}
+		}
+	}
+
+	// A registered version inspects the same.
+	mustRun(t, "push", file, host+"/envs")
+	var pushed inspection
+	if err := json.Unmarshal([]byte(mustRun(t, "inspect", "--json", "--images", host+"/images", host+"/envs/demo:1")), &pushed); err != nil {
+		t.Fatal(err)
+	}
+	if pushed.Version != 1 || pushed.ImageKey != got.ImageKey || pushed.Image == nil || pushed.Image.Digest != imageDigest {
+		t.Fatalf("inspect of the registered version: %+v", pushed)
+	}
+}
+
+func TestInspectWithoutKey(t *testing.T) {
+	dir := t.TempDir()
+	copyFile(t, "../../examples/azureml/conda.yml", dir, "environment.yml")
+	// No lock, and a base (a conda file names none) that cannot be reached:
+	// both are said, neither is fatal.
+	out := mustRun(t, "inspect", "--base-image", "127.0.0.1:1/nothing:1", filepath.Join(dir, "environment.yml"))
+	for _, want := range []string{"base image digest unresolved: 127.0.0.1:1/nothing:1", "no conda-lock.yml beside the definition"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "image key  ") {
+		t.Errorf("an image key without a lock:\n%s", out)
+	}
+}
