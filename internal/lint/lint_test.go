@@ -96,6 +96,15 @@ func TestDockerfileFrom(t *testing.T) {
 }
 
 func TestRulesDocumented(t *testing.T) {
+	doc, err := os.ReadFile(filepath.Join("..", "..", "docs", "environment-yaml.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rule := range Rules {
+		if !strings.Contains(string(doc), "`"+rule+"`") {
+			t.Errorf("rule %s is not in docs/environment-yaml.md", rule)
+		}
+	}
 	for _, f := range check(t, filepath.Join("testdata", "fragile.yml")) {
 		if Rules[f.Rule] == "" {
 			t.Errorf("rule %s has no description", f.Rule)
