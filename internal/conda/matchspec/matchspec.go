@@ -76,9 +76,9 @@ var knownSubdirs = []string{"noarch", "emscripten-wasm32", "wasi-wasm32", "freeb
 //
 //	(channel(/subdir):(namespace):)name(version(build))([key=value,...])
 //
-// plus package URLs and paths ("https://.../linux-64/x-1.0-0.conda") and the
-// legacy "feature@". A trailing "# comment" and " if condition" are ignored,
-// as conda ignores them.
+// plus package URLs and paths ("https://.../linux-64/x-1.0-0.conda"), the
+// legacy "feature@" and "(optional)" forms, and pip-style extras. A trailing
+// "# comment" is ignored; "pkg if cond" is read as pkg[when='cond'].
 func Parse(s string) (*MatchSpec, error) {
 	ms, reason := parse(s)
 	if reason != "" {
@@ -181,30 +181,25 @@ func parse(in string) (*MatchSpec, string) {
 		return nil, reason
 	}
 
-	versionText, buildText, hasVersion := "", "", false
 	if rest := strings.TrimSpace(s[nameEnd:]); rest != "" {
 		if strings.ContainsAny(rest, `'"`) {
 			return nil, fmt.Sprintf("unexpected quote in %q", rest)
 		}
-		var hasBuild bool
-		versionText, buildText, hasBuild = splitVersionBuild(rest)
+		versionText, buildText, hasBuild := splitVersionBuild(rest)
 		if hasBuild && strings.ContainsAny(buildText, "()") {
-			// conda drops a legacy "(optional)" section; CEP 29 left it out.
+			// Not a build string conda could have written; a stray legacy
+			// section or a version missing its operator.
 			return nil, fmt.Sprintf("parentheses in build %q", buildText)
 		}
 		if versionText == "=" && !hasBuild {
 			versionText = "*" // conda reads "numpy=" as "numpy"
 		}
-		versionText = sanitizeVersion(versionText, hasBuild)
-		hasVersion = true
 		if hasBuild {
 			if reason := ms.setBuild(buildText); reason != "" {
 				return nil, reason
 			}
 		}
-	}
-	if hasVersion {
-		if reason := ms.setVersion(versionText); reason != "" {
+		if reason := ms.setVersion(sanitizeVersion(versionText, hasBuild)); reason != "" {
 			return nil, reason
 		}
 	}
@@ -303,7 +298,7 @@ func splitChannel(c string) (channel, subdir string) {
 // checkName follows CEP 26 names (lower case letters, digits, '.', '_',
 // '-', not starting with '.' or '-'), with '*' for globs.
 func checkName(name string) string {
-	if name[0] == '.' || name[0] == '-' {
+	if name == "" || name[0] == '.' || name[0] == '-' {
 		return fmt.Sprintf("invalid package name %q", name)
 	}
 	for i := 0; i < len(name); i++ {
