@@ -18,6 +18,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 
 	"github.com/envkit/envkit/internal/conda/channel"
 	"github.com/envkit/envkit/internal/conda/repodata"
@@ -88,23 +89,42 @@ func (c *Client) Repodata(ctx context.Context, ch channel.Channel, subdir string
 
 // LoadIndex reads the platform and noarch subdirs of every channel
 // (priority order) and indexes them with the extra records (virtual
-// packages).
+// packages). The subdirs are fetched concurrently; the first error in
+// channel order is reported.
 func (c *Client) LoadIndex(ctx context.Context, chans []channel.Channel, platform string, extra ...[]repodata.Record) (*repodata.Index, error) {
 	subdirs := []string{platform, "noarch"}
 	if platform == "noarch" {
 		subdirs = subdirs[:1]
 	}
+	type job struct {
+		ch     channel.Channel
+		subdir string
+		rd     *repodata.Repodata
+		err    error
+	}
+	jobs := make([]job, 0, len(chans)*len(subdirs))
 	order := make([]string, 0, len(chans))
-	var records [][]repodata.Record
 	for _, ch := range chans {
 		order = append(order, ch.URL)
 		for _, sd := range subdirs {
-			rd, err := c.Repodata(ctx, ch, sd)
-			if err != nil {
-				return nil, err
-			}
-			records = append(records, rd.Records)
+			jobs = append(jobs, job{ch: ch, subdir: sd})
 		}
+	}
+	var wg sync.WaitGroup
+	for i := range jobs {
+		wg.Add(1)
+		go func(j *job) {
+			defer wg.Done()
+			j.rd, j.err = c.Repodata(ctx, j.ch, j.subdir)
+		}(&jobs[i])
+	}
+	wg.Wait()
+	records := make([][]repodata.Record, 0, len(jobs)+len(extra))
+	for _, j := range jobs {
+		if j.err != nil {
+			return nil, j.err
+		}
+		records = append(records, j.rd.Records)
 	}
 	return repodata.NewIndex(order, append(records, extra...)...), nil
 }
