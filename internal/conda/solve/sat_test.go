@@ -322,3 +322,64 @@ func TestCorePlantedSolutions(t *testing.T) {
 		p.check(t, roots, s.installed())
 	}
 }
+
+// FuzzCore decodes bytes into a small problem and compares the core with
+// exhaustive search.
+func FuzzCore(f *testing.F) {
+	f.Add([]byte{3, 2, 2, 1, 0, 1, 2, 3, 4, 5})
+	f.Add([]byte{4, 3, 3, 3, 3, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0, 200, 100})
+	f.Fuzz(func(t *testing.T, data []byte) {
+		next := func() int {
+			if len(data) == 0 {
+				return 0
+			}
+			b := int(data[0])
+			data = data[1:]
+			return b
+		}
+		counts := make([]int, 1+next()%5)
+		for i := range counts {
+			counts[i] = 1 + next()%4
+		}
+		p := newToy(counts...)
+		nv := int32(len(p.of))
+		for v := range nv {
+			for range next() % 3 {
+				n := next() % len(counts)
+				mask := next()
+				var cands []int32
+				for i, c := range p.names[n] {
+					if mask&(1<<i) != 0 && c != v {
+						cands = append(cands, c)
+					}
+				}
+				if len(cands) > 0 {
+					p.require(v, cands...)
+				}
+			}
+			if x := int32(next()) % nv; next()%3 == 0 && p.of[x] != p.of[v] {
+				p.cons[v] = append(p.cons[v], constraint{excluded: []int32{x}})
+			}
+		}
+		var roots []requirement
+		for n := range counts {
+			if mask := next(); mask%2 == 1 || n == 0 {
+				var cands []int32
+				for i, c := range p.names[n] {
+					if mask&(2<<i) != 0 {
+						cands = append(cands, c)
+					}
+				}
+				roots = append(roots, requirement{name: int32(n), cands: cands})
+			}
+		}
+		s := newSAT(p)
+		ok, _ := s.solve(roots)
+		if want := bruteForce(p, roots); ok != want {
+			t.Fatalf("solver %v, brute force %v", ok, want)
+		}
+		if ok {
+			p.check(t, roots, s.installed())
+		}
+	})
+}

@@ -152,3 +152,35 @@ func TestSolveNoarchAndPlatform(t *testing.T) {
 		}
 	}
 }
+
+// TestChannelPriority: with conda-index.json (2013) ahead of
+// conda-index4.json (2018), strict priority takes numpy only from the
+// first channel; flexible priority takes the newest numpy of either.
+func TestChannelPriority(t *testing.T) {
+	ix := loadIndex(t, "conda-index.json", "conda-index4.json")
+	first := "https://conda.example/conda-index"
+	got, _, err := Solve(ix, []string{"numpy"}, Options{Platform: "linux-64"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range checkSolution(got, []string{"numpy"}) {
+		t.Error(p)
+	}
+	for _, r := range got {
+		if len(ix.ByName(r.Name)) > 0 && ix.ByName(r.Name)[0].Channel == first && r.Channel != first {
+			t.Errorf("strict priority: %s came from %s although %s has %s", r, r.Channel, first, r.Name)
+		}
+		if r.Name == "numpy" && !strings.HasPrefix(r.Version, "1.7") {
+			t.Errorf("strict priority: numpy %s, want the first channel's 1.7", r.Version)
+		}
+	}
+	got, _, err = Solve(ix, []string{"numpy"}, Options{Platform: "linux-64", FlexiblePriority: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range got {
+		if r.Name == "numpy" && r.Version != "1.15.0" {
+			t.Errorf("flexible priority: numpy %s, want 1.15.0", r.Version)
+		}
+	}
+}
