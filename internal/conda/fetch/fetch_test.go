@@ -273,3 +273,57 @@ func TestDefaultCacheDir(t *testing.T) {
 		t.Error("no HOME: no error")
 	}
 }
+
+// TestConformanceChannelsOverHTTP serves conformance/channels with Go's
+// file server (Last-Modified, no ETag) and loads every real channel in it.
+func TestConformanceChannelsOverHTTP(t *testing.T) {
+	var mu sync.Mutex
+	status := map[int]int{}
+	files := http.FileServer(http.Dir(conformance.Dir(t, "channels")))
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rec := &statusRecorder{ResponseWriter: w, code: http.StatusOK}
+		files.ServeHTTP(rec, r)
+		mu.Lock()
+		status[rec.code]++
+		mu.Unlock()
+	}))
+	t.Cleanup(srv.Close)
+	var cfg channel.Config
+	if err := cfg.AddMirror("conda-forge=" + srv.URL + "/conda_format_repo"); err != nil {
+		t.Fatal(err)
+	}
+	chans, err := cfg.ResolveAll([]string{srv.URL + "/libgcc-stub", "conda-forge", srv.URL + "/test-recipes"}, "linux-64")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &Client{CacheDir: t.TempDir()}
+	for _, platform := range []string{"linux-64", "osx-64", "win-64", "linux-fake"} {
+		ix, err := c.LoadIndex(context.Background(), chans, platform)
+		if err != nil {
+			t.Fatalf("%s: %v", platform, err)
+		}
+		zlib := ix.ByName("zlib")
+		if platform != "linux-fake" && len(zlib) == 0 {
+			t.Errorf("%s: no zlib", platform)
+		}
+		for _, r := range zlib {
+			if r.Channel != "https://conda.anaconda.org/conda-forge" || !strings.HasPrefix(r.URL, srv.URL+"/conda_format_repo/"+platform+"/zlib-") {
+				t.Errorf("%s: %s from %s at %s", platform, r, r.Channel, r.URL)
+			}
+		}
+		if gcc := ix.ByName("libgcc-ng"); platform == "linux-64" && (len(gcc) == 0 || gcc[0].Channel != srv.URL+"/libgcc-stub") {
+			t.Errorf("libgcc-ng: the stub channel, listed first, must come first: %v", gcc)
+		}
+		if platform == "linux-fake" && len(ix.ByName("virtualdep-package")) != 2 {
+			t.Errorf("linux-fake: virtualdep-package %v", ix.ByName("virtualdep-package"))
+		}
+	}
+	first := status[http.StatusNotModified]
+	if _, err := c.LoadIndex(context.Background(), chans, "linux-64"); err != nil {
+		t.Fatal(err)
+	}
+	// linux-64 and noarch of three channels: those that exist revalidate.
+	if got := status[http.StatusNotModified] - first; got < 4 {
+		t.Errorf("%d answers were 304 on the second load of linux-64, want at least 4 (statuses %v)", got, status)
+	}
+}
