@@ -41,12 +41,13 @@ func (ms *MatchSpec) MatchesParsed(r *repodata.Record, v version.Version) bool {
 	return ms.matchesFields(r)
 }
 
-// MatchesName reports whether the spec's name (or name glob) accepts name.
+// MatchesName reports whether the spec's name (or name glob) accepts name;
+// an empty Name, as in a MatchSpec built by hand, accepts any.
 func (ms *MatchSpec) MatchesName(name string) bool {
 	switch {
 	case ms.name != nil:
 		return ms.name.Matches(name)
-	case ms.Name == "*":
+	case ms.Name == "*" || ms.Name == "":
 		return true
 	}
 	return ms.Name == name

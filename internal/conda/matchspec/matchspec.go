@@ -334,12 +334,12 @@ func parsePackageURL(s string) (*MatchSpec, string) {
 	ms := &MatchSpec{Name: "*", URL: u}
 	dir, fn := u[:strings.LastIndexByte(u, '/')], u[strings.LastIndexByte(u, '/')+1:]
 	channel, subdir := splitChannel(dir)
-	if subdir == "" || strings.HasSuffix(channel, ":/") || strings.HasSuffix(channel, ":") {
+	if subdir == "" || strings.HasSuffix(channel, "/") || strings.HasSuffix(channel, ":") {
 		return ms, ms.compile()
 	}
 	stem := strings.TrimSuffix(strings.TrimSuffix(fn, ".conda"), ".tar.bz2")
 	parts := strings.Split(stem, "-")
-	if len(parts) < 3 {
+	if len(parts) < 3 || slices.Contains(parts[len(parts)-2:], "") {
 		return nil, fmt.Sprintf("package file name %q is not name-version-build", fn)
 	}
 	name := strings.Join(parts[:len(parts)-2], "-")
@@ -347,10 +347,14 @@ func parsePackageURL(s string) (*MatchSpec, string) {
 	if reason := checkName(ms.Name); reason != "" {
 		return nil, reason
 	}
-	if reason := ms.setVersion(strings.ReplaceAll(parts[len(parts)-2], "%21", "!")); reason != "" {
+	ver, build := strings.ReplaceAll(parts[len(parts)-2], "%21", "!"), parts[len(parts)-1]
+	if _, err := version.Parse(ver); err != nil || strings.ContainsAny(ver, "*") || strings.ContainsAny(build, "*^$") {
+		return nil, fmt.Sprintf("package file name %q has no plain version and build", fn)
+	}
+	if reason := ms.setVersion(ver); reason != "" {
 		return nil, reason
 	}
-	if reason := ms.setBuild(parts[len(parts)-1]); reason != "" {
+	if reason := ms.setBuild(build); reason != "" {
 		return nil, reason
 	}
 	return ms, ms.compile()
