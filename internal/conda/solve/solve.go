@@ -42,13 +42,23 @@ type Stats struct {
 // ordinary records of the index (from a channel outside the priority list).
 func Solve(ix *repodata.Index, specs []string, opts Options) ([]*repodata.Record, Stats, error) {
 	p := newPool(ix, opts)
-	var roots []requirement
-	for _, s := range specs {
-		id, ms, err := p.spec(s)
+	parsed := make([]*matchspec.MatchSpec, len(specs))
+	for i, s := range specs {
+		_, ms, err := p.spec(s)
 		if err != nil {
 			return nil, Stats{}, err
 		}
-		n := p.nameID(ms.Name)
+		parsed[i] = ms
+		// A requested spec naming a channel takes its package from that
+		// channel even if a higher-priority one has the name too.
+		if ms.Channel != "" {
+			p.anyChannel[ms.Name] = true
+		}
+	}
+	var roots []requirement
+	for i, s := range specs {
+		id, _, _ := p.spec(s)
+		n := p.nameID(parsed[i].Name)
 		roots = append(roots, requirement{spec: id, name: n, cands: p.matching(id, n)})
 	}
 	core := newSAT(p)
@@ -88,6 +98,8 @@ type pool struct {
 
 	deps map[int32]expansion // variable → cached expansion
 	best map[string]bestSeen // dependency spec → best version it admits
+
+	anyChannel map[string]bool // names requested from a named channel
 }
 
 type bestSeen struct {
@@ -102,7 +114,8 @@ type expansion struct {
 
 func newPool(ix *repodata.Index, opts Options) *pool {
 	return &pool{ix: ix, opts: opts, nameIDs: map[string]int32{}, specIDs: map[string]int32{},
-		matches: map[[2]int32][]int32{}, deps: map[int32]expansion{}, best: map[string]bestSeen{}}
+		matches: map[[2]int32][]int32{}, deps: map[int32]expansion{}, best: map[string]bestSeen{},
+		anyChannel: map[string]bool{}}
 }
 
 func (p *pool) nameID(name string) int32 {
@@ -134,7 +147,7 @@ func (p *pool) candidates(n int32) []int32 {
 		if !p.forPlatform(r) {
 			continue
 		}
-		if !p.opts.FlexiblePriority {
+		if !p.opts.FlexiblePriority && !p.anyChannel[p.names[n]] {
 			rank := p.ix.ChannelRank(r.Channel)
 			if best >= 0 && rank > best {
 				continue // ByName lists channels in priority order
@@ -279,7 +292,7 @@ func (p *pool) matching(id, n int32) []int32 {
 	var out []int32
 	if ms := p.specs[id]; ms != nil {
 		for _, v := range p.candidates(n) {
-			if ms.Matches(p.recs[v]) {
+			if ms.MatchesParsed(p.recs[v], p.vers[v]) {
 				out = append(out, v)
 			}
 		}

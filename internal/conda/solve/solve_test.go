@@ -174,6 +174,10 @@ func TestChannelPriority(t *testing.T) {
 			t.Errorf("strict priority: numpy %s, want the first channel's 1.7", r.Version)
 		}
 	}
+	// A requested spec naming a channel takes the package from it.
+	if r := solveChecked(t, ix, "conda-index4::numpy")["numpy"]; r.Version != "1.15.0" {
+		t.Errorf("conda-index4::numpy: got %s", r)
+	}
 	got, _, err = Solve(ix, []string{"numpy"}, Options{Platform: "linux-64", FlexiblePriority: true})
 	if err != nil {
 		t.Fatal(err)
