@@ -369,3 +369,28 @@ func TestWriteFileLeavesCurrentLockAlone(t *testing.T) {
 		t.Error("an invalid lock was written")
 	}
 }
+
+func TestQuoting(t *testing.T) {
+	for s, want := range map[string]bool{
+		"python": false, "linux-64": false, "main": false, "Yes": true, "null": true, "": true,
+		"0.1": true, "1.0.8": false, "2023c": false, ">=1.2,<2": true, "3.10.* *_cp310": false,
+		"a: b": true, " x": true, "#x": true, "- x": true, "1e3": true, "true": true, "~": true,
+		"https://conda.anaconda.org/c/linux-64/a-1-0.conda": false, "@": true,
+	} {
+		if got := needsQuotes(s); got != want {
+			t.Errorf("needsQuotes(%q) = %v, want %v", s, got, want)
+		}
+		if s == "" {
+			continue // a version is required
+		}
+		// Whatever the style, the value reads back unchanged.
+		out, err := (&Lock{Packages: []Package{{Name: "n", Version: s, Manager: Pip, Platform: "p", URL: "u"}}}).Marshal()
+		if err != nil {
+			t.Fatal(err)
+		}
+		back, err := Read("q", out)
+		if err != nil || back.Packages[0].Version != s {
+			t.Errorf("%q read back as %v, %v", s, back, err)
+		}
+	}
+}

@@ -171,6 +171,12 @@ func needsQuotes(s string) bool {
 	if s == "" || strings.TrimSpace(s) != s {
 		return true
 	}
+	if yaml11Word(s) {
+		return true // PyYAML (conda-lock) reads these as booleans or null
+	}
+	if plainWord(s) {
+		return false
+	}
 	// Decode into a Node, not a value: aliases in s stay unexpanded, so a
 	// hostile string costs no more than its length.
 	var doc yaml.Node
@@ -179,4 +185,28 @@ func needsQuotes(s string) bool {
 	}
 	n := doc.Content[0]
 	return n.Kind != yaml.ScalarNode || n.Style != 0 || n.Value != s || n.ShortTag() != "!!str"
+}
+
+// plainWord is the common case decided without a YAML parse: a letter,
+// then letters, digits and "._-/" (names, hashes, "linux-64", "main").
+func plainWord(s string) bool {
+	c := s[0]
+	if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z') {
+		return false
+	}
+	for i := 1; i < len(s); i++ {
+		c := s[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '.' || c == '_' || c == '-' || c == '/') {
+			return false
+		}
+	}
+	return true
+}
+
+func yaml11Word(s string) bool {
+	switch strings.ToLower(s) {
+	case "y", "n", "yes", "no", "on", "off", "true", "false", "null", "~":
+		return true
+	}
+	return false
 }
