@@ -1,6 +1,10 @@
 package solve
 
-import "strconv"
+import (
+	"cmp"
+	"slices"
+	"strconv"
+)
 
 // The CDCL core. It knows nothing of conda: variables are candidates
 // (records), grouped under names; a provider hands out, lazily, the
@@ -71,6 +75,9 @@ type clause struct {
 	// cands: root/requires: the candidates in preference order (the watch
 	// scheme reorders lits).
 	cands []int32
+	// lbd is a learnt clause's number of distinct decision levels when it
+	// was learnt (Glucose's quality measure: lower is better).
+	lbd int32
 	// from holds, for a learnt clause, the clauses it was resolved from, so
 	// an unsatisfiable problem can be traced back to the original clauses.
 	from []int32
@@ -113,12 +120,61 @@ type sat struct {
 	trailLim []int // trail length at the start of each decision level
 	qhead    int   // next trail entry to propagate
 
+	learnts    []int32 // learnt clauses still watched
+	removed    []bool  // per clause: detached from the watches (kept for explanations)
+	nextReduce int     // learnt clause count that triggers reduceLearnts
+
 	conflicts int // statistics, for benchmarks and tests
 	decisions int
 }
 
 func newSAT(p provider) *sat {
-	return &sat{p: p, pairs: map[[2]int32]int32{}}
+	return &sat{p: p, pairs: map[[2]int32]int32{}, nextReduce: firstReduce}
+}
+
+// Learnt clause database limits, after Glucose: reduce at 2,000 learnt
+// clauses, then every 300 more.
+const (
+	firstReduce = 2000
+	reduceStep  = 300
+)
+
+// lbd counts the distinct decision levels of a clause's literals.
+func (s *sat) lbd(lits []lit) int32 {
+	levels := map[int32]bool{}
+	for _, l := range lits {
+		levels[s.level[l.v()]] = true
+	}
+	return int32(len(levels))
+}
+
+// reduceLearnts detaches the worse half of the learnt clauses from the
+// watches (highest LBD, then longest), keeping glue clauses (LBD ≤ 2) and
+// those that are the reason of a current assignment. Detached clauses stay
+// in s.clauses: the explanation of a later refutation may pass through them.
+func (s *sat) reduceLearnts() {
+	s.nextReduce = len(s.learnts) + reduceStep
+	locked := func(ci int32) bool {
+		v := s.clauses[ci].lits[0].v()
+		return s.reason[v] == ci && s.value[v] != unassigned
+	}
+	var candidates, kept []int32
+	for _, ci := range s.learnts {
+		if s.clauses[ci].lbd <= 2 || len(s.clauses[ci].lits) <= 2 || locked(ci) {
+			kept = append(kept, ci)
+		} else {
+			candidates = append(candidates, ci)
+		}
+	}
+	slices.SortFunc(candidates, func(a, b int32) int {
+		ca, cb := &s.clauses[a], &s.clauses[b]
+		return cmp.Or(cmp.Compare(cb.lbd, ca.lbd), cmp.Compare(len(cb.lits), len(ca.lits)))
+	})
+	half := len(candidates) / 2
+	for _, ci := range candidates[:half] {
+		s.removed[ci] = true
+	}
+	s.learnts = append(kept, candidates[half:]...)
 }
 
 func (s *sat) ensureVar(v int32) {
@@ -198,6 +254,10 @@ func (s *sat) addClause(c clause) (idx int32, conflict int32) {
 		c.lits[i], c.lits[best] = c.lits[best], c.lits[i]
 	}
 	s.clauses = append(s.clauses, c)
+	s.removed = append(s.removed, false)
+	if c.kind == kindLearnt {
+		s.learnts = append(s.learnts, idx)
+	}
 	switch c.kind {
 	case kindRoot:
 		s.roots = append(s.roots, idx)
@@ -284,6 +344,9 @@ func (s *sat) propagate() int32 {
 		kept := ws[:0]
 		for i := 0; i < len(ws); i++ {
 			w := ws[i]
+			if s.removed[w.clause] {
+				continue // dropped from this list as it goes by
+			}
 			if s.litValue(w.blocker) == valTrue {
 				kept = append(kept, w)
 				continue
@@ -484,8 +547,11 @@ func (s *sat) solve(roots []requirement) (ok bool, core []int32) {
 			}
 			learnt, from, back := s.analyze(confl)
 			s.backjump(back)
-			if _, confl := s.addClause(clause{lits: learnt, kind: kindLearnt, parent: -1, spec: -1, name: -1, from: from}); confl >= 0 {
+			if _, confl := s.addClause(clause{lits: learnt, kind: kindLearnt, parent: -1, spec: -1, name: -1, from: from, lbd: s.lbd(learnt)}); confl >= 0 {
 				panic("solve: learnt clause conflicts after backjump")
+			}
+			if len(s.learnts) >= s.nextReduce {
+				s.reduceLearnts()
 			}
 			continue
 		}
