@@ -107,8 +107,11 @@ func Parse(s string) (Version, error) {
 		}
 		rest, localText, hasLocal = rest[:i], rest[i+1:], true
 	}
-	if rest == "" {
+	if rest == "" && hasLocal {
 		return Version{}, &ParseError{s, "missing version before local version separator '+'"}
+	}
+	if rest == "" {
+		return Version{}, &ParseError{s, "missing version after epoch"}
 	}
 
 	parts := make([]part, 0, estimateParts(norm))

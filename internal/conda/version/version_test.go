@@ -297,7 +297,7 @@ func TestParseErrors(t *testing.T) {
 	// local-separator cases, and the CEP 33 / rattler edge cases.
 	for _, in := range []string{"", "  ", "3.5&1", "5.5++", "5.5..mw", "!", "a!1.0", "a!b!1.0",
 		"1!2!3", "1.2+", "+1.2", "+1.2+", "++", "1.0+a+b", "1..0", ".1", "1.", "1.0+.a",
-		"1-0_1", "é", "1 0"} {
+		"1-0_1", "é", "1 0", "1!"} {
 		if v, err := Parse(in); err == nil {
 			t.Errorf("Parse(%q) = %s, want an error", in, pyRepr(v))
 		} else if !strings.Contains(err.Error(), strconv.Quote(in)) {
