@@ -5,7 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
-	"sort"
+	"slices"
 	"strings"
 )
 
@@ -53,7 +53,9 @@ func ParseMirrored(channel, location, subdir string, data []byte) (*Repodata, er
 		return parseFlat(channel, location, subdir, data)
 	}
 	rd := &Repodata{}
-	var tarBz2, conda []Record
+	// Both maps decode into one slice; .conda names are noted as they come.
+	var all []Record
+	skip := map[string]bool{}
 	d := newDecoder(data)
 	var err error
 	if !d.null() {
@@ -67,12 +69,18 @@ func ParseMirrored(channel, location, subdir string, data []byte) (*Repodata, er
 				return err
 			case "packages":
 				return d.records(func(fn string, r Record) error {
-					tarBz2 = append(tarBz2, named(fn, r))
+					all = append(all, named(fn, r))
 					return archiveKey(fn)
 				})
 			case "packages.conda":
 				return d.records(func(fn string, r Record) error {
-					conda = append(conda, named(fn, r))
+					all = append(all, named(fn, r))
+					// A .conda archive replaces the .tar.bz2 of the same
+					// stem (conda's subdir_data, rattler): the same
+					// package, a better format.
+					if stem, ok := strings.CutSuffix(fn, ".conda"); ok {
+						skip[stem+".tar.bz2"] = true
+					}
 					return archiveKey(fn)
 				})
 			case "removed":
@@ -96,23 +104,12 @@ func ParseMirrored(channel, location, subdir string, data []byte) (*Repodata, er
 	if err != nil {
 		return nil, err
 	}
-	// A .conda archive replaces the .tar.bz2 of the same stem (conda's
-	// subdir_data, rattler): the same package, a better format. A repeated
-	// filename keeps its last record, packages.conda's over packages'.
-	skip := make(map[string]bool, len(rd.Removed)+len(conda))
 	for _, fn := range rd.Removed {
 		skip[fn] = true
 	}
-	for _, r := range conda {
-		if stem, ok := strings.CutSuffix(r.Filename, ".conda"); ok {
-			skip[stem+".tar.bz2"] = true
-		}
-	}
-	records := make([]Record, 0, len(tarBz2)+len(conda))
-	for _, r := range lastByFilename(append(tarBz2, conda...)) {
-		if skip[r.Filename] {
-			continue
-		}
+	records := selectSorted(all, skip)
+	for i := range records {
+		r := &records[i]
 		if r.Subdir == "" {
 			r.Subdir = rd.Info.Subdir
 		}
@@ -121,9 +118,7 @@ func ParseMirrored(channel, location, subdir string, data []byte) (*Repodata, er
 		if base == "" {
 			r.URL = location + "/" + r.Subdir + "/" + r.Filename
 		}
-		records = append(records, r)
 	}
-	sortRecords(records)
 	rd.Records = records
 	return rd, nil
 }
@@ -141,17 +136,23 @@ func named(fn string, r Record) Record {
 	return r
 }
 
-// lastByFilename drops all but the last of records sharing a filename.
-func lastByFilename(rs []Record) []Record {
-	at := make(map[string]int, len(rs))
-	out := rs[:0]
-	for _, r := range rs {
-		if i, dup := at[r.Filename]; dup {
-			out[i] = r
-			continue
+// selectSorted returns the records not skipped, sorted by filename; a
+// filename repeated in the file keeps its last record. Sorting indices
+// copies each (large) record once instead of swapping records.
+func selectSorted(all []Record, skip map[string]bool) []Record {
+	idx := make([]int32, 0, len(all))
+	for i := range all {
+		if !skip[all[i].Filename] {
+			idx = append(idx, int32(i))
 		}
-		at[r.Filename] = len(out)
-		out = append(out, r)
+	}
+	slices.SortStableFunc(idx, func(a, b int32) int { return strings.Compare(all[a].Filename, all[b].Filename) })
+	out := make([]Record, 0, len(idx))
+	for k, i := range idx {
+		if k+1 < len(idx) && all[idx[k+1]].Filename == all[i].Filename {
+			continue // a later record of the same filename follows
+		}
+		out = append(out, all[i])
 	}
 	return out
 }
@@ -190,7 +191,7 @@ func parseFlat(channel, location, subdir string, data []byte) (*Repodata, error)
 	if err != nil {
 		return nil, positioned(data, err)
 	}
-	records = lastByFilename(records)
+	records = selectSorted(records, nil)
 	for i := range records {
 		r := &records[i]
 		if r.Subdir == "" {
@@ -199,7 +200,6 @@ func parseFlat(channel, location, subdir string, data []byte) (*Repodata, error)
 		r.Channel = channel
 		r.URL = location + "/" + r.Subdir + "/" + r.Filename
 	}
-	sortRecords(records)
 	return &Repodata{Info: Info{Subdir: subdir}, Records: records}, nil
 }
 
@@ -230,10 +230,6 @@ func archiveBase(location string, info Info) (string, error) {
 		return "", fmt.Errorf("channel location %q: %w", location, err)
 	}
 	return strings.TrimRight(from.ResolveReference(ref).String(), "/") + "/", nil
-}
-
-func sortRecords(rs []Record) {
-	sort.Slice(rs, func(i, j int) bool { return rs[i].Filename < rs[j].Filename })
 }
 
 // isFlat tells the flat test index from repodata by its first key: a
