@@ -3,7 +3,6 @@ package solve
 import (
 	"cmp"
 	"slices"
-	"strconv"
 )
 
 // The CDCL core. It knows nothing of conda: variables are candidates
@@ -48,12 +47,6 @@ func negLit(v int32) lit { return lit(v<<1 | 1) }
 func (l lit) v() int32   { return int32(l >> 1) }
 func (l lit) neg() bool  { return l&1 == 1 }
 func (l lit) not() lit   { return l ^ 1 }
-func (l lit) String() string {
-	if l.neg() {
-		return "¬" + strconv.Itoa(int(l.v()))
-	}
-	return strconv.Itoa(int(l.v()))
-}
 
 type clauseKind uint8
 

@@ -7,7 +7,6 @@ package solve
 
 import (
 	"cmp"
-	"fmt"
 	"slices"
 	"strings"
 
@@ -347,9 +346,4 @@ func badSpecName(s string) string {
 		return f[0]
 	}
 	return s
-}
-
-// describe is a record as people read it: "numpy 1.26.4 (py311_0)".
-func describe(r *repodata.Record) string {
-	return fmt.Sprintf("%s %s (%s)", r.Name, r.Version, r.Build)
 }
