@@ -157,6 +157,9 @@ func TestRegistryBadInput(t *testing.T) {
 	dockerConfig(t, host, "ci", "pa55")
 	mustRun(t, "push", "../../examples/minimal/environment.yml", repo)
 
+	// An image where an environment is expected.
+	registrytest.PushImage(t, host, "envs/image", "1", nil, registrytest.Layer{Files: map[string]string{"a": "b"}})
+
 	cases := []struct {
 		name string
 		args []string
@@ -168,6 +171,9 @@ func TestRegistryBadInput(t *testing.T) {
 		{"missing version", []string{"pull", repo + "/minimal:7"}, "not found"},
 		{"bad version", []string{"pull", repo + "/minimal:v1"}, "not a positive integer"},
 		{"bad name", []string{"push", "--name", "Not OK", "../../examples/minimal/environment.yml", repo}, "cannot name a repository"},
+		{"not an environment", []string{"pull", repo + "/image:1"}, "is not an envkit environment (config media type application/vnd.oci.image.config.v1+json"},
+		{"versions of an image", []string{"versions", repo + "/image"}, "is not an envkit environment"},
+		{"diff with an image", []string{"diff", "../../examples/minimal/environment.yml", repo + "/image:1"}, "is not an envkit environment"},
 		{"overwrite", []string{"push", "--name", "minimal", "--version", "1", "../../internal/spec/testdata/full.yml", repo}, "already holds a different definition"},
 	}
 	for _, c := range cases {

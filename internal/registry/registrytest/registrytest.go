@@ -15,6 +15,7 @@ import (
 	"net/http/httptest"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 
 	ggcr "github.com/google/go-containerregistry/pkg/registry"
@@ -24,6 +25,7 @@ import (
 	"oras.land/oras-go/v2/content"
 	"oras.land/oras-go/v2/errdef"
 	"oras.land/oras-go/v2/registry/remote"
+	"oras.land/oras-go/v2/registry/remote/auth"
 )
 
 // Start serves an empty registry for the test's duration and returns its
@@ -44,9 +46,18 @@ func Start(t testing.TB, user, password string) string {
 		})
 	}
 	srv := httptest.NewServer(h)
-	t.Cleanup(srv.Close)
-	return strings.TrimPrefix(srv.URL, "http://")
+	host := strings.TrimPrefix(srv.URL, "http://")
+	logins.Store(host, auth.Credential{Username: user, Password: password})
+	t.Cleanup(func() {
+		srv.Close()
+		logins.Delete(host)
+	})
+	return host
 }
+
+// logins holds each started registry's credentials, so PushImage can log
+// in to a registry behind auth.
+var logins sync.Map // host -> auth.Credential
 
 // Layer is one layer of a test image: its files (path → content) and the
 // history entry that made it.
@@ -67,6 +78,9 @@ func PushImage(t testing.TB, host, repo, tag string, labels map[string]string, l
 		t.Fatal(err)
 	}
 	r.PlainHTTP = true
+	if cred, ok := logins.Load(host); ok {
+		r.Client = &auth.Client{Credential: auth.StaticCredential(host, cred.(auth.Credential))}
+	}
 	push := func(mediaType string, data []byte) ocispec.Descriptor {
 		d := content.NewDescriptorFromBytes(mediaType, data)
 		if err := r.Push(ctx, d, bytes.NewReader(data)); err != nil && !errors.Is(err, errdef.ErrAlreadyExists) {
