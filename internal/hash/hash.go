@@ -35,22 +35,22 @@ func Of(def *spec.Definition) (string, error) {
 // document is the canonical encoding. Field order is fixed by the struct;
 // lists that are sets are sorted, lists whose order matters are kept.
 type document struct {
-	Version   int         `json:"envkit-hash"`
-	Base      base        `json:"base"`
-	Steps     []string    `json:"steps"`
-	Conda     *conda      `json:"conda"`
-	Pip       []string    `json:"pip"`
-	Env       [][2]string `json:"env"`
-	Python    python      `json:"python"`
-	Prefix    string      `json:"prefix"`
-	Spark     *spark      `json:"spark"`
-	Platforms []string    `json:"platforms"`
+	Version      int               `json:"envkit-hash"`
+	Base         base              `json:"base"`
+	Steps        []string          `json:"steps"`
+	ContextFiles []spec.FileDigest `json:"context_files"`
+	Conda        *conda            `json:"conda"`
+	Pip          []string          `json:"pip"`
+	Env          [][2]string       `json:"env"`
+	Python       python            `json:"python"`
+	Prefix       string            `json:"prefix"`
+	Spark        *spark            `json:"spark"`
+	Platforms    []string          `json:"platforms"`
 }
 
 type base struct {
-	Image        string            `json:"image,omitempty"`
-	Dockerfile   string            `json:"dockerfile,omitempty"`
-	ContextFiles []spec.FileDigest `json:"context_files,omitempty"`
+	Image      string `json:"image,omitempty"`
+	Dockerfile string `json:"dockerfile,omitempty"`
 }
 
 type conda struct {
@@ -78,14 +78,17 @@ func Document(def *spec.Definition) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	files := append([]spec.FileDigest{}, def.Base.ContextFiles...)
+	sort.Slice(files, func(i, j int) bool { return files[i].Path < files[j].Path })
 	doc := document{
-		Version:   Version,
-		Base:      b,
-		Steps:     []string{},
-		Pip:       sortedSpecs(def.Pip),
-		Env:       sortedVars(def.Env),
-		Prefix:    def.EffectivePrefix(),
-		Platforms: sortedCopy(def.Platforms),
+		Version:      Version,
+		Base:         b,
+		Steps:        []string{},
+		ContextFiles: files,
+		Pip:          sortedSpecs(def.Pip),
+		Env:          sortedVars(def.Env),
+		Prefix:       def.EffectivePrefix(),
+		Platforms:    sortedCopy(def.Platforms),
 	}
 	for _, st := range def.Steps {
 		doc.Steps = append(doc.Steps, strings.TrimSpace(st.Instruction))
@@ -134,9 +137,7 @@ func baseOf(b spec.Base) (base, error) {
 		}
 		return base{Image: reference.TagNameOnly(named).String()}, nil
 	case b.Dockerfile != "":
-		files := append([]spec.FileDigest{}, b.ContextFiles...)
-		sort.Slice(files, func(i, j int) bool { return files[i].Path < files[j].Path })
-		return base{Dockerfile: b.Dockerfile, ContextFiles: files}, nil
+		return base{Dockerfile: b.Dockerfile}, nil
 	}
 	return base{}, errors.New("the definition has no base image: set one (for conda and requirements files, " + spec.BaseImageEnv + ")")
 }

@@ -114,6 +114,25 @@ func TestContextFileChangesHash(t *testing.T) {
 	if def("echo 1\n") == def("echo 2\n") {
 		t.Error("changing a COPY source did not change the hash")
 	}
+	// RUN --mount=type=bind reads the context too; from= another stage not.
+	step := func(content string) string {
+		fsys := fstest.MapFS{"reqs/r.txt": {Data: []byte(content)}}
+		d, err := spec.Parse("env.yml", []byte("base: {image: debian:12}\nsteps:\n  - RUN --mount=type=bind,source=reqs,target=/r cat /r/r.txt\n  - RUN --mount=type=bind,from=builder,source=/x,target=/x true\n"), fsys)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(d.Base.ContextFiles) != 1 || d.Base.ContextFiles[0].Path != "reqs/r.txt" {
+			t.Fatalf("context files %+v", d.Base.ContextFiles)
+		}
+		h, err := Of(d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return h
+	}
+	if step("a\n") == step("b\n") {
+		t.Error("changing a bind-mounted context file did not change the hash")
+	}
 }
 
 func TestNoBase(t *testing.T) {

@@ -42,7 +42,7 @@ func (r *reader) contextFiles(d *doc, def *Definition) {
 			if def.Base.DockerfileFile != "" {
 				at = Pos{File: file.File, Line: n.StartLine, Col: 1}
 			}
-			r.copySources(d, n, at, ctxDir, digests)
+			r.digestSources(d, n, at, ctxDir, digests)
 		}
 	}
 	for _, st := range def.Steps {
@@ -52,7 +52,7 @@ func (r *reader) contextFiles(d *doc, def *Definition) {
 			continue
 		}
 		for _, n := range ast.AST.Children {
-			r.copySources(d, n, st.Pos, ctxDir, digests)
+			r.digestSources(d, n, st.Pos, ctxDir, digests)
 		}
 	}
 	for p, dg := range digests {
@@ -61,28 +61,63 @@ func (r *reader) contextFiles(d *doc, def *Definition) {
 	sort.Slice(def.Base.ContextFiles, func(i, j int) bool { return def.Base.ContextFiles[i].Path < def.Base.ContextFiles[j].Path })
 }
 
-// copySources digests the context files one COPY or ADD instruction reads.
-func (r *reader) copySources(d *doc, n *parser.Node, at Pos, ctxDir string, digests map[string]string) {
+// contextSources lists the build-context paths one instruction reads:
+// COPY and ADD sources (not --from another stage or image, not URLs or
+// heredocs) and RUN --mount=type=bind sources without from=.
+func contextSources(n *parser.Node) []string {
+	switch strings.ToUpper(n.Value) {
+	case "COPY", "ADD":
+		for _, fl := range n.Flags {
+			if strings.HasPrefix(fl, "--from") {
+				return nil
+			}
+		}
+		var args, out []string
+		for a := n.Next; a != nil; a = a.Next {
+			args = append(args, a.Value)
+		}
+		if len(args) < 2 {
+			return nil
+		}
+		for _, src := range args[:len(args)-1] {
+			if strings.HasPrefix(src, "<<") || strings.Contains(src, "://") || strings.HasPrefix(src, "git@") {
+				continue
+			}
+			out = append(out, src)
+		}
+		return out
+	case "RUN":
+		var out []string
+		for _, fl := range n.Flags {
+			spec, ok := strings.CutPrefix(fl, "--mount=")
+			if !ok {
+				continue
+			}
+			typ, src, from := "bind", ".", ""
+			for _, kv := range strings.Split(spec, ",") {
+				k, v, _ := strings.Cut(kv, "=")
+				switch k {
+				case "type":
+					typ = v
+				case "source", "src":
+					src = v
+				case "from":
+					from = v
+				}
+			}
+			if typ == "bind" && from == "" {
+				out = append(out, src)
+			}
+		}
+		return out
+	}
+	return nil
+}
+
+// digestSources digests the context files one instruction reads.
+func (r *reader) digestSources(d *doc, n *parser.Node, at Pos, ctxDir string, digests map[string]string) {
 	instr := strings.ToUpper(n.Value)
-	if instr != "COPY" && instr != "ADD" {
-		return
-	}
-	for _, fl := range n.Flags {
-		if strings.HasPrefix(fl, "--from") {
-			return // from another stage or image, not the context
-		}
-	}
-	var args []string
-	for a := n.Next; a != nil; a = a.Next {
-		args = append(args, a.Value)
-	}
-	if len(args) < 2 {
-		return
-	}
-	for _, src := range args[:len(args)-1] {
-		if strings.HasPrefix(src, "<<") || strings.Contains(src, "://") || strings.HasPrefix(src, "git@") {
-			continue // heredoc or remote source
-		}
+	for _, src := range contextSources(n) {
 		rel := path.Clean("/" + src)[1:]
 		if rel == "" {
 			rel = "."

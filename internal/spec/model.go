@@ -121,9 +121,9 @@ type Base struct {
 	// Context is the Docker build context directory relative to the
 	// definition's directory; "" means the definition's own directory.
 	Context string
-	// ContextFiles are the files the Dockerfile's COPY and ADD instructions
-	// read from Context, with their digests, sorted by path. They enter the
-	// definition hash.
+	// ContextFiles are the files the base Dockerfile and the steps read
+	// from Context (COPY, ADD, RUN --mount=type=bind), with their digests,
+	// sorted by path. They enter the definition hash.
 	ContextFiles []FileDigest
 	Pos          Pos
 }
