@@ -95,8 +95,9 @@ type pool struct {
 	specIDs  map[string]int32
 	matches  map[[2]int32][]int32 // (spec, name) → matching candidates
 
-	deps map[int32]expansion // variable → cached expansion
-	best map[string]bestSeen // dependency spec → best version it admits
+	deps     map[int32]expansion                    // variable → cached expansion
+	best     map[string]bestSeen                    // dependency spec → best version it admits
+	depNames map[*repodata.Record]map[string]string // record → dependency name → spec
 
 	anyChannel map[string]bool // names requested from a named channel
 }
@@ -113,7 +114,7 @@ type expansion struct {
 
 func newPool(ix *repodata.Index, opts Options) *pool {
 	return &pool{ix: ix, opts: opts, nameIDs: map[string]int32{}, specIDs: map[string]int32{},
-		matches: map[[2]int32][]int32{}, deps: map[int32]expansion{}, best: map[string]bestSeen{},
+		matches: map[[2]int32][]int32{}, deps: map[int32]expansion{}, best: map[string]bestSeen{}, depNames: map[*repodata.Record]map[string]string{},
 		anyChannel: map[string]bool{}}
 }
 
@@ -168,10 +169,15 @@ func (p *pool) candidates(n int32) []int32 {
 		cs = append(cs, cand{r, v})
 	}
 	slices.SortStableFunc(cs, func(a, b cand) int {
-		return cmp.Or(
+		if c := cmp.Or(
 			cmp.Compare(len(a.r.TrackFeatures), len(b.r.TrackFeatures)),
 			-a.v.Compare(b.v),
 			-cmp.Compare(a.r.BuildNumber, b.r.BuildNumber),
+		); c != 0 {
+			return c
+		}
+		// Only now: comparing dependencies is the expensive step.
+		return cmp.Or(
 			-p.compareDependencies(a.r, b.r),
 			-cmp.Compare(a.r.Timestamp, b.r.Timestamp),
 			cmp.Compare(p.ix.ChannelRank(a.r.Channel), p.ix.ChannelRank(b.r.Channel)),
@@ -210,16 +216,7 @@ func (p *pool) compareDependencies(a, b *repodata.Record) int {
 	if len(a.Depends) == 0 || len(b.Depends) == 0 {
 		return 0
 	}
-	bySpecName := func(r *repodata.Record) map[string]string {
-		m := make(map[string]string, len(r.Depends))
-		for _, d := range r.Depends {
-			if _, ms, err := p.spec(d); err == nil {
-				m[ms.Name] = d
-			}
-		}
-		return m
-	}
-	da, db := bySpecName(a), bySpecName(b)
+	da, db := p.depsByName(a), p.depsByName(b)
 	var shared []string
 	for name, sa := range da {
 		if sb, ok := db[name]; ok && sa != sb {
@@ -243,6 +240,22 @@ func (p *pool) compareDependencies(a, b *repodata.Record) int {
 		}
 	}
 	return 0
+}
+
+// depsByName maps a record's dependency names to their specs, once per
+// record.
+func (p *pool) depsByName(r *repodata.Record) map[string]string {
+	if m, ok := p.depNames[r]; ok {
+		return m
+	}
+	m := make(map[string]string, len(r.Depends))
+	for _, d := range r.Depends {
+		if _, ms, err := p.spec(d); err == nil {
+			m[ms.Name] = d
+		}
+	}
+	p.depNames[r] = m
+	return m
 }
 
 // bestVersion is the highest version of a record, available to this solve,
