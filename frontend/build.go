@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"path"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/distribution/reference"
@@ -77,6 +78,11 @@ type build struct {
 	filename string
 	data     []byte
 	fsys     *contextFS
+
+	// bases memoizes resolveBase: the image key and the platform builds
+	// ask for the same base.
+	basesMu sync.Mutex
+	bases   map[string]*resolvedBase
 }
 
 func (b *build) run(ctx context.Context) (*gwclient.Result, error) {
@@ -260,6 +266,24 @@ type resolvedBase struct {
 // replaces it as in the Dockerfile frontend; otherwise its config and
 // digest come from the registry.
 func (b *build) resolveBase(ctx context.Context, name string, p ocispecs.Platform) (*resolvedBase, error) {
+	key := name + " " + formatPlatform(p)
+	b.basesMu.Lock()
+	defer b.basesMu.Unlock()
+	if r, ok := b.bases[key]; ok {
+		return r, nil
+	}
+	r, err := b.resolveBaseOnce(ctx, name, p)
+	if err != nil {
+		return nil, err
+	}
+	if b.bases == nil {
+		b.bases = map[string]*resolvedBase{}
+	}
+	b.bases[key] = r
+	return r, nil
+}
+
+func (b *build) resolveBaseOnce(ctx context.Context, name string, p ocispecs.Platform) (*resolvedBase, error) {
 	var captured digest.Digest
 	nc, err := b.bc.NamedContext(name, dockerui.ContextOpt{Platform: &p, ResolveMode: b.bc.ImageResolveMode.String(), CaptureDigest: &captured})
 	if err != nil {

@@ -194,6 +194,15 @@ func TestImageCacheHitRunsNoStep(t *testing.T) {
 	if got := sources(t, miss.solves[0]); len(got) != 1 || !strings.Contains(got[0], "busybox") {
 		t.Errorf("a miss solved %v, want the build on busybox", got)
 	}
+	n := 0
+	for _, r := range miss.resolved {
+		if strings.Contains(r, "busybox") {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Errorf("the base was resolved %d times, want once for the key and the build", n)
+	}
 }
 
 func TestImageKeyChangesWithEachInput(t *testing.T) {

@@ -44,3 +44,11 @@ func condaSubdir(p ocispecs.Platform) (string, error) {
 	}
 	return "", fmt.Errorf("platform %s/%s has no conda subdir", p.OS, p.Architecture)
 }
+
+func formatPlatform(p ocispecs.Platform) string {
+	s := p.OS + "/" + p.Architecture
+	if p.Variant != "" {
+		s += "/" + p.Variant
+	}
+	return s
+}
