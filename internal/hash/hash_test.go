@@ -133,6 +133,26 @@ func TestContextFileChangesHash(t *testing.T) {
 	if step("a\n") == step("b\n") {
 		t.Error("changing a bind-mounted context file did not change the hash")
 	}
+	// A file .dockerignore excludes never reaches BuildKit.
+	ignored := func(content string) string {
+		fsys := fstest.MapFS{
+			".dockerignore": {Data: []byte("app/*.log\n")},
+			"app/run.sh":    {Data: []byte("echo\n")},
+			"app/debug.log": {Data: []byte(content)},
+		}
+		d, err := spec.Parse("env.yml", []byte("base: {image: debian:12}\nsteps: [\"COPY app /app\"]\n"), fsys)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(d.Base.ContextFiles) != 1 {
+			t.Fatalf("context files %+v", d.Base.ContextFiles)
+		}
+		h, _ := Of(d)
+		return h
+	}
+	if ignored("a") != ignored("b") {
+		t.Error("a file excluded by .dockerignore changed the hash")
+	}
 }
 
 func TestNoBase(t *testing.T) {

@@ -1,6 +1,7 @@
 package spec
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"io/fs"
@@ -9,6 +10,8 @@ import (
 	"strings"
 
 	"github.com/moby/buildkit/frontend/dockerfile/parser"
+	"github.com/moby/patternmatcher"
+	"github.com/moby/patternmatcher/ignorefile"
 )
 
 // contextFiles records the digest of every build-context file the base
@@ -26,6 +29,11 @@ func (r *reader) contextFiles(d *doc, def *Definition) {
 		}
 		ctxDir = p
 	}
+	ignored, err := r.dockerignore(ctxDir)
+	if err != nil {
+		d.e.add(Pos{File: r.display(path.Join(ctxDir, ".dockerignore"))}, "%v", err)
+		return
+	}
 	digests := map[string]string{}
 	if def.Base.Dockerfile != "" {
 		file := def.Base.Pos
@@ -42,7 +50,7 @@ func (r *reader) contextFiles(d *doc, def *Definition) {
 			if def.Base.DockerfileFile != "" {
 				at = Pos{File: file.File, Line: n.StartLine, Col: 1}
 			}
-			r.digestSources(d, n, at, ctxDir, digests)
+			r.digestSources(d, n, at, ctxDir, ignored, digests)
 		}
 	}
 	for _, st := range def.Steps {
@@ -52,7 +60,7 @@ func (r *reader) contextFiles(d *doc, def *Definition) {
 			continue
 		}
 		for _, n := range ast.AST.Children {
-			r.digestSources(d, n, st.Pos, ctxDir, digests)
+			r.digestSources(d, n, st.Pos, ctxDir, ignored, digests)
 		}
 	}
 	for p, dg := range digests {
@@ -115,7 +123,7 @@ func contextSources(n *parser.Node) []string {
 }
 
 // digestSources digests the context files one instruction reads.
-func (r *reader) digestSources(d *doc, n *parser.Node, at Pos, ctxDir string, digests map[string]string) {
+func (r *reader) digestSources(d *doc, n *parser.Node, at Pos, ctxDir string, ignored func(string) bool, digests map[string]string) {
 	instr := strings.ToUpper(n.Value)
 	for _, src := range contextSources(n) {
 		rel := path.Clean("/" + src)[1:]
@@ -137,15 +145,18 @@ func (r *reader) digestSources(d *doc, n *parser.Node, at Pos, ctxDir string, di
 				if err != nil || de.IsDir() {
 					return err
 				}
+				rel := fp
+				if ctxDir != "." {
+					rel = strings.TrimPrefix(fp, ctxDir+"/")
+				}
+				if ignored(rel) {
+					return nil // BuildKit never sends it
+				}
 				data, err := fs.ReadFile(r.fsys, fp)
 				if err != nil {
 					return err
 				}
 				sum := sha256.Sum256(data)
-				rel := fp
-				if ctxDir != "." {
-					rel = strings.TrimPrefix(fp, ctxDir+"/")
-				}
 				digests[rel] = "sha256:" + hex.EncodeToString(sum[:])
 				return nil
 			})
@@ -154,4 +165,29 @@ func (r *reader) digestSources(d *doc, n *parser.Node, at Pos, ctxDir string, di
 			}
 		}
 	}
+}
+
+// dockerignore returns the matcher of the context's .dockerignore: files it
+// excludes are not sent to BuildKit, so they cannot change the image.
+func (r *reader) dockerignore(ctxDir string) (func(string) bool, error) {
+	none := func(string) bool { return false }
+	if r.fsys == nil {
+		return none, nil
+	}
+	data, err := fs.ReadFile(r.fsys, path.Join(ctxDir, ".dockerignore"))
+	if err != nil {
+		return none, nil // no .dockerignore
+	}
+	patterns, err := ignorefile.ReadAll(bytes.NewReader(data))
+	if err != nil {
+		return nil, err
+	}
+	pm, err := patternmatcher.New(patterns)
+	if err != nil {
+		return nil, err
+	}
+	return func(rel string) bool {
+		ok, err := pm.MatchesOrParentMatches(rel)
+		return err == nil && ok
+	}, nil
 }
