@@ -8,7 +8,6 @@ import (
 	"archive/tar"
 	"archive/zip"
 	"bytes"
-	"compress/bzip2"
 	"errors"
 	"fmt"
 	"io"
@@ -16,7 +15,9 @@ import (
 	"os"
 	"path"
 	"strings"
+	"sync"
 
+	"github.com/dsnet/compress/bzip2"
 	"github.com/klauspost/compress/zstd"
 )
 
@@ -101,7 +102,12 @@ func Walk(ra io.ReaderAt, size int64, name string, parts Parts, fn WalkFunc) err
 	case bytes.Equal(magic[:], []byte("PK\x03\x04")), bytes.Equal(magic[:], []byte("PK\x05\x06")):
 		return walkConda(ra, size, name, parts, fn)
 	case bytes.Equal(magic[:3], []byte("BZh")):
-		return walkTar(bzip2.NewReader(io.NewSectionReader(ra, 0, size)), name, partByPath, parts, fn)
+		bz, err := bzip2.NewReader(io.NewSectionReader(ra, 0, size), nil)
+		if err != nil {
+			return fmt.Errorf("%s: %w", name, err)
+		}
+		defer bz.Close()
+		return walkTar(bz, name, partByPath, parts, fn)
 	}
 	return fmt.Errorf("%s: not a conda package (neither a .conda zip nor a .tar.bz2)", name)
 }
@@ -174,13 +180,11 @@ func walkZstdMember(m *zip.File, name string, fn WalkFunc) error {
 		return fmt.Errorf("%s: %s: %w", name, m.Name, err)
 	}
 	defer rc.Close()
-	// One decoder goroutine: members are read strictly in order, and extra
-	// goroutines only add memory when several packages link at once.
-	zr, err := zstd.NewReader(rc, zstd.WithDecoderConcurrency(1))
+	zr, err := getDecoder(rc)
 	if err != nil {
 		return fmt.Errorf("%s: %s: %w", name, m.Name, err)
 	}
-	defer zr.Close()
+	defer putDecoder(zr)
 	// Everything in a member belongs to that member's part, even payload
 	// files under info/ (conda-forge puts info/licenses/ in pkg-*).
 	part := Payload
@@ -188,6 +192,50 @@ func walkZstdMember(m *zip.File, name string, fn WalkFunc) error {
 		part = Info
 	}
 	return walkTar(zr, name, func(string) Parts { return part }, All, fn)
+}
+
+// idleDecoders keeps zstd decoders for reuse. A decoder allocates the
+// frame's window (+1 MiB in low-memory mode) up front, and early .conda
+// files declare 128 MiB windows even when tiny (Anaconda's zlib): clearing
+// that per archive cost a second per package in profiles. A plain list,
+// not a sync.Pool, because the garbage collector empties pools and these
+// large allocations trigger collections.
+var (
+	idleMu       sync.Mutex
+	idleDecoders []*zstd.Decoder
+)
+
+const maxIdleDecoders = 2
+
+func getDecoder(r io.Reader) (*zstd.Decoder, error) {
+	idleMu.Lock()
+	var d *zstd.Decoder
+	if n := len(idleDecoders); n > 0 {
+		d, idleDecoders = idleDecoders[n-1], idleDecoders[:n-1]
+	}
+	idleMu.Unlock()
+	if d != nil {
+		if err := d.Reset(r); err != nil {
+			return nil, err
+		}
+		return d, nil
+	}
+	// One goroutine per decoder: members are read strictly in order.
+	return zstd.NewReader(r, zstd.WithDecoderConcurrency(1), zstd.WithDecoderLowmem(true))
+}
+
+func putDecoder(d *zstd.Decoder) {
+	if d.Reset(nil) != nil {
+		d.Close()
+		return
+	}
+	idleMu.Lock()
+	defer idleMu.Unlock()
+	if len(idleDecoders) < maxIdleDecoders {
+		idleDecoders = append(idleDecoders, d)
+		return
+	}
+	d.Close()
 }
 
 // partByPath is the part of a .tar.bz2 entry: info/ is Info.
