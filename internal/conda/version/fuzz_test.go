@@ -31,6 +31,9 @@ func FuzzParseVersion(f *testing.F) {
 		if va.Compare(vb) != -vb.Compare(va) {
 			t.Fatalf("Compare(%q, %q) not antisymmetric", a, b)
 		}
+		if va.Compare(vb) != compareGeneral(va, vb) {
+			t.Fatalf("Compare(%q, %q): shortcut disagrees with the general order", a, b)
+		}
 	})
 }
 

@@ -21,6 +21,9 @@ type Version struct {
 	norm  string // lower-cased, '-' turned into '_' when conda does so
 	parts []part // epoch and main segments, then local segments
 	local int    // index in parts where the local version starts
+	// numeric: every segment is one number that fits in uint64 and there is
+	// no local part ("1.21.3"), the common case Compare takes a shortcut for.
+	numeric bool
 }
 
 // kind orders the numeric kinds among themselves: num < big < inf. Strings
@@ -126,7 +129,11 @@ func Parse(s string) (Version, error) {
 			return Version{}, &ParseError{s, "empty version component"}
 		}
 	}
-	return Version{src: src, norm: norm, parts: parts, local: local}, nil
+	numeric := local == len(parts)
+	for _, p := range parts {
+		numeric = numeric && p.first && p.kind == kindNum
+	}
+	return Version{src: src, norm: norm, parts: parts, local: local, numeric: numeric}, nil
 }
 
 // appendSegments splits text at '.' and '_' into segments. In the main
@@ -262,6 +269,9 @@ func (v Version) IsZero() bool { return v.parts == nil }
 
 // Compare orders v and o as conda's VersionOrder: -1, 0 or +1.
 func (v Version) Compare(o Version) int {
+	if v.numeric && o.numeric {
+		return compareNumeric(v.parts, o.parts)
+	}
 	if c := compareRuns(v.parts[:v.local], o.parts[:o.local]); c != 0 {
 		return c
 	}
@@ -273,6 +283,26 @@ func (v Version) Equal(o Version) bool { return v.Compare(o) == 0 }
 
 // Less reports v < o.
 func (v Version) Less(o Version) bool { return v.Compare(o) < 0 }
+
+// compareNumeric is compareRuns for one-number segments: missing ones are 0.
+func compareNumeric(a, b []part) int {
+	for i := 0; i < len(a) || i < len(b); i++ {
+		var x, y uint64
+		if i < len(a) {
+			x = a[i].num
+		}
+		if i < len(b) {
+			y = b[i].num
+		}
+		if x != y {
+			if x < y {
+				return -1
+			}
+			return 1
+		}
+	}
+	return 0
+}
 
 // compareRuns compares two lists of segments; a missing segment is empty and
 // a missing component is the number 0, so "1.1" == "1.1.0".

@@ -325,3 +325,28 @@ func TestParseErrors(t *testing.T) {
 		}
 	}
 }
+
+// compareGeneral is Compare without the all-numeric shortcut.
+func compareGeneral(v, o Version) int {
+	if c := compareRuns(v.parts[:v.local], o.parts[:o.local]); c != 0 {
+		return c
+	}
+	return compareRuns(v.parts[v.local:], o.parts[o.local:])
+}
+
+// TestCompareShortcut checks the all-numeric shortcut against the general
+// comparison on pairs of real versions.
+func TestCompareShortcut(t *testing.T) {
+	var vs []Version
+	for _, s := range []string{"1", "1.0", "1.0.0", "1.21.3", "1.21.10", "2", "0.0.20190712172645",
+		"18446744073709551615", "1.2.3.4.5", "3.10", "3.9", "1.0a1", "1.0.post1", "1!1.0", "1.0+1"} {
+		vs = append(vs, MustParse(s))
+	}
+	for _, a := range vs {
+		for _, b := range vs {
+			if got, want := a.Compare(b), compareGeneral(a, b); got != want {
+				t.Errorf("Compare(%s, %s) = %d, general order says %d", a, b, got, want)
+			}
+		}
+	}
+}
