@@ -1,9 +1,12 @@
 package install
 
 import (
+	"archive/tar"
+	"archive/zip"
 	"bytes"
 	"encoding/json"
 	"errors"
+	"github.com/klauspost/compress/zstd"
 	"io"
 	"os"
 	"os/exec"
@@ -412,4 +415,116 @@ func sha256Hex(b []byte) string {
 	h := pkg.NewHasher()
 	h.Write(b)
 	return h.Sums().SHA256
+}
+
+// condaPackage builds a .conda holding the given info and payload files
+// (the conformance data has no package with entry points).
+func condaPackage(t *testing.T, dir, name string, info, payload map[string]string) string {
+	t.Helper()
+	tarOf := func(files map[string]string) []byte {
+		var b bytes.Buffer
+		tw := tar.NewWriter(&b)
+		names := make([]string, 0, len(files))
+		for n := range files {
+			names = append(names, n)
+		}
+		sort.Strings(names)
+		for _, n := range names {
+			tw.WriteHeader(&tar.Header{Name: n, Typeflag: tar.TypeReg, Mode: 0o644, Size: int64(len(files[n]))})
+			tw.Write([]byte(files[n]))
+		}
+		tw.Close()
+		enc, _ := zstd.NewWriter(nil)
+		return enc.EncodeAll(b.Bytes(), nil)
+	}
+	var z bytes.Buffer
+	zw := zip.NewWriter(&z)
+	for _, m := range []struct {
+		name  string
+		files map[string]string
+	}{{"info-" + name + ".tar.zst", info}, {"pkg-" + name + ".tar.zst", payload}} {
+		w, _ := zw.CreateHeader(&zip.FileHeader{Name: m.name, Method: zip.Store})
+		w.Write(tarOf(m.files))
+	}
+	zw.Close()
+	file := filepath.Join(dir, name+".conda")
+	if err := os.WriteFile(file, z.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return file
+}
+
+func TestLinkNoarchPythonEntryPoints(t *testing.T) {
+	ph := DefaultPlaceholder
+	archive := condaPackage(t, t.TempDir(), "tool-1.0-pyh_0", map[string]string{
+		"info/index.json": `{"name":"tool","version":"1.0","build":"pyh_0","build_number":0,"depends":["python >=3.8"],"noarch":"python","subdir":"noarch"}`,
+		"info/link.json":  `{"noarch":{"type":"python","entry_points":["tool = tool.cli:main","tool-x = tool.cli:Cmd.run"]},"package_metadata_version":1}`,
+		"info/paths.json": `{"paths_version":1,"paths":[{"_path":"site-packages/tool/__init__.py","path_type":"hardlink"},` +
+			`{"_path":"site-packages/tool/cli.py","path_type":"hardlink"},` +
+			`{"_path":"python-scripts/tool-legacy","path_type":"hardlink","file_mode":"text","prefix_placeholder":"` + ph + `"}]}`,
+	}, map[string]string{
+		"site-packages/tool/__init__.py": "",
+		"site-packages/tool/cli.py":      "def main(): return 0\n",
+		"python-scripts/tool-legacy":     "#!" + ph + "/bin/python\nprint('legacy')\n",
+	})
+	dest := t.TempDir()
+	rec, err := Link(archive, dest, Options{Prefix: "/opt/env", Python: &Python{Version: "3.11"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"lib/python3.11/site-packages/tool/__init__.py", "lib/python3.11/site-packages/tool/cli.py", "bin/tool-legacy", "bin/tool", "bin/tool-x"}
+	if strings.Join(rec.Files, " ") != strings.Join(want, " ") {
+		t.Errorf("files %v, want %v", rec.Files, want)
+	}
+	if b, _ := os.ReadFile(filepath.Join(dest, "bin/tool-legacy")); string(b) != "#!/opt/env/bin/python\nprint('legacy')\n" {
+		t.Errorf("bin/tool-legacy: %q", b)
+	}
+	b, _ := os.ReadFile(filepath.Join(dest, "bin/tool-x"))
+	if !strings.HasPrefix(string(b), "#!/opt/env/bin/python3.11\n") || !strings.Contains(string(b), "from tool.cli import Cmd\n") || !strings.Contains(string(b), "sys.exit(Cmd.run())") {
+		t.Errorf("bin/tool-x:\n%s", b)
+	}
+	if st, _ := os.Stat(filepath.Join(dest, "bin/tool")); st == nil || st.Mode().Perm() != 0o755 {
+		t.Errorf("bin/tool mode %v", st)
+	}
+	if rec.PathsData.Paths[3].PathType != UnixPythonEntryPoint || rec.Noarch != "python" {
+		t.Errorf("entry point recorded as %+v, noarch %q", rec.PathsData.Paths[3], rec.Noarch)
+	}
+	if _, err := Link(archive, t.TempDir(), Options{Prefix: "/opt/env"}); err == nil || !strings.Contains(err.Error(), "--python") {
+		t.Errorf("without python: %v", err)
+	}
+}
+
+func FuzzReadInfo(f *testing.F) {
+	f.Add([]byte(`{"name":"a","version":"1","build":"0"}`), []byte(`{"paths":[{"_path":"bin/x","prefix_placeholder":"/p"}]}`), []byte("bin/x\n"), []byte("/p text bin/x\n"))
+	f.Add([]byte(`{"name":"a"}`), []byte(`{"paths":[{"_path":"../x"}]}`), []byte(""), []byte("\"/p q\" binary lib/y"))
+	f.Fuzz(func(t *testing.T, index, paths, files, hasPrefix []byte) {
+		for _, withPaths := range []bool{true, false} {
+			m := map[string][]byte{"info/index.json": index, "info/files": files, "info/has_prefix": hasPrefix}
+			if withPaths {
+				m["info/paths.json"] = paths
+			}
+			in, err := readInfo("fuzz", m)
+			if err != nil {
+				continue
+			}
+			for _, p := range in.paths {
+				if p.Path == "" || strings.HasPrefix(p.Path, "/") || strings.Contains("/"+p.Path+"/", "/../") {
+					t.Fatalf("unsafe path accepted: %q", p.Path)
+				}
+			}
+		}
+	})
+}
+
+func FuzzReplaceBinary(f *testing.F) {
+	f.Add([]byte("aaaacaaaa\x00aaaa\x00"), "aaaa", "bbb")
+	f.Fuzz(func(t *testing.T, data []byte, placeholder, prefix string) {
+		out, err := ReplaceBinary(data, placeholder, prefix)
+		if err != nil {
+			return
+		}
+		if len(out) != len(data) {
+			t.Fatalf("length %d → %d", len(data), len(out))
+		}
+	})
 }
