@@ -129,12 +129,14 @@ func linkPackage(p *repodata.Record, python, prefix, epoch string, bin, out llb.
 	if fn == "" || fn == "." || fn == "/" || strings.ContainsAny(fn, "/\\") {
 		return llb.State{}, fmt.Errorf("conda package %s: cannot tell the archive's file name from %s", p, p.URL)
 	}
+	// No platform in these names: the ops are the same for every target
+	// platform of a build, and BuildKit shows them once.
 	stage := fmt.Sprintf("conda %d/%d", n, total)
 	what := p.Name + " " + p.Version
 	archive := llb.HTTP(p.URL,
 		llb.Checksum(digestOf(p.SHA256)),
 		llb.Filename(fn),
-		llb.WithCustomName(vertexName(opts, stage, "download "+what)),
+		llb.WithCustomName("["+stage+"] download "+what),
 	)
 	record, err := linkRecord(p)
 	if err != nil {
@@ -152,7 +154,7 @@ func linkPackage(p *repodata.Record, python, prefix, epoch string, bin, out llb.
 		llb.Dir("/"),
 		noNetwork,
 		llb.Platform(opts.BuildPlatform),
-		llb.WithCustomName(vertexName(opts, stage, "link "+what)),
+		llb.WithCustomName("["+stage+"] link "+what),
 	)
 	return run.AddMount(outputDir, out), nil
 }
