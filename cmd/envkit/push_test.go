@@ -218,3 +218,40 @@ func TestPullKeepsOtherFiles(t *testing.T) {
 		t.Fatal("--force kept the old conda.yml")
 	}
 }
+
+// A Dockerfile build context travels with the definition: the Dockerfile
+// and the files its COPY reads come back at their paths, and the pulled
+// definition hashes as the pushed one.
+func TestPushDockerContextRoundTrip(t *testing.T) {
+	host := registrytest.Start(t, "", "")
+	dockerConfig(t, host, "", "")
+	src := t.TempDir()
+	for name, body := range map[string]string{
+		"env.yml":                  "name: ctx-env\nbuild:\n  path: context\n  dockerfile_path: Dockerfile\n",
+		"context/Dockerfile":       "FROM docker.io/library/debian:bookworm-slim\nCOPY scripts/setup.sh /setup.sh\nRUN sh /setup.sh\n",
+		"context/scripts/setup.sh": "echo set up\n",
+		"context/unused.txt":       "not referenced: not pushed\n",
+	} {
+		if err := os.MkdirAll(filepath.Dir(filepath.Join(src, name)), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(src, name), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mustRun(t, "push", filepath.Join(src, "env.yml"), host+"/envs")
+	dst := t.TempDir()
+	out := mustRun(t, "pull", host+"/envs/ctx-env", "-o", dst)
+	for _, name := range []string{"env.yml", "context/Dockerfile", "context/scripts/setup.sh"} {
+		want, _ := os.ReadFile(filepath.Join(src, name))
+		if got, err := os.ReadFile(filepath.Join(dst, name)); err != nil || !bytes.Equal(got, want) {
+			t.Errorf("%s: not pulled as pushed (%v)\n%s", name, err, out)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dst, "context/unused.txt")); err == nil {
+		t.Error("a file the definition does not reference was pushed")
+	}
+	if a, b := mustRun(t, "hash", filepath.Join(src, "env.yml")), mustRun(t, "hash", filepath.Join(dst, "env.yml")); a != b {
+		t.Errorf("pulled definition hashes %s, pushed %s", b, a)
+	}
+}
