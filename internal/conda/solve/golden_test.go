@@ -8,7 +8,10 @@ import (
 	"testing"
 )
 
-var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
+var (
+	update   = flag.Bool("update", false, "rewrite the golden files under testdata/")
+	allNames = flag.Bool("allnames", false, "TestSolveEveryName: every name, not a sample")
+)
 
 // TestExplanationsGolden keeps the full text of explanations for real
 // unsatisfiable requests, so a change in wording or in the core found shows

@@ -113,6 +113,7 @@ type sat struct {
 	trailLim []int // trail length at the start of each decision level
 	qhead    int   // next trail entry to propagate
 
+	units      []int32 // unit clauses made above level 0, to assert at level 0
 	learnts    []int32 // learnt clauses still watched
 	removed    []bool  // per clause: detached from the watches (kept for explanations)
 	nextReduce int     // learnt clause count that triggers reduceLearnts
@@ -261,6 +262,12 @@ func (s *sat) addClause(c clause) (idx int32, conflict int32) {
 	case 0:
 		return idx, idx
 	case 1:
+		// A unit clause has no watches: made above level 0, it is also
+		// queued to be asserted at level 0 once propagation settles, so a
+		// backjump cannot forget it.
+		if s.decisionLevel() > 0 {
+			s.units = append(s.units, idx)
+		}
 		switch s.litValue(c.lits[0]) {
 		case valFalse:
 			return idx, idx
@@ -548,6 +555,12 @@ func (s *sat) solve(roots []requirement) (ok bool, core []int32) {
 			}
 			continue
 		}
+		if len(s.units) > 0 {
+			if confl := s.assertUnits(); confl >= 0 {
+				return false, s.core(confl)
+			}
+			continue
+		}
 		l, open := s.decide()
 		if !open {
 			return true, nil
@@ -556,6 +569,30 @@ func (s *sat) solve(roots []requirement) (ok bool, core []int32) {
 		s.trailLim = append(s.trailLim, len(s.trail))
 		s.assign(l, -1)
 	}
+}
+
+// assertUnits moves the queued unit clauses to level 0 (a restart when
+// any is not already a level-0 fact) and returns a clause violated at level 0,
+// or -1.
+func (s *sat) assertUnits() int32 {
+	units := s.units
+	s.units = nil
+	for _, ci := range units {
+		l := s.clauses[ci].lits[0]
+		if s.litValue(l) != valTrue || s.level[l.v()] > 0 {
+			s.backjump(0)
+			break
+		}
+	}
+	for _, ci := range units {
+		switch l := s.clauses[ci].lits[0]; s.litValue(l) {
+		case valFalse:
+			return ci
+		case unassigned:
+			s.assign(l, ci)
+		}
+	}
+	return -1
 }
 
 // installed lists the true variables of a model.
