@@ -400,7 +400,7 @@ func (d *decoder) skip() error {
 
 // end checks that only white space follows the top-level value.
 func (d *decoder) end() error {
-	if d.peek() != 0 {
+	if d.ws(); d.pos < len(d.data) { // not peek: a NUL byte is no end
 		return d.unexpected("the end of the input")
 	}
 	return nil
