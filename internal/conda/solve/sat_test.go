@@ -38,7 +38,11 @@ func newToy(counts ...int) *toyProvider {
 }
 
 func (p *toyProvider) require(v int32, cands ...int32) {
-	p.reqs[v] = append(p.reqs[v], requirement{spec: int32(len(p.reqs[v])), name: p.of[cands[0]], cands: cands})
+	name := int32(0) // a requirement nothing satisfies still names something
+	if len(cands) > 0 {
+		name = p.of[cands[0]]
+	}
+	p.reqs[v] = append(p.reqs[v], requirement{spec: int32(len(p.reqs[v])), name: name, cands: cands})
 }
 
 // check verifies a model against the toy problem independently of the core.
@@ -154,7 +158,7 @@ func TestCoreAgainstBruteForce(t *testing.T) {
 						cands = append(cands, c)
 					}
 				}
-				if len(cands) > 0 {
+				if len(cands) > 0 || rng.IntN(8) == 0 {
 					p.require(v, cands...)
 				}
 			}
@@ -353,7 +357,7 @@ func FuzzCore(f *testing.F) {
 						cands = append(cands, c)
 					}
 				}
-				if len(cands) > 0 {
+				if len(cands) > 0 || mask == 0 {
 					p.require(v, cands...)
 				}
 			}
