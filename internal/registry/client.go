@@ -128,12 +128,13 @@ func LooksLikeRef(s string) bool {
 // with which reference.
 func explain(what string, err error) error {
 	var resp *errcode.ErrorResponse
-	if errors.As(err, &resp) {
+	if errors.As(err, &resp) && resp.URL != nil {
+		host := resp.URL.Host
 		switch resp.StatusCode {
 		case http.StatusUnauthorized:
-			return fmt.Errorf("%s: authentication failed: check the credentials for %s in the Docker config file (docker login %s)", what, resp.URL.Host, resp.URL.Host)
+			return fmt.Errorf("%s: authentication failed: check the credentials for %s in the Docker config file (docker login %s)", what, host, host)
 		case http.StatusForbidden:
-			return fmt.Errorf("%s: access denied: the credentials for %s do not allow this", what, resp.URL.Host)
+			return fmt.Errorf("%s: access denied: the credentials for %s do not allow this", what, host)
 		}
 	}
 	return fmt.Errorf("%s: %w", what, err)
