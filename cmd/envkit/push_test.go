@@ -157,6 +157,10 @@ func TestRegistryBadInput(t *testing.T) {
 	dockerConfig(t, host, "ci", "pa55")
 	mustRun(t, "push", "../../examples/minimal/environment.yml", repo)
 
+	reqs := filepath.Join(t.TempDir(), "requirements.txt")
+	if err := os.WriteFile(reqs, []byte("requests==2.31.0\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	// An image where an environment is expected.
 	registrytest.PushImage(t, host, "envs/image", "1", nil, registrytest.Layer{Files: map[string]string{"a": "b"}})
 
@@ -170,6 +174,7 @@ func TestRegistryBadInput(t *testing.T) {
 		{"nothing listed", []string{"list", host + "/other"}, "no envkit environments"},
 		{"missing version", []string{"pull", repo + "/minimal:7"}, "not found"},
 		{"bad version", []string{"pull", repo + "/minimal:v1"}, "not a positive integer"},
+		{"no name", []string{"push", reqs, repo}, "the definition has no name: give one with --name"},
 		{"bad name", []string{"push", "--name", "Not OK", "../../examples/minimal/environment.yml", repo}, "cannot name a repository"},
 		{"not an environment", []string{"pull", repo + "/image:1"}, "is not an envkit environment (config media type application/vnd.oci.image.config.v1+json"},
 		{"versions of an image", []string{"versions", repo + "/image"}, "is not an envkit environment"},

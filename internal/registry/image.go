@@ -72,6 +72,9 @@ func (c *Client) ResolveDigest(ctx context.Context, image string) (string, error
 	r := c.repository(ref)
 	r.ManifestMediaTypes = imageManifestTypes
 	desc, err := r.Resolve(ctx, ref.Reference)
+	if isNotFound(err) {
+		return "", fmt.Errorf("%s: not found", named)
+	}
 	if err != nil {
 		return "", explain(named.String(), err)
 	}
