@@ -23,8 +23,17 @@ func (e *UnsatisfiableError) Error() string {
 // out: two specs on one name with no common candidate, constrains, and
 // dependencies nothing provides.
 func (p *pool) explain(s *sat, core []int32) error {
-	var demands, constrains []int32
-	clashNames := map[int32]bool{}
+	demands, constrains, clashNames := partition(s, core)
+	if d, c, n, ok := p.minimise(s, demands, constrains); ok {
+		demands, constrains, clashNames = d, c, n
+	}
+	return p.render(s, demands, constrains, clashNames)
+}
+
+// partition sorts core clauses into demands (requested specs and
+// dependencies), constraint clauses, and the names of forbid pairs.
+func partition(s *sat, core []int32) (demands, constrains []int32, clashNames map[int32]bool) {
+	clashNames = map[int32]bool{}
 	for _, ci := range core {
 		switch s.clauses[ci].kind {
 		case kindRoot, kindRequires:
@@ -35,6 +44,11 @@ func (p *pool) explain(s *sat, core []int32) error {
 			clashNames[s.clauses[ci].name] = true
 		}
 	}
+	return demands, constrains, clashNames
+}
+
+// render writes the explanation of demands, constraints and clashes.
+func (p *pool) render(s *sat, demands, constrains []int32, clashNames map[int32]bool) error {
 	// Reading order: requested specs as given, then dependencies breadth
 	// first from the records that need them.
 	depth := map[int32]int{}
