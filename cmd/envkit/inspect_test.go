@@ -1,14 +1,23 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
+	bkllb "github.com/moby/buildkit/client/llb"
+	dockerspec "github.com/moby/docker-image-spec/specs-go/v1"
+	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"github.com/envkit/envkit/internal/conda/repodata"
 	"github.com/envkit/envkit/internal/registry"
 	"github.com/envkit/envkit/internal/registry/registrytest"
+	envllb "github.com/envkit/envkit/llb"
 )
 
 func TestInspect(t *testing.T) {
@@ -92,5 +101,45 @@ func TestInspectWithoutKey(t *testing.T) {
 	}
 	if strings.Contains(out, "image key  ") {
 		t.Errorf("an image key without a lock:\n%s", out)
+	}
+}
+
+// inspect reads the packages of a layer from the history entry the LLB
+// conversion writes for it: this holds the two to one format.
+func TestInspectReadsLLBHistory(t *testing.T) {
+	pkg := func(name, version, build string) *repodata.Record {
+		fn := name + "-" + version + "-" + build + ".conda"
+		return &repodata.Record{Name: name, Version: version, Build: build, Filename: fn,
+			URL: "http://127.0.0.1:8000/test-recipes/noarch/" + fn, SHA256: strings.Repeat("ab", 32)}
+	}
+	pkgs := []*repodata.Record{pkg("dependency", "1.0", "0"), pkg("dependent", "1.0", "0")}
+	platform := ocispecs.Platform{OS: "linux", Architecture: "amd64"}
+	var base dockerspec.DockerOCIImage
+	base.OS, base.Architecture = "linux", "amd64"
+	res, err := envllb.Build(context.Background(), envllb.Environment{BaseImage: "debian:12", Prefix: "/opt/conda", Packages: pkgs}, envllb.Options{
+		Platform:      platform,
+		BuildPlatform: platform,
+		Base:          envllb.ResolvedImage{Ref: "docker.io/library/debian:12@sha256:" + strings.Repeat("cd", 32), Config: base},
+		LinkBinary: func(p ocispecs.Platform) bkllb.State {
+			return bkllb.Image("127.0.0.1:5000/envkit/frontend:test", bkllb.Platform(p))
+		},
+		Epoch: time.Unix(0, 0),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, h := range res.Image.History {
+		if h.Comment == registry.PackageLayerComment {
+			rest, ok := strings.CutPrefix(h.CreatedBy, "envkit link ")
+			if !ok {
+				t.Fatalf("package layer history %q does not start with %q", h.CreatedBy, "envkit link ")
+			}
+			got = append(got, strings.Fields(rest)...)
+		}
+	}
+	slices.Sort(got)
+	if want := []string{"dependency-1.0-0", "dependent-1.0-0"}; !slices.Equal(got, want) {
+		t.Fatalf("packages named by the LLB history: %v, want %v", got, want)
 	}
 }
