@@ -19,6 +19,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/envkit/envkit/internal/conda/channel"
 	"github.com/envkit/envkit/internal/conda/repodata"
@@ -212,11 +213,7 @@ func (c *Client) request(ctx context.Context, variant string, prev *entry) ([]by
 			req.Header.Set("If-Modified-Since", prev.LastModified)
 		}
 	}
-	hc := c.HTTP
-	if hc == nil {
-		hc = http.DefaultClient
-	}
-	resp, err := hc.Do(req)
+	resp, err := c.do(req)
 	if err != nil {
 		return nil, false, fmt.Errorf("GET %s: %w", variant, err)
 	}
@@ -252,6 +249,59 @@ func (c *Client) request(ctx context.Context, variant string, prev *entry) ([]by
 		return nil, false, err
 	}
 	return data, true, nil
+}
+
+// defaultHTTP bounds the wait for a response's headers (a hung server
+// fails instead of hanging the build); the body may take as long as the
+// context allows, since large repodata on a slow link takes minutes.
+var defaultHTTP = &http.Client{Transport: func() http.RoundTripper {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.ResponseHeaderTimeout = 2 * time.Minute
+	return t
+}()}
+
+// Retries of a request that failed in transit or got a 429/5xx status.
+var (
+	attempts   = 3
+	retryDelay = 500 * time.Millisecond // doubled at each retry
+)
+
+// do sends req, retrying transient failures as conda does; the last
+// answer or error is returned.
+func (c *Client) do(req *http.Request) (*http.Response, error) {
+	hc := c.HTTP
+	if hc == nil {
+		hc = defaultHTTP
+	}
+	delay := retryDelay
+	for attempt := 1; ; attempt++ {
+		resp, err := hc.Do(req)
+		if attempt == attempts || !transient(resp, err) {
+			return resp, err
+		}
+		if resp != nil {
+			io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<16)) // lets the connection be reused
+			resp.Body.Close()
+		}
+		select {
+		case <-req.Context().Done():
+			return nil, req.Context().Err()
+		case <-time.After(delay):
+		}
+		delay *= 2
+	}
+}
+
+func transient(resp *http.Response, err error) bool {
+	if err != nil {
+		return !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded)
+	}
+	switch resp.StatusCode {
+	case http.StatusTooManyRequests, http.StatusInternalServerError, http.StatusBadGateway,
+		http.StatusServiceUnavailable, http.StatusGatewayTimeout:
+		return true
+	}
+	return false
 }
 
 func decompress(name string, raw []byte) ([]byte, error) {

@@ -204,6 +204,7 @@ func TestRevalidationWithLastModifiedPlainJSON(t *testing.T) {
 }
 
 func TestErrors(t *testing.T) {
+	retryDelay = time.Millisecond
 	s, srv := newChannelServer(t)
 	s.status["/broken/noarch/repodata.json.zst"] = http.StatusInternalServerError
 	s.put("/bad/noarch/repodata.json", []byte("{\n  \"packages\": {,}\n}"), "")
@@ -325,5 +326,36 @@ func TestConformanceChannelsOverHTTP(t *testing.T) {
 	// linux-64 and noarch of three channels: those that exist revalidate.
 	if got := status[http.StatusNotModified] - first; got < 4 {
 		t.Errorf("%d answers were 304 on the second load of linux-64, want at least 4 (statuses %v)", got, status)
+	}
+}
+
+func TestRetriesTransientErrors(t *testing.T) {
+	retryDelay = time.Millisecond
+	noarch := readConformance(t, "channels", "test-recipes", "noarch", "repodata.json")
+	var mu sync.Mutex
+	calls := 0
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		defer mu.Unlock()
+		if r.URL.Path != "/c/noarch/repodata.json" {
+			http.NotFound(w, r)
+			return
+		}
+		if calls++; calls < 3 {
+			http.Error(w, "busy", http.StatusServiceUnavailable)
+			return
+		}
+		w.Write(noarch)
+	}))
+	t.Cleanup(srv.Close)
+	ch := channel.Channel{Name: "c", URL: srv.URL + "/c", Location: srv.URL + "/c"}
+	rd, err := (&Client{}).Repodata(context.Background(), ch, "noarch")
+	if err != nil || len(rd.Records) == 0 || calls != 3 {
+		t.Fatalf("after two 503s: %v, %d calls", err, calls)
+	}
+	calls = -10 // always busy now
+	_, err = (&Client{}).Repodata(context.Background(), ch, "noarch")
+	if err == nil || !strings.Contains(err.Error(), "503 Service Unavailable") || calls != -7 {
+		t.Errorf("a server that stays busy: %v after %d calls, want the 503 after 3", err, calls+10)
 	}
 }
