@@ -44,7 +44,6 @@ func BenchmarkExtract(b *testing.B) {
 	b.Run("envkit", func(b *testing.B) {
 		files, n := benchSet(b)
 		b.SetBytes(n)
-		b.ReportMetric(float64(len(files)), "packages")
 		b.ResetTimer()
 		for i := 0; i < b.N; i++ {
 			dir := b.TempDir()
@@ -54,11 +53,11 @@ func BenchmarkExtract(b *testing.B) {
 				}
 			}
 		}
+		b.ReportMetric(float64(len(files)), "packages")
 	})
 	b.Run("cph", func(b *testing.B) {
 		files, n := benchSet(b)
 		b.SetBytes(n)
-		b.ReportMetric(float64(len(files)), "packages")
 		b.ResetTimer()
 		for i := 0; i < b.N; i++ {
 			dir := b.TempDir()
@@ -68,6 +67,7 @@ func BenchmarkExtract(b *testing.B) {
 				}
 			}
 		}
+		b.ReportMetric(float64(len(files)), "packages")
 	})
 }
 
