@@ -20,6 +20,8 @@ type decoder struct {
 	data   []byte
 	pos    int
 	intern map[string]string
+	// newer is set by a record with record_version > 1.
+	newer bool
 }
 
 // syntaxError is a decoding error at a byte offset.
@@ -416,6 +418,11 @@ func (d *decoder) record() (Record, error) {
 	err := d.object(func(key []byte) error {
 		var err error
 		switch string(key) {
+		case "record_version":
+			var v int64
+			if v, err = d.integer("record_version"); v > 1 {
+				d.newer = true
+			}
 		case "name":
 			r.Name, err = d.interned()
 		case "version":
@@ -503,9 +510,15 @@ func (d *decoder) records(add func(fn string, r Record) error) error {
 	}
 	return d.object(func(key []byte) error {
 		fn := string(key)
+		d.newer = false
 		r, err := d.record()
 		if err != nil {
 			return fmt.Errorf("package %s: %w", fn, err)
+		}
+		if d.newer {
+			// A record_version above 1 announces fields this reader may
+			// misread; conda skips such records, and so does envkit.
+			return nil
 		}
 		return add(fn, r)
 	})

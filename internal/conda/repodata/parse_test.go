@@ -165,3 +165,12 @@ func TestParseWithoutSubdir(t *testing.T) {
 		}
 	}
 }
+
+func TestParseSkipsNewerRecordVersions(t *testing.T) {
+	rd, err := Parse("https://x/c", "noarch", []byte(`{"packages": {
+		"a-1-0.tar.bz2": {"name": "a", "version": "1", "build": "0", "record_version": 1},
+		"b-1-0.tar.bz2": {"name": "b", "version": "1", "build": "0", "record_version": 2}}}`))
+	if err != nil || len(rd.Records) != 1 || rd.Records[0].Name != "a" {
+		t.Fatalf("%+v, %v", rd, err)
+	}
+}
