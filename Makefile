@@ -1,12 +1,18 @@
-# envkit — see README.md. Tools land in ./bin, service state in $(STATE).
-GO      ?= go
-BIN     := $(CURDIR)/bin
-VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
-LDFLAGS := -s -w -X main.version=$(VERSION)
+# envkit — see README.md. Tools land in ./bin; services keep their state in
+# $(STATE) and fixtures are made in $(FIXTURES) (both reused across runs).
+GO       ?= go
+BIN      := $(CURDIR)/bin
+VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS  := -s -w -X main.version=$(VERSION)
+CACHE    ?= $(HOME)/.cache/envkit
+STATE    ?= $(CACHE)/services
+FIXTURES ?= $(CACHE)/fixtures
+DEV      := $(BIN)/envkit-dev
 
 export CGO_ENABLED := 0
 
-.PHONY: all build test unit vet fmt-check bench demo clean
+.PHONY: all build test unit vet fmt-check bench tools dev services-up services-down fixtures \
+	frontend-image integration demo clean
 
 all: build
 
@@ -16,6 +22,7 @@ build:
 
 vet:
 	$(GO) vet ./...
+	$(GO) vet -tags integration ./integration/
 
 fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
@@ -23,11 +30,45 @@ fmt-check:
 unit:
 	$(GO) test -count=1 ./...
 
-# The test command named in README.md and run by .ci/run.
-test: fmt-check vet unit
+# The test command named in README.md and run by .ci/run: unit tests, then
+# the integration tests against real services.
+test: fmt-check vet unit integration
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+# buildkitd, buildctl and docker-buildx at go.mod's versions, the Debian
+# packages the services need, and envkit-dev (services and fixtures).
+tools: dev
+	hack/tools.sh $(BIN)
+
+dev:
+	@mkdir -p $(BIN)
+	$(GO) build -trimpath -o $(DEV) ./hack/envkit-dev
+
+# Registry, conda channel server and buildkitd on 127.0.0.1, with the
+# fixtures pushed; prints their addresses (envkit-dev env prints them again).
+services-up: tools build
+	$(DEV) up -state $(STATE) -fixtures $(FIXTURES)
+
+services-down:
+	@if [ -x $(DEV) ]; then $(DEV) down -state $(STATE); fi
+
+fixtures: services-up
+
+# The frontend image, built with the BuildKit at BUILDKIT_HOST (default: the
+# services') and pushed to IMAGE (default: the services' registry).
+frontend-image: build
+	@set -e; host=$${BUILDKIT_HOST:-}; eval "$$($(DEV) env -state $(STATE))"; \
+	BUILDKIT_HOST=$${host:-$$BUILDKIT_HOST} hack/frontend-image.sh $${IMAGE:-$$ENVKIT_REGISTRY/envkit/frontend:dev}
+
+# Tests against real services the harness starts itself (fresh state).
+integration: tools build
+	ENVKIT_BIN=$(BIN) ENVKIT_FIXTURES=$(FIXTURES) $(GO) test -tags integration -count=1 -timeout 30m ./integration/
+
+# The README's main job, end to end; stops the services it started.
+demo: tools build
+	hack/demo.sh
 
 clean:
 	rm -rf $(BIN)

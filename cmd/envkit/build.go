@@ -1,0 +1,273 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+
+	"github.com/docker/cli/cli/config"
+	"github.com/moby/buildkit/client"
+	"github.com/moby/buildkit/session"
+	"github.com/moby/buildkit/session/auth/authprovider"
+	"github.com/moby/buildkit/util/progress/progressui"
+	"github.com/spf13/cobra"
+	"github.com/tonistiigi/fsutil"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/envkit/envkit/frontend"
+)
+
+func init() { commands = append(commands, newBuildCmd) }
+
+func newBuildCmd() *cobra.Command {
+	var f buildFlags
+	cmd := &cobra.Command{
+		Use:   "build FILE",
+		Short: "Build an environment definition into an OCI image with BuildKit",
+		Long: `build runs envkit's BuildKit frontend in this process (no frontend image is
+needed) against the BuildKit at --addr or $BUILDKIT_HOST; without either it
+starts, or reuses, a local rootful buildkitd managed by envkit (state under
+~/.cache/envkit/buildkitd; envkit buildkitd stop ends it).
+
+The definition's directory is the build context unless --context names
+another; files it references (conda file, lock, Dockerfile) come from there.
+
+With --push REPO, build first looks up the image key (definition hash, lock
+hash, base digest; docs/frontend.md) as a tag in REPO: when the tag exists it
+prints that image's digest and builds nothing; otherwise it builds, pushes
+REPO:<key> and every --tag.`,
+		Example: `  envkit build environment.yml --tag registry.example/ml/env:1 --push registry.example/ml/env
+  envkit build environment.yml --output type=oci,dest=env.tar
+  envkit build environment.yml --cache-to type=registry,ref=reg/cache,mode=max --cache-from type=registry,ref=reg/cache`,
+		Args: exactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runBuild(cmd.Context(), cmd.ErrOrStderr(), cmd.OutOrStdout(), args[0], f)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&f.contextDir, "context", "", "build context directory (default: the definition's directory)")
+	fl.StringArrayVarP(&f.tags, "tag", "t", nil, "image name to give the result (repeatable)")
+	fl.StringVar(&f.push, "push", "", "push to REPO under the image key tag (and every --tag); reuse the image when the tag exists")
+	fl.StringArrayVarP(&f.outputs, "output", "o", nil, "output: type=image|oci|docker|local|tar[,dest=PATH][,KEY=VALUE…], or a directory")
+	fl.StringArrayVar(&f.platforms, "platform", nil, "target platform(s), e.g. linux/amd64,linux/arm64")
+	fl.StringArrayVar(&f.buildArgs, "build-arg", nil, "build argument KEY=VALUE (e.g. SOURCE_DATE_EPOCH, ENVKIT_BASE_IMAGE)")
+	fl.StringArrayVar(&f.cacheTo, "cache-to", nil, "cache export, e.g. type=registry,ref=REPO:cache,mode=max")
+	fl.StringArrayVar(&f.cacheFrom, "cache-from", nil, "cache import, e.g. type=registry,ref=REPO:cache")
+	fl.StringVar(&f.progress, "progress", "auto", "progress output: auto, plain, tty, json or quiet")
+	fl.StringVar(&f.metadataFile, "metadata-file", "", "write the build result's metadata (digest, image key) as JSON")
+	fl.StringVar(&f.addr, "addr", "", "BuildKit address (default: $BUILDKIT_HOST, else envkit's local buildkitd)")
+	return cmd
+}
+
+func runBuild(ctx context.Context, stderr, stdout io.Writer, file string, f buildFlags) error {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	mode, err := progressMode(f.progress)
+	if err != nil {
+		return err
+	}
+	file, err = filepath.Abs(file)
+	if err != nil {
+		return err
+	}
+	if _, err := os.Stat(file); err != nil {
+		return err
+	}
+	contextDir := filepath.Dir(file)
+	if f.contextDir != "" {
+		if contextDir, err = filepath.Abs(f.contextDir); err != nil {
+			return err
+		}
+	}
+	buildArgs, err := parseBuildArgs(f.buildArgs, os.Getenv)
+	if err != nil {
+		return err
+	}
+	platforms := splitList(f.platforms)
+	cacheExports, cacheImports, err := cacheOptions(f.cacheTo, f.cacheFrom)
+	if err != nil {
+		return err
+	}
+
+	addr, err := buildkitAddr(ctx, stderr, f.addr)
+	if err != nil {
+		return err
+	}
+	c, err := client.New(ctx, addr)
+	if err != nil {
+		return fmt.Errorf("BuildKit at %s: %w", addr, err)
+	}
+	defer c.Close()
+
+	auth := dockerAuth(stderr)
+	meta := map[string]string{}
+	var names []string
+	noKey := ""
+	if f.push != "" {
+		k, err := imageKey(ctx, c, auth, f.push, file, contextDir, buildArgs, platforms)
+		if err != nil {
+			return err
+		}
+		meta["envkit.definition-hash"] = k.definitionHash
+		if k.key == "" {
+			noKey = k.why
+			fmt.Fprintf(stderr, "envkit: %s: no image key (%s); building without a lookup\n", filepath.Base(file), k.why)
+		} else {
+			ref := f.push + ":" + k.key
+			meta["envkit.image-key"] = k.key
+			meta["envkit.image"] = ref
+			if k.existing != "" {
+				fmt.Fprintf(stderr, "envkit: %s exists: nothing to build\n", ref)
+				fmt.Fprintf(stdout, "%s@%s\n", ref, k.existing)
+				meta["containerimage.digest"] = k.existing
+				return writeMetadata(f.metadataFile, nil, meta)
+			}
+			names = append(names, ref)
+		}
+	}
+	names = append(names, f.tags...)
+	if f.push != "" && len(names) == 0 {
+		return fmt.Errorf("--push %s: nothing to push: the image key is unknown (%s) and no --tag names the image", f.push, noKey)
+	}
+	_, epoch := buildArgs[frontend.ArgEpoch]
+	outputs, cleanup, err := exports(f.outputs, names, f.push != "", epoch)
+	if err != nil {
+		return err
+	}
+	if len(outputs) == 0 {
+		fmt.Fprintln(stderr, "envkit: no --output, --tag or --push: the result stays in BuildKit's cache")
+	}
+
+	binDir, err := linkBinaryDir()
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(binDir)
+	mounts := map[string]string{"dockerfile": filepath.Dir(file), "context": contextDir, frontend.LocalLinkBinary: binDir}
+	localMounts := map[string]fsutil.FS{}
+	for name, dir := range mounts {
+		if localMounts[name], err = fsutil.NewFS(dir); err != nil {
+			return err
+		}
+	}
+	attrs := frontendAttrs(filepath.Base(file), buildArgs, platforms)
+	solveOpt := client.SolveOpt{
+		Exports:       outputs,
+		LocalMounts:   localMounts,
+		FrontendAttrs: attrs,
+		CacheExports:  cacheExports,
+		CacheImports:  cacheImports,
+		Session:       []session.Attachable{auth},
+	}
+
+	frontend.Version = version
+	ch := make(chan *client.SolveStatus)
+	display, err := progressui.NewDisplay(stderr, mode)
+	if err != nil {
+		return usagef("--progress %s: %v", f.progress, err)
+	}
+	var resp *client.SolveResponse
+	eg, ectx := errgroup.WithContext(ctx)
+	eg.Go(func() error {
+		var err error
+		resp, err = c.Build(ectx, solveOpt, "envkit", frontend.Build, ch)
+		return err
+	})
+	eg.Go(func() error {
+		// The display drains ch until Build closes it, even on failure.
+		_, err := display.UpdateFrom(context.WithoutCancel(ectx), ch)
+		return err
+	})
+	if err := eg.Wait(); err != nil {
+		cleanup()
+		return err
+	}
+	if d := resp.ExporterResponse["containerimage.digest"]; d != "" {
+		for _, n := range names {
+			if f.push != "" {
+				fmt.Fprintf(stdout, "%s@%s\n", n, d)
+			}
+		}
+		if f.push == "" {
+			fmt.Fprintln(stdout, d)
+		}
+	}
+	return writeMetadata(f.metadataFile, resp.ExporterResponse, meta)
+}
+
+func writeMetadata(path string, resp, extra map[string]string) error {
+	if path == "" {
+		return nil
+	}
+	b, err := metadata(resp, extra)
+	if err != nil {
+		return err
+	}
+	return writeFileAtomic(path, append(b, '\n'))
+}
+
+// splitList flattens repeated, comma-separated flag values.
+func splitList(vs []string) []string {
+	var out []string
+	for _, v := range vs {
+		for _, p := range strings.Split(v, ",") {
+			if p = strings.TrimSpace(p); p != "" {
+				out = append(out, p)
+			}
+		}
+	}
+	return out
+}
+
+// linkBinaryDir is a temporary directory holding only this executable as
+// "envkit": the frontend links conda packages with it (local input
+// envkit-bin), so the in-process build needs no frontend image.
+func linkBinaryDir() (string, error) {
+	exe, err := os.Executable()
+	if err != nil {
+		return "", err
+	}
+	if runtime.GOOS != "linux" {
+		return "", fmt.Errorf("envkit build runs the link step with its own executable, which must be a linux binary (this one is %s/%s)", runtime.GOOS, runtime.GOARCH)
+	}
+	dir, err := os.MkdirTemp("", "envkit-bin-")
+	if err != nil {
+		return "", err
+	}
+	dst := filepath.Join(dir, "envkit")
+	if err := os.Link(exe, dst); err != nil {
+		if err := copyExecutable(exe, dst); err != nil {
+			os.RemoveAll(dir)
+			return "", err
+		}
+	}
+	return dir, nil
+}
+
+func copyExecutable(src, dst string) error {
+	in, err := os.Open(src)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	out, err := os.OpenFile(dst, os.O_CREATE|os.O_WRONLY|os.O_EXCL, 0o755)
+	if err != nil {
+		return err
+	}
+	_, err = io.Copy(out, in)
+	return errors.Join(err, out.Close())
+}
+
+// dockerAuth gives the daemon the credentials of ~/.docker/config.json, as
+// buildctl and buildx do.
+func dockerAuth(stderr io.Writer) session.Attachable {
+	return authprovider.NewDockerAuthProvider(authprovider.DockerAuthProviderConfig{
+		AuthConfigProvider: authprovider.LoadAuthConfig(config.LoadDefaultConfigFile(stderr)),
+	})
+}

@@ -1,0 +1,128 @@
+//go:build integration
+
+package integration
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/moby/buildkit/client"
+	"github.com/moby/buildkit/client/llb"
+)
+
+// run runs one of ./bin's tools with a bounded time and returns stdout;
+// the test fails with stderr when it fails.
+func run(t *testing.T, timeout time.Duration, tool string, args ...string) string {
+	t.Helper()
+	out, errOut, err := runErr(timeout, nil, tool, args...)
+	if err != nil {
+		t.Fatalf("%s %s: %v\n%s", tool, strings.Join(args, " "), err, tail(errOut, 40))
+	}
+	return out
+}
+
+func runErr(timeout time.Duration, extraEnv []string, tool string, args ...string) (string, string, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, filepath.Join(env.bin, tool), args...)
+	cmd.Env = append(os.Environ(), extraEnv...)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	if ctx.Err() != nil {
+		err = ctx.Err()
+	}
+	return stdout.String(), stderr.String(), err
+}
+
+func tail(s string, n int) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}
+
+// solveClient is a BuildKit client for the services' daemon.
+func solveClient(t *testing.T) *client.Client {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	c, err := client.New(ctx, env.BuildkitHost)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+// runIn runs script with /bin/sh in image (an LLB exec on it) and returns
+// what the script wrote to $OUT/result.
+func runIn(t *testing.T, image, script string) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	st := llb.Image(image).Run(
+		llb.Args([]string{"/bin/sh", "-c", script}),
+		llb.AddEnv("OUT", "/out"),
+		llb.IgnoreCache,
+		llb.WithCustomName("check "+image),
+	).AddMount("/out", llb.Scratch())
+	def, err := st.Marshal(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dest := t.TempDir()
+	_, err = solveClient(t).Solve(ctx, def, client.SolveOpt{
+		Exports: []client.ExportEntry{{Type: client.ExporterLocal, OutputDir: dest}},
+	}, nil)
+	if err != nil {
+		t.Fatalf("running in %s: %v", image, err)
+	}
+	b, err := os.ReadFile(filepath.Join(dest, "result"))
+	if err != nil {
+		t.Fatalf("%s: the script wrote no $OUT/result: %v", image, err)
+	}
+	return string(b)
+}
+
+// metadataDigest reads containerimage.digest from a --metadata-file.
+func metadataDigest(t *testing.T, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(b, &m); err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	d, _ := m["containerimage.digest"].(string)
+	if d == "" {
+		t.Fatalf("%s: no containerimage.digest in %s", path, b)
+	}
+	return d
+}
+
+// writeFiles lays out files (path → content) in a new directory.
+func writeFiles(t *testing.T, files map[string]string) string {
+	t.Helper()
+	dir := t.TempDir()
+	for name, content := range files {
+		p := filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
