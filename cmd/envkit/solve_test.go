@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -119,5 +120,91 @@ func TestSolveCommandUnsatisfiable(t *testing.T) {
 	}
 	if _, errOut, code := runSolveCLI(t, "solve", "--channel", "file://"+dir, "bad spec ((("); code != 1 || errOut == "" {
 		t.Errorf("bad spec: exit %d, %q", code, errOut)
+	}
+}
+
+// TestSolveCommandSudoku runs `envkit solve` on the conformance sudoku.json
+// with its box dependencies corrected (as shipped it constrains each cell
+// against the wrong box and has no solution; see docs/solver.md), served as
+// a file:// channel, and checks the printed solution as a sudoku: Arto
+// Inkala's puzzle, givens pinned as `sudoku_R_C ==V`.
+func TestSolveCommandSudoku(t *testing.T) {
+	isolate(t)
+	data, err := os.ReadFile(conformance.Dir(t, "repodata", "sudoku.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc map[string]json.RawMessage
+	if err := json.Unmarshal(data, &doc); err != nil {
+		t.Fatal(err)
+	}
+	var pkgs map[string]map[string]any
+	if err := json.Unmarshal(doc["packages"], &pkgs); err != nil {
+		t.Fatal(err)
+	}
+	for _, rec := range pkgs {
+		var row, col int
+		if _, err := fmt.Sscanf(rec["name"].(string), "sudoku_%d_%d", &row, &col); err != nil {
+			t.Fatal(err)
+		}
+		var deps []string
+		for r := range 9 {
+			for c := range 9 {
+				if (r == row || c == col || (r/3 == row/3 && c/3 == col/3)) && (r != row || c != col) {
+					deps = append(deps, fmt.Sprintf("sudoku_%d_%d !=%s", r, c, rec["version"]))
+				}
+			}
+		}
+		rec["depends"] = deps
+	}
+	fixed, err := json.Marshal(map[string]any{"info": map[string]string{"subdir": "noarch"}, "packages": pkgs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(dir, "noarch"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "noarch", "repodata.json"), fixed, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	const puzzle = "8..........36......7..9.2...5...7.......457.....1...3...1....68..85...1..9....4.."
+	args := []string{"solve", "--channel", "file://" + dir, "--json"}
+	for i, ch := range puzzle {
+		spec := fmt.Sprintf("sudoku_%d_%d", i/9, i%9)
+		if ch != '.' {
+			spec += fmt.Sprintf(" ==%c", ch)
+		}
+		args = append(args, spec)
+	}
+	out, errOut, code := runSolveCLI(t, args...)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	var got []solvedJSON
+	if err := json.Unmarshal([]byte(out), &got); err != nil {
+		t.Fatal(err)
+	}
+	var grid [9][9]byte
+	for _, r := range got {
+		var row, col int
+		fmt.Sscanf(r.Name, "sudoku_%d_%d", &row, &col)
+		grid[row][col] = r.Version[0]
+	}
+	for i, ch := range puzzle {
+		if ch != '.' && grid[i/9][i%9] != byte(ch) {
+			t.Errorf("given %d,%d changed", i/9, i%9)
+		}
+	}
+	for k := range 9 {
+		seen := [3]map[byte]bool{{}, {}, {}}
+		for j := range 9 {
+			for u, d := range []byte{grid[k][j], grid[j][k], grid[k/3*3+j/3][k%3*3+j%3]} {
+				if d < '1' || d > '9' || seen[u][d] {
+					t.Fatalf("not a sudoku: unit %d kind %d", k, u)
+				}
+				seen[u][d] = true
+			}
+		}
 	}
 }
