@@ -7,13 +7,13 @@ package envdiff
 
 import (
 	"fmt"
-	"regexp"
 	"slices"
 	"strings"
 
 	"github.com/envkit/envkit/internal/conda/lock"
 	"github.com/envkit/envkit/internal/conda/matchspec"
 	"github.com/envkit/envkit/internal/hash"
+	"github.com/envkit/envkit/internal/pypi/pep508"
 	"github.com/envkit/envkit/internal/spec"
 )
 
@@ -217,35 +217,24 @@ func condaName(s string) string {
 	return s
 }
 
-var pipNameRE = regexp.MustCompile(`^\s*([A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)`)
-var pipDirectRE = regexp.MustCompile(`^\s*[A-Za-z0-9][A-Za-z0-9._-]*\s*(\[[^]]*\])?\s*@`)
-var pipSeparators = regexp.MustCompile(`[-_.]+`)
-
-// pipName is a requirement's normalised project name (PEP 503). Option
-// lines, URLs and paths are their own key; "name @ url" is keyed by name.
+// pipName is a requirement's PEP 503 project name; option lines, paths
+// and anything else that is not a PEP 508 requirement are their own key.
 func pipName(s string) string {
-	t := strings.TrimSpace(s)
-	if strings.HasPrefix(t, "-") {
-		return t
+	if r, err := pep508.Parse(s); err == nil {
+		return r.Normalised()
 	}
-	if !pipDirectRE.MatchString(t) && (strings.Contains(t, "://") || strings.HasPrefix(t, ".") || strings.HasPrefix(t, "/")) {
-		return t
-	}
-	m := pipNameRE.FindStringSubmatch(t)
-	if m == nil {
-		return t
-	}
-	return pipSeparators.ReplaceAllString(strings.ToLower(m[1]), "-")
+	return strings.TrimSpace(s)
 }
 
-// pipCanonical is a requirement with its name normalised and spaces
-// dropped, so only a different pin compares unequal.
+// pipCanonical is a requirement in pep508's canonical form with its name
+// normalised, so only a different pin, extra or marker compares unequal.
 func pipCanonical(s string) string {
-	t := strings.TrimSpace(s)
-	if m := pipNameRE.FindStringSubmatchIndex(t); m != nil && !strings.HasPrefix(t, "-") {
-		t = pipName(t) + t[m[3]:]
+	r, err := pep508.Parse(s)
+	if err != nil {
+		return strings.Join(strings.Fields(s), " ")
 	}
-	return strings.Join(strings.Fields(t), "")
+	r.Name = r.Normalised()
+	return r.String()
 }
 
 // condaCanonical is a MatchSpec in matchspec's canonical form.

@@ -3,24 +3,27 @@ package envdiff
 import (
 	"strings"
 	"testing"
+
+	"github.com/envkit/envkit/internal/pypi/pep508"
 )
 
-// FuzzPipName: no panic; the key of a requirement is stable under
-// pipCanonical (the name part survives canonicalisation).
+// FuzzPipName: no panic; two spellings of a requirement that differ only
+// in the name's case and separators share key and canonical form.
 func FuzzPipName(f *testing.F) {
 	for _, s := range []string{"Azure_Storage.Blob==12.19.0", "requests[socks]>=2.31 ; python_version>'3'", "torch @ https://x/t.whl", "--index-url https://x", "./pkg", "a"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		name := pipName(s)
-		if strings.HasPrefix(strings.TrimSpace(s), "-") {
+		name, canonical := pipName(s), pipCanonical(s)
+		other := strings.Replace(s, "-", "_", 1)
+		if _, err := pep508.Parse(s); err != nil || other == s {
 			return
 		}
-		if c := pipCanonical(s); name != strings.TrimSpace(s) && !strings.HasPrefix(c, strings.Join(strings.Fields(name), "")) {
-			t.Fatalf("pipName(%q) = %q, but pipCanonical = %q", s, name, c)
+		if _, err := pep508.Parse(other); err != nil {
+			return
 		}
-		if pipName(name) != name && name != strings.TrimSpace(s) {
-			t.Fatalf("pipName not idempotent: %q -> %q -> %q", s, name, pipName(name))
+		if strings.Index(s, "-") < len(name) && (pipName(other) != name || pipCanonical(other) != canonical) {
+			t.Fatalf("%q and %q: keys %q/%q, canonical %q/%q", s, other, name, pipName(other), canonical, pipCanonical(other))
 		}
 	})
 }
