@@ -156,9 +156,10 @@ func strMap(m map[string]string) *yaml.Node {
 	return n
 }
 
-// str is a string scalar, single-quoted (as PyYAML, hence conda-lock,
-// does) when a plain scalar would read back as something else: the
-// empty string, '0.1', 'true'.
+// str is a string scalar. yaml.v3 already quotes what a plain scalar
+// cannot hold, with single quotes where it can; the style is forced to
+// single quotes (PyYAML's, hence conda-lock's) where a plain scalar would
+// read back as something else: the empty string, '0.1', 'true', 'yes'.
 func str(s string) *yaml.Node {
 	n := &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: s}
 	if needsQuotes(s) {
@@ -168,13 +169,13 @@ func str(s string) *yaml.Node {
 }
 
 func needsQuotes(s string) bool {
-	if s == "" || strings.TrimSpace(s) != s {
-		return true
+	if s == "" || yaml11Word(s) {
+		return true // PyYAML reads the YAML 1.1 words as booleans or null
 	}
-	if yaml11Word(s) {
-		return true // PyYAML (conda-lock) reads these as booleans or null
-	}
-	if plainWord(s) {
+	switch c := s[0]; {
+	case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', c == '>', c == '<', c == '=', c == '!', c == '*':
+		// Names, URLs, hashes, specs: never a number, and the words are
+		// handled above. Decided without a YAML parse, the common case.
 		return false
 	}
 	// Decode into a Node, not a value: aliases in s stay unexpanded, so a
@@ -185,22 +186,6 @@ func needsQuotes(s string) bool {
 	}
 	n := doc.Content[0]
 	return n.Kind != yaml.ScalarNode || n.Style != 0 || n.Value != s || n.ShortTag() != "!!str"
-}
-
-// plainWord is the common case decided without a YAML parse: a letter,
-// then letters, digits and "._-/" (names, hashes, "linux-64", "main").
-func plainWord(s string) bool {
-	c := s[0]
-	if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z') {
-		return false
-	}
-	for i := 1; i < len(s); i++ {
-		c := s[i]
-		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '.' || c == '_' || c == '-' || c == '/') {
-			return false
-		}
-	}
-	return true
 }
 
 func yaml11Word(s string) bool {
