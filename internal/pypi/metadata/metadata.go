@@ -1,0 +1,79 @@
+// Package metadata reads a distribution's core metadata (the METADATA file
+// of a wheel, or a PEP 658 .metadata file): the fields resolution needs.
+package metadata
+
+import (
+	"archive/zip"
+	"bufio"
+	"bytes"
+	"fmt"
+	"io"
+	"net/textproto"
+	"strings"
+
+	"github.com/envkit/envkit/internal/pypi/pep508"
+)
+
+// Metadata holds the fields envkit uses.
+type Metadata struct {
+	Name           string
+	Version        string
+	RequiresPython string
+	// RequiresDist are the Requires-Dist lines, parsed.
+	RequiresDist []pep508.Requirement
+	// Extras are the Provides-Extra names, normalised.
+	Extras []string
+}
+
+// Parse reads METADATA (RFC 822 style headers; the body is the
+// description and is ignored).
+func Parse(data []byte) (Metadata, error) {
+	r := textproto.NewReader(bufio.NewReader(bytes.NewReader(data)))
+	h, err := r.ReadMIMEHeader()
+	if err != nil && err != io.EOF {
+		return Metadata{}, fmt.Errorf("METADATA: %v", err)
+	}
+	m := Metadata{
+		Name:           h.Get("Name"),
+		Version:        h.Get("Version"),
+		RequiresPython: h.Get("Requires-Python"),
+	}
+	if m.Name == "" || m.Version == "" {
+		return Metadata{}, fmt.Errorf("METADATA: no Name or Version")
+	}
+	for _, line := range h.Values("Requires-Dist") {
+		req, err := pep508.Parse(line)
+		if err != nil {
+			return Metadata{}, fmt.Errorf("METADATA of %s %s: Requires-Dist: %v", m.Name, m.Version, err)
+		}
+		m.RequiresDist = append(m.RequiresDist, req)
+	}
+	for _, e := range h.Values("Provides-Extra") {
+		m.Extras = append(m.Extras, pep508.NormaliseName(strings.TrimSpace(e)))
+	}
+	return m, nil
+}
+
+// FromWheel reads METADATA from a wheel's .dist-info directory.
+func FromWheel(wheel []byte) (Metadata, error) {
+	zr, err := zip.NewReader(bytes.NewReader(wheel), int64(len(wheel)))
+	if err != nil {
+		return Metadata{}, fmt.Errorf("wheel: %v", err)
+	}
+	for _, f := range zr.File {
+		dir, file, ok := strings.Cut(f.Name, "/")
+		if ok && file == "METADATA" && strings.HasSuffix(dir, ".dist-info") {
+			rc, err := f.Open()
+			if err != nil {
+				return Metadata{}, err
+			}
+			data, err := io.ReadAll(io.LimitReader(rc, 64<<20))
+			rc.Close()
+			if err != nil {
+				return Metadata{}, fmt.Errorf("%s: %v", f.Name, err)
+			}
+			return Parse(data)
+		}
+	}
+	return Metadata{}, fmt.Errorf("wheel: no .dist-info/METADATA")
+}
