@@ -140,3 +140,51 @@ func TestCondaUnsatChain(t *testing.T) {
 		}
 	}
 }
+
+// test_timestamps_and_deps: two builds of mypackage 1.0 differ in the
+// libpng they need; alone, the one allowing the newer libpng wins although
+// its timestamp is older.
+func TestCondaTimestampsAndDeps(t *testing.T) {
+	hash12 := rec("mypackage", "1.0", "libpng 1.2.*")
+	hash12.Build, hash12.Filename, hash12.Timestamp = "hash12_0", "mypackage-1.0-hash12_0.tar.bz2", 1
+	hash15 := rec("mypackage", "1.0", "libpng 1.5.*")
+	hash15.Build, hash15.Filename, hash15.Timestamp = "hash15_0", "mypackage-1.0-hash15_0.tar.bz2", 0
+	ix := condaIndex1(t, hash12, hash15)
+	for _, c := range []struct {
+		specs []string
+		want  []string
+	}{
+		{[]string{"libpng 1.2.*", "mypackage"}, []string{"libpng-1.2.50-0", "mypackage-1.0-hash12_0"}},
+		{[]string{"libpng 1.5.*", "mypackage"}, []string{"libpng-1.5.13-1", "mypackage-1.0-hash15_0"}},
+		{[]string{"mypackage"}, []string{"libpng-1.5.13-1", "mypackage-1.0-hash15_0"}},
+	} {
+		got := solveSet(t, ix, c.specs...)
+		for _, w := range c.want {
+			if !slices.Contains(got, w) {
+				t.Errorf("%q: %s missing from %v", c.specs, w, got)
+			}
+		}
+	}
+}
+
+// test_nonexistent_deps: mypackage 1.0 needs a package that does not
+// exist, so 1.1 is installed, with exactly conda's environment.
+func TestCondaNonexistentDeps(t *testing.T) {
+	ix := condaIndex1(t,
+		rec("mypackage", "1.0", "nose", "python 3.3*", "notarealpackage 2.0*"),
+		rec("mypackage", "1.1", "nose", "python 3.3*"),
+		rec("anotherpackage", "1.0", "nose", "mypackage 1.1"),
+		rec("anotherpackage", "2.0", "nose", "mypackage"),
+	)
+	base := []string{"distribute-0.6.36-py33_1", "mypackage-1.1-0", "nose-1.3.0-py33_0", "openssl-1.0.1c-0",
+		"pip-1.3.1-py33_1", "python-3.3.2-0", "readline-6.2-0", "sqlite-3.7.13-0", "system-5.8-1", "tk-8.5.13-0", "zlib-1.2.7-0"}
+	if got := solveSet(t, ix, "mypackage"); !slices.Equal(got, base) {
+		t.Errorf("mypackage:\ngot  %v\nwant %v", got, base)
+	}
+	for spec, another := range map[string]string{"anotherpackage 1.0": "anotherpackage-1.0-0", "anotherpackage": "anotherpackage-2.0-0"} {
+		want := append([]string{another}, base...)
+		if got := solveSet(t, ix, spec); !slices.Equal(got, want) {
+			t.Errorf("%s:\ngot  %v\nwant %v", spec, got, want)
+		}
+	}
+}
