@@ -13,6 +13,7 @@ import (
 	"time"
 
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+	"golang.org/x/sync/errgroup"
 	"oras.land/oras-go/v2"
 	"oras.land/oras-go/v2/content"
 	orasregistry "oras.land/oras-go/v2/registry"
@@ -221,28 +222,41 @@ func (c *Client) Versions(ctx context.Context, repoRef string) ([]Version, error
 	return vs, err
 }
 
-// versions reads every integer-tagged manifest of r. A missing repository
-// is returned as a not-found error for the caller to judge.
+// versions reads every integer-tagged manifest of r, a few at a time. A
+// missing repository is returned as a not-found error for the caller to
+// judge.
 func (c *Client) versions(ctx context.Context, r *remote.Repository) ([]Version, error) {
 	numbers, err := versionTags(ctx, r)
 	if err != nil {
 		return nil, err
 	}
-	out := make([]Version, 0, len(numbers))
-	for _, n := range numbers {
-		ref := r.Reference
-		ref.Reference = strconv.Itoa(n)
-		_, v, err := fetchManifest(ctx, r, ref)
-		if err != nil {
-			return nil, err
-		}
-		if v.Number != n {
-			return nil, fmt.Errorf("%s: manifest says version %d", ref, v.Number)
-		}
-		out = append(out, v)
+	out := make([]Version, len(numbers))
+	g, ctx := errgroup.WithContext(ctx)
+	g.SetLimit(manifestFetchers)
+	for i, n := range numbers {
+		g.Go(func() error {
+			ref := r.Reference
+			ref.Reference = strconv.Itoa(n)
+			_, v, err := fetchManifest(ctx, r, ref)
+			if err != nil {
+				return err
+			}
+			if v.Number != n {
+				return fmt.Errorf("%s: manifest says version %d", ref, v.Number)
+			}
+			out[i] = v
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
 	}
 	return out, nil
 }
+
+// manifestFetchers bounds the manifest requests in flight for one listing:
+// enough to hide latency, few enough for any registry's rate limits.
+const manifestFetchers = 4
 
 // versionTags lists the integer tags of r, ascending.
 func versionTags(ctx context.Context, r *remote.Repository) ([]int, error) {
