@@ -1,6 +1,7 @@
 package solve
 
 import (
+	"errors"
 	"os"
 	"slices"
 	"strings"
@@ -186,5 +187,41 @@ func TestCondaNonexistentDeps(t *testing.T) {
 		if got := solveSet(t, ix, spec); !slices.Equal(got, want) {
 			t.Errorf("%s:\ngot  %v\nwant %v", spec, got, want)
 		}
+	}
+}
+
+// test_iopro_mkl: iopro 1.4 with numpy 1.7 takes the featureless numpy.
+func TestCondaIoproMKL(t *testing.T) {
+	got := solveSet(t, condaIndex1(t), "iopro 1.4*", "python 2.7*", "numpy 1.7*")
+	want := []string{
+		"distribute-0.6.36-py27_1", "iopro-1.4.3-np17py27_p0", "numpy-1.7.1-py27_0",
+		"openssl-1.0.1c-0", "pip-1.3.1-py27_1", "python-2.7.5-0", "readline-6.2-0",
+		"sqlite-3.7.13-0", "system-5.8-1", "tk-8.5.13-0", "unixodbc-2.3.1-0", "zlib-1.2.7-0",
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("got  %v\nwant %v", got, want)
+	}
+}
+
+// test_unsat_shortest_chain_4: the explanation is a needs py =3.7.1 against
+// the requested py=3.6.1, without the py_req detour.
+func TestCondaUnsatShortestChain4(t *testing.T) {
+	ix := repodata.NewIndex([]string{"https://conda.example/test"}, []repodata.Record{
+		rec("a", "1.0", "py =3.7.1"), rec("py_req_1", "1.0"), rec("py_req_2", "1.0"),
+		rec("py", "3.7.1", "py_req_1", "py_req_2"), rec("py", "3.6.1", "py_req_1", "py_req_2"),
+	})
+	_, _, err := Solve(ix, []string{"a", "py=3.6.1"}, Options{})
+	var ue *UnsatisfiableError
+	if !errors.As(err, &ue) {
+		t.Fatalf("want an explanation, got %v", err)
+	}
+	want := []string{
+		"a was requested: a 1.0",
+		"py=3.6.1 was requested: py 3.6.1",
+		"a 1.0 needs py =3.7.1: py 3.7.1",
+		"only one py can be installed, and no py matches all of py=3.6.1 (requested) and py =3.7.1 (needed by a 1.0)",
+	}
+	if !slices.Equal(ue.Steps, want) {
+		t.Errorf("explanation:\n%s\nwant:\n%s", strings.Join(ue.Steps, "\n"), strings.Join(want, "\n"))
 	}
 }
