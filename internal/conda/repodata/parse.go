@@ -36,8 +36,9 @@ type Repodata struct {
 // used when neither the file's info nor a record names one.
 //
 // Parse also accepts the flat "filename → record" maps of conda's test
-// data (tests/data/index*.json): a top-level object with none of the
-// repodata keys. Each record then lives in its own subdir under channel.
+// data (tests/data/index*.json), told apart by a first key that is a
+// package filename. Each record then lives in its own subdir under
+// channel. Errors about the JSON start with LINE:COL.
 func Parse(channel, subdir string, data []byte) (*Repodata, error) {
 	return ParseMirrored(channel, channel, subdir, data)
 }
