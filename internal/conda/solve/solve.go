@@ -7,6 +7,7 @@ package solve
 
 import (
 	"cmp"
+	"fmt"
 	"slices"
 	"strings"
 
@@ -46,6 +47,9 @@ func Solve(ix *repodata.Index, specs []string, opts Options) ([]*repodata.Record
 		_, ms, err := p.spec(s)
 		if err != nil {
 			return nil, Stats{}, err
+		}
+		if ms.Name == "" || strings.ContainsAny(ms.Name, "*?[") {
+			return nil, Stats{}, fmt.Errorf("%q: a requested spec must name one package (name globs and nameless specs such as *[track_features=mkl] are not supported)", s)
 		}
 		parsed[i] = ms
 		// A requested spec naming a channel takes its package from that

@@ -132,6 +132,10 @@ func TestSolveUnsatisfiableExplains(t *testing.T) {
 			t.Errorf("explanation lacks %q:\n%s", want, msg)
 		}
 	}
+	_, _, err = Solve(dummy, []string{"*[track_features=foo]"}, Options{Platform: "linux-64"})
+	if err == nil || !strings.Contains(err.Error(), "must name one package") {
+		t.Errorf("nameless spec: %v", err)
+	}
 	_, _, err = Solve(dummy, []string{"no-such-package"}, Options{Platform: "linux-64"})
 	if err == nil || !strings.Contains(err.Error(), "no package named no-such-package") {
 		t.Errorf("missing package: %v", err)
