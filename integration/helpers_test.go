@@ -14,7 +14,8 @@ import (
 	"time"
 
 	"github.com/moby/buildkit/client"
-	"github.com/moby/buildkit/client/llb"
+
+	"github.com/envkit/envkit/hack/services"
 )
 
 // run runs one of ./bin's tools with a bounded time and returns stdout;
@@ -63,34 +64,16 @@ func solveClient(t *testing.T) *client.Client {
 	return c
 }
 
-// runIn runs script with /bin/sh in image (an LLB exec on it) and returns
-// what the script wrote to $OUT/result.
+// runIn runs script in image (services.RunIn) and returns $OUT/result.
 func runIn(t *testing.T, image, script string) string {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	st := llb.Image(image).Run(
-		llb.Args([]string{"/bin/sh", "-c", script}),
-		llb.AddEnv("OUT", "/out"),
-		llb.IgnoreCache,
-		llb.WithCustomName("check "+image),
-	).AddMount("/out", llb.Scratch())
-	def, err := st.Marshal(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	dest := t.TempDir()
-	_, err = solveClient(t).Solve(ctx, def, client.SolveOpt{
-		Exports: []client.ExportEntry{{Type: client.ExporterLocal, OutputDir: dest}},
-	}, nil)
+	out, err := services.RunIn(ctx, env.BuildkitHost, image, script)
 	if err != nil {
 		t.Fatalf("running in %s: %v", image, err)
 	}
-	b, err := os.ReadFile(filepath.Join(dest, "result"))
-	if err != nil {
-		t.Fatalf("%s: the script wrote no $OUT/result: %v", image, err)
-	}
-	return string(b)
+	return out
 }
 
 // metadataDigest reads containerimage.digest from a --metadata-file.

@@ -6,6 +6,7 @@
 //	envkit-dev env [-state DIR]                  print their addresses as shell variables
 //	envkit-dev fixtures [-fixtures DIR]          build the fixtures
 //	envkit-dev serve -addr A -root NAME=DIR...   the channel server (started by up)
+//	envkit-dev run [-state DIR] IMAGE SCRIPT     run SCRIPT in IMAGE (an LLB exec), print $OUT/result
 package main
 
 import (
@@ -53,6 +54,8 @@ func main() {
 		err = fixtures.Build(ctx, *fix)
 	case "serve":
 		err = serve(ctx, args)
+	case "run":
+		err = runCmd(ctx, args)
 	default:
 		usage()
 	}
@@ -63,7 +66,7 @@ func main() {
 }
 
 func usage() {
-	fmt.Fprintln(os.Stderr, "usage: envkit-dev up|down|env|fixtures|serve [flags]")
+	fmt.Fprintln(os.Stderr, "usage: envkit-dev up|down|env|fixtures|serve|run [flags]")
 	os.Exit(2)
 }
 
@@ -196,5 +199,25 @@ func (r *rootsFlag) Set(v string) error {
 		return fmt.Errorf("want NAME=DIR, got %q", v)
 	}
 	r.names, r.dirs = append(r.names, name), append(r.dirs, dir)
+	return nil
+}
+
+// runCmd runs a shell script in an image through the services' BuildKit
+// and prints what it wrote to $OUT/result.
+func runCmd(ctx context.Context, args []string) error {
+	fs, state, _ := flags("run")
+	fs.Parse(args)
+	if fs.NArg() != 2 {
+		return errors.New("usage: envkit-dev run [-state DIR] IMAGE SCRIPT")
+	}
+	env, err := services.Read(*state)
+	if err != nil {
+		return err
+	}
+	out, err := services.RunIn(ctx, env.BuildkitHost, fs.Arg(0), fs.Arg(1))
+	if err != nil {
+		return err
+	}
+	fmt.Print(out)
 	return nil
 }
