@@ -53,6 +53,7 @@ type lockedPackage struct {
 func newInspectCmd() *cobra.Command {
 	var (
 		images, platform, baseImage string
+		mirrorFlags                 []string
 		readLayers, asJSON          bool
 	)
 	cmd := &cobra.Command{
@@ -67,12 +68,24 @@ from the conda-meta records inside each layer (every layer is downloaded).
 
 The image key needs the lock (conda-lock.yml beside the definition) when the
 environment has conda packages, and a base image reference (a Dockerfile
-base has no single digest): without them inspect says why there is none.`,
+base has no single digest): without them inspect says why there is none.
+When the builder reaches a registry through a mirror (buildkitd's
+[registry."docker.io"] mirrors), give inspect the same with --mirror, so the
+base digest, hence the key, is the one the build saw.`,
 		Example: `  envkit inspect examples/minimal/environment.yml
   envkit inspect --images localhost:5000/images localhost:5000/envs/sklearn:2
-  envkit inspect --images localhost:5000/images --read-layers --json environment.yml`,
+  envkit inspect --images localhost:5000/images --read-layers --json environment.yml
+  envkit inspect --mirror docker.io=127.0.0.1:5000 --images 127.0.0.1:5000/images environment.yml`,
 		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			mirrors := map[string]string{}
+			for _, m := range mirrorFlags {
+				from, to, ok := strings.Cut(m, "=")
+				if !ok || from == "" || to == "" {
+					return usagef("--mirror %q: want REGISTRY=HOST, e.g. docker.io=127.0.0.1:5000", m)
+				}
+				mirrors[from] = to
+			}
 			src, err := openEnvironment(cmd.Context(), cmd, args[0])
 			if err != nil {
 				return err
@@ -115,7 +128,7 @@ base has no single digest): without them inspect says why there is none.`,
 				out.Notes = append(out.Notes, "the base is a Dockerfile, which has no single digest: its images are not kept by key")
 			default:
 				ctx, cancel := context.WithTimeout(cmd.Context(), resolveTimeout)
-				out.BaseDigest, err = client.ResolveDigest(ctx, def.Base.Image)
+				out.BaseDigest, err = client.ResolveDigest(ctx, def.Base.Image, mirrors)
 				cancel()
 				if err != nil {
 					out.Notes = append(out.Notes, "base image digest unresolved: "+err.Error())
@@ -148,6 +161,7 @@ base has no single digest): without them inspect says why there is none.`,
 	}
 	cmd.Flags().StringVar(&images, "images", "", "image repository (HOST/PATH) to look the built image up in")
 	cmd.Flags().StringVar(&platform, "platform", "", "platform of a multi-platform image (default: the definition's first, else linux/<this machine's arch>)")
+	cmd.Flags().StringArrayVar(&mirrorFlags, "mirror", nil, "resolve the base image of REGISTRY on HOST instead (REGISTRY=HOST, as buildkitd's registry mirrors; repeatable)")
 	cmd.Flags().BoolVar(&readLayers, "read-layers", false, "read the conda packages from each layer's conda-meta records instead of its history")
 	cmd.Flags().StringVar(&baseImage, "base-image", "", "base image for definitions that name none (enters the hash)")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the inspection as JSON")

@@ -143,3 +143,26 @@ func TestInspectReadsLLBHistory(t *testing.T) {
 		t.Fatalf("packages named by the LLB history: %v, want %v", got, want)
 	}
 }
+
+// A Docker Hub base resolves through the mirror the builder uses, so the
+// key is the build's; an environment without conda packages needs no lock.
+func TestInspectThroughMirror(t *testing.T) {
+	host := registrytest.Start(t, "", "")
+	dockerConfig(t, host, "", "")
+	baseDigest := registrytest.PushImage(t, host, "library/debian", "bookworm-slim", nil, registrytest.Layer{Files: map[string]string{"etc/os-release": "ID=debian\n"}})
+	dir := t.TempDir()
+	file := filepath.Join(dir, "environment.yml")
+	if err := os.WriteFile(file, []byte("name: plain\nbase:\n  image: debian:bookworm-slim\nenv:\n  A: b\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var got inspection
+	if err := json.Unmarshal([]byte(mustRun(t, "inspect", "--json", "--mirror", "docker.io="+host, file)), &got); err != nil {
+		t.Fatal(err)
+	}
+	if got.BaseDigest != baseDigest || got.ImageKey == "" || len(got.Notes) != 0 {
+		t.Fatalf("inspect through a mirror: %+v", got)
+	}
+	if _, errOut, code := runCmd(t, "inspect", "--mirror", "docker.io", file); code != 2 || !strings.Contains(errOut, "want REGISTRY=HOST") {
+		t.Fatalf("--mirror without a host: exit %d, %q", code, errOut)
+	}
+}

@@ -60,7 +60,9 @@ var imageManifestTypes = []string{
 // ResolveDigest returns the digest a registry gives for an image reference
 // in Docker's short form ("debian:bookworm-slim"): the index digest for a
 // multi-platform image. A reference pinned by digest needs no request.
-func (c *Client) ResolveDigest(ctx context.Context, image string) (string, error) {
+// mirrors maps a registry ("docker.io") to the host that serves its
+// images, as buildkitd's registry mirrors do.
+func (c *Client) ResolveDigest(ctx context.Context, image string, mirrors map[string]string) (string, error) {
 	named, err := reference.ParseDockerRef(image)
 	if err != nil {
 		return "", fmt.Errorf("image %q: %w", image, err)
@@ -68,7 +70,7 @@ func (c *Client) ResolveDigest(ctx context.Context, image string) (string, error
 	if canonical, ok := named.(reference.Canonical); ok {
 		return canonical.Digest().String(), nil
 	}
-	ref := orasReference(named)
+	ref := orasReference(named, mirrors)
 	r := c.repository(ref)
 	r.ManifestMediaTypes = imageManifestTypes
 	desc, err := r.Resolve(ctx, ref.Reference)
@@ -81,11 +83,13 @@ func (c *Client) ResolveDigest(ctx context.Context, image string) (string, error
 	return desc.Digest.String(), nil
 }
 
-// orasReference turns a normalised Docker reference into oras's, with
-// Docker Hub's API host.
-func orasReference(named reference.Named) orasregistry.Reference {
+// orasReference turns a normalised Docker reference into oras's, on its
+// registry's mirror if it has one, else with Docker Hub's API host.
+func orasReference(named reference.Named, mirrors map[string]string) orasregistry.Reference {
 	ref := orasregistry.Reference{Registry: reference.Domain(named), Repository: reference.Path(named), Reference: "latest"}
-	if ref.Registry == "docker.io" {
+	if mirror, ok := mirrors[ref.Registry]; ok {
+		ref.Registry = mirror
+	} else if ref.Registry == "docker.io" {
 		ref.Registry = "registry-1.docker.io"
 	}
 	if tagged, ok := named.(reference.Tagged); ok {

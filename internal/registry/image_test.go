@@ -83,15 +83,19 @@ func TestResolveDigest(t *testing.T) {
 	host := registrytest.Start(t, "", "")
 	dgst := registrytest.PushImage(t, host, "library/base", "1", nil, registrytest.Layer{Files: map[string]string{"a": "b"}})
 	c := anonymous()
-	got, err := c.ResolveDigest(ctx, host+"/library/base:1")
+	got, err := c.ResolveDigest(ctx, host+"/library/base:1", nil)
 	if err != nil || got != dgst {
 		t.Fatalf("ResolveDigest = %s, %v; want %s", got, err, dgst)
 	}
 	pinned := "docker.io/library/debian@" + dgst
-	if got, err := c.ResolveDigest(ctx, pinned); err != nil || got != dgst {
+	if got, err := c.ResolveDigest(ctx, pinned, nil); err != nil || got != dgst {
 		t.Fatalf("pinned: %s %v", got, err)
 	}
-	if _, err := c.ResolveDigest(ctx, host+"/library/base:2"); err == nil {
+	if _, err := c.ResolveDigest(ctx, host+"/library/base:2", nil); err == nil {
 		t.Fatal("a missing tag resolved")
+	}
+	// Docker Hub names through a mirror, as the harness's buildkitd has.
+	if got, err := c.ResolveDigest(ctx, "library/base:1", map[string]string{"docker.io": host}); err != nil || got != dgst {
+		t.Fatalf("through a mirror: %s %v", got, err)
 	}
 }
