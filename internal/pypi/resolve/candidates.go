@@ -1,0 +1,187 @@
+package resolve
+
+import (
+	"fmt"
+	"path"
+	"slices"
+	"strings"
+
+	"github.com/envkit/envkit/internal/pypi/index"
+	"github.com/envkit/envkit/internal/pypi/metadata"
+	"github.com/envkit/envkit/internal/pypi/pep440"
+	"github.com/envkit/envkit/internal/pypi/pep508"
+	"github.com/envkit/envkit/internal/pypi/tags"
+)
+
+// candidate is the best wheel of one version for the target.
+type candidate struct {
+	version pep440.Version
+	file    index.File
+	rank    int
+}
+
+// project is what the indexes offer for one name.
+type project struct {
+	// all holds one candidate per version, newest first.
+	all []*candidate
+	// skipped says why other files cannot be used ("x.tar.gz: an sdist").
+	skipped []string
+}
+
+// candidates lists the versions every constraint allows, newest first.
+func (r *resolver) candidates(name string, cs []constraint) ([]*candidate, error) {
+	for _, c := range cs {
+		if c.req.URL != "" {
+			return r.direct(name, c, cs)
+		}
+	}
+	p, err := r.project(name)
+	if err != nil {
+		return nil, err
+	}
+	allowPre := r.pre
+	for _, c := range cs {
+		allowPre = allowPre || c.req.Specifiers.NamesPrerelease()
+	}
+	var final, pre []*candidate
+	for _, cand := range p.all {
+		ok := true
+		for _, c := range cs {
+			ok = ok && c.allows(cand)
+		}
+		switch {
+		case !ok:
+		case cand.version.IsPrerelease() && !allowPre:
+			pre = append(pre, cand)
+		default:
+			final = append(final, cand)
+		}
+	}
+	// Pre-releases are used when nothing else matches (as pip does).
+	if len(final) == 0 {
+		return pre, nil
+	}
+	return final, nil
+}
+
+// direct is the candidate of a "name @ url" requirement.
+func (r *resolver) direct(name string, c constraint, cs []constraint) ([]*candidate, error) {
+	raw := c.req.URL
+	want := ""
+	if _, frag, ok := strings.Cut(raw, "#"); ok {
+		if algo, digest, ok := strings.Cut(frag, "="); ok && algo == "sha256" {
+			want = digest
+		}
+	}
+	file := index.File{Filename: path.Base(stripFragment(raw)), URL: stripFragment(raw), SHA256: want}
+	w, err := tags.ParseWheelName(file.Filename)
+	if err != nil {
+		return nil, fmt.Errorf("%s: envkit installs wheels only: %v", c, err)
+	}
+	if pep508.NormaliseName(w.Name) != name {
+		return nil, fmt.Errorf("%s: the wheel is of project %s", c, w.Name)
+	}
+	rank, ok := r.ranking.Rank(w)
+	if !ok {
+		return nil, &conflict{fmt.Sprintf("%s: the wheel does not install on python %s %s", c, r.target.PythonVersion, r.target.Subdir)}
+	}
+	v, err := pep440.Parse(w.Version)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %v", c, err)
+	}
+	cand := &candidate{version: v, file: file, rank: rank}
+	for _, o := range cs {
+		if o.req.URL == "" && !o.req.Specifiers.Contains(v) || o.req.URL != "" && stripFragment(o.req.URL) != file.URL {
+			return nil, &conflict{fmt.Sprintf("%s conflicts with %s", o, c)}
+		}
+	}
+	r.projects[name] = &project{all: []*candidate{cand}}
+	return []*candidate{cand}, nil
+}
+
+func (r *resolver) project(name string) (*project, error) {
+	if p, ok := r.projects[name]; ok {
+		return p, nil
+	}
+	files, err := r.client.Files(r.ctx, name)
+	if err != nil {
+		return nil, fmt.Errorf("listing %s: %v", name, err)
+	}
+	p := &project{}
+	best := map[string]*candidate{}
+	for _, f := range files {
+		if f.Yanked {
+			p.skipped = append(p.skipped, f.Filename+": yanked")
+			continue
+		}
+		w, err := tags.ParseWheelName(f.Filename)
+		if err != nil {
+			p.skipped = append(p.skipped, f.Filename+": not a wheel (envkit installs wheels only)")
+			continue
+		}
+		rank, ok := r.ranking.Rank(w)
+		if !ok {
+			p.skipped = append(p.skipped, f.Filename+": no compatible tag")
+			continue
+		}
+		if ok, err := tags.RequiresPython(f.RequiresPython, r.pyVersion); err != nil || !ok {
+			p.skipped = append(p.skipped, f.Filename+": Requires-Python "+f.RequiresPython)
+			continue
+		}
+		v, err := pep440.Parse(w.Version)
+		if err != nil {
+			p.skipped = append(p.skipped, f.Filename+": "+err.Error())
+			continue
+		}
+		key := v.String()
+		if old, ok := best[key]; !ok || rank < old.rank {
+			best[key] = &candidate{version: v, file: f, rank: rank}
+		}
+	}
+	for _, c := range best {
+		p.all = append(p.all, c)
+	}
+	slices.SortFunc(p.all, func(a, b *candidate) int { return pep440.Compare(b.version, a.version) })
+	r.projects[name] = p
+	return p, nil
+}
+
+// metadata reads a candidate's core metadata: the PEP 658 file when the
+// index has one and the wheel's hash is known, else the wheel itself
+// (whose sha256 is then checked, or computed for a hash-less find-links
+// file).
+func (r *resolver) metadata(c *candidate) (*metadata.Metadata, error) {
+	if m, ok := r.meta[c.file.URL]; ok {
+		return m, nil
+	}
+	var m metadata.Metadata
+	if c.file.MetadataURL != "" && c.file.SHA256 != "" {
+		data, err := r.client.Fetch(r.ctx, c.file.MetadataURL, c.file.MetadataSHA256)
+		if err != nil {
+			return nil, err
+		}
+		if m, err = metadata.Parse(data); err != nil {
+			return nil, fmt.Errorf("%s: %v", c.file.MetadataURL, err)
+		}
+	} else {
+		data, err := r.client.Fetch(r.ctx, c.file.URL, c.file.SHA256)
+		if err != nil {
+			return nil, err
+		}
+		c.file.SHA256 = sha256hex(data)
+		if m, err = metadata.FromWheel(data); err != nil {
+			return nil, fmt.Errorf("%s: %v", c.file.Filename, err)
+		}
+	}
+	if w, _ := tags.ParseWheelName(c.file.Filename); pep508.NormaliseName(m.Name) != pep508.NormaliseName(w.Name) {
+		return nil, fmt.Errorf("%s: METADATA names project %s", c.file.Filename, m.Name)
+	}
+	if v, err := pep440.Parse(m.Version); err != nil || pep440.Compare(v, c.version) != 0 {
+		return nil, fmt.Errorf("%s: METADATA says version %s", c.file.Filename, m.Version)
+	}
+	if ok, err := tags.RequiresPython(m.RequiresPython, r.pyVersion); err != nil || !ok {
+		return nil, &conflict{fmt.Sprintf("%s requires python %s", c.file.Filename, m.RequiresPython)}
+	}
+	r.meta[c.file.URL] = &m
+	return &m, nil
+}

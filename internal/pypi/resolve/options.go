@@ -1,0 +1,102 @@
+package resolve
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/envkit/envkit/internal/pypi/index"
+	"github.com/envkit/envkit/internal/pypi/pep508"
+	"github.com/envkit/envkit/internal/spec"
+)
+
+// Input is a pip list split into requirements and index options.
+type Input struct {
+	Requirements []Requirement
+	Index        index.Options
+	// Pre allows pre-releases (pip --pre).
+	Pre bool
+}
+
+// Requirement is a parsed requirement and where it was written.
+type Requirement struct {
+	pep508.Requirement
+	Pos spec.Pos
+}
+
+// ParseLines reads the pip lines of a definition (Definition.Conda.Pip,
+// then Definition.Pip): requirements and the pip options that choose where
+// packages come from. Editable installs, local paths, remote -r files and
+// options that would change what is installed in ways a lock cannot
+// record are refused, naming the line.
+func ParseLines(lines []spec.Requirement) (Input, error) {
+	var in Input
+	for _, l := range lines {
+		text := strings.TrimSpace(l.Spec)
+		fail := func(format string, a ...any) error {
+			return fmt.Errorf("%s: %s: %s", l.Pos, text, fmt.Sprintf(format, a...))
+		}
+		if !strings.HasPrefix(text, "-") {
+			if strings.HasPrefix(text, ".") || strings.HasPrefix(text, "/") || strings.HasPrefix(text, "file:") || strings.HasPrefix(text, "~") {
+				return in, fail("local paths are not locked: build a wheel, put it on an index or a --find-links directory and name the package")
+			}
+			req, err := pep508.Parse(text)
+			if err != nil {
+				return in, fmt.Errorf("%s: %v", l.Pos, err)
+			}
+			in.Requirements = append(in.Requirements, Requirement{req, l.Pos})
+			continue
+		}
+		opt, value := splitOption(text)
+		switch opt {
+		case "-i", "--index-url":
+			if value == "" {
+				return in, fail("needs a URL")
+			}
+			in.Index.IndexURL = value
+		case "--extra-index-url":
+			if value == "" {
+				return in, fail("needs a URL")
+			}
+			in.Index.ExtraIndexURLs = append(in.Index.ExtraIndexURLs, value)
+		case "-f", "--find-links":
+			if value == "" {
+				return in, fail("needs a URL or directory")
+			}
+			in.Index.FindLinks = append(in.Index.FindLinks, value)
+		case "--no-index":
+			in.Index.NoIndex = true
+		case "--pre":
+			in.Pre = true
+		case "--trusted-host", "--prefer-binary", "--only-binary", "--upgrade", "-U", "--upgrade-strategy", "--exists-action":
+			// Harmless here: envkit only installs wheels, and a lock is a
+			// fresh resolution.
+		case "-e", "--editable":
+			return in, fail("editable installs are not supported in an image: install the package from an index or --find-links")
+		case "-r", "--requirement":
+			return in, fail("a remote requirements file is not locked: list its requirements")
+		case "-c", "--constraint":
+			return in, fail("constraint files are not supported: write the constraints as requirements")
+		case "--no-binary":
+			return in, fail("envkit installs wheels only (no sdist builds)")
+		default:
+			return in, fail("pip option %s is not supported", opt)
+		}
+	}
+	return in, nil
+}
+
+// splitOption splits "--index-url URL", "--index-url=URL" and "-iURL".
+func splitOption(text string) (string, string) {
+	if strings.HasPrefix(text, "--") {
+		if name, value, ok := strings.Cut(text, "="); ok && !strings.ContainsAny(name, " \t") {
+			return name, strings.TrimSpace(value)
+		}
+		name, value, _ := strings.Cut(text, " ")
+		return name, strings.TrimSpace(value)
+	}
+	if len(text) > 2 && text[2] != ' ' && text[2] != '\t' {
+		return text[:2], strings.TrimSpace(strings.TrimPrefix(text[2:], "="))
+	}
+	name, value, _ := strings.Cut(text, " ")
+	return name, strings.TrimSpace(value)
+}

@@ -1,0 +1,412 @@
+// Package resolve chooses one wheel per Python project for a target
+// interpreter and platform: a backtracking search over PEP 440 versions,
+// PEP 508 markers and extras, and wheel tags, whose failures name the
+// requirements in conflict.
+package resolve
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+
+	"github.com/envkit/envkit/internal/pypi/index"
+	"github.com/envkit/envkit/internal/pypi/metadata"
+	"github.com/envkit/envkit/internal/pypi/pep440"
+	"github.com/envkit/envkit/internal/pypi/pep508"
+	"github.com/envkit/envkit/internal/pypi/tags"
+)
+
+// Target is the interpreter and platform to resolve for.
+type Target = tags.Target
+
+// Options tune a resolution.
+type Options struct {
+	// Provided maps normalised project names to the versions the conda
+	// environment already installs (python's own pip, numpy, ...): pip
+	// does not install them again, and a requirement they do not satisfy
+	// is a conflict.
+	Provided map[string]string
+	// MaxAttempts bounds the candidates tried (default 10000), so that a
+	// hopeless search ends with an explanation instead of running on.
+	MaxAttempts int
+}
+
+// Pin is one chosen wheel.
+type Pin struct {
+	// Name is the normalised project name.
+	Name     string
+	Version  string
+	Filename string
+	URL      string
+	SHA256   string
+	// Requires maps each dependency installed for this pin (normalised
+	// name) to its specifier text ("" for any version).
+	Requires map[string]string
+}
+
+// Overlap is a pip requirement left to the conda environment.
+type Overlap struct {
+	Name         string
+	CondaVersion string
+	// RequiredBy says who asked for it ("the definition", "pkg 1.0").
+	RequiredBy string
+}
+
+// Result is a successful resolution.
+type Result struct {
+	// Pins are sorted by name.
+	Pins    []Pin
+	Overlap []Overlap
+}
+
+// Resolve resolves in against the indexes it names. ctx bounds network use.
+func Resolve(ctx context.Context, in Input, target Target, opts Options) (*Result, error) {
+	ranking, err := tags.NewRanking(target)
+	if err != nil {
+		return nil, err
+	}
+	env, err := pep508.TargetEnv(target.PythonVersion, target.Subdir)
+	if err != nil {
+		return nil, err
+	}
+	pyVersion := env["python_full_version"]
+	r := &resolver{
+		ctx: ctx, client: index.New(in.Index), target: target, env: env, ranking: ranking, pyVersion: pyVersion,
+		pre: in.Pre, provided: opts.Provided, maxAttempts: cmp(opts.MaxAttempts, 10000),
+		projects: map[string]*project{}, meta: map[string]*metadata.Metadata{},
+	}
+	st := &state{pins: map[string]*pinned{}, constraints: map[string][]constraint{}}
+	for _, req := range in.Requirements {
+		from := "the definition"
+		if req.Pos.File != "" || req.Pos.Line != 0 {
+			from = "the definition (" + req.Pos.String() + ")"
+		}
+		if !req.Applies(env, nil) {
+			continue
+		}
+		st.add(constraint{req.Requirement, from})
+	}
+	final, err := r.solve(st, 0)
+	if err != nil {
+		return nil, err
+	}
+	return final.result(r), nil
+}
+
+func cmp(v, def int) int {
+	if v <= 0 {
+		return def
+	}
+	return v
+}
+
+type resolver struct {
+	ctx         context.Context
+	client      *index.Client
+	target      Target
+	env         pep508.Env
+	ranking     tags.Ranking
+	pyVersion   string
+	pre         bool
+	provided    map[string]string
+	maxAttempts int
+	attempts    int
+	projects    map[string]*project
+	meta        map[string]*metadata.Metadata // by file URL
+}
+
+// constraint is a requirement on a project and who made it.
+type constraint struct {
+	req  pep508.Requirement
+	from string
+}
+
+func (c constraint) String() string {
+	spec := c.req.Specifiers.String()
+	if c.req.URL != "" {
+		spec = " @ " + c.req.URL
+	}
+	if spec == "" {
+		spec = " (any version)"
+	}
+	return fmt.Sprintf("%s%s from %s", c.req.Normalised(), spec, c.from)
+}
+
+type pinned struct {
+	cand   *candidate
+	extras []string
+	deps   map[string]string
+}
+
+// state is one node of the search; children copy it (the maps are small).
+type state struct {
+	pins        map[string]*pinned
+	constraints map[string][]constraint
+	// queue holds names with constraints but no pin, in discovery order.
+	queue []string
+}
+
+func (s *state) clone() *state {
+	c := &state{pins: maps.Clone(s.pins), constraints: map[string][]constraint{}, queue: slices.Clone(s.queue)}
+	for k, v := range s.constraints {
+		c.constraints[k] = slices.Clone(v)
+	}
+	return c
+}
+
+func (s *state) add(c constraint) {
+	name := c.req.Normalised()
+	if _, seen := s.constraints[name]; !seen {
+		s.queue = append(s.queue, name)
+	}
+	s.constraints[name] = append(s.constraints[name], c)
+}
+
+func (s *state) extras(name string) []string {
+	var out []string
+	for _, c := range s.constraints[name] {
+		out = append(out, c.req.Extras...)
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// conflict is a failure the search may back out of.
+type conflict struct{ msg string }
+
+func (c *conflict) Error() string { return c.msg }
+
+func (r *resolver) solve(st *state, depth int) (*state, error) {
+	var name string
+	for len(st.queue) > 0 {
+		n := st.queue[0]
+		if _, ok := st.pins[n]; ok {
+			st.queue = st.queue[1:]
+			continue
+		}
+		if v, ok := r.provided[n]; ok {
+			if err := r.checkProvided(st, n, v); err != nil {
+				return nil, err
+			}
+			st.queue = st.queue[1:]
+			continue
+		}
+		name = n
+		break
+	}
+	if name == "" {
+		return st, nil
+	}
+	cands, err := r.candidates(name, st.constraints[name])
+	if err != nil {
+		return nil, err
+	}
+	if len(cands) == 0 {
+		return nil, r.noCandidate(name, st.constraints[name])
+	}
+	var first error
+	for _, c := range cands {
+		r.attempts++
+		if r.attempts > r.maxAttempts {
+			return nil, fmt.Errorf("gave up after trying %d candidates; the first conflict: %v", r.maxAttempts, firstOf(first, c))
+		}
+		next, err := r.pin(st, name, c)
+		if err == nil {
+			next, err = r.solve(next, depth+1)
+		}
+		if err == nil {
+			return next, nil
+		}
+		var cf *conflict
+		if !errors.As(err, &cf) {
+			return nil, err
+		}
+		if first == nil {
+			first = err
+		}
+	}
+	if len(cands) == 1 {
+		return nil, first
+	}
+	return nil, &conflict{fmt.Sprintf("no version of %s works (%d tried); with the newest, %s %s: %v",
+		name, len(cands), name, cands[0].version, first)}
+}
+
+func firstOf(err error, c *candidate) error {
+	if err != nil {
+		return err
+	}
+	return fmt.Errorf("none yet (at %s)", c.file.Filename)
+}
+
+func (r *resolver) checkProvided(st *state, name, version string) error {
+	v, err := pep440.Parse(version)
+	if err != nil {
+		return fmt.Errorf("conda provides %s %s, which is not a PEP 440 version", name, version)
+	}
+	for _, c := range st.constraints[name] {
+		if c.req.URL != "" || !c.req.Specifiers.Contains(v) {
+			return &conflict{fmt.Sprintf("%s: the conda environment installs %s %s", c, name, version)}
+		}
+	}
+	return nil
+}
+
+// pin chooses c for name: its dependencies join the constraints, and any
+// that contradicts a pin already made is a conflict.
+func (r *resolver) pin(st *state, name string, c *candidate) (*state, error) {
+	meta, err := r.metadata(c)
+	if err != nil {
+		return nil, err
+	}
+	next := st.clone()
+	next.queue = next.queue[1:]
+	p := &pinned{cand: c, extras: st.extras(name), deps: map[string]string{}}
+	next.pins[name] = p
+	from := fmt.Sprintf("%s %s", name, c.version)
+	for _, e := range p.extras {
+		if !slices.Contains(meta.Extras, e) && len(meta.Extras) > 0 {
+			return nil, &conflict{fmt.Sprintf("%s has no extra %q (it has %s)", from, e, strings.Join(meta.Extras, ", "))}
+		}
+	}
+	for _, dep := range meta.RequiresDist {
+		if !dep.Applies(r.env, p.extras) {
+			continue
+		}
+		dn := dep.Normalised()
+		p.deps[dn] = strings.TrimSpace(dep.Specifiers.String() + extrasSuffix(dep.Extras))
+		next.add(constraint{dep, from})
+		if other, ok := next.pins[dn]; ok {
+			if err := other.satisfies(dn, next.constraints[dn]); err != nil {
+				return nil, err
+			}
+			if len(dep.Extras) > 0 && !subset(dep.Extras, other.extras) {
+				return nil, &conflict{fmt.Sprintf("%s needs %s[%s], but %s was chosen without those extras; list %s[%s] in the definition",
+					from, dn, strings.Join(dep.Extras, ","), dn, dn, strings.Join(dep.Extras, ","))}
+			}
+		}
+	}
+	return next, nil
+}
+
+func extrasSuffix(extras []string) string {
+	if len(extras) == 0 {
+		return ""
+	}
+	return " [" + strings.Join(extras, ",") + "]"
+}
+
+func subset(a, b []string) bool {
+	for _, x := range a {
+		if !slices.Contains(b, x) {
+			return false
+		}
+	}
+	return true
+}
+
+func (p *pinned) satisfies(name string, cs []constraint) error {
+	for _, c := range cs {
+		if !c.allows(p.cand) {
+			return &conflict{fmt.Sprintf("%s, but %s %s was chosen for %s", c, name, p.cand.version, others(cs, c))}
+		}
+	}
+	return nil
+}
+
+func others(cs []constraint, skip constraint) string {
+	var out []string
+	for _, c := range cs {
+		if c.from != skip.from {
+			out = append(out, c.String())
+		}
+	}
+	if len(out) == 0 {
+		return "an earlier requirement"
+	}
+	return strings.Join(slices.Compact(out), "; ")
+}
+
+func (c constraint) allows(cand *candidate) bool {
+	if c.req.URL != "" {
+		return cand.file.URL == stripFragment(c.req.URL)
+	}
+	// A constraint that names a pre-release admits pre-releases.
+	return c.req.Specifiers.Contains(cand.version)
+}
+
+// noCandidate explains why nothing matches: the constraints, and what
+// exists.
+func (r *resolver) noCandidate(name string, cs []constraint) error {
+	p := r.projects[name]
+	var lines []string
+	for _, c := range cs {
+		lines = append(lines, c.String())
+	}
+	msg := fmt.Sprintf("no version of %s satisfies %s", name, strings.Join(lines, " and "))
+	switch {
+	case p == nil || len(p.all) == 0 && len(p.skipped) == 0:
+		msg = fmt.Sprintf("%s: no such project on %s", strings.Join(lines, " and "), r.where())
+	case len(p.all) == 0:
+		msg += "; no installable wheel: " + strings.Join(p.skipped, "; ")
+	default:
+		var vs []string
+		for i, c := range p.all {
+			if i == 8 {
+				vs = append(vs, "...")
+				break
+			}
+			vs = append(vs, c.version.String())
+		}
+		msg += "; wheels for " + r.target.Subdir + " python " + r.target.PythonVersion + ": " + strings.Join(vs, ", ")
+		if len(p.skipped) > 0 {
+			msg += fmt.Sprintf(" (%d other files skipped, e.g. %s)", len(p.skipped), p.skipped[0])
+		}
+	}
+	return &conflict{msg}
+}
+
+func (r *resolver) where() string {
+	w := r.client.Indexes()
+	if len(w) == 0 {
+		return "the --find-links locations"
+	}
+	return strings.Join(w, ", ")
+}
+
+func (st *state) result(r *resolver) *Result {
+	res := &Result{}
+	for name, p := range st.pins {
+		res.Pins = append(res.Pins, Pin{
+			Name: name, Version: p.cand.version.String(), Filename: p.cand.file.Filename,
+			URL: p.cand.file.URL, SHA256: p.cand.file.SHA256, Requires: p.deps,
+		})
+	}
+	slices.SortFunc(res.Pins, func(a, b Pin) int { return strings.Compare(a.Name, b.Name) })
+	for name, cs := range st.constraints {
+		if v, ok := r.provided[name]; ok {
+			for _, c := range cs {
+				res.Overlap = append(res.Overlap, Overlap{Name: name, CondaVersion: v, RequiredBy: c.from})
+			}
+		}
+	}
+	slices.SortFunc(res.Overlap, func(a, b Overlap) int {
+		return strings.Compare(a.Name+"\x00"+a.RequiredBy, b.Name+"\x00"+b.RequiredBy)
+	})
+	return res
+}
+
+func stripFragment(u string) string {
+	u, _, _ = strings.Cut(u, "#")
+	return u
+}
+
+func sha256hex(b []byte) string {
+	s := sha256.Sum256(b)
+	return hex.EncodeToString(s[:])
+}
