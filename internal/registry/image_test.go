@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+
 	"github.com/envkit/envkit/internal/registry/registrytest"
 )
 
@@ -97,5 +99,22 @@ func TestResolveDigest(t *testing.T) {
 	// Docker Hub names through a mirror, as the harness's buildkitd has.
 	if got, err := c.ResolveDigest(ctx, "library/base:1", map[string]string{"docker.io": host}); err != nil || got != dgst {
 		t.Fatalf("through a mirror: %s %v", got, err)
+	}
+}
+
+func TestPickPlatform(t *testing.T) {
+	index := ocispec.Index{Manifests: []ocispec.Descriptor{
+		{Digest: "sha256:a", Platform: &ocispec.Platform{OS: "linux", Architecture: "amd64"}},
+		{Digest: "sha256:b", Platform: &ocispec.Platform{OS: "linux", Architecture: "arm", Variant: "v7"}},
+		{Digest: "sha256:c"}, // an attestation manifest has no platform
+	}}
+	for platform, want := range map[string]string{"linux/amd64": "sha256:a", "linux/arm/v7": "sha256:b", "linux/arm64": "", "": ""} {
+		d, err := pickPlatform(index, platform)
+		if string(d.Digest) != want || (want == "") != (err != nil) {
+			t.Errorf("pickPlatform(%q) = %s, %v; want %q", platform, d.Digest, err, want)
+		}
+	}
+	if _, err := pickPlatform(index, "linux/s390x"); err == nil || !strings.Contains(err.Error(), "the index has: linux/amd64, linux/arm/v7") {
+		t.Errorf("missing platform: %v", err)
 	}
 }
