@@ -176,10 +176,27 @@ func (c *Config) canonicalURL(spec string) (string, error) {
 	if strings.Contains(spec, "://") || filepath.IsAbs(spec) {
 		return absoluteURL(spec)
 	}
-	if strings.ContainsAny(spec, " \t\\?#:") || strings.HasPrefix(spec, ".") {
+	name := strings.Trim(spec, "/")
+	if !validName(name) {
 		return "", fmt.Errorf("channel %q: not a channel name (name or name/label/LABEL), an http(s):// or file:// URL, or an absolute directory", spec)
 	}
-	return c.alias() + "/" + strings.Trim(spec, "/"), nil
+	return c.alias() + "/" + name, nil
+}
+
+// validName accepts "/"-separated segments of letters, digits and "._+-"
+// (but not "." or ".."), what anaconda.org names and labels are made of.
+func validName(name string) bool {
+	for _, seg := range strings.Split(name, "/") {
+		if seg == "" || seg == "." || seg == ".." {
+			return false
+		}
+		for _, c := range seg {
+			if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || strings.ContainsRune("._+-", c)) {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // mirror maps a canonical URL to where it is fetched from: the longest
@@ -222,7 +239,7 @@ func underPrefix(u, prefix string) (string, bool) {
 // made a file URL) and strips trailing slashes.
 func absoluteURL(s string) (string, error) {
 	if filepath.IsAbs(s) {
-		return "file://" + filepath.ToSlash(filepath.Clean(s)), nil
+		s = "file://" + filepath.ToSlash(filepath.Clean(s))
 	}
 	u, err := url.Parse(s)
 	if err != nil {
@@ -234,8 +251,8 @@ func absoluteURL(s string) (string, error) {
 			return "", fmt.Errorf("channel URL %q: no host", s)
 		}
 	case "file":
-		if u.Host != "" && u.Host != "localhost" || !strings.HasPrefix(u.Path, "/") {
-			return "", fmt.Errorf("channel URL %q: file URLs need an absolute path (file:///dir)", s)
+		if u.Host != "" && u.Host != "localhost" || !strings.HasPrefix(u.Path, "/") || strings.Trim(u.Path, "/") == "" {
+			return "", fmt.Errorf("channel URL %q: file URLs need an absolute path below the root (file:///dir)", s)
 		}
 	default:
 		return "", fmt.Errorf("channel URL %q: scheme must be http, https or file", s)

@@ -85,6 +85,11 @@ func TestErrors(t *testing.T) {
 		{"file://relative/dir", "absolute path"},
 		{"./local", "not a channel name"},
 		{"conda forge", "not a channel name"},
+		{"%", "not a channel name"},
+		{"a//b", "not a channel name"},
+		{"a/../b", "not a channel name"},
+		{"/", "below the root"},
+		{"file:///", "below the root"},
 		{"http:///nohost", "no host"},
 	} {
 		_, err := cfg.Resolve(c.spec, "linux-64")
