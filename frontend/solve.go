@@ -120,7 +120,9 @@ func (b *build) fetchRepodata(ctx context.Context, ch channel.Channel, subdir st
 	if err != nil {
 		return nil, err
 	}
-	res, err := b.c.Solve(ctx, gwclient.SolveRequest{Definition: def.ToPB(), CacheImports: b.bc.CacheImports})
+	// Evaluate now: a lazy solve would only fail at the read, and the
+	// status of the fetch decides what a failure means.
+	res, err := b.c.Solve(ctx, gwclient.SolveRequest{Definition: def.ToPB(), CacheImports: b.bc.CacheImports, Evaluate: true})
 	if err != nil {
 		if subdir != "noarch" && strings.Contains(err.Error(), "404") {
 			return &repodata.Repodata{Info: repodata.Info{Subdir: subdir}}, nil
