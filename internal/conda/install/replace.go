@@ -109,8 +109,9 @@ func ReplaceBinary(data []byte, placeholder, prefix string) ([]byte, error) {
 		}
 		out = append(out, data[:i]...)
 		data = data[i:]
-		end := bytes.IndexByte(data, 0)
-		if end < 0 {
+		// The string ends at the first NUL after the placeholder.
+		end := len(ph) + bytes.IndexByte(data[len(ph):], 0)
+		if end < len(ph) {
 			end = len(data)
 		}
 		str := bytes.ReplaceAll(data[:end], ph, []byte(prefix))
