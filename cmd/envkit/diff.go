@@ -7,10 +7,12 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/opencontainers/go-digest"
 	"github.com/spf13/cobra"
 
+	"github.com/envkit/envkit/curated"
 	"github.com/envkit/envkit/frontend"
 	"github.com/envkit/envkit/internal/conda/lock"
 	"github.com/envkit/envkit/internal/envdiff"
@@ -29,8 +31,8 @@ func newDiffCmd() *cobra.Command {
 		Use:   "diff A B",
 		Short: "Show the semantic difference between two definitions (files or registered versions)",
 		Long: `diff compares two environments, each a definition file (with the
-conda-lock.yml beside it, if any) or a registered version REPO/NAME:VERSION,
-by meaning: conda and pip packages added, removed or re-pinned (by package
+conda-lock.yml beside it, if any), a registered version REPO/NAME:VERSION or
+a curated environment (curated/NAME), by meaning: conda and pip packages added, removed or re-pinned (by package
 name, PEP 503 names for pip), base image, steps, channels, environment
 variables, Spark packages, locked packages per platform, and whether the
 definition hash changed. Reordering, reformatting or another file format
@@ -38,6 +40,7 @@ make no difference; name, version, description and tags are shown apart,
 as they never enter the hash.`,
 		Example: `  envkit diff localhost:5000/envs/sklearn:1 localhost:5000/envs/sklearn:2
   envkit diff environment.yml localhost:5000/envs/sklearn
+  envkit diff curated/sklearn environment.yml
   envkit diff --json old/environment.yml new/environment.yml`,
 		Args: exactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -74,7 +77,7 @@ type environmentSource struct {
 	// lockHash is "sha256:<hex>" of the lock file's bytes, as the image
 	// key takes it; "" without a lock.
 	lockHash string
-	// ref is the registry reference, "" for a file.
+	// ref is the registry reference or curated/NAME, "" for a file.
 	ref     string
 	version registry.Version
 	tmpDir  string
@@ -86,10 +89,19 @@ func (s *environmentSource) close() {
 	}
 }
 
-// openEnvironment reads arg: an existing file or directory, else a
-// registry reference HOST/PATH/NAME[:VERSION].
+// openEnvironment reads arg: an existing file or directory, a curated
+// environment (curated/NAME), else a registry reference
+// HOST/PATH/NAME[:VERSION].
 func openEnvironment(ctx context.Context, cmd *cobra.Command, arg string) (*environmentSource, error) {
-	if _, err := os.Stat(arg); err == nil || !registry.LooksLikeRef(arg) {
+	_, statErr := os.Stat(arg)
+	if name, ok := strings.CutPrefix(arg, curated.Prefix); ok && statErr != nil {
+		def, err := curatedDefinition(name)
+		if err != nil {
+			return nil, err
+		}
+		return &environmentSource{def: def, ref: arg}, nil
+	}
+	if statErr == nil || !registry.LooksLikeRef(arg) {
 		def, err := loadDefinition(cmd, arg)
 		if err != nil {
 			return nil, err

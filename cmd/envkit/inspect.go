@@ -57,7 +57,7 @@ func newInspectCmd() *cobra.Command {
 		readLayers, asJSON          bool
 	)
 	cmd := &cobra.Command{
-		Use:   "inspect FILE|REPO/NAME[:VERSION]",
+		Use:   "inspect FILE|REPO/NAME[:VERSION]|curated/NAME",
 		Short: "Show a definition's hash, lock, base digest, and the image built for it with its per-layer packages",
 		Long: `inspect shows what envkit knows of an environment: its definition hash, its
 lock (hash and packages), the digest of its base image, and the image key
