@@ -489,3 +489,27 @@ func TestBuildFileChannelNeedsALock(t *testing.T) {
 		t.Errorf("error %v, want a file:// channel refused with the fix", err)
 	}
 }
+
+// A build from the lock and a build that solves the same packages in the
+// frontend submit the same LLB: every layer is shared, the image is the
+// same, and so is the image key.
+func TestLockAndFrontendSolveGiveTheSameBuild(t *testing.T) {
+	solving := condaGateway(t, condaEnv, nil, nil)
+	testRecipesChannel(t, solving)
+	if _, err := Build(context.Background(), solving); err != nil {
+		t.Fatal(err)
+	}
+	locked := condaGateway(t, condaEnv, lockFor(t, condaEnv, testRecipes(t, lockedRecipes...)), nil)
+	if _, err := Build(context.Background(), locked); err != nil {
+		t.Fatal(err)
+	}
+	a, b := solving.solves[0], locked.solves[0]
+	if len(a.Def) != len(b.Def) {
+		t.Fatalf("%d ops solving, %d from the lock", len(a.Def), len(b.Def))
+	}
+	for i := range a.Def {
+		if string(a.Def[i]) != string(b.Def[i]) {
+			t.Errorf("op %d differs between the solved and the locked build", i)
+		}
+	}
+}

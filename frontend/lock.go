@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"sort"
 	"strings"
 
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
@@ -23,8 +24,8 @@ const LockFile = "conda-lock.yml"
 // locked is the environment's lock: its hash and its packages per conda
 // subdir. The zero value is an environment without conda packages.
 type locked struct {
-	// hash is "sha256:<hex>" of the lock file's bytes: what was solved, not
-	// only what was asked (content_hash), so it keys the image.
+	// hash is packagesHash of the packages: what was solved, not only
+	// what was asked (content_hash), so it keys the image.
 	hash     string
 	packages map[string][]*repodata.Record // subdir -> packages
 }
@@ -66,8 +67,6 @@ func (b *build) lockedPackages(ctx context.Context, def *spec.Definition) (*lock
 		return nil, err
 	}
 	out := &locked{packages: map[string][]*repodata.Record{}}
-	sum := sha256.Sum256(data)
-	out.hash = "sha256:" + hex.EncodeToString(sum[:])
 	for _, p := range b.targets() {
 		subdir, err := condaSubdir(p)
 		if err != nil {
@@ -93,7 +92,25 @@ func (b *build) lockedPackages(ctx context.Context, def *spec.Definition) (*lock
 		}
 		out.packages[subdir] = pkgs
 	}
+	out.hash = packagesHash(out.packages)
 	return out, nil
+}
+
+// packagesHash is "sha256:<hex>" over the packages of the built platforms,
+// one line per package (subdir, name, version, build, sha256, url), sorted.
+// It is the same whether the packages came from conda-lock.yml or from a
+// solve in the frontend, and comments or sources in the lock file do not
+// change it.
+func packagesHash(packages map[string][]*repodata.Record) string {
+	var lines []string
+	for subdir, pkgs := range packages {
+		for _, p := range pkgs {
+			lines = append(lines, strings.Join([]string{subdir, p.Name, p.Version, p.Build, p.SHA256, p.URL}, " "))
+		}
+	}
+	sort.Strings(lines)
+	sum := sha256.Sum256([]byte(strings.Join(lines, "\n")))
+	return "sha256:" + hex.EncodeToString(sum[:])
 }
 
 // defaultChannel is the channel of a conda part that names none; it must

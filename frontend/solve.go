@@ -2,8 +2,6 @@ package frontend
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"strings"
 	"sync"
@@ -23,16 +21,11 @@ import (
 // solveInFrontend solves the conda part when the context has no lock:
 // every channel's repodata is an LLB HTTP source read back through the
 // gateway, so BuildKit's cache and proxies apply, then envkit's solver
-// picks the packages for each target platform. The result is keyed like
-// the lock `envkit lock` would write for the same solution.
+// picks the packages for each target platform.
 func (b *build) solveInFrontend(ctx context.Context, def *spec.Definition, in lock.Inputs) (*locked, error) {
 	cfg, err := channel.FromEnv(func(k string) string { return b.bc.BuildArgs[k] })
 	if err != nil {
 		return nil, fmt.Errorf("build arguments: %w", err)
-	}
-	solved := &lock.Lock{Metadata: lock.Metadata{ContentHash: map[string]string{}}}
-	for _, c := range in.Channels {
-		solved.Metadata.Channels = append(solved.Metadata.Channels, lock.Channel{URL: c})
 	}
 	out := &locked{packages: map[string][]*repodata.Record{}}
 	for _, p := range b.targets() {
@@ -55,18 +48,21 @@ func (b *build) solveInFrontend(ctx context.Context, def *spec.Definition, in lo
 		if err != nil {
 			return nil, fmt.Errorf("%s: %s (%s): %w", def.Conda.Pos, b.filename, subdir, err)
 		}
-		out.packages[subdir] = recs
-		solved.Metadata.Platforms = append(solved.Metadata.Platforms, subdir)
-		solved.Metadata.ContentHash[subdir] = lock.ContentHash(in, subdir)
-		solved.Packages = append(solved.Packages, lock.FromRecords(subdir, recs)...)
+		// The records go through the lock's form, so that a build from
+		// this solve and one from the lock envkit lock writes for it link
+		// the same records and share every layer.
+		entries := &lock.Lock{Packages: lock.FromRecords(subdir, recs)}
+		records, err := entries.Records(subdir)
+		if err != nil {
+			return nil, err
+		}
+		pkgs := make([]*repodata.Record, len(records))
+		for i := range records {
+			pkgs[i] = &records[i]
+		}
+		out.packages[subdir] = pkgs
 	}
-	solved.Sort()
-	data, err := solved.Marshal()
-	if err != nil {
-		return nil, err
-	}
-	sum := sha256.Sum256(data)
-	out.hash = "sha256:" + hex.EncodeToString(sum[:])
+	out.hash = packagesHash(out.packages)
 	return out, nil
 }
 
