@@ -70,10 +70,10 @@ func TestFilterPrereleases(t *testing.T) {
 		return strings.Join(b, " ")
 	}
 	for spec, want := range map[string]string{
-		">=1":     "1.0 1.1 2.0",
-		">=2.0a1": "2.0a1 2.0",
+		">=1":        "1.0 1.1 2.0",
+		">=2.0a1":    "2.0a1 2.0",
 		">1.1,!=2.0": "2.0a1", // only a pre-release matches: it is used
-		"":        "1.0 1.1 2.0",
+		"":           "1.0 1.1 2.0",
 	} {
 		ss, _ := ParseSpecifiers(spec)
 		if got := show(ss.Filter(vs, false)); got != want {
