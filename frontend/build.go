@@ -443,5 +443,7 @@ func (b *build) fromImageCache(ctx context.Context, ref string, p ocispecs.Platf
 	if err != nil {
 		return nil, err
 	}
-	return &dockerui.BuildResult{Reference: r, Image: &img, Epoch: &epoch}, nil
+	// The whole image is the "base": the exporter then keeps its history
+	// times as they are, and the config is byte-for-byte the stored one.
+	return &dockerui.BuildResult{Reference: r, Image: &img, BaseImage: &img, Epoch: &epoch}, nil
 }
