@@ -141,3 +141,20 @@ func TestCreateUsage(t *testing.T) {
 		}
 	}
 }
+
+func TestCreateFromSpecs(t *testing.T) {
+	t.Setenv("ENVKIT_PKGS_DIR", t.TempDir())
+	t.Setenv("ENVKIT_CACHE_DIR", t.TempDir())
+	channel := "file://" + conformance.Dir(t, "channels/test-recipes")
+	prefix := filepath.Join(t.TempDir(), "env")
+	if code, stderr := runCaptured(t, "create", "--prefix", prefix, "--channel", channel, "post_link-c"); code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	b, err := os.ReadFile(filepath.Join(prefix, "conda-meta/post_link-c-1.0-0.json"))
+	if err != nil || !strings.Contains(string(b), `"requested_spec": "post_link-c"`) {
+		t.Errorf("record: %s %v", b, err)
+	}
+	if _, err := os.Stat(filepath.Join(prefix, "conda-meta/post_link-b-1.0-0.json")); err != nil {
+		t.Error("the dependency post_link-b was not installed")
+	}
+}
