@@ -1,0 +1,158 @@
+package maven
+
+import (
+	"context"
+	"crypto/sha1"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+)
+
+// repo is a Maven repository layout served on 127.0.0.1: path -> content.
+type repo struct {
+	files map[string]string
+	srv   *httptest.Server
+}
+
+func newRepo(t *testing.T) *repo {
+	r := &repo{files: map[string]string{}}
+	r.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		data, ok := r.files[strings.TrimPrefix(req.URL.Path, "/maven2/")]
+		if !ok {
+			http.NotFound(w, req)
+			return
+		}
+		fmt.Fprint(w, data)
+	}))
+	t.Cleanup(r.srv.Close)
+	return r
+}
+
+func (r *repo) url() string { return r.srv.URL + "/maven2" }
+
+// add publishes a POM and, unless the packaging is pom, a jar with its
+// .sha1, as Maven Central lays them out.
+func (r *repo) add(coord, body string, packaging string) {
+	c, _ := ParseCoordinate(coord)
+	dir := c.path()
+	r.files[dir+c.Artifact+"-"+c.Version+".pom"] = fmt.Sprintf(`<?xml version="1.0" encoding="UTF-8"?>
+<project xmlns="http://maven.apache.org/POM/4.0.0">
+  <modelVersion>4.0.0</modelVersion>
+  <groupId>%s</groupId><artifactId>%s</artifactId><version>%s</version>
+  <packaging>%s</packaging>
+  %s
+</project>`, c.Group, c.Artifact, c.Version, packaging, body)
+	if packaging != "pom" {
+		jar := "PK fake jar of " + coord
+		sum := sha1.Sum([]byte(jar))
+		r.files[dir+c.Artifact+"-"+c.Version+".jar"] = jar
+		r.files[dir+c.Artifact+"-"+c.Version+".jar.sha1"] = hex.EncodeToString(sum[:]) + "  " + c.Artifact + "-" + c.Version + ".jar\n"
+	}
+}
+
+func dep(coord, extra string) string {
+	parts := strings.Split(coord, ":")
+	v := ""
+	if len(parts) == 3 {
+		v = "<version>" + parts[2] + "</version>"
+	}
+	return fmt.Sprintf("<dependency><groupId>%s</groupId><artifactId>%s</artifactId>%s%s</dependency>", parts[0], parts[1], v, extra)
+}
+
+func deps(ds ...string) string { return "<dependencies>" + strings.Join(ds, "") + "</dependencies>" }
+
+func world(t *testing.T) (*repo, *repo) {
+	a, b := newRepo(t), newRepo(t)
+	a.add("com.example:parent:1", `<properties><lib.version>2.0</lib.version></properties>
+  <dependencyManagement>`+deps(dep("com.example:managed:3.0", ""))+`</dependencyManagement>`, "pom")
+	a.add("com.example:app:1.0", `<parent><groupId>com.example</groupId><artifactId>parent</artifactId><version>1</version></parent>`+deps(
+		dep("com.example:lib:${lib.version}", ""),
+		dep("com.example:managed", ""),
+		dep("junit:junit:4.13", "<scope>test</scope>"),
+		dep("com.example:opt:1.0", "<optional>true</optional>"),
+		dep("com.example:shared:1.0", ""),
+		dep("com.example:dad:1.0", "<exclusions><exclusion><groupId>com.example</groupId><artifactId>excluded</artifactId></exclusion></exclusions>"),
+	), "jar")
+	a.add("com.example:lib:2.0", deps(dep("com.example:shared:2.0", ""), dep("com.example:core:${project.version}", "")), "jar")
+	a.add("com.example:core:2.0", "", "jar")
+	a.add("com.example:shared:1.0", "", "jar")
+	a.add("com.example:shared:2.0", "", "jar")
+	a.add("com.example:dad:1.0", deps(dep("com.example:excluded:1.0", ""), dep("com.example:kid:1.0", "")), "jar")
+	a.add("com.example:kid:1.0", "", "jar")
+	b.add("com.example:managed:3.0", "", "jar")
+	return a, b
+}
+
+func TestResolve(t *testing.T) {
+	a, b := world(t)
+	jars, err := Resolve(context.Background(), []Coordinate{{"com.example", "app", "1.0"}},
+		Options{Repositories: []string{a.url(), b.url()}, NoCentral: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, j := range jars {
+		got = append(got, j.String()+" <- "+j.RequiredBy)
+		sum := sha256.Sum256([]byte("PK fake jar of " + j.String()))
+		if j.SHA256 != hex.EncodeToString(sum[:]) || !strings.HasSuffix(j.URL, "/"+j.Filename()) {
+			t.Errorf("%+v", j)
+		}
+	}
+	// shared 1.0 is nearer to the root than lib's shared 2.0; excluded,
+	// optional and test dependencies are left out.
+	want := []string{
+		"com.example:app:1.0 <- ",
+		"com.example:lib:2.0 <- com.example:app:1.0",
+		"com.example:managed:3.0 <- com.example:app:1.0",
+		"com.example:shared:1.0 <- com.example:app:1.0",
+		"com.example:dad:1.0 <- com.example:app:1.0",
+		"com.example:core:2.0 <- com.example:lib:2.0",
+		"com.example:kid:1.0 <- com.example:dad:1.0",
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	if !strings.HasPrefix(jars[2].URL, b.url()) {
+		t.Errorf("managed should come from the second repository: %s", jars[2].URL)
+	}
+}
+
+func TestFailures(t *testing.T) {
+	a, b := world(t)
+	opts := Options{Repositories: []string{a.url()}, NoCentral: true}
+	_, err := Resolve(context.Background(), []Coordinate{{"com.example", "app", "1.0"}}, opts)
+	if err == nil || !strings.Contains(err.Error(), "com.example:managed:3.0 (required by com.example:app:1.0)") {
+		t.Errorf("missing artifact: %v", err)
+	}
+	a.files["com/example/kid/1.0/kid-1.0.jar"] = "tampered"
+	opts.Repositories = append(opts.Repositories, b.url())
+	_, err = Resolve(context.Background(), []Coordinate{{"com.example", "app", "1.0"}}, opts)
+	if err == nil || !strings.Contains(err.Error(), ".sha1") {
+		t.Errorf("tampered jar: %v", err)
+	}
+	a.add("com.example:ranged:1.0", deps(dep("com.example:kid:[1.0,2.0)", "")), "jar")
+	_, err = Resolve(context.Background(), []Coordinate{{"com.example", "ranged", "1.0"}}, opts)
+	if err == nil || !strings.Contains(err.Error(), "ranges") {
+		t.Errorf("range: %v", err)
+	}
+	if _, err := ParseCoordinate("a:b"); err == nil {
+		t.Error("a:b accepted")
+	}
+}
+
+func TestSparkDefaults(t *testing.T) {
+	jars := []Jar{{Coordinate: Coordinate{"io.delta", "delta-spark_2.12", "3.2.0"}}, {Coordinate: Coordinate{"io.delta", "delta-storage", "3.2.0"}}}
+	roots := []Coordinate{jars[0].Coordinate}
+	if got := SparkDefaults("/opt/conda", jars, roots, nil, true); !strings.Contains(got,
+		"spark.jars /opt/conda/share/envkit/spark/jars/delta-spark_2.12-3.2.0.jar,/opt/conda/share/envkit/spark/jars/delta-storage-3.2.0.jar\n") {
+		t.Error(got)
+	}
+	if got := SparkDefaults("/opt/conda", jars, roots, []string{"https://repo.example/maven"}, false); !strings.Contains(got,
+		"spark.jars.packages io.delta:delta-spark_2.12:3.2.0\nspark.jars.repositories https://repo.example/maven\n") {
+		t.Error(got)
+	}
+}
