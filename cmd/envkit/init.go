@@ -7,7 +7,9 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+	"go.yaml.in/yaml/v3"
 
+	"github.com/envkit/envkit/curated"
 	"github.com/envkit/envkit/internal/spec"
 )
 
@@ -15,13 +17,13 @@ func init() { commands = append(commands, newInitCmd) }
 
 func newInitCmd() *cobra.Command {
 	var (
-		fromConda, fromReqs, fromAzure string
-		out, baseImage, python         string
-		force                          bool
+		fromConda, fromReqs, fromAzure, fromCurated string
+		out, baseImage, python, name                string
+		force                                       bool
 	)
 	cmd := &cobra.Command{
-		Use:   "init --from-conda FILE | --from-requirements FILE | --from-azureml PATH",
-		Short: "Write an envkit environment file from a conda, pip or Azure ML definition",
+		Use:   "init --from-conda FILE | --from-requirements FILE | --from-azureml PATH | --curated NAME",
+		Short: "Write an envkit environment file from a conda, pip or Azure ML definition, or extending a curated one",
 		Long: `init turns an existing definition into a self-contained envkit YAML file: the
 conda environment and Dockerfile are written inline, the base image is set
 (--base-image, else $ENVKIT_BASE_IMAGE, else docker.io/library/debian:bookworm-slim,
@@ -30,16 +32,26 @@ for sources that name none).
 --from-requirements installs the requirements with pip into a conda
 environment with python (--python, default ` + spec.RequirementsPython + `) and pip from conda-forge.
 --from-azureml takes an Azure ML v2 YAML, an azureml_environment.json or a
-saved v1 directory. The file is written atomically and never overwritten
-without --force.`,
+saved v1 directory.
+
+--curated NAME writes a short definition that extends the curated
+environment NAME (from: curated/NAME, named --name, default my-NAME) with a
+commented example of adding packages: list only what you add or re-pin
+(docs/curated.md); envkit curated show NAME prints what it starts from.
+
+The file is written atomically and never overwritten without --force.`,
 		Example: `  envkit init --from-conda environment.yml -o envkit.yml
   envkit init --from-requirements requirements.txt --python 3.11
-  envkit init --from-azureml ./saved-env-dir`,
+  envkit init --from-azureml ./saved-env-dir
+  envkit init --curated sklearn -o environment.yml`,
 		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			src, err := oneSource(fromConda, fromReqs, fromAzure)
+			src, err := oneSource(fromConda, fromReqs, fromAzure, fromCurated)
 			if err != nil {
 				return err
+			}
+			if fromCurated != "" {
+				return initCurated(cmd, fromCurated, name, out, force)
 			}
 			var def *spec.Definition
 			if fromReqs != "" {
@@ -72,12 +84,7 @@ without --force.`,
 			}
 			header := fmt.Sprintf("# envkit environment (docs/environment-yaml.md), made by envkit init from %s.\n", filepath.Base(src))
 			data = append([]byte(header), data...)
-			if !force {
-				if _, err := os.Stat(out); err == nil {
-					return fmt.Errorf("%s exists; use --force to replace it or -o to write elsewhere", out)
-				}
-			}
-			if err := writeFileAtomic(out, data); err != nil {
+			if err := writeNew(out, data, force); err != nil {
 				return err
 			}
 			fmt.Fprintf(cmd.ErrOrStderr(), "wrote %s from %s (%s)\n", out, src, def.Source.Format)
@@ -91,8 +98,84 @@ without --force.`,
 	f.StringVarP(&out, "output", "o", "envkit.yml", "the file to write")
 	f.StringVar(&baseImage, "base-image", "", "base image when the source names none")
 	f.StringVar(&python, "python", "", "python version for --from-requirements (default "+spec.RequirementsPython+")")
+	f.StringVar(&fromCurated, "curated", "", "a curated environment to extend (envkit curated list)")
+	f.StringVar(&name, "name", "", "the name of a --curated definition (default my-NAME)")
 	f.BoolVar(&force, "force", false, "replace the output file if it exists")
 	return cmd
+}
+
+// writeNew writes data to out atomically, refusing to replace an existing
+// file unless force.
+func writeNew(out string, data []byte, force bool) error {
+	if !force {
+		if _, err := os.Stat(out); err == nil {
+			return fmt.Errorf("%s exists; use --force to replace it or -o to write elsewhere", out)
+		}
+	}
+	return writeFileAtomic(out, data)
+}
+
+// initCurated writes a definition extending a curated environment: only
+// from: and a commented example, so the file shows what the user changed
+// and picks up the curated environment's fixes with each envkit release.
+func initCurated(cmd *cobra.Command, ref, name, out string, force bool) error {
+	data, err := curatedInitFile(ref, name)
+	if err != nil {
+		return err
+	}
+	if err := writeNew(out, data, force); err != nil {
+		return err
+	}
+	fmt.Fprintf(cmd.ErrOrStderr(), "wrote %s extending %s%s\n", out, curated.Prefix, strings.TrimPrefix(ref, curated.Prefix))
+	return nil
+}
+
+// curatedExample is the commented part of envkit init --curated: uncommented,
+// it is a valid extension of every curated environment.
+const curatedExample = `# Add packages or re-pin curated ones (the same package name replaces the
+# curated pin); channels, env and spark packages merge the same way.
+# Uncomment and edit:
+#conda:
+#  dependencies:
+#    - lightgbm=4.5
+#    - pip:
+#        - mlflow==2.17.0
+#env:
+#  OMP_NUM_THREADS: "4"
+`
+
+// curatedInitFile renders the definition envkit init --curated writes, and
+// checks that it reads back.
+func curatedInitFile(ref, name string) ([]byte, error) {
+	short := strings.TrimPrefix(ref, curated.Prefix)
+	base, err := curated.Get(short)
+	if err != nil {
+		return nil, err
+	}
+	if name == "" {
+		name = "my-" + short
+	}
+	var b strings.Builder
+	// Keep the curated file's # syntax= line, so docker buildx builds this
+	// file as it builds the curated one.
+	if first, _, _ := strings.Cut(string(base), "\n"); strings.HasPrefix(first, "# syntax=") {
+		b.WriteString(first + "\n")
+	}
+	fmt.Fprintf(&b, "# envkit environment (docs/environment-yaml.md), made by envkit init --curated %s.\n", short)
+	fmt.Fprintf(&b, "# It extends the curated environment %s (envkit curated show %s prints it)\n", short, short)
+	b.WriteString("# with what this file lists; docs/curated.md has the rule.\n")
+	top, err := yaml.Marshal(map[string]string{"name": name})
+	if err != nil {
+		return nil, err
+	}
+	b.Write(top)
+	fmt.Fprintf(&b, "from: %s%s\n", curated.Prefix, short)
+	b.WriteString(curatedExample)
+	data := []byte(b.String())
+	if _, err := spec.Parse(short+".yml", data, nil); err != nil {
+		return nil, fmt.Errorf("envkit init --curated %s: the file it would write is invalid:\n%v", short, err)
+	}
+	return data, nil
 }
 
 func oneSource(srcs ...string) (string, error) {
@@ -103,7 +186,7 @@ func oneSource(srcs ...string) (string, error) {
 		}
 	}
 	if len(given) != 1 {
-		return "", usagef("give exactly one of --from-conda, --from-requirements, --from-azureml")
+		return "", usagef("give exactly one of --from-conda, --from-requirements, --from-azureml, --curated")
 	}
 	return given[0], nil
 }

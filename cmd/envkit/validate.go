@@ -35,11 +35,15 @@ every problem as FILE:LINE:COL: message. Exit status 1 when it is invalid.`,
 			if err != nil {
 				return reportLoadError(cmd.ErrOrStderr(), err)
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "%s: valid %s definition\n", def.Source.Path, def.Source.Format)
+			extends := ""
+			if def.Source.From != "" {
+				extends = " extending " + def.Source.From
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "%s: valid %s definition%s\n", def.Source.Path, def.Source.Format, extends)
 			return nil
 		},
 	}
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print the result as JSON ({valid, format, errors[]})")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print the result as JSON ({valid, format, from, errors[]})")
 	return cmd
 }
 
@@ -75,10 +79,11 @@ func printValidateJSON(w io.Writer, path string, def *spec.Definition, err error
 		File   string      `json:"file"`
 		Valid  bool        `json:"valid"`
 		Format spec.Format `json:"format,omitempty"`
+		From   string      `json:"from,omitempty"`
 		Errors []jsonError `json:"errors"`
 	}{File: path, Valid: err == nil, Errors: []jsonError{}}
 	if def != nil {
-		out.Format = def.Source.Format
+		out.Format, out.From = def.Source.Format, def.Source.From
 	}
 	var list spec.ErrorList
 	switch {

@@ -243,4 +243,7 @@ type Source struct {
 	// Files are the other files the definition read (conda file,
 	// Dockerfile, ...), relative to the definition's directory.
 	Files []string
+	// From is the curated environment the definition extends
+	// ("curated/sklearn"), "" when none. The Definition holds the merge.
+	From string
 }

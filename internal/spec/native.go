@@ -8,7 +8,7 @@ import (
 
 // Keys of the envkit native format (docs/environment-yaml.md).
 var (
-	nativeKeys      = []string{"name", "version", "description", "tags", "base", "steps", "conda", "pip", "env", "python", "prefix", "spark", "platforms", "azureml"}
+	nativeKeys      = []string{"name", "version", "description", "tags", "from", "base", "steps", "conda", "pip", "env", "python", "prefix", "spark", "platforms", "azureml"}
 	nativeBaseKeys  = []string{"image", "dockerfile", "context"}
 	nativeCondaKeys = []string{"file", "name", "channels", "dependencies", "variables"}
 	nativePyKeys    = []string{"user_managed", "interpreter"}
@@ -31,6 +31,8 @@ func (r *reader) readNative(d *doc, def *Definition, root *yaml.Node) {
 			def.Description, _ = d.str(f.v, "description")
 		case "tags":
 			def.Tags = d.strMap(f.v, "tags")
+		case "from":
+			r.extends, _ = r.readFrom(d, f.v)
 		case "base":
 			r.readNativeBase(d, def, f.v)
 		case "steps":

@@ -65,6 +65,11 @@ type reader struct {
 	format Format
 	e      errs
 	files  []string
+	// extends is the curated definition named by from:, nil without one.
+	extends *Definition
+	from    string
+	// noFrom forbids from: (reading a curated definition).
+	noFrom bool
 }
 
 // display turns a path inside fsys into the path shown in messages.
@@ -166,6 +171,14 @@ func (r *reader) parse(name string, data []byte) (*Definition, error) {
 	}
 	def.Source.Path = shown
 	def.Source.Files = r.files
+	if len(r.e.list) == 0 && r.extends != nil {
+		// The file's own values first: the merge would hide a duplicate
+		// among them behind the curated entry it replaces.
+		validate(def, &r.e)
+		if len(r.e.list) == 0 {
+			def = r.extendCurated(d, def)
+		}
+	}
 	if len(r.e.list) == 0 {
 		r.contextFiles(d, def)
 		validate(def, &r.e)
@@ -224,7 +237,7 @@ func yamlErrorLine(msg string) int {
 
 // Keys unique to each format, used to detect the format by content.
 var (
-	nativeOnly = []string{"base", "steps", "conda", "pip", "env", "platforms", "azureml"}
+	nativeOnly = []string{"from", "base", "steps", "conda", "pip", "env", "platforms", "azureml"}
 	azureOnly  = []string{"$schema", "image", "build", "conda_file", "os_type", "inference_config", "datastore"}
 	condaOnly  = []string{"channels", "dependencies", "variables"}
 	v1Only     = []string{"environmentVariables", "docker", "databricks", "inferencingStackVersion", "assetId", "r"}

@@ -10,6 +10,8 @@ import (
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
 	"go.yaml.in/yaml/v3"
+
+	"github.com/envkit/envkit/curated"
 )
 
 const schemaPath = "../../docs/environment.schema.json"
@@ -67,6 +69,8 @@ func TestSchema(t *testing.T) {
 		"testdata/full.yml",
 		"../hash/testdata/equiv/native.yml",
 		"../hash/testdata/equiv/reformatted.yml",
+		"testdata/extends/my-sklearn.yml",
+		"testdata/extends/spark-extended.yml",
 	} {
 		if err := s.Validate(yamlValue(t, filepath.FromSlash(p))); err != nil {
 			t.Errorf("%s: %v", p, err)
@@ -77,6 +81,7 @@ func TestSchema(t *testing.T) {
 		"image and dockerfile": "base: {image: a, dockerfile: b}\n",
 		"steps not a list":     "steps: RUN true\n",
 		"file and inline":      "conda: {file: c.yml, channels: [a]}\n",
+		"unknown curated":      "from: curated/sklean\n",
 	} {
 		var v any
 		if err := yaml.Unmarshal([]byte(text), &v); err != nil {
@@ -127,5 +132,30 @@ func TestSchemaKeys(t *testing.T) {
 		if got := keys(schema.Properties[key].Properties); !reflect.DeepEqual(got, sorted(want)) {
 			t.Errorf("schema %s keys %v, reader %v", key, got, sorted(want))
 		}
+	}
+}
+
+// The schema's from: values are the curated environments envkit ships.
+func TestSchemaFrom(t *testing.T) {
+	data, err := os.ReadFile(schemaPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var schema struct {
+		Properties struct {
+			From struct {
+				Enum []string `json:"enum"`
+			} `json:"from"`
+		} `json:"properties"`
+	}
+	if err := json.Unmarshal(data, &schema); err != nil {
+		t.Fatal(err)
+	}
+	var want []string
+	for _, name := range curated.Names() {
+		want = append(want, curated.Prefix+name)
+	}
+	if got := schema.Properties.From.Enum; !reflect.DeepEqual(got, want) {
+		t.Errorf("schema from: enum %v, curated environments %v", got, want)
 	}
 }

@@ -233,20 +233,29 @@ func (d *doc) strMap(n *yaml.Node, what string) map[string]string {
 }
 
 // didYouMean suggests the closest allowed key when it is close enough to
-// be a typo.
+// be a typo, else lists the allowed keys.
 func didYouMean(k string, allowed []string) string {
-	best, bestD := "", 1<<30
+	if best, ok := closest(k, allowed); ok {
+		return fmt.Sprintf("; did you mean %q?", best)
+	}
 	cands := append([]string(nil), allowed...)
 	sort.Strings(cands)
-	for _, a := range cands {
+	return " (allowed: " + strings.Join(cands, ", ") + ")"
+}
+
+// closest is the candidate nearest to k (case-insensitive edit distance,
+// the first in sorted order on a tie), when it is close enough to be a
+// typo of k.
+func closest(k string, cands []string) (string, bool) {
+	best, bestD := "", 1<<30
+	sorted := append([]string(nil), cands...)
+	sort.Strings(sorted)
+	for _, a := range sorted {
 		if dist := editDistance(strings.ToLower(k), strings.ToLower(a)); dist < bestD {
 			best, bestD = a, dist
 		}
 	}
-	if best == "" || bestD > max(2, len(k)/3) {
-		return " (allowed: " + strings.Join(cands, ", ") + ")"
-	}
-	return fmt.Sprintf("; did you mean %q?", best)
+	return best, best != "" && bestD <= max(2, len(k)/3)
 }
 
 // editDistance is the Levenshtein distance between a and b.
