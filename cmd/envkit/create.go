@@ -87,7 +87,8 @@ fails, DIR is removed.`,
 			return install.Create(cmd.Context(), recs, install.CreateOptions{
 				Prefix: abs, Cache: &pkg.Cache{Dir: cacheDir}, Epoch: epoch,
 				Command: "envkit create", RequestedSpecs: requested, Progress: progress,
-				Warn: func(s string) { fmt.Fprintln(stderr, "envkit: warning: "+s) },
+				Warn:     func(s string) { fmt.Fprintln(stderr, "envkit: warning: "+s) },
+				Messages: stderr,
 			})
 		},
 	}

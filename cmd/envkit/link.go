@@ -51,7 +51,7 @@ conda-meta/history; what it writes gets the mtime SOURCE_DATE_EPOCH.`,
 				if len(args) != 0 || dest != "" || python != "" || recordJSON != "" || requested != "" {
 					return usagef("link --finalize takes only --prefix")
 				}
-				return install.Finalize(prefix, install.FinalizeOptions{Epoch: epoch, Command: "envkit link --finalize"})
+				return install.Finalize(prefix, install.FinalizeOptions{Epoch: epoch, Command: "envkit link --finalize", Messages: cmd.ErrOrStderr()})
 			}
 			if len(args) != 1 || dest == "" {
 				return usagef("link: expected --dest DIR and one ARCHIVE")

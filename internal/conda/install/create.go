@@ -30,6 +30,8 @@ type CreateOptions struct {
 	Progress io.Writer
 	// Warn receives warnings (clobbered paths); nil discards them.
 	Warn func(string)
+	// Messages receives the link scripts' messages to the user.
+	Messages io.Writer
 }
 
 // Create downloads (once, into the cache, verified), links and finalizes
@@ -89,7 +91,7 @@ func Create(ctx context.Context, recs []*repodata.Record, opts CreateOptions) er
 		return err
 	}
 	opts.progress("finalize %s", prefix)
-	err = Finalize(prefix, FinalizeOptions{Epoch: opts.Epoch, Command: opts.Command})
+	err = Finalize(prefix, FinalizeOptions{Epoch: opts.Epoch, Command: opts.Command, Messages: opts.Messages})
 	if err != nil {
 		os.RemoveAll(prefix)
 		return err

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"os/exec"
@@ -29,6 +30,9 @@ type FinalizeOptions struct {
 	// Env is the environment the scripts and python run with (os.Environ
 	// when nil); PREFIX and friends are added to it.
 	Env []string
+	// Messages receives what scripts leave in PREFIX/.messages.txt for the
+	// user (conda prints it, then deletes the file); nil discards it.
+	Messages io.Writer
 }
 
 // ScriptError is a link script that failed; Output is what it printed.
@@ -66,6 +70,9 @@ func Finalize(prefix string, opts FinalizeOptions) error {
 	for _, kind := range []string{"pre-link", "post-link"} {
 		for _, r := range ordered {
 			if err := runScript(prefix, r, kind, env); err != nil {
+				return err
+			}
+			if err := takeMessages(prefix, opts.Messages); err != nil {
 				return err
 			}
 		}
@@ -117,6 +124,23 @@ func runScript(prefix string, r *PrefixRecord, kind string, env []string) error 
 		return &ScriptError{Package: r.Dist(), Kind: kind, Err: err, Output: string(out)}
 	}
 	return nil
+}
+
+// takeMessages moves PREFIX/.messages.txt, which link scripts append to,
+// out of the environment and to w.
+func takeMessages(prefix string, w io.Writer) error {
+	file := filepath.Join(prefix, ".messages.txt")
+	b, err := os.ReadFile(file)
+	if os.IsNotExist(err) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if w != nil {
+		w.Write(b)
+	}
+	return os.Remove(file)
 }
 
 // withPath puts dir first on PATH, as conda's activation does.

@@ -528,3 +528,24 @@ func FuzzReplaceBinary(f *testing.F) {
 		}
 	})
 }
+
+// TestFinalizeMessages: rattler's link-scripts package's post-link script
+// touches a file and appends to .messages.txt, which goes to the user and
+// out of the environment.
+func TestFinalizeMessages(t *testing.T) {
+	prefix := t.TempDir()
+	linkAll(t, prefix, prefix, nil, conformance.Dir(t, "packages/rattler/link-scripts-0.1.0-h4616a5c_0.conda"))
+	var msgs bytes.Buffer
+	if err := Finalize(prefix, FinalizeOptions{Messages: &msgs}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(prefix, "i-was-post-linked")); err != nil {
+		t.Error("post-link script did not run")
+	}
+	if _, err := os.Stat(filepath.Join(prefix, ".messages.txt")); !os.IsNotExist(err) {
+		t.Error(".messages.txt left in the environment")
+	}
+	if !strings.Contains(msgs.String(), "This is a post-link script that just ran") {
+		t.Errorf("messages %q", msgs.String())
+	}
+}
