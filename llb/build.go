@@ -34,6 +34,11 @@ type Environment struct {
 	BaseDockerfileName string
 	// Steps are Dockerfile instructions run on top of the base.
 	Steps []string
+	// StepLines are the lines of the steps in the definition file named
+	// Name (optional): the steps are then converted at those lines, so
+	// BuildKit's errors point into the definition.
+	StepLines []int
+	Name      string
 	// Prefix is the conda environment's absolute path, e.g. /opt/conda.
 	Prefix string
 	// Env holds the definition's environment variables, in order.
@@ -157,6 +162,9 @@ func buildBase(ctx context.Context, env Environment, opts Options) (*Result, err
 			from = env.BaseImage
 		}
 		resolver := &pinnedResolver{ref: opts.Base.Ref, config: opts.Base.Config, next: opts.MetaResolver}
+		if dt, ok := alignSteps("FROM "+from, env.Steps, env.StepLines); ok && env.Name != "" {
+			return convertDockerfile(ctx, dt, env.Name, resolver, opts)
+		}
 		return convertDockerfile(ctx, joinDockerfile([]byte("FROM "+from+"\n"), env.Steps), "steps", resolver, opts)
 	}
 	st := llb.Image(opts.Base.Ref, llb.Platform(opts.Platform), llb.WithCustomName(vertexName(opts, "base", "FROM "+opts.Base.Ref)))
@@ -167,6 +175,30 @@ func buildBase(ctx context.Context, env Environment, opts Options) (*Result, err
 	baseImg := cloneImage(opts.Base.Config)
 	img.Created = nil
 	return &Result{State: st, Image: img, BaseImage: &baseImg}, nil
+}
+
+// alignSteps writes a Dockerfile whose first line is from and whose steps
+// start at their lines in the definition (blank lines between, which the
+// Dockerfile parser skips). ok is false when the lines cannot hold the
+// steps in order.
+func alignSteps(from string, steps []string, lines []int) ([]byte, bool) {
+	if len(lines) != len(steps) || len(steps) == 0 {
+		return nil, false
+	}
+	var b strings.Builder
+	b.WriteString(from)
+	at := 1 // the line b ends on
+	for i, s := range steps {
+		if lines[i] <= at {
+			return nil, false
+		}
+		b.WriteString(strings.Repeat("\n", lines[i]-at))
+		text := strings.TrimRight(s, "\n")
+		b.WriteString(text)
+		at = lines[i] + strings.Count(text, "\n")
+	}
+	b.WriteByte('\n')
+	return []byte(b.String()), true
 }
 
 // joinDockerfile appends the steps to a Dockerfile's last stage.

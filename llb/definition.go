@@ -26,8 +26,12 @@ func FromDefinition(def *spec.Definition, packages []*repodata.Record) (Environm
 			env.BaseDockerfileName = def.Base.Pos.String()
 		}
 	}
+	env.Name = def.Source.Path
 	for _, s := range def.Steps {
 		env.Steps = append(env.Steps, s.Instruction)
+		if s.Pos.File == def.Source.Path {
+			env.StepLines = append(env.StepLines, s.Pos.Line)
+		}
 	}
 	// conda's variables are set on activation; the image has no activation,
 	// so they become image variables, and the definition's own win.

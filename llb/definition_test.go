@@ -85,3 +85,34 @@ func TestFromDefinitionMinimalExample(t *testing.T) {
 		t.Errorf("environment %+v", env)
 	}
 }
+
+// Steps are converted at their lines in the definition, so a failing or
+// invalid step is reported at FILE:LINE of the definition.
+func TestStepsKeepTheirLines(t *testing.T) {
+	src := "# syntax=x\nbase:\n  image: busybox:1.36\nsteps:\n  - RUN true\n  - |\n    RUN echo one && \\\n        echo two\n  - FROBNICATE now\n"
+	def, err := spec.Parse("environment.yml", []byte(src), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	env, err := FromDefinition(def, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = Build(context.Background(), env, baseOptions(amd64))
+	if err == nil || !strings.Contains(err.Error(), "environment.yml") || !strings.Contains(err.Error(), "line 9") {
+		t.Errorf("error %v, want the bad step at environment.yml line 9", err)
+	}
+}
+
+func TestAlignSteps(t *testing.T) {
+	dt, ok := alignSteps("FROM b", []string{"RUN a", "RUN x && \\\n  y", "RUN z"}, []int{3, 5, 7})
+	if !ok || string(dt) != "FROM b\n\nRUN a\n\nRUN x && \\\n  y\nRUN z\n" {
+		t.Errorf("aligned %q, %v", dt, ok)
+	}
+	if _, ok := alignSteps("FROM b", []string{"RUN x && \\\n  y", "RUN z"}, []int{3, 4}); ok {
+		t.Error("overlapping steps aligned")
+	}
+	if _, ok := alignSteps("FROM b", []string{"RUN a"}, []int{1}); ok {
+		t.Error("a step on the FROM line aligned")
+	}
+}
