@@ -1,0 +1,167 @@
+// Package pipenv is the pip part of an environment end to end: lock a
+// definition's pip lines against the conda packages already locked, and
+// install the locked wheels into a prefix, each checked against its
+// sha256 whether it comes from the cache or the network.
+package pipenv
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/envkit/envkit/internal/conda/lock"
+	"github.com/envkit/envkit/internal/pypi/index"
+	"github.com/envkit/envkit/internal/pypi/resolve"
+	"github.com/envkit/envkit/internal/spec"
+	"github.com/envkit/envkit/internal/wheel"
+)
+
+// Lines are the definition's pip lines: the conda file's pip: part, then
+// the top-level pip list (installed after it).
+func Lines(def *spec.Definition) []spec.Requirement {
+	var out []spec.Requirement
+	if def.Conda != nil {
+		out = append(out, def.Conda.Pip...)
+	}
+	return append(out, def.Pip...)
+}
+
+// PythonVersion is the version of the "python" conda package locked for
+// platform.
+func PythonVersion(conda []lock.Package, platform string) (string, error) {
+	for _, p := range conda {
+		if p.Manager == lock.Conda && p.Platform == platform && p.Name == "python" {
+			return p.Version, nil
+		}
+	}
+	return "", fmt.Errorf("pip packages need python in the conda environment, and the lock has no python for %s", platform)
+}
+
+// Lock resolves the definition's pip lines for platform against the conda
+// packages already locked for it. It returns the pip lock entries and the
+// resolution (pins and the requirements conda already satisfies). A
+// definition without pip lines gives nothing.
+func Lock(ctx context.Context, def *spec.Definition, platform string, conda []lock.Package) ([]lock.Package, *resolve.Result, error) {
+	lines := Lines(def)
+	if len(lines) == 0 {
+		return nil, &resolve.Result{}, nil
+	}
+	in, err := resolve.ParseLines(lines)
+	if err != nil {
+		return nil, nil, err
+	}
+	if len(in.Requirements) == 0 {
+		return nil, &resolve.Result{}, nil
+	}
+	python, err := PythonVersion(conda, platform)
+	if err != nil {
+		return nil, nil, err
+	}
+	res, err := resolve.Resolve(ctx, in, resolve.Target{PythonVersion: python, Subdir: platform},
+		resolve.Options{Provided: resolve.CondaProvided(conda, platform)})
+	if err != nil {
+		return nil, nil, fmt.Errorf("pip packages for %s: %w", platform, err)
+	}
+	return resolve.LockPackages(res.Pins, platform), res, nil
+}
+
+// InstallOptions tune Install.
+type InstallOptions struct {
+	// CacheDir holds downloaded wheels by sha256 ("" uses a temporary
+	// directory removed afterwards).
+	CacheDir string
+	// ModTime is every file's mtime (SOURCE_DATE_EPOCH).
+	ModTime time.Time
+	// Requested names (normalised) get a REQUESTED file.
+	Requested map[string]bool
+	// Index is used for fetching (its Client); the URLs come from the lock.
+	Index index.Options
+}
+
+// Install installs the lock's pip packages for platform into prefix. Every
+// wheel is fetched (or found in the cache) and checked against the lock's
+// sha256 before any is installed, so a mismatch installs nothing.
+func Install(ctx context.Context, pkgs []lock.Package, platform, prefix string, conda []lock.Package, opts InstallOptions) error {
+	python, err := PythonVersion(conda, platform)
+	if err != nil {
+		return err
+	}
+	cache := opts.CacheDir
+	if cache == "" {
+		if cache, err = os.MkdirTemp("", "envkit-wheels-"); err != nil {
+			return err
+		}
+		defer os.RemoveAll(cache)
+	}
+	client := index.New(opts.Index)
+	type wheelFile struct {
+		pkg  lock.Package
+		path string
+	}
+	var wheels []wheelFile
+	for _, p := range pkgs {
+		if p.Manager != lock.Pip || p.Platform != platform {
+			continue
+		}
+		path, err := fetch(ctx, client, p, cache)
+		if err != nil {
+			return fmt.Errorf("pip package %s %s: %w", p.Name, p.Version, err)
+		}
+		wheels = append(wheels, wheelFile{p, path})
+	}
+	for _, w := range wheels {
+		data, err := os.ReadFile(w.path)
+		if err != nil {
+			return err
+		}
+		name := filepath.Base(strings.SplitN(w.pkg.URL, "#", 2)[0])
+		if _, err := wheel.InstallBytes(name, data, prefix, python, wheel.Options{
+			SHA256: w.pkg.Hash.SHA256, ModTime: opts.ModTime, Requested: opts.Requested[w.pkg.Name],
+		}); err != nil {
+			return fmt.Errorf("pip package %s %s (%s): %w", w.pkg.Name, w.pkg.Version, name, err)
+		}
+	}
+	return nil
+}
+
+// fetch puts the wheel in the cache, named by its sha256, and returns its
+// path. A cached file is used only when it matches; the download is
+// checked before it enters the cache.
+func fetch(ctx context.Context, client *index.Client, p lock.Package, cacheDir string) (string, error) {
+	if p.Hash.SHA256 == "" {
+		return "", fmt.Errorf("the lock has no sha256")
+	}
+	cached := filepath.Join(cacheDir, strings.ToLower(p.Hash.SHA256)+".whl")
+	if _, err := os.Stat(cached); err == nil {
+		if _, err := client.Fetch(ctx, (&url.URL{Scheme: "file", Path: cached}).String(), p.Hash.SHA256); err == nil {
+			return cached, nil
+		}
+	}
+	data, err := client.Fetch(ctx, p.URL, p.Hash.SHA256)
+	if err != nil {
+		return "", err
+	}
+	if err := os.MkdirAll(cacheDir, 0o755); err != nil {
+		return "", err
+	}
+	tmp, err := os.CreateTemp(cacheDir, ".tmp-")
+	if err != nil {
+		return "", err
+	}
+	_, werr := tmp.Write(data)
+	if cerr := tmp.Close(); werr == nil {
+		werr = cerr
+	}
+	if werr == nil {
+		werr = os.Rename(tmp.Name(), cached)
+	}
+	if werr != nil {
+		os.Remove(tmp.Name())
+		return "", fmt.Errorf("caching %s: %v", p.URL, werr)
+	}
+	return cached, nil
+}
