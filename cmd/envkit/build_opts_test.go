@@ -1,0 +1,137 @@
+package main
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"reflect"
+	"testing"
+
+	"github.com/moby/buildkit/client"
+)
+
+func TestParseOutput(t *testing.T) {
+	for in, want := range map[string]client.ExportEntry{
+		"out":                             {Type: "local", Attrs: map[string]string{"dest": "out"}},
+		"type=oci,dest=env.tar":           {Type: "oci", Attrs: map[string]string{"dest": "env.tar"}},
+		"type=image,name=r/a:1,push=true": {Type: "image", Attrs: map[string]string{"name": "r/a:1", "push": "true"}},
+		`type=image,"name=r/a:1,r/a:2"`:   {Type: "image", Attrs: map[string]string{"name": "r/a:1,r/a:2"}},
+		"type=docker,dest=d.tar,tar=true": {Type: "docker", Attrs: map[string]string{"dest": "d.tar", "tar": "true"}},
+		"Type=local,dest=dir":             {Type: "local", Attrs: map[string]string{"dest": "dir"}},
+	} {
+		got, err := parseOutput(in)
+		if err != nil {
+			t.Errorf("parseOutput(%q): %v", in, err)
+			continue
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("parseOutput(%q) = %+v, want %+v", in, got, want)
+		}
+	}
+	for _, bad := range []string{"", "-", "type=oci", "type=image,dest=x", "type=weird,dest=x", "dest=x", "type=local,dest"} {
+		_, err := parseOutput(bad)
+		var ue *usageError
+		if !errors.As(err, &ue) {
+			t.Errorf("parseOutput(%q) = %v, want a usage error", bad, err)
+		}
+	}
+}
+
+func TestExports(t *testing.T) {
+	entries, cleanup, err := exports(nil, []string{"reg/env:envkit-1", "reg/env:v1"}, true, true)
+	defer cleanup()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []client.ExportEntry{{Type: "image", Attrs: map[string]string{
+		"name": "reg/env:envkit-1,reg/env:v1", "push": "true", "oci-mediatypes": "true", "rewrite-timestamp": "true",
+	}}}
+	if !reflect.DeepEqual(entries, want) {
+		t.Errorf("exports = %+v, want %+v", entries, want)
+	}
+
+	dir := t.TempDir()
+	dest := filepath.Join(dir, "env.tar")
+	entries, cleanup, err = exports([]string{"type=oci,dest=" + dest, "type=local,dest=" + dir}, nil, false, false)
+	defer cleanup()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if entries[0].Output == nil || entries[0].Attrs["dest"] != "" || entries[1].OutputDir != dir {
+		t.Fatalf("file and directory outputs: %+v", entries)
+	}
+	if _, ok := entries[0].Attrs["rewrite-timestamp"]; ok {
+		t.Error("rewrite-timestamp without SOURCE_DATE_EPOCH")
+	}
+	// The file appears only once complete.
+	w, err := entries[0].Output(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.Write([]byte("tar"))
+	if _, err := os.Stat(dest); err == nil {
+		t.Error("dest exists before Close")
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if b, err := os.ReadFile(dest); err != nil || string(b) != "tar" {
+		t.Errorf("dest after Close: %q, %v", b, err)
+	}
+}
+
+func TestParseBuildArgs(t *testing.T) {
+	env := map[string]string{"FROM_ENV": "x", "SOURCE_DATE_EPOCH": "42"}
+	got, err := parseBuildArgs([]string{"A=1", "B=", "FROM_ENV"}, func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{"A": "1", "B": "", "FROM_ENV": "x", "SOURCE_DATE_EPOCH": "42"}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("parseBuildArgs = %v, want %v", got, want)
+	}
+	if _, err := parseBuildArgs([]string{"=1"}, os.Getenv); err == nil {
+		t.Error("empty key accepted")
+	}
+}
+
+func TestFrontendAttrs(t *testing.T) {
+	got := frontendAttrs("env.yml", map[string]string{"SOURCE_DATE_EPOCH": "0"}, []string{"linux/amd64", "linux/arm64"})
+	want := map[string]string{"filename": "env.yml", "envkit-bin": "local", "build-arg:SOURCE_DATE_EPOCH": "0", "platform": "linux/amd64,linux/arm64"}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("frontendAttrs = %v, want %v", got, want)
+	}
+}
+
+func TestCacheOptions(t *testing.T) {
+	exp, imp, err := cacheOptions([]string{"type=registry,ref=reg/cache:1,mode=max"}, []string{"type=registry,ref=reg/cache:1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if exp[0].Type != "registry" || exp[0].Attrs["mode"] != "max" || imp[0].Attrs["ref"] != "reg/cache:1" {
+		t.Errorf("cacheOptions = %+v, %+v", exp, imp)
+	}
+	if _, _, err := cacheOptions([]string{"type=registry,noequals"}, nil); err == nil {
+		t.Error("a malformed cache export accepted")
+	}
+}
+
+func TestMetadata(t *testing.T) {
+	b, err := metadata(map[string]string{
+		"containerimage.digest":     "sha256:abc",
+		"containerimage.descriptor": "eyJtZWRpYVR5cGUiOiJ4In0=", // {"mediaType":"x"}
+	}, map[string]string{"envkit.image-key": "envkit-1", "envkit.none": ""})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `{
+  "containerimage.descriptor": {
+    "mediaType": "x"
+  },
+  "containerimage.digest": "sha256:abc",
+  "envkit.image-key": "envkit-1"
+}`
+	if string(b) != want {
+		t.Errorf("metadata =\n%s\nwant\n%s", b, want)
+	}
+}
