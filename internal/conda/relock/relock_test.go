@@ -1,0 +1,225 @@
+package relock
+
+import (
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/envkit/envkit/internal/conda/lock"
+	"github.com/envkit/envkit/internal/conda/matchspec"
+	"github.com/envkit/envkit/internal/conda/repodata"
+	"github.com/envkit/envkit/internal/conda/solve"
+	"github.com/envkit/envkit/internal/conda/version"
+	"github.com/envkit/envkit/internal/conformance"
+)
+
+// testRecipes is conda's test-recipes channel (noarch): dependent 1.0
+// needs dependency <2, dependent 2.0 needs dependency >=2,
+// another_dependent needs any dependent, run_constrained constrains
+// dependency >=2.0, versioned 1.0 and 2.0 need nothing.
+func testRecipes(t *testing.T) []repodata.Record {
+	t.Helper()
+	dir := conformance.Dir(t, "channels", "test-recipes")
+	data, err := os.ReadFile(filepath.Join(dir, "noarch", "repodata.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rd, err := repodata.Parse("file://"+dir, "noarch", data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rd.Records
+}
+
+// universes are the channel before an update (only 1.0 versions) and
+// after it (everything).
+func universes(t *testing.T) (before, after Universe) {
+	all := testRecipes(t)
+	var old []repodata.Record
+	for _, r := range all {
+		if r.Version == "1.0" {
+			old = append(old, r)
+		}
+	}
+	ch := []string{all[0].Channel}
+	return Universe{Channels: ch, Records: [][]repodata.Record{old}}, Universe{Channels: ch, Records: [][]repodata.Record{all}}
+}
+
+var opts = solve.Options{Platform: "linux-64"}
+
+// lockedOn solves specs on u and returns the records as a lock keeps them.
+func lockedOn(t *testing.T, u Universe, specs ...string) []repodata.Record {
+	t.Helper()
+	recs, _, err := solve.Solve(u.Index(), specs, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []repodata.Record
+	for _, r := range recs {
+		out = append(out, *r)
+	}
+	return out
+}
+
+func pins(recs []*repodata.Record) string {
+	var s []string
+	for _, r := range recs {
+		s = append(s, r.Name+"="+r.Version)
+	}
+	return strings.Join(s, " ")
+}
+
+func TestSolveKeepsPins(t *testing.T) {
+	before, after := universes(t)
+	specs := []string{"another_dependent", "versioned"}
+	locked := lockedOn(t, before, specs...)
+	cases := []struct {
+		name   string
+		specs  []string
+		update []string
+		want   string
+	}{
+		{"nothing named keeps every pin", specs, nil,
+			"another_dependent=1.0 dependency=1.0 dependent=1.0 versioned=1.0"},
+		{"a leaf moves alone", specs, []string{"versioned"},
+			"another_dependent=1.0 dependency=1.0 dependent=1.0 versioned=2.0"},
+		{"what must move with it moves", specs, []string{"dependency"},
+			"another_dependent=1.0 dependency=2.0 dependent=2.0 versioned=1.0"},
+		{"everything named is a fresh solve", specs, []string{"another_dependent", "dependency", "dependent", "versioned"},
+			"another_dependent=2.0 dependency=2.0 dependent=2.0 versioned=2.0"},
+		{"a new spec releases the pins in its way, no others",
+			append(slices.Clone(specs), "run_constrained"), Outdated(append(slices.Clone(specs), "run_constrained"), locked),
+			"another_dependent=1.0 dependency=2.0 dependent=2.0 run_constrained=1.0 versioned=1.0"},
+		{"a dropped spec drops its packages", []string{"versioned"}, nil, "versioned=1.0"},
+		{"a changed spec moves its package", []string{"another_dependent", "versioned >=2"}, Outdated([]string{"another_dependent", "versioned >=2"}, locked),
+			"another_dependent=1.0 dependency=1.0 dependent=1.0 versioned=2.0"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			got, err := Solve(after, Request{Specs: c.specs, Locked: locked, Update: c.update}, opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if pins(got) != c.want {
+				t.Errorf("got  %s\nwant %s", pins(got), c.want)
+			}
+		})
+	}
+}
+
+func TestSolveReleasesAWithdrawnPin(t *testing.T) {
+	before, after := universes(t)
+	locked := lockedOn(t, before, "versioned", "dependency")
+	// The channel withdraws versioned 1.0.
+	var recs []repodata.Record
+	for _, r := range after.Records[0] {
+		if r.Name != "versioned" || r.Version != "1.0" {
+			recs = append(recs, r)
+		}
+	}
+	after.Records = [][]repodata.Record{recs}
+	got, err := Solve(after, Request{Specs: []string{"versioned", "dependency"}, Locked: locked}, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pins(got) != "dependency=1.0 versioned=2.0" {
+		t.Errorf("got %s", pins(got))
+	}
+}
+
+func TestSolveUnsatisfiableSpecs(t *testing.T) {
+	_, after := universes(t)
+	_, err := Solve(after, Request{Specs: []string{"unsatisfiable"}}, opts)
+	if err == nil || !strings.Contains(err.Error(), "unsatisfiable 1.0 needs versioned <1.0") {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+// Every record of a real channel is matched by its own pin and by no
+// other record of its name that differs in version (conda's order) or build.
+func TestPinSpecMatchesOnlyItsRecord(t *testing.T) {
+	data, err := os.ReadFile(conformance.Dir(t, "repodata", "conda-index4.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rd, err := repodata.Parse("https://repo.anaconda.com/pkgs/main", "linux-64", data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ix := repodata.NewIndex(nil, rd.Records)
+	n := 0
+	for _, name := range ix.Names() {
+		recs := ix.ByName(name)
+		for _, r := range recs {
+			ms, err := matchspec.Parse(PinSpec(r))
+			if err != nil {
+				t.Fatalf("%s: %v", PinSpec(r), err)
+			}
+			for _, o := range recs {
+				// conda's == equates 1.0 and 1.0.0
+				same := o.Build == r.Build && version.MustParse(o.Version).Equal(version.MustParse(r.Version))
+				if ms.Matches(o) != same {
+					t.Errorf("%s matches %s: %v", PinSpec(r), o, ms.Matches(o))
+				}
+			}
+			n++
+		}
+	}
+	if n < 1000 {
+		t.Errorf("only %d records checked", n)
+	}
+}
+
+func TestOutdated(t *testing.T) {
+	locked := []repodata.Record{{Name: "python", Version: "3.11.9", Build: "h1_0"}, {Name: "numpy", Version: "1.26.4", Build: "py311_0"}}
+	got := Outdated([]string{"python 3.11.*", "numpy >=2", "scipy", "numpy <3", "bad spec ((("}, locked)
+	if strings.Join(got, " ") != "numpy scipy" {
+		t.Errorf("got %v", got)
+	}
+}
+
+func TestChanges(t *testing.T) {
+	entry := func(name, ver, build, platform string) lock.Package {
+		return lock.Package{Name: name, Version: ver, Manager: lock.Conda, Platform: platform, Category: "main",
+			URL: "https://conda.anaconda.org/conda-forge/" + platform + "/" + name + "-" + ver + "-" + build + ".conda"}
+	}
+	old := []lock.Package{
+		entry("numpy", "1.26.4", "py311_0", "linux-64"), entry("python", "3.11.9", "h1_0", "linux-64"),
+		entry("zlib", "1.3", "h0_0", "linux-64"), entry("openssl", "3.0.1", "0", "linux-64"),
+		entry("tzdata", "2024a", "0", "linux-64"), entry("numpy", "1.26.4", "py311_0", "linux-aarch64"),
+	}
+	moved := entry("tzdata", "2024a", "0", "linux-64")
+	moved.URL = strings.Replace(moved.URL, "conda-forge", "mirror", 1)
+	new := []lock.Package{
+		entry("numpy", "2.1.3", "py311_0", "linux-64"), entry("python", "3.11.9", "h1_1", "linux-64"),
+		entry("openssl", "3.0.10", "0", "linux-64"), entry("libzlib", "1.3", "h0_0", "linux-64"), moved,
+		entry("numpy", "1.26.0", "py311_0", "linux-aarch64"),
+	}
+	var b strings.Builder
+	if err := WriteChanges(&b, Changes(old, new)); err != nil {
+		t.Fatal(err)
+	}
+	want := `linux-64:
+  added     libzlib  1.3 h0_0
+  upgraded  numpy    1.26.4 → 2.1.3
+  upgraded  openssl  3.0.1 → 3.0.10
+  rebuilt   python   3.11.9 h1_0 → h1_1
+  moved     tzdata   https://conda.anaconda.org/conda-forge/linux-64/tzdata-2024a-0.conda → https://conda.anaconda.org/mirror/linux-64/tzdata-2024a-0.conda
+  removed   zlib     1.3 h0_0
+linux-aarch64:
+  downgraded  numpy  1.26.4 → 1.26.0
+`
+	if b.String() != want {
+		t.Errorf("got\n%s\nwant\n%s", b.String(), want)
+	}
+	if len(Changes(old, old)) != 0 {
+		t.Error("a lock differs from itself")
+	}
+	b.Reset()
+	WriteChanges(&b, nil)
+	if b.String() != "no changes\n" {
+		t.Errorf("got %q", b.String())
+	}
+}
