@@ -35,8 +35,8 @@ func consoleScripts(entryPoints []byte, python string) ([]member, error) {
 			return nil, fmt.Errorf("line %d: %q: want name = module:function", n, line)
 		}
 		name, module, attr := m[1], m[2], m[3]
-		if strings.Contains(name, "/") {
-			return nil, fmt.Errorf("line %d: script name %q has a /", n, name)
+		if name == "." || name == ".." {
+			return nil, fmt.Errorf("line %d: script name %q", n, name)
 		}
 		importName, _, _ := strings.Cut(attr, ".")
 		script := fmt.Sprintf(`#!%s
