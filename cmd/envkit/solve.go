@@ -1,17 +1,21 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"os"
+	"sync"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
+	"golang.org/x/term"
 
 	"github.com/envkit/envkit/internal/conda/channel"
 	"github.com/envkit/envkit/internal/conda/fetch"
+	"github.com/envkit/envkit/internal/conda/relock"
 	"github.com/envkit/envkit/internal/conda/repodata"
 	"github.com/envkit/envkit/internal/conda/solve"
 	"github.com/envkit/envkit/internal/conda/virtual"
@@ -40,7 +44,11 @@ func newSolveCmd() *cobra.Command {
 newest versions that satisfy every dependency and constraint, taken from the
 channels in priority order (strict channel priority). Channels are names
 (conda-forge, defaults), http(s):// URLs or file:///abs/dir; the default is
-conda-forge. When no solution exists it explains why and exits 1.`,
+conda-forge. When no solution exists it explains why and exits 1.
+
+On a terminal the solution is a table; otherwise one "name version build
+channel" line per package, sorted by name, for scripts; --json gives every
+field.`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 0 {
 				return usagef("%s: expected at least one SPEC", cmd.CommandPath())
@@ -59,10 +67,14 @@ conda-forge. When no solution exists it explains why and exits 1.`,
 			if err != nil {
 				return err
 			}
-			if asJSON {
-				return writeSolutionJSON(cmd.OutOrStdout(), recs)
+			out := cmd.OutOrStdout()
+			switch {
+			case asJSON:
+				return writeSolutionJSON(out, recs)
+			case isTerminal(out):
+				return writeSolutionTable(out, cfg, recs)
 			}
-			return writeSolutionTable(cmd.OutOrStdout(), cfg, recs)
+			return writeSolutionLines(out, cfg, recs)
 		},
 	}
 	cmd.Flags().StringArrayVarP(&channels, "channel", "c", nil, "channel name or URL, highest priority first (repeatable)")
@@ -75,31 +87,73 @@ conda-forge. When no solution exists it explains why and exits 1.`,
 // ENVKIT_CHANNEL_MIRRORS) and reads their platform and noarch repodata,
 // cached, together with the platform's virtual packages.
 func loadIndex(ctx context.Context, channels []string, platform string) (*channel.Config, *repodata.Index, error) {
+	cfg, u, err := loadUniverse(ctx, channels, platform)
+	if err != nil {
+		return nil, nil, err
+	}
+	return cfg, u.Index(), nil
+}
+
+// loadUniverse is loadIndex before indexing: lock re-solves index the
+// same records several times with different pins.
+func loadUniverse(ctx context.Context, channels []string, platform string) (*channel.Config, relock.Universe, error) {
 	if ctx == nil {
 		ctx = context.Background()
 	}
 	cfg, err := channel.FromEnv(os.Getenv)
 	if err != nil {
-		return nil, nil, err
+		return nil, relock.Universe{}, err
 	}
 	chans, err := cfg.ResolveAll(channels, platform)
 	if err != nil {
-		return nil, nil, err
+		return nil, relock.Universe{}, err
 	}
 	vp, err := virtual.Packages(platform, os.LookupEnv)
 	if err != nil {
-		return nil, nil, err
+		return nil, relock.Universe{}, err
 	}
 	cache, err := fetch.DefaultCacheDir(os.Getenv)
 	if err != nil {
 		cache = "" // no home directory: fetch without a cache
 	}
 	client := &fetch.Client{CacheDir: cache}
-	ix, err := client.LoadIndex(ctx, chans, platform, vp)
-	if err != nil {
-		return nil, nil, err
+	subdirs := []string{platform, "noarch"}
+	if platform == "noarch" {
+		subdirs = subdirs[:1]
 	}
-	return cfg, ix, nil
+	type job struct {
+		ch     channel.Channel
+		subdir string
+		rd     *repodata.Repodata
+		err    error
+	}
+	var (
+		jobs []job
+		u    relock.Universe
+		wg   sync.WaitGroup
+	)
+	for _, ch := range chans {
+		u.Channels = append(u.Channels, ch.URL)
+		for _, sd := range subdirs {
+			jobs = append(jobs, job{ch: ch, subdir: sd})
+		}
+	}
+	for i := range jobs {
+		wg.Add(1)
+		go func(j *job) {
+			defer wg.Done()
+			j.rd, j.err = client.Repodata(ctx, j.ch, j.subdir)
+		}(&jobs[i])
+	}
+	wg.Wait()
+	for _, j := range jobs { // the first error in channel order
+		if j.err != nil {
+			return nil, relock.Universe{}, j.err
+		}
+		u.Records = append(u.Records, j.rd.Records)
+	}
+	u.Records = append(u.Records, vp)
+	return cfg, u, nil
 }
 
 // solvedRecord is the JSON form of one chosen record.
@@ -141,15 +195,36 @@ func nonNil(s []string) []string {
 	return s
 }
 
+// isTerminal tells whether w is a terminal, where people rather than
+// scripts read the output.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+// channelName is the channel as envkit's output shows it.
+func channelName(cfg *channel.Config, r *repodata.Record) string {
+	if r.Channel == virtual.Channel {
+		return r.Channel
+	}
+	return cfg.DisplayName(r.Channel)
+}
+
+// writeSolutionLines writes "name version build channel" per record: no
+// header and no padding, so scripts can split on spaces.
+func writeSolutionLines(w io.Writer, cfg *channel.Config, recs []*repodata.Record) error {
+	bw := bufio.NewWriter(w)
+	for _, r := range recs {
+		fmt.Fprintln(bw, r.Name, r.Version, r.Build, channelName(cfg, r))
+	}
+	return bw.Flush()
+}
+
 func writeSolutionTable(w io.Writer, cfg *channel.Config, recs []*repodata.Record) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "NAME\tVERSION\tBUILD\tCHANNEL")
 	for _, r := range recs {
-		ch := r.Channel
-		if ch != virtual.Channel {
-			ch = cfg.DisplayName(r.Channel)
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", r.Name, r.Version, r.Build, ch)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", r.Name, r.Version, r.Build, channelName(cfg, r))
 	}
 	return tw.Flush()
 }

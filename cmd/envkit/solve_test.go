@@ -10,6 +10,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/envkit/envkit/internal/conda/channel"
+	"github.com/envkit/envkit/internal/conda/repodata"
+	"github.com/envkit/envkit/internal/conda/virtual"
 	"github.com/envkit/envkit/internal/conformance"
 )
 
@@ -86,7 +89,9 @@ func TestSolveCommandFileChannelJSON(t *testing.T) {
 	}
 }
 
-func TestSolveCommandHTTPChannelTable(t *testing.T) {
+// Off a terminal, as here, solve prints one "name version build channel"
+// line per package; the table is for terminals.
+func TestSolveCommandHTTPChannelLines(t *testing.T) {
 	isolate(t)
 	srv := httptest.NewServer(http.FileServer(http.Dir(conformance.Dir(t, "channels", "test-recipes"))))
 	defer srv.Close()
@@ -94,14 +99,28 @@ func TestSolveCommandHTTPChannelTable(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
-	lines := strings.Split(strings.TrimSpace(out), "\n")
-	if len(lines) != 4 || !strings.HasPrefix(lines[0], "NAME") {
-		t.Fatalf("table:\n%s", out)
+	want := fmt.Sprintf("another_dependent 2.0 0 %[1]s\ndependency 2.0 0 %[1]s\ndependent 2.0 0 %[1]s\n", srv.URL)
+	if out != want {
+		t.Errorf("got\n%swant\n%s", out, want)
 	}
-	for i, want := range []string{"another_dependent  2.0", "dependency", "dependent"} {
-		if !strings.HasPrefix(lines[i+1], want) {
-			t.Errorf("line %d = %q, want prefix %q", i+1, lines[i+1], want)
-		}
+}
+
+func TestSolutionTable(t *testing.T) {
+	cfg, err := channel.FromEnv(func(string) string { return "" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	recs := []*repodata.Record{
+		{Name: "numpy", Version: "2.1.3", Build: "py312_0", Channel: "https://conda.anaconda.org/conda-forge"},
+		{Name: "__glibc", Version: "2.28", Build: "0", Channel: virtual.Channel},
+	}
+	var b strings.Builder
+	if err := writeSolutionTable(&b, cfg, recs); err != nil {
+		t.Fatal(err)
+	}
+	want := "NAME     VERSION  BUILD    CHANNEL\nnumpy    2.1.3    py312_0  conda-forge\n__glibc  2.28     0        " + virtual.Channel + "\n"
+	if b.String() != want {
+		t.Errorf("got\n%s\nwant\n%s", b.String(), want)
 	}
 }
 
