@@ -10,6 +10,8 @@ func BenchmarkLoad(b *testing.B) {
 		filepath.Join("testdata", "full.yml"),
 		real("azureml-examples", "docker-image-plus-conda.yml"),
 		real("glioma-v1"),
+		// Reads and merges the curated definition too.
+		extends("my-sklearn.yml"),
 	} {
 		b.Run(filepath.Base(p), func(b *testing.B) {
 			for b.Loop() {
