@@ -268,30 +268,46 @@ func (r *resolver) pin(st *state, name string, c *candidate) (*state, error) {
 	next.queue = next.queue[1:]
 	p := &pinned{cand: c, extras: st.extras(name), deps: map[string]string{}}
 	next.pins[name] = p
-	from := fmt.Sprintf("%s %s", name, c.version)
-	for _, e := range p.extras {
-		if !slices.Contains(meta.Extras, e) && len(meta.Extras) > 0 {
-			return nil, &conflict{fmt.Sprintf("%s has no extra %q (it has %s)", from, e, strings.Join(meta.Extras, ", "))}
-		}
+	// An extra the project does not declare selects nothing (pip warns
+	// and goes on).
+	if err := r.addDeps(next, name, p, meta, nil); err != nil {
+		return nil, err
 	}
+	return next, nil
+}
+
+// addDeps adds the dependencies of name's pin that its extras select,
+// checking each against the pins already made. With old set, the pin is
+// being extended to more extras and only dependencies the old extras did
+// not select are added. A pinned dependency asked for with new extras is
+// extended in turn (pins are shared between states, so it is replaced,
+// never changed).
+func (r *resolver) addDeps(next *state, name string, p *pinned, meta *metadata.Metadata, old []string) error {
+	from := fmt.Sprintf("%s %s", name, p.cand.version)
 	for _, dep := range meta.RequiresDist {
-		if !dep.Applies(r.env, p.extras) {
+		if !dep.Applies(r.env, p.extras) || old != nil && dep.Applies(r.env, old) {
 			continue
 		}
 		dn := dep.Normalised()
 		p.deps[dn] = strings.TrimSpace(dep.Specifiers.String() + extrasSuffix(dep.Extras))
 		next.add(constraint{dep, from})
-		if other, ok := next.pins[dn]; ok {
-			if err := other.satisfies(dn, next.constraints[dn]); err != nil {
-				return nil, err
-			}
-			if len(dep.Extras) > 0 && !subset(dep.Extras, other.extras) {
-				return nil, &conflict{fmt.Sprintf("%s needs %s[%s], but %s was chosen without those extras; list %s[%s] in the definition",
-					from, dn, strings.Join(dep.Extras, ","), dn, dn, strings.Join(dep.Extras, ","))}
-			}
+		other, ok := next.pins[dn]
+		if !ok {
+			continue
+		}
+		if err := other.satisfies(dn, next.constraints[dn]); err != nil {
+			return err
+		}
+		if subset(dep.Extras, other.extras) {
+			continue
+		}
+		extended := &pinned{cand: other.cand, extras: next.extras(dn), deps: maps.Clone(other.deps)}
+		next.pins[dn] = extended
+		if err := r.addDeps(next, dn, extended, r.meta[other.cand.file.URL], append([]string{}, other.extras...)); err != nil {
+			return err
 		}
 	}
-	return next, nil
+	return nil
 }
 
 func extrasSuffix(extras []string) string {

@@ -185,3 +185,31 @@ func TestDirectURLAndLock(t *testing.T) {
 		t.Errorf("%s", data)
 	}
 }
+
+// TestExtrasAddedAfterThePin: web is pinned for the definition without
+// extras; plugin, resolved later, needs web[socks], which adds socks.
+func TestExtrasAddedAfterThePin(t *testing.T) {
+	dists := []pypitest.Dist{
+		{Name: "web", Version: "1.0", Extras: []string{"socks"}, Requires: []string{`socks-lib>=2; extra == "socks"`}},
+		{Name: "plugin", Version: "1.0", Requires: []string{"web[socks]>=1"}},
+		{Name: "socks-lib", Version: "2.0"},
+		{Name: "socks-lib", Version: "1.0"},
+	}
+	res, _, err := resolve(t, dists, true, Options{}, "web", "plugin", "socks-lib")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := show(res); got != "plugin==1.0 socks-lib==2.0 web==1.0" {
+		t.Errorf("%s", got)
+	}
+	if res.Pins[2].Requires["socks-lib"] != ">=2" {
+		t.Errorf("web's requires: %v", res.Pins[2].Requires)
+	}
+	// Here web[socks] wants socks-lib<2, but socks-lib 2.0 was pinned
+	// before plugin asked for the extra: the search backs out to 1.0.
+	dists[0].Requires = []string{`socks-lib<2; extra == "socks"`}
+	res, _, err = resolve(t, dists, true, Options{}, "web", "socks-lib", "plugin")
+	if err != nil || show(res) != "plugin==1.0 socks-lib==1.0 web==1.0" {
+		t.Errorf("%v %v", res, err)
+	}
+}
