@@ -8,8 +8,12 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/envkit/envkit/internal/spec"
 )
 
 // repo is a Maven repository layout served on 127.0.0.1: path -> content.
@@ -154,5 +158,32 @@ func TestSparkDefaults(t *testing.T) {
 	if got := SparkDefaults("/opt/conda", jars, roots, []string{"https://repo.example/maven"}, false); !strings.Contains(got,
 		"spark.jars.packages io.delta:delta-spark_2.12:3.2.0\nspark.jars.repositories https://repo.example/maven\n") {
 		t.Error(got)
+	}
+}
+
+func TestInstall(t *testing.T) {
+	a, b := world(t)
+	roots, opts := FromSpec(&spec.Spark{Repositories: []string{a.url(), b.url()}, Packages: []spec.MavenPackage{{Group: "com.example", Artifact: "app", Version: "1.0"}}})
+	opts.NoCentral = true
+	jars, err := Resolve(context.Background(), roots, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	prefix := t.TempDir()
+	if err := Install(context.Background(), prefix, jars, roots, opts.Repositories, true, nil); err != nil {
+		t.Fatal(err)
+	}
+	entries, _ := os.ReadDir(filepath.Join(prefix, JarDir))
+	conf, _ := os.ReadFile(filepath.Join(prefix, ConfDir, "spark-defaults.conf"))
+	if len(entries) != len(jars) || !strings.Contains(string(conf), "spark.jars "+prefix+"/"+JarDir+"/app-1.0.jar,") {
+		t.Errorf("%v\n%s", entries, conf)
+	}
+	jars[1].SHA256 = strings.Repeat("0", 64)
+	other := t.TempDir()
+	if err := Install(context.Background(), other, jars, roots, nil, true, nil); err == nil || !strings.Contains(err.Error(), "sha256") {
+		t.Errorf("%v", err)
+	}
+	if entries, _ := os.ReadDir(other); len(entries) != 0 {
+		t.Errorf("left %v", entries)
 	}
 }
