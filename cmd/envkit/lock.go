@@ -1,14 +1,20 @@
 package main
 
 import (
+	"context"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/envkit/envkit/internal/conda/lock"
+	"github.com/envkit/envkit/internal/conda/relock"
+	"github.com/envkit/envkit/internal/conda/repodata"
 	"github.com/envkit/envkit/internal/conda/solve"
 	"github.com/envkit/envkit/internal/conda/virtual"
 	"github.com/envkit/envkit/internal/spec"
@@ -17,94 +23,220 @@ import (
 func init() { commands = append(commands, newLockCmd) }
 
 func newLockCmd() *cobra.Command {
-	var (
-		out       string
-		platforms []string
-	)
+	var opts lockOptions
 	cmd := &cobra.Command{
-		Use:   "lock FILE [-o conda-lock.yml] [--platform SUBDIR]...",
+		Use:   "lock FILE [-o conda-lock.yml] [--platform SUBDIR]... [--update [PKG...]] [--dry-run] [--json]",
 		Short: "Solve the conda part of a definition and write a conda-lock file",
 		Long: `lock reads an environment definition in any supported format, solves its
 conda dependencies for each platform (default: the definition's platforms,
 else linux-64) and writes a conda-lock v1 file, by default conda-lock.yml
-beside the definition. A lock whose content hash still matches the definition
-is left untouched; a new lock replaces the old one atomically.`,
-		Args: exactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			file := args[0]
-			def, err := spec.Load(file)
-			if err != nil {
-				return err
+beside the definition, printing what changed.
+
+Pins move only when asked:
+  - a lock whose content hash matches the definition is left untouched;
+  - a stale lock (the definition changed) is solved again keeping every
+    locked package whose record still fits: only packages whose spec the
+    lock no longer satisfies, and those that must move with them, change;
+  - --update re-solves from scratch (newest everything);
+  - --update PKG... moves only the named packages (to what a fresh lock
+    would hold) and what must move with them.
+--dry-run prints the changes without writing; --json prints them as JSON.
+A new lock replaces the old one atomically.`,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				return usagef("%s: expected FILE", cmd.CommandPath())
 			}
-			if def.Conda == nil {
-				return fmt.Errorf("%s: no conda environment to lock", file)
+			if len(args) > 1 && !opts.update {
+				return usagef("%s: package names need --update (envkit lock FILE --update %s)", cmd.CommandPath(), strings.Join(args[1:], " "))
 			}
-			if out == "" {
-				out = filepath.Join(filepath.Dir(file), "conda-lock.yml")
-			}
-			if len(platforms) == 0 {
-				if platforms, err = subdirsOf(def.Platforms); err != nil {
-					return fmt.Errorf("%s: %w", file, err)
-				}
-			}
-			channels := def.Conda.ChannelNames()
-			if len(channels) == 0 {
-				channels = []string{defaultChannel}
-			}
-			in := lock.Inputs{
-				Channels:         channels,
-				Specs:            spec.Specs(def.Conda.Dependencies),
-				PipSpecs:         spec.Specs(def.Conda.Pip),
-				VirtualOverrides: virtual.Overrides(os.LookupEnv),
-			}
-			if lockIsCurrent(out, in, platforms) {
-				fmt.Fprintf(cmd.ErrOrStderr(), "%s is up to date\n", out)
-				return nil
-			}
-			source, err := filepath.Rel(filepath.Dir(out), file)
-			if err != nil {
-				source = file
-			}
-			l := &lock.Lock{Metadata: lock.Metadata{
-				ContentHash: map[string]string{},
-				Platforms:   platforms,
-				Sources:     []string{filepath.ToSlash(source)},
-			}}
-			for _, c := range channels {
-				l.Metadata.Channels = append(l.Metadata.Channels, lock.Channel{URL: c})
-			}
-			for _, platform := range platforms {
-				_, ix, err := loadIndex(cmd.Context(), channels, platform)
-				if err != nil {
-					return err
-				}
-				recs, _, err := solve.Solve(ix, in.Specs, solve.Options{Platform: platform})
-				if err != nil {
-					return fmt.Errorf("%s (%s): %w", file, platform, err)
-				}
-				l.Packages = append(l.Packages, lock.FromRecords(platform, recs)...)
-				l.Metadata.ContentHash[platform] = lock.ContentHash(in, platform)
-			}
-			l.Sort()
-			if _, err := l.WriteFile(out); err != nil {
-				return err
-			}
-			fmt.Fprintf(cmd.ErrOrStderr(), "wrote %s (%d packages)\n", out, len(l.Packages))
 			return nil
 		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.file, opts.names = args[0], args[1:]
+			return runLock(cmd, &opts)
+		},
 	}
-	cmd.Flags().StringVarP(&out, "output", "o", "", "lock file to write (default: conda-lock.yml beside FILE)")
-	cmd.Flags().StringArrayVar(&platforms, "platform", nil, "platform subdir to lock for (repeatable)")
+	f := cmd.Flags()
+	f.StringVarP(&opts.out, "output", "o", "", "lock file to write (default: conda-lock.yml beside FILE)")
+	f.StringArrayVar(&opts.platforms, "platform", nil, "platform subdir to lock for (repeatable)")
+	f.BoolVar(&opts.update, "update", false, "re-solve: all packages, or only the PKG names after FILE")
+	f.BoolVar(&opts.dryRun, "dry-run", false, "print the changes without writing the lock")
+	f.BoolVar(&opts.asJSON, "json", false, "print the result as JSON")
 	return cmd
 }
 
-// lockIsCurrent tells whether the lock at path covers exactly these
-// platforms with these inputs, so it can be left as it is.
-func lockIsCurrent(path string, in lock.Inputs, platforms []string) bool {
-	l, err := lock.ReadFile(path)
+type lockOptions struct {
+	file, out      string
+	platforms      []string
+	update         bool
+	names          []string // packages to update; none with update means all
+	dryRun, asJSON bool
+}
+
+// lockReport is the --json output.
+type lockReport struct {
+	Lock     string          `json:"lock"`
+	UpToDate bool            `json:"up_to_date"`
+	Written  bool            `json:"written"`
+	Changes  []relock.Change `json:"changes"`
+}
+
+func runLock(cmd *cobra.Command, opts *lockOptions) error {
+	file := opts.file
+	def, err := spec.Load(file)
 	if err != nil {
-		return false
+		return err
 	}
+	if def.Conda == nil {
+		return fmt.Errorf("%s: no conda environment to lock", file)
+	}
+	out := opts.out
+	if out == "" {
+		out = filepath.Join(filepath.Dir(file), "conda-lock.yml")
+	}
+	platforms := opts.platforms
+	if len(platforms) == 0 {
+		if platforms, err = subdirsOf(def.Platforms); err != nil {
+			return fmt.Errorf("%s: %w", file, err)
+		}
+	}
+	channels := def.Conda.ChannelNames()
+	if len(channels) == 0 {
+		channels = []string{defaultChannel}
+	}
+	in := lock.Inputs{
+		Channels:         channels,
+		Specs:            spec.Specs(def.Conda.Dependencies),
+		PipSpecs:         spec.Specs(def.Conda.Pip),
+		VirtualOverrides: virtual.Overrides(os.LookupEnv),
+	}
+	fresh := opts.update && len(opts.names) == 0
+	old, err := lock.ReadFile(out)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		old = nil
+	case err != nil && fresh:
+		old = nil // replaced from scratch: its pins do not matter
+	case err != nil:
+		return fmt.Errorf("%w (envkit lock --update replaces it from scratch)", err)
+	}
+	stdout, stderr := cmd.OutOrStdout(), cmd.ErrOrStderr()
+	if !opts.update && old != nil && lockIsCurrent(old, in, platforms) {
+		if opts.asJSON {
+			return writeJSON(stdout, lockReport{Lock: out, UpToDate: true, Changes: []relock.Change{}})
+		}
+		fmt.Fprintf(stderr, "%s is up to date\n", out)
+		return nil
+	}
+	if err := checkUpdateNames(out, old, opts.names); err != nil {
+		return err
+	}
+	source, err := filepath.Rel(filepath.Dir(out), file)
+	if err != nil {
+		source = file
+	}
+	l := &lock.Lock{Metadata: lock.Metadata{
+		ContentHash: map[string]string{},
+		Platforms:   platforms,
+		Sources:     []string{filepath.ToSlash(source)},
+	}}
+	for _, c := range channels {
+		l.Metadata.Channels = append(l.Metadata.Channels, lock.Channel{URL: c})
+	}
+	for _, platform := range platforms {
+		pkgs, err := lockPlatform(cmd.Context(), old, in, platform, opts, fresh)
+		if err != nil {
+			return fmt.Errorf("%s (%s): %w", file, platform, err)
+		}
+		l.Packages = append(l.Packages, pkgs...)
+		l.Metadata.ContentHash[platform] = lock.ContentHash(in, platform)
+	}
+	l.Sort()
+	var before []lock.Package
+	if old != nil {
+		before = old.Packages
+	}
+	report := lockReport{Lock: out, Changes: relock.Changes(before, l.Packages)}
+	if !opts.dryRun {
+		if _, err := l.WriteFile(out); err != nil {
+			return err
+		}
+		report.Written = true
+	}
+	if opts.asJSON {
+		if report.Changes == nil {
+			report.Changes = []relock.Change{}
+		}
+		return writeJSON(stdout, report)
+	}
+	if err := relock.WriteChanges(stdout, report.Changes); err != nil {
+		return err
+	}
+	if opts.dryRun {
+		fmt.Fprintf(stderr, "dry run: %s not written\n", out)
+	} else {
+		fmt.Fprintf(stderr, "wrote %s (%d packages)\n", out, len(l.Packages))
+	}
+	return nil
+}
+
+// lockPlatform returns the lock entries of one platform: the old ones
+// when that platform is current and no update was asked, a fresh solve
+// when there is nothing to keep or --update names nothing, else a
+// re-solve keeping the old pins (relock.Solve).
+func lockPlatform(ctx context.Context, old *lock.Lock, in lock.Inputs, platform string, opts *lockOptions, fresh bool) ([]lock.Package, error) {
+	var locked []repodata.Record
+	if old != nil && slices.Contains(old.Metadata.Platforms, platform) {
+		if !opts.update && old.Current(in, platform) {
+			return old.ForPlatform(platform), nil
+		}
+		var err error
+		if locked, err = old.Records(platform); err != nil {
+			return nil, err
+		}
+	}
+	_, u, err := loadUniverse(ctx, in.Channels, platform)
+	if err != nil {
+		return nil, err
+	}
+	sopts := solve.Options{Platform: platform}
+	var recs []*repodata.Record
+	if fresh || len(locked) == 0 {
+		recs, _, err = solve.Solve(u.Index(), in.Specs, sopts)
+	} else {
+		update := opts.names
+		if !opts.update {
+			update = relock.Outdated(in.Specs, locked)
+		}
+		recs, err = relock.Solve(u, relock.Request{Specs: in.Specs, Locked: locked, Update: update}, sopts)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return lock.FromRecords(platform, recs), nil
+}
+
+// checkUpdateNames refuses --update names the lock does not hold, which
+// are most likely typos.
+func checkUpdateNames(path string, old *lock.Lock, names []string) error {
+	var missing []string
+	for _, n := range names {
+		if old == nil || !slices.ContainsFunc(old.Packages, func(p lock.Package) bool { return p.Name == n }) {
+			missing = append(missing, n)
+		}
+	}
+	switch {
+	case len(missing) == 0:
+		return nil
+	case old == nil:
+		return fmt.Errorf("%s: no lock to update %s in (run envkit lock without package names first)", path, strings.Join(missing, ", "))
+	}
+	return fmt.Errorf("%s: --update %s: not in the lock", path, strings.Join(missing, ", "))
+}
+
+// lockIsCurrent tells whether the lock covers exactly these platforms
+// with these inputs, so it can be left as it is.
+func lockIsCurrent(l *lock.Lock, in lock.Inputs, platforms []string) bool {
 	have := slices.Clone(l.Metadata.Platforms)
 	want := slices.Clone(platforms)
 	slices.Sort(have)

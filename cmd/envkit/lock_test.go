@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -90,5 +91,150 @@ func TestLockCommandUnsatisfiableWritesNothing(t *testing.T) {
 	}
 	if _, _, code := runSolveCLI(t, "lock"); code != 2 {
 		t.Errorf("no FILE: exit %d, want 2", code)
+	}
+}
+
+// writeChannel writes a noarch channel under dir holding the records of
+// conda's test-recipes channel that keep accepts, as a channel update
+// would rewrite its repodata.json.
+func writeChannel(t *testing.T, dir string, keep func(version string) bool) {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(conformance.Dir(t, "channels", "test-recipes"), "noarch", "repodata.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rd map[string]any
+	if err := json.Unmarshal(data, &rd); err != nil {
+		t.Fatal(err)
+	}
+	for _, key := range []string{"packages", "packages.conda"} {
+		pkgs, _ := rd[key].(map[string]any)
+		for fn, rec := range pkgs {
+			if !keep(rec.(map[string]any)["version"].(string)) {
+				delete(pkgs, fn)
+			}
+		}
+	}
+	if data, err = json.Marshal(rd); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Join(dir, "noarch"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "noarch", "repodata.json"), data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func lockedVersions(t *testing.T, path string) string {
+	t.Helper()
+	l, err := lock.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, p := range l.ForPlatform("linux-64") {
+		got = append(got, p.Name+"="+p.Version)
+	}
+	return strings.Join(got, " ")
+}
+
+// A channel update changes no pin by itself: lock keeps them (also when
+// the definition changes), lock --update PKG moves PKG and what must move
+// with it, lock --update moves everything.
+func TestLockUpdate(t *testing.T) {
+	isolate(t)
+	dir := t.TempDir()
+	channel := filepath.Join(dir, "channel")
+	writeChannel(t, channel, func(v string) bool { return v == "1.0" })
+	env := filepath.Join(dir, "environment.yml")
+	define := func(deps ...string) {
+		body := "name: t\nchannels:\n  - file://" + channel + "\ndependencies:\n  - " + strings.Join(deps, "\n  - ") + "\n"
+		if err := os.WriteFile(env, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	lockFile := filepath.Join(dir, "conda-lock.yml")
+	lockCLI := func(args ...string) string {
+		t.Helper()
+		out, errOut, code := runSolveCLI(t, append([]string{"lock", env}, args...)...)
+		if code != 0 {
+			t.Fatalf("lock %v: exit %d: %s", args, code, errOut)
+		}
+		return out
+	}
+	define("another_dependent", "versioned")
+	out := lockCLI()
+	if !strings.Contains(out, "added  versioned          1.0 0") {
+		t.Errorf("first lock prints:\n%s", out)
+	}
+	const old = "another_dependent=1.0 dependency=1.0 dependent=1.0 versioned=1.0"
+	if got := lockedVersions(t, lockFile); got != old {
+		t.Fatalf("locked %s", got)
+	}
+
+	// The channel gets 2.0 of every package.
+	writeChannel(t, channel, func(string) bool { return true })
+	before, _ := os.ReadFile(lockFile)
+	lockCLI()
+	if after, _ := os.ReadFile(lockFile); !bytes.Equal(before, after) {
+		t.Error("a current lock changed after a channel update")
+	}
+
+	// A new spec adds its package and moves nothing else.
+	define("another_dependent", "versioned", "other_dependent")
+	if out := lockCLI(); out != "linux-64:\n  added  other_dependent  1.0 0\n" {
+		t.Errorf("stale lock re-solve prints:\n%s", out)
+	}
+	const stale = "another_dependent=1.0 dependency=1.0 dependent=1.0 other_dependent=1.0 versioned=1.0"
+	if got := lockedVersions(t, lockFile); got != stale {
+		t.Errorf("after a definition change: %s", got)
+	}
+
+	// --dry-run shows and writes nothing.
+	before, _ = os.ReadFile(lockFile)
+	if out := lockCLI("--update", "versioned", "--dry-run"); out != "linux-64:\n  upgraded  versioned  1.0 → 2.0\n" {
+		t.Errorf("dry run prints:\n%s", out)
+	}
+	if after, _ := os.ReadFile(lockFile); !bytes.Equal(before, after) {
+		t.Error("--dry-run wrote the lock")
+	}
+
+	// --update PKG moves only PKG.
+	var report struct {
+		Written bool
+		Changes []struct {
+			Platform, Name, Change string
+			Old, New               struct{ Version, Build string }
+		}
+	}
+	if err := json.Unmarshal([]byte(lockCLI("--update", "versioned", "--json")), &report); err != nil {
+		t.Fatal(err)
+	}
+	if !report.Written || len(report.Changes) != 1 || report.Changes[0].Name != "versioned" || report.Changes[0].Change != "upgraded" ||
+		report.Changes[0].Old.Version != "1.0" || report.Changes[0].New.Version != "2.0" || report.Changes[0].Platform != "linux-64" {
+		t.Errorf("--json report: %+v", report)
+	}
+	if got := lockedVersions(t, lockFile); got != strings.Replace(stale, "versioned=1.0", "versioned=2.0", 1) {
+		t.Errorf("after --update versioned: %s", got)
+	}
+
+	// ... and what must move with it: dependent 1.0 needs dependency <2.
+	lockCLI("--update", "dependency")
+	if got := lockedVersions(t, lockFile); got != "another_dependent=1.0 dependency=2.0 dependent=2.0 other_dependent=1.0 versioned=2.0" {
+		t.Errorf("after --update dependency: %s", got)
+	}
+
+	// --update alone is a fresh solve.
+	lockCLI("--update")
+	if got := lockedVersions(t, lockFile); got != "another_dependent=2.0 dependency=2.0 dependent=2.0 other_dependent=1.0 versioned=2.0" {
+		t.Errorf("after --update: %s", got)
+	}
+
+	if _, errOut, code := runSolveCLI(t, "lock", env, "--update", "nosuch"); code != 1 || !strings.Contains(errOut, "--update nosuch: not in the lock") {
+		t.Errorf("unknown name: exit %d: %s", code, errOut)
+	}
+	if _, errOut, code := runSolveCLI(t, "lock", env, "versioned"); code != 2 || !strings.Contains(errOut, "need --update") {
+		t.Errorf("name without --update: exit %d: %s", code, errOut)
 	}
 }
