@@ -34,8 +34,12 @@ unit:
 # the integration tests against real services.
 test: fmt-check vet unit integration
 
-bench:
+# Go benchmarks, then the build figures of docs/benchmarks.md (## Build),
+# measured against services started for the purpose and stopped after.
+bench: tools build
 	$(GO) test -run '^$$' -bench . -benchmem ./...
+	@set -e; st=$(CACHE)/bench-services; trap '$(DEV) down -state '"$$st" EXIT; \
+	$(DEV) up -state "$$st" -fixtures $(FIXTURES) >/dev/null; $(DEV) bench-build -state "$$st"
 
 # buildkitd, buildctl and docker-buildx at go.mod's versions, the Debian
 # packages the services need, and envkit-dev (services and fixtures).

@@ -41,7 +41,8 @@ fi
 build() {
 	local name=$1 pkg=$2 mod=$3 version
 	version=$($GO list -m -f '{{.Version}}' "$mod")
-	if [ -x "$BIN/$name" ] && "$BIN/$name" --version 2>/dev/null | grep -qF " $version"; then
+	# buildkitd and buildctl answer --version, buildx answers version.
+	if [ -x "$BIN/$name" ] && { "$BIN/$name" --version 2>/dev/null || "$BIN/$name" version 2>/dev/null; } | grep -qF " $version"; then
 		return
 	fi
 	echo "tools: go build $pkg ($mod $version)"

@@ -7,6 +7,7 @@
 //	envkit-dev fixtures [-fixtures DIR]          build the fixtures
 //	envkit-dev serve -addr A -root NAME=DIR...   the channel server (started by up)
 //	envkit-dev run [-state DIR] IMAGE SCRIPT     run SCRIPT in IMAGE (an LLB exec), print $OUT/result
+//	envkit-dev bench-build [-state DIR]          measure builds, write docs/benchmarks.md ## Build
 package main
 
 import (
@@ -56,6 +57,8 @@ func main() {
 		err = serve(ctx, args)
 	case "run":
 		err = runCmd(ctx, args)
+	case "bench-build":
+		err = benchBuild(ctx, args)
 	default:
 		usage()
 	}
@@ -66,7 +69,7 @@ func main() {
 }
 
 func usage() {
-	fmt.Fprintln(os.Stderr, "usage: envkit-dev up|down|env|fixtures|serve|run [flags]")
+	fmt.Fprintln(os.Stderr, "usage: envkit-dev up|down|env|fixtures|serve|run|bench-build [flags]")
 	os.Exit(2)
 }
 

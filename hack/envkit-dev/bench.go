@@ -1,0 +1,200 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"time"
+
+	"github.com/envkit/envkit/hack/fixtures"
+	"github.com/envkit/envkit/hack/services"
+	"github.com/envkit/envkit/internal/buildkitd"
+)
+
+// benchBuild measures envkit build on the demo environment (22 conda
+// packages) against the running services, side by side in one run, and
+// writes the ## Build section of docs/benchmarks.md.
+func benchBuild(ctx context.Context, args []string) error {
+	fs, state, _ := flags("bench-build")
+	doc := fs.String("doc", "docs/benchmarks.md", "file whose ## Build section is rewritten")
+	def := fs.String("definition", "hack/demo/environment.yml", "definition template (@CHANNEL@ is the fixture channel)")
+	fs.Parse(args)
+	env, err := services.Read(*state)
+	if err != nil {
+		return err
+	}
+	self, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	bin := filepath.Dir(self)
+	tmpl, err := os.ReadFile(*def)
+	if err != nil {
+		return err
+	}
+	work, err := os.MkdirTemp("", "envkit-bench-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(work)
+	file := filepath.Join(work, "environment.yml")
+	text := strings.ReplaceAll(string(tmpl), "@CHANNEL@", env.ChannelURL+"/"+fixtures.ChannelName)
+	if err := os.WriteFile(file, []byte(text), 0o644); err != nil {
+		return err
+	}
+	envkit := func(args ...string) (time.Duration, string, error) {
+		start := time.Now()
+		cmd := exec.CommandContext(ctx, filepath.Join(bin, "envkit"), args...)
+		out, err := cmd.Output()
+		if err != nil {
+			var ee *exec.ExitError
+			if errors.As(err, &ee) {
+				err = fmt.Errorf("envkit %s: %v\n%s", strings.Join(args, " "), err, ee.Stderr)
+			}
+		}
+		return time.Since(start), string(out), err
+	}
+	if _, _, err := envkit("lock", file); err != nil {
+		return err
+	}
+
+	// A fresh buildkitd, so the cold build has no cache at all.
+	bkState, err := os.MkdirTemp("", "ekbench-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(bkState)
+	addr, err := buildkitd.Start(ctx, buildkitd.Config{StateDir: bkState, Binary: filepath.Join(bin, "buildkitd"), DockerHubMirror: env.Registry})
+	if err != nil {
+		return err
+	}
+	defer buildkitd.Stop(bkState, 20*time.Second)
+
+	repo := env.Registry + "/envkit/bench"
+	build := func(tag string) (time.Duration, string, error) {
+		meta := filepath.Join(work, tag+".json")
+		d, _, err := envkit("build", file, "--addr", addr, "--progress", "quiet", "--build-arg", "SOURCE_DATE_EPOCH=1704067200",
+			"--output", "type=image,name="+repo+":"+tag+",push=true", "--metadata-file", meta)
+		if err != nil {
+			return 0, "", err
+		}
+		var m struct {
+			Digest string `json:"containerimage.digest"`
+		}
+		b, err := os.ReadFile(meta)
+		if err == nil {
+			err = json.Unmarshal(b, &m)
+		}
+		return d, m.Digest, err
+	}
+	cold, digest, err := build("cold")
+	if err != nil {
+		return err
+	}
+	noop, _, err := build("noop")
+	if err != nil {
+		return err
+	}
+	size, layers, err := imageSize(ctx, repo+"@"+digest)
+	if err != nil {
+		return err
+	}
+	changed := strings.Replace(text, "- envkit-data-01\n", "- envkit-data-01=1.1\n", 1)
+	if err := os.WriteFile(file, []byte(changed), 0o644); err != nil {
+		return err
+	}
+	if _, _, err := envkit("lock", file); err != nil {
+		return err
+	}
+	onePkg, _, err := build("onepkg")
+	if err != nil {
+		return err
+	}
+	if _, _, err := envkit("build", file, "--addr", addr, "--progress", "quiet", "--push", repo); err != nil {
+		return err
+	}
+	hit, out, err := envkit("build", file, "--addr", addr, "--progress", "quiet", "--push", repo)
+	if err != nil {
+		return err
+	}
+	if !strings.Contains(out, "@sha256:") {
+		return fmt.Errorf("hash-hit build printed %q", out)
+	}
+
+	pct := func(a, b time.Duration) string { return fmt.Sprintf("%.1f%%", 100*a.Seconds()/b.Seconds()) }
+	sec := func(d time.Duration) string { return fmt.Sprintf("%.2f s", d.Seconds()) }
+	var b strings.Builder
+	fmt.Fprintf(&b, "## Build\n\n")
+	fmt.Fprintf(&b, "`make bench` (hack/envkit-dev bench-build) on %s, %d CPUs, measured in one run on %s: the demo environment\n", runtime.GOARCH, runtime.NumCPU(), time.Now().UTC().Format("2006-01-02"))
+	fmt.Fprintf(&b, "(hack/demo/environment.yml: python repackaged from Debian, a noarch: python package and 20 data packages, 22 conda packages)\n")
+	fmt.Fprintf(&b, "built with `envkit build` (frontend in-process) on a fresh local buildkitd, pushed to the local registry.\n")
+	fmt.Fprintf(&b, "Wall times of the whole command; the machine is shared, so compare the ratios.\n\n")
+	fmt.Fprintf(&b, "| measure | value | ratio to cold | target |\n|---|---|---|---|\n")
+	fmt.Fprintf(&b, "| cold build (empty BuildKit cache) | %s | 100%% | |\n", sec(cold))
+	fmt.Fprintf(&b, "| no-op rebuild | %s | %s | < 5%% |\n", sec(noop), pct(noop, cold))
+	fmt.Fprintf(&b, "| one-package-change rebuild (envkit-data-01 1.0 → 1.1) | %s | %s | < 20%% |\n", sec(onePkg), pct(onePkg, cold))
+	fmt.Fprintf(&b, "| hash-hit lookup (`--push`, tag exists) | %s | %s | < 1 s |\n", sec(hit), pct(hit, cold))
+	fmt.Fprintf(&b, "| image size (compressed layers) | %.1f MB | | |\n", float64(size)/1e6)
+	fmt.Fprintf(&b, "| layers | %d | | ≤ 127 |\n", layers)
+	fmt.Print(b.String())
+	return replaceSection(*doc, "## Build", b.String())
+}
+
+// imageSize sums the compressed layer sizes of an image's manifest.
+func imageSize(ctx context.Context, ref string) (int64, int, error) {
+	out, err := exec.CommandContext(ctx, "skopeo", "inspect", "--raw", "--tls-verify=false", "docker://"+ref).Output()
+	if err != nil {
+		return 0, 0, fmt.Errorf("skopeo inspect %s: %w", ref, err)
+	}
+	var m struct {
+		Layers []struct {
+			Size int64 `json:"size"`
+		} `json:"layers"`
+	}
+	if err := json.Unmarshal(out, &m); err != nil {
+		return 0, 0, err
+	}
+	var total int64
+	for _, l := range m.Layers {
+		total += l.Size
+	}
+	return total, len(m.Layers), nil
+}
+
+// replaceSection replaces the section starting at heading (up to the next
+// "## " heading) in path, or appends it.
+func replaceSection(path, heading, section string) error {
+	b, err := os.ReadFile(path)
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return err
+	}
+	doc := string(b)
+	if doc == "" {
+		doc = "# Benchmarks\n"
+	}
+	start := strings.Index(doc, heading+"\n")
+	if start < 0 {
+		doc = strings.TrimRight(doc, "\n") + "\n\n" + section
+	} else {
+		end := strings.Index(doc[start+len(heading):], "\n## ")
+		rest := ""
+		if end >= 0 {
+			rest = doc[start+len(heading)+end+1:]
+		}
+		doc = doc[:start] + section
+		if rest != "" {
+			doc += "\n" + rest
+		}
+	}
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, []byte(doc), 0o644); err != nil {
+		return err
+	}
+	return os.Rename(tmp, path)
+}
