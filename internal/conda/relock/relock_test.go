@@ -223,3 +223,105 @@ linux-aarch64:
 		t.Errorf("got %q", b.String())
 	}
 }
+
+func condaIndex4(tb testing.TB) Universe {
+	tb.Helper()
+	data, err := os.ReadFile(conformance.Dir(tb, "repodata", "conda-index4.json"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	const ch = "https://repo.anaconda.com/pkgs/main"
+	rd, err := repodata.Parse(ch, "linux-64", data)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return Universe{Channels: []string{ch}, Records: [][]repodata.Record{rd.Records}}
+}
+
+// realLock is an environment locked when python 2.7 was asked for.
+func realLock(tb testing.TB, u Universe) []repodata.Record {
+	recs, _, err := solve.Solve(u.Index(), []string{"python 2.7.*", "numpy", "scipy", "pandas"}, opts)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	var out []repodata.Record
+	for _, r := range recs {
+		out = append(out, *r)
+	}
+	return out
+}
+
+// On conda's real index: dropping the python spec moves nothing; updating
+// python moves it and the packages built for it, and only those.
+func TestSolveRealIndex(t *testing.T) {
+	u := condaIndex4(t)
+	locked := realLock(t, u)
+	byName := map[string]repodata.Record{}
+	for _, r := range locked {
+		byName[r.Name] = r
+	}
+	specs := []string{"numpy", "scipy", "pandas"}
+	kept, err := Solve(u, Request{Specs: specs, Locked: locked}, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(kept) != len(locked) {
+		t.Errorf("%d packages, locked %d", len(kept), len(locked))
+	}
+	for _, r := range kept {
+		if l := byName[r.Name]; l.Version != r.Version || l.Build != r.Build {
+			t.Errorf("%s moved: %s → %s", r.Name, l.String(), r.String())
+		}
+	}
+	updated, err := Solve(u, Request{Specs: specs, Locked: locked, Update: []string{"python"}}, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fresh, _, _ := solve.Solve(u.Index(), specs, opts)
+	var python string
+	for _, r := range fresh {
+		if r.Name == "python" {
+			python = r.Version
+		}
+	}
+	moved := 0
+	for _, r := range updated {
+		l, ok := byName[r.Name]
+		switch {
+		case r.Name == "python" && r.Version != python:
+			t.Errorf("python %s, a fresh solve has %s", r.Version, python)
+		case ok && (l.Version != r.Version || l.Build != r.Build):
+			moved++
+		}
+	}
+	if moved == 0 || moved == len(updated) {
+		t.Errorf("%d of %d packages moved", moved, len(updated))
+	}
+	t.Logf("--update python moved %d of %d packages", moved, len(updated))
+}
+
+// BenchmarkSolveUpdatePython: --update python on a python 2.7 lock of
+// numpy, scipy and pandas over conda-index4 (5,643 records), where most
+// pins must be released and found by halving.
+func BenchmarkSolveUpdatePython(b *testing.B) {
+	u := condaIndex4(b)
+	locked := realLock(b, u)
+	req := Request{Specs: []string{"numpy", "scipy", "pandas"}, Locked: locked, Update: []string{"python"}}
+	for b.Loop() {
+		if _, err := Solve(u, req, opts); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkSolveKeepAll: a stale lock whose pins all still fit.
+func BenchmarkSolveKeepAll(b *testing.B) {
+	u := condaIndex4(b)
+	locked := realLock(b, u)
+	req := Request{Specs: []string{"numpy", "scipy", "pandas"}, Locked: locked}
+	for b.Loop() {
+		if _, err := Solve(u, req, opts); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
