@@ -2,6 +2,7 @@ package index
 
 import (
 	"context"
+	"crypto/sha256"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -97,5 +98,39 @@ func TestParseJSONRejectsOtherMajorVersions(t *testing.T) {
 	files, err := ParseJSON(base, []byte(`{"meta":{"api-version":"1.0"},"files":[{"filename":"p-1-py3-none-any.whl","url":"p-1-py3-none-any.whl","hashes":{},"yanked":"bad build","core-metadata":{"sha256":"aa"}}]}`))
 	if err != nil || !files[0].Yanked || files[0].MetadataSHA256 != "aa" {
 		t.Errorf("%+v %v", files, err)
+	}
+}
+
+// TestMetadataByRanges: a big wheel's METADATA is read with a few range
+// requests when the server allows them, and by one whole download
+// otherwise; both give the same metadata.
+func TestMetadataByRanges(t *testing.T) {
+	// Incompressible: a sha256 chain.
+	var big []byte
+	for sum := sha256.Sum256(nil); len(big) < 3<<20; sum = sha256.Sum256(sum[:]) {
+		big = append(big, sum[:]...)
+	}
+	d := pypitest.Dist{Name: "big", Version: "1.0", Requires: []string{"dep>=1"}, Files: map[string]string{"big/blob.bin": string(big)}}
+	for _, noRanges := range []bool{false, true} {
+		ix := pypitest.Serve([]pypitest.Dist{d}, true)
+		ix.NoRanges = noRanges
+		c := New(Options{IndexURL: ix.URL})
+		files, err := c.Files(context.Background(), "big")
+		if err != nil {
+			t.Fatal(err)
+		}
+		before := ix.BytesServed.Load()
+		m, err := c.Metadata(context.Background(), files[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		served := ix.BytesServed.Load() - before
+		if m.Name != "big" || len(m.RequiresDist) != 1 {
+			t.Errorf("%+v", m)
+		}
+		if whole := int64(len(ix.Files[d.Filename()])); !noRanges && served > 200<<10 || noRanges && served != whole {
+			t.Errorf("noRanges=%v: %d bytes served for a %d-byte wheel", noRanges, served, whole)
+		}
+		ix.Server.Close()
 	}
 }

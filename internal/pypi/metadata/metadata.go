@@ -60,6 +60,12 @@ func FromWheel(wheel []byte) (Metadata, error) {
 	if err != nil {
 		return Metadata{}, fmt.Errorf("wheel: %v", err)
 	}
+	return FromZip(zr)
+}
+
+// FromZip reads METADATA from an open wheel (possibly a remote one read
+// by ranges).
+func FromZip(zr *zip.Reader) (Metadata, error) {
 	for _, f := range zr.File {
 		dir, file, ok := strings.Cut(f.Name, "/")
 		if ok && file == "METADATA" && strings.HasSuffix(dir, ".dist-info") {

@@ -122,10 +122,14 @@ type Index struct {
 	URL string
 	// Files maps a file name to its bytes and sha256.
 	Files map[string][]byte
-	// Requests counts the HTTP requests served.
-	Requests atomic.Int64
+	// Requests counts the HTTP requests served, BytesServed their bodies.
+	Requests    atomic.Int64
+	BytesServed atomic.Int64
 	// Corrupt names files whose bytes are served changed (hash mismatch).
 	Corrupt map[string]bool
+	// NoRanges makes the file server ignore Range requests, as simple
+	// static servers do.
+	NoRanges bool
 }
 
 // SHA256 of a served file, hex.
@@ -166,11 +170,19 @@ func Serve(dists []Dist, json bool) *Index {
 		if ix.Corrupt[r.PathValue("file")] {
 			data = append(slices.Clone(data), 0)
 		}
-		w.Write(data)
+		if ix.NoRanges {
+			w.Write(data)
+			return
+		}
+		http.ServeContent(w, r, r.PathValue("file"), time.Time{}, bytes.NewReader(data))
 	})
 	ix.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ix.Requests.Add(1)
-		mux.ServeHTTP(w, r)
+		if r.Method == http.MethodHead {
+			mux.ServeHTTP(w, r) // net/http drops the body
+			return
+		}
+		mux.ServeHTTP(countingWriter{w, &ix.BytesServed}, r)
 	}))
 	ix.URL = ix.Server.URL + "/simple"
 	return ix
@@ -206,4 +218,14 @@ func (ix *Index) serveHTML(w http.ResponseWriter, ds []Dist) {
 		fmt.Fprintf(w, "<a href=\"/files/%s#sha256=%s\"%s>%s</a><br/>\n", d.Filename(), ix.SHA256(d.Filename()), rp, d.Filename())
 	}
 	fmt.Fprint(w, "</body></html>\n")
+}
+
+type countingWriter struct {
+	http.ResponseWriter
+	n *atomic.Int64
+}
+
+func (c countingWriter) Write(p []byte) (int, error) {
+	c.n.Add(int64(len(p)))
+	return c.ResponseWriter.Write(p)
 }

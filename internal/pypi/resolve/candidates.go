@@ -146,30 +146,28 @@ func (r *resolver) project(name string) (*project, error) {
 	return p, nil
 }
 
-// metadata reads a candidate's core metadata: the PEP 658 file when the
-// index has one and the wheel's hash is known, else the wheel itself
-// (whose sha256 is then checked, or computed for a hash-less find-links
-// file).
+// metadata reads a candidate's core metadata (index.Client.Metadata: the
+// PEP 658 file, ranges of the remote wheel, or the whole wheel); a file
+// the index gives no sha256 for (a find-links directory) is read whole to
+// compute the hash the lock needs.
 func (r *resolver) metadata(c *candidate) (*metadata.Metadata, error) {
 	if m, ok := r.meta[c.file.URL]; ok {
 		return m, nil
 	}
 	var m metadata.Metadata
-	if c.file.MetadataURL != "" && c.file.SHA256 != "" {
-		data, err := r.client.Fetch(r.ctx, c.file.MetadataURL, c.file.MetadataSHA256)
-		if err != nil {
-			return nil, err
-		}
-		if m, err = metadata.Parse(data); err != nil {
-			return nil, fmt.Errorf("%s: %v", c.file.MetadataURL, err)
-		}
-	} else {
-		data, err := r.client.Fetch(r.ctx, c.file.URL, c.file.SHA256)
+	if c.file.SHA256 == "" {
+		// The pin needs the hash: read the whole file.
+		data, err := r.client.Fetch(r.ctx, c.file.URL, "")
 		if err != nil {
 			return nil, err
 		}
 		c.file.SHA256 = sha256hex(data)
 		if m, err = metadata.FromWheel(data); err != nil {
+			return nil, fmt.Errorf("%s: %v", c.file.Filename, err)
+		}
+	} else {
+		var err error
+		if m, err = r.client.Metadata(r.ctx, c.file); err != nil {
 			return nil, fmt.Errorf("%s: %v", c.file.Filename, err)
 		}
 	}
