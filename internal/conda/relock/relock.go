@@ -55,70 +55,87 @@ const pinsName = "__envkit_lock_pins"
 //     version, build). Pins F agrees with are kept: F satisfies all of
 //     them together with step 2. The others are added back greedily in
 //     name order, a group at a time, halving a group that admits no
-//     solution, so a pin is released only when, with the pins kept so
-//     far, no solution holds it.
+//     solution; after each solution found, the open pins it agrees with
+//     join without a solve. A pin is released only when, with the pins
+//     kept so far, no solution holds it.
 //
-// The result is the preferred solution under the pins kept.
+// The result is the last solution found, which the solver preferred
+// under a subset of the pins kept and which satisfies all of them.
 func Solve(u Universe, req Request, opts solve.Options) ([]*repodata.Record, error) {
 	fresh, _, err := solve.Solve(u.Index(), req.Specs, opts)
 	if err != nil {
 		return nil, err
 	}
-	freshByName := map[string]*repodata.Record{}
-	for _, r := range fresh {
-		freshByName[r.Name] = r
-	}
-	var targets, kept, open []string
+	var base []string // targets and kept pins
 	update := map[string]bool{}
 	for _, name := range req.Update {
 		update[name] = true
-		if r, ok := freshByName[name]; ok {
-			targets = append(targets, name+" >="+r.Version)
+		if r := find(fresh, name); r != nil {
+			base = append(base, name+" >="+r.Version)
 		}
 	}
 	locked := slices.Clone(req.Locked)
 	slices.SortFunc(locked, func(a, b repodata.Record) int { return strings.Compare(a.Name, b.Name) })
-	for _, r := range locked {
+	var open []*repodata.Record // pins not known to fit yet
+	for i, r := range locked {
 		if update[r.Name] || strings.HasPrefix(r.Name, "__") {
 			continue
 		}
-		pin := PinSpec(&r)
-		if f, ok := freshByName[r.Name]; !ok || (f.Version == r.Version && f.Build == r.Build) {
-			kept = append(kept, pin)
-		} else {
-			open = append(open, pin)
-		}
+		open = append(open, &locked[i])
 	}
-	attempt := func(pins []string) []*repodata.Record {
-		rec := []repodata.Record{{Name: pinsName, Version: "0", Build: "0", Constrains: pins}}
+	// absorb moves the open pins a solution agrees with into base.
+	absorb := func(solution []*repodata.Record) {
+		open = slices.DeleteFunc(open, func(pin *repodata.Record) bool {
+			if r := find(solution, pin.Name); r == nil || (r.Version == pin.Version && r.Build == pin.Build) {
+				base = append(base, PinSpec(pin))
+				return true
+			}
+			return false
+		})
+	}
+	attempt := func(pins []*repodata.Record) []*repodata.Record {
+		constrains := slices.Clone(base)
+		for _, p := range pins {
+			constrains = append(constrains, PinSpec(p))
+		}
+		rec := []repodata.Record{{Name: pinsName, Version: "0", Build: "0", Constrains: constrains}}
 		recs, _, err := solve.Solve(u.Index(rec), append(slices.Clone(req.Specs), pinsName), opts)
 		if err != nil {
 			return nil
 		}
 		return recs
 	}
-	base := append(targets, kept...)
-	best := attempt(append(slices.Clone(base), open...))
-	if best == nil {
-		// F satisfies base, so this holds; fresh is only a safety net.
-		if best = attempt(base); best == nil {
-			best = fresh
+	best := fresh
+	absorb(fresh)
+	var add func(group []*repodata.Record)
+	add = func(group []*repodata.Record) {
+		group = slices.DeleteFunc(slices.Clone(group), func(p *repodata.Record) bool { return !slices.Contains(open, p) })
+		if len(group) == 0 {
+			return
 		}
-		var add func(group []string)
-		add = func(group []string) {
-			if recs := attempt(append(slices.Clone(base), group...)); recs != nil {
-				base = append(base, group...)
-				best = recs
-				return
-			}
-			if len(group) > 1 {
-				add(group[:len(group)/2])
-				add(group[len(group)/2:])
-			}
+		if recs := attempt(group); recs != nil {
+			best = recs
+			absorb(recs)
+			return
 		}
-		add(open)
+		if len(group) > 1 {
+			add(group[:len(group)/2])
+			add(group[len(group)/2:])
+		}
 	}
+	add(open)
+	// best satisfies every pin in base: the pins absorbed after it were
+	// taken because it agrees with them.
 	return slices.DeleteFunc(best, func(r *repodata.Record) bool { return r.Name == pinsName }), nil
+}
+
+// find returns the record named name in a solution (sorted by name).
+func find(solution []*repodata.Record, name string) *repodata.Record {
+	i, ok := slices.BinarySearchFunc(solution, name, func(r *repodata.Record, n string) int { return strings.Compare(r.Name, n) })
+	if !ok {
+		return nil
+	}
+	return solution[i]
 }
 
 // PinSpec is the MatchSpec that holds a package at a record's version and
