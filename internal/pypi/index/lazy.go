@@ -3,6 +3,8 @@ package index
 import (
 	"archive/zip"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"io"
 	"net/http"
@@ -15,8 +17,8 @@ import (
 // Metadata reads a wheel's core metadata as cheaply as the index allows:
 // the PEP 658 .metadata file when offered, else only the zip directory and
 // the METADATA member of the remote wheel through HTTP range requests (a
-// 1 GB wheel costs a few small reads), else the whole wheel, checked
-// against its sha256. Reading metadata never needs the wheel's bytes to be
+// 1 GB wheel costs a few small reads; a wheel under 64 kB, one), else the
+// whole wheel, checked against its sha256. Reading metadata never needs the wheel's bytes to be
 // trusted: the install checks them against the lock.
 func (c *Client) Metadata(ctx context.Context, f File) (metadata.Metadata, error) {
 	if f.MetadataURL != "" {
@@ -31,11 +33,9 @@ func (c *Client) Metadata(ctx context.Context, f File) (metadata.Metadata, error
 		return m, nil
 	}
 	if strings.HasPrefix(f.URL, "http://") || strings.HasPrefix(f.URL, "https://") {
-		if ra, size, ok := c.ranged(ctx, f.URL); ok {
-			zr, err := zip.NewReader(ra, size)
-			if err == nil {
-				return metadata.FromZip(zr)
-			}
+		m, ok, err := c.tailMetadata(ctx, f)
+		if ok || err != nil {
+			return m, err
 		}
 	}
 	data, err := c.Fetch(ctx, f.URL, f.SHA256)
@@ -45,22 +45,55 @@ func (c *Client) Metadata(ctx context.Context, f File) (metadata.Metadata, error
 	return metadata.FromWheel(data)
 }
 
-// ranged returns a ReaderAt over url when the server answers range
-// requests.
-func (c *Client) ranged(ctx context.Context, url string) (io.ReaderAt, int64, bool) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodHead, url, nil)
+// tailMetadata asks for the last 64 kB of the wheel (where the zip
+// directory is), as pip's lazy wheel does. A small wheel comes whole in
+// that one answer; a big one is then read by ranges. ok is false when the
+// server does not answer ranges.
+func (c *Client) tailMetadata(ctx context.Context, f File) (metadata.Metadata, bool, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, f.URL, nil)
 	if err != nil {
-		return nil, 0, false
+		return metadata.Metadata{}, false, err
 	}
+	req.Header.Set("Range", "bytes=-"+strconv.Itoa(rangeBlock))
 	resp, err := c.http.Do(req)
 	if err != nil {
-		return nil, 0, false
+		return metadata.Metadata{}, false, err
 	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK || resp.Header.Get("Accept-Ranges") != "bytes" || resp.ContentLength <= 0 {
-		return nil, 0, false
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusPartialContent && resp.StatusCode != http.StatusOK {
+		return metadata.Metadata{}, false, nil
 	}
-	return &httpReaderAt{ctx: ctx, c: c, url: url}, resp.ContentLength, true
+	data, err := io.ReadAll(io.LimitReader(resp.Body, 1<<30))
+	if err != nil {
+		return metadata.Metadata{}, false, fmt.Errorf("GET %s: %v", f.URL, err)
+	}
+	var start, total int64
+	if resp.StatusCode == http.StatusPartialContent {
+		// Content-Range: bytes START-END/TOTAL
+		var end int64
+		if _, err := fmt.Sscanf(resp.Header.Get("Content-Range"), "bytes %d-%d/%d", &start, &end, &total); err != nil ||
+			end-start+1 != int64(len(data)) || end != total-1 {
+			return metadata.Metadata{}, false, nil
+		}
+	}
+	if start == 0 {
+		// The whole wheel: check it as Fetch would.
+		if want := f.SHA256; want != "" {
+			sum := sha256.Sum256(data)
+			if got := hex.EncodeToString(sum[:]); got != strings.ToLower(want) {
+				return metadata.Metadata{}, true, fmt.Errorf("%s: sha256 %s, the index says %s", f.URL, got, want)
+			}
+		}
+		m, err := metadata.FromWheel(data)
+		return m, true, err
+	}
+	ra := &httpReaderAt{ctx: ctx, c: c, url: f.URL, blockStart: start, block: data}
+	zr, err := zip.NewReader(ra, total)
+	if err != nil {
+		return metadata.Metadata{}, true, fmt.Errorf("%s: %v", f.URL, err)
+	}
+	m, err := metadata.FromZip(zr)
+	return m, true, err
 }
 
 // httpReaderAt reads byte ranges, fetching at least 64 kB at a time and
