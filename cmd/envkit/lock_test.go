@@ -231,6 +231,14 @@ func TestLockUpdate(t *testing.T) {
 		t.Errorf("after --update: %s", got)
 	}
 
+	// A new platform is solved; the platform already locked keeps its pins.
+	writeChannel(t, channel, func(v string) bool { return v == "1.0" })
+	lockCLI("--update")
+	writeChannel(t, channel, func(string) bool { return true })
+	if out := lockCLI("--platform", "linux-64", "--platform", "linux-aarch64"); strings.Contains(out, "linux-64:") || !strings.Contains(out, "added  versioned          2.0 0") {
+		t.Errorf("adding a platform prints:\n%s", out)
+	}
+
 	if _, errOut, code := runSolveCLI(t, "lock", env, "--update", "nosuch"); code != 1 || !strings.Contains(errOut, "--update nosuch: not in the lock") {
 		t.Errorf("unknown name: exit %d: %s", code, errOut)
 	}
