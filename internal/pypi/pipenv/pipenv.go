@@ -82,6 +82,38 @@ type InstallOptions struct {
 	Index index.Options
 }
 
+// Prefetch puts every pip wheel of the lock for platform in
+// opts.CacheDir, each checked against its sha256. Run it before the conda
+// packages are installed and a bad wheel stops the creation before
+// anything is written.
+func Prefetch(ctx context.Context, pkgs []lock.Package, platform string, opts InstallOptions) error {
+	if opts.CacheDir == "" {
+		return fmt.Errorf("prefetching pip wheels needs a cache directory")
+	}
+	_, err := fetchAll(ctx, pkgs, platform, opts.CacheDir, index.New(opts.Index))
+	return err
+}
+
+type wheelFile struct {
+	pkg  lock.Package
+	path string
+}
+
+func fetchAll(ctx context.Context, pkgs []lock.Package, platform, cache string, client *index.Client) ([]wheelFile, error) {
+	var out []wheelFile
+	for _, p := range pkgs {
+		if p.Manager != lock.Pip || p.Platform != platform {
+			continue
+		}
+		path, err := fetch(ctx, client, p, cache)
+		if err != nil {
+			return nil, fmt.Errorf("pip package %s %s: %w", p.Name, p.Version, err)
+		}
+		out = append(out, wheelFile{p, path})
+	}
+	return out, nil
+}
+
 // Install installs the lock's pip packages for platform into prefix. Every
 // wheel is fetched (or found in the cache) and checked against the lock's
 // sha256 before any is installed, so a mismatch installs nothing.
@@ -97,21 +129,9 @@ func Install(ctx context.Context, pkgs []lock.Package, platform, prefix string, 
 		}
 		defer os.RemoveAll(cache)
 	}
-	client := index.New(opts.Index)
-	type wheelFile struct {
-		pkg  lock.Package
-		path string
-	}
-	var wheels []wheelFile
-	for _, p := range pkgs {
-		if p.Manager != lock.Pip || p.Platform != platform {
-			continue
-		}
-		path, err := fetch(ctx, client, p, cache)
-		if err != nil {
-			return fmt.Errorf("pip package %s %s: %w", p.Name, p.Version, err)
-		}
-		wheels = append(wheels, wheelFile{p, path})
+	wheels, err := fetchAll(ctx, pkgs, platform, cache, index.New(opts.Index))
+	if err != nil {
+		return err
 	}
 	for _, w := range wheels {
 		data, err := os.ReadFile(w.path)

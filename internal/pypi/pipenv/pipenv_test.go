@@ -136,6 +136,9 @@ func TestMismatchInstallsNothing(t *testing.T) {
 		if entries, _ := os.ReadDir(parent); len(entries) != 0 {
 			t.Errorf("%s: left %v", name, entries)
 		}
+		if err := Prefetch(context.Background(), pkgs, "linux-64", InstallOptions{CacheDir: cache}); err == nil || !strings.Contains(err.Error(), "sha256") {
+			t.Errorf("%s: Prefetch: %v", name, err)
+		}
 	}
 }
 
