@@ -325,3 +325,104 @@ func BenchmarkSolveKeepAll(b *testing.B) {
 		}
 	}
 }
+
+// checkSolution verifies a solution without the solver: one record per
+// name, every spec met, every depends met and every constrains respected.
+func checkSolution(t *testing.T, solution []*repodata.Record, specs []string) {
+	t.Helper()
+	byName := map[string]*repodata.Record{}
+	for _, r := range solution {
+		if _, dup := byName[r.Name]; dup {
+			t.Errorf("two records named %s", r.Name)
+		}
+		byName[r.Name] = r
+	}
+	met := func(s string) (ok, installed bool) {
+		ms := matchspec.MustParse(s)
+		r, installed := byName[ms.Name]
+		return installed && ms.Matches(r), installed
+	}
+	for _, s := range specs {
+		if ok, _ := met(s); !ok {
+			t.Errorf("spec %q not met", s)
+		}
+	}
+	for _, r := range solution {
+		for _, d := range r.Depends {
+			if ok, _ := met(d); !ok {
+				t.Errorf("%s depends on %q, not met", r, d)
+			}
+		}
+		for _, c := range r.Constrains {
+			if ok, installed := met(c); installed && !ok {
+				t.Errorf("%s constrains %q, violated", r, c)
+			}
+		}
+	}
+}
+
+// The rule of Solve, checked from outside on conda's real index: the
+// result is a valid environment for the specs, each updated package has at
+// least its fresh version, and each pin that moved could not have been
+// kept together with the pins that were.
+func TestSolveRuleOnRealIndex(t *testing.T) {
+	u := condaIndex4(t)
+	scenarios := []struct {
+		old, specs []string
+		updates    [][]string
+	}{
+		{[]string{"python 3.5.*", "numpy 1.11.*", "pandas", "scipy"}, []string{"python", "numpy", "pandas", "scipy"},
+			[][]string{nil, {"numpy"}, {"python"}, {"pandas", "scipy"}}},
+		{[]string{"python 2.7.*", "requests 2.18.*", "flask 0.12.*", "sqlalchemy"}, []string{"python", "requests", "flask", "sqlalchemy", "matplotlib"},
+			[][]string{nil, {"flask"}, {"openssl", "sqlite"}}},
+	}
+	for _, sc := range scenarios {
+		locked := lockedOn(t, u, sc.old...)
+		lockedByName := map[string]repodata.Record{}
+		for _, r := range locked {
+			lockedByName[r.Name] = r
+		}
+		fresh, _, err := solve.Solve(u.Index(), sc.specs, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, update := range sc.updates {
+			if update == nil {
+				update = Outdated(sc.specs, locked)
+			}
+			got, err := Solve(u, Request{Specs: sc.specs, Locked: locked, Update: update}, opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkSolution(t, got, sc.specs)
+			var keptPins, released []string
+			for _, name := range update {
+				if f, r := find(fresh, name), find(got, name); f != nil && (r == nil || version.MustParse(r.Version).Less(version.MustParse(f.Version))) {
+					t.Errorf("%v: %s below its fresh version %s", update, name, f.Version)
+				}
+			}
+			for _, l := range locked {
+				if slices.Contains(update, l.Name) {
+					continue
+				}
+				if r := find(got, l.Name); r == nil || (r.Version == l.Version && r.Build == l.Build) {
+					keptPins = append(keptPins, PinSpec(&l))
+				} else {
+					released = append(released, PinSpec(&l))
+				}
+			}
+			for _, pin := range released {
+				rec := []repodata.Record{{Name: pinsName, Version: "0", Build: "0", Constrains: append(slices.Clone(keptPins), pin)}}
+				for _, name := range update {
+					if f := find(fresh, name); f != nil {
+						rec[0].Constrains = append(rec[0].Constrains, name+" >="+f.Version)
+					}
+				}
+				if _, _, err := solve.Solve(u.Index(rec), append(slices.Clone(sc.specs), pinsName), opts); err == nil {
+					t.Errorf("%v: pin %s was released but fits with the %d kept", update, pin, len(keptPins))
+				}
+			}
+			t.Logf("%v --update %v: %d pins kept, %d released", sc.old, update, len(keptPins), len(released))
+		}
+	}
+}
