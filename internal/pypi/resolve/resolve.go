@@ -77,7 +77,7 @@ func Resolve(ctx context.Context, in Input, target Target, opts Options) (*Resul
 	pyVersion := env["python_full_version"]
 	r := &resolver{
 		ctx: ctx, client: index.New(in.Index), target: target, env: env, ranking: ranking, pyVersion: pyVersion,
-		pre: in.Pre, provided: opts.Provided, maxAttempts: cmp(opts.MaxAttempts, 10000),
+		pre: in.Pre, provided: opts.Provided, maxAttempts: orDefault(opts.MaxAttempts, 10000),
 		projects: map[string]*project{}, meta: map[string]*metadata.Metadata{},
 	}
 	st := &state{pins: map[string]*pinned{}, constraints: map[string][]constraint{}}
@@ -91,14 +91,14 @@ func Resolve(ctx context.Context, in Input, target Target, opts Options) (*Resul
 		}
 		st.add(constraint{req.Requirement, from})
 	}
-	final, err := r.solve(st, 0)
+	final, err := r.solve(st)
 	if err != nil {
 		return nil, err
 	}
 	return final.result(r), nil
 }
 
-func cmp(v, def int) int {
+func orDefault(v, def int) int {
 	if v <= 0 {
 		return def
 	}
@@ -181,7 +181,7 @@ type conflict struct{ msg string }
 
 func (c *conflict) Error() string { return c.msg }
 
-func (r *resolver) solve(st *state, depth int) (*state, error) {
+func (r *resolver) solve(st *state) (*state, error) {
 	var name string
 	for len(st.queue) > 0 {
 		n := st.queue[0]
@@ -213,11 +213,14 @@ func (r *resolver) solve(st *state, depth int) (*state, error) {
 	for _, c := range cands {
 		r.attempts++
 		if r.attempts > r.maxAttempts {
-			return nil, fmt.Errorf("gave up after trying %d candidates; the first conflict: %v", r.maxAttempts, firstOf(first, c))
+			if first == nil {
+				return nil, fmt.Errorf("gave up after trying %d candidates (at %s %s)", r.maxAttempts, name, c.version)
+			}
+			return nil, fmt.Errorf("gave up after trying %d candidates; the first conflict: %v", r.maxAttempts, first)
 		}
 		next, err := r.pin(st, name, c)
 		if err == nil {
-			next, err = r.solve(next, depth+1)
+			next, err = r.solve(next)
 		}
 		if err == nil {
 			return next, nil
@@ -235,13 +238,6 @@ func (r *resolver) solve(st *state, depth int) (*state, error) {
 	}
 	return nil, &conflict{fmt.Sprintf("no version of %s works (%d tried); with the newest, %s %s: %v",
 		name, len(cands), name, cands[0].version, first)}
-}
-
-func firstOf(err error, c *candidate) error {
-	if err != nil {
-		return err
-	}
-	return fmt.Errorf("none yet (at %s)", c.file.Filename)
 }
 
 func (r *resolver) checkProvided(st *state, name, version string) error {
@@ -291,6 +287,13 @@ func (r *resolver) addDeps(next *state, name string, p *pinned, meta *metadata.M
 		dn := dep.Normalised()
 		p.deps[dn] = strings.TrimSpace(dep.Specifiers.String() + extrasSuffix(dep.Extras))
 		next.add(constraint{dep, from})
+		if v, ok := r.provided[dn]; ok {
+			// Left to conda: checked here, as the queue may be past it.
+			if err := r.checkProvided(next, dn, v); err != nil {
+				return err
+			}
+			continue
+		}
 		other, ok := next.pins[dn]
 		if !ok {
 			continue
