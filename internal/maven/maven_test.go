@@ -22,7 +22,7 @@ type repo struct {
 	srv   *httptest.Server
 }
 
-func newRepo(t *testing.T) *repo {
+func newRepo(t testing.TB) *repo {
 	r := &repo{files: map[string]string{}}
 	r.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		data, ok := r.files[strings.TrimPrefix(req.URL.Path, "/maven2/")]
