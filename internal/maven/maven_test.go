@@ -10,9 +10,11 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
+	"github.com/envkit/envkit/internal/conda/lock"
 	"github.com/envkit/envkit/internal/spec"
 )
 
@@ -185,5 +187,35 @@ func TestInstall(t *testing.T) {
 	}
 	if entries, _ := os.ReadDir(other); len(entries) != 0 {
 		t.Errorf("left %v", entries)
+	}
+}
+
+func TestLockRoundTrip(t *testing.T) {
+	a, b := world(t)
+	jars, err := Resolve(context.Background(), []Coordinate{{"com.example", "app", "1.0"}}, Options{Repositories: []string{a.url(), b.url()}, NoCentral: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := &lock.Lock{Metadata: lock.Metadata{Platforms: []string{"linux-64"}, ContentHash: map[string]string{"linux-64": "x"},
+		Custom: ToCustom(map[string]string{"other": "kept"}, jars)}}
+	data, err := l.Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	back, err := lock.Read("conda-lock.yml", data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := FromCustom(back.Metadata.Custom)
+	if err != nil || len(got) != len(jars) || back.Metadata.Custom["other"] != "kept" {
+		t.Fatalf("%v %v\n%s", got, err, data)
+	}
+	for _, j := range got {
+		if !slices.ContainsFunc(jars, func(x Jar) bool { return x.Coordinate == j.Coordinate && x.URL == j.URL && x.SHA256 == j.SHA256 }) {
+			t.Errorf("%+v not resolved", j)
+		}
+	}
+	if _, err := FromCustom(map[string]string{CustomPrefix + "a:b": "x"}); err == nil {
+		t.Error("bad key accepted")
 	}
 }
