@@ -144,7 +144,7 @@ func runLock(cmd *cobra.Command, opts *lockOptions) error {
 		l.Metadata.Channels = append(l.Metadata.Channels, lock.Channel{URL: c})
 	}
 	for _, platform := range platforms {
-		pkgs, err := lockPlatform(cmd.Context(), old, in, platform, opts, fresh)
+		pkgs, err := lockPlatform(cmd.Context(), old, out, in, platform, opts, fresh)
 		if err != nil {
 			return fmt.Errorf("%s (%s): %w", file, platform, err)
 		}
@@ -184,15 +184,15 @@ func runLock(cmd *cobra.Command, opts *lockOptions) error {
 // when that platform is current and no update was asked, a fresh solve
 // when there is nothing to keep or --update names nothing, else a
 // re-solve keeping the old pins (relock.Solve).
-func lockPlatform(ctx context.Context, old *lock.Lock, in lock.Inputs, platform string, opts *lockOptions, fresh bool) ([]lock.Package, error) {
+func lockPlatform(ctx context.Context, old *lock.Lock, oldPath string, in lock.Inputs, platform string, opts *lockOptions, fresh bool) ([]lock.Package, error) {
 	var locked []repodata.Record
-	if old != nil && slices.Contains(old.Metadata.Platforms, platform) {
+	if old != nil && !fresh && slices.Contains(old.Metadata.Platforms, platform) {
 		if !opts.update && old.Current(in, platform) {
 			return old.ForPlatform(platform), nil
 		}
 		var err error
 		if locked, err = old.Records(platform); err != nil {
-			return nil, err
+			return nil, fmt.Errorf("%s: %w", oldPath, err)
 		}
 	}
 	_, u, err := loadUniverse(ctx, in.Channels, platform)
@@ -201,7 +201,7 @@ func lockPlatform(ctx context.Context, old *lock.Lock, in lock.Inputs, platform 
 	}
 	sopts := solve.Options{Platform: platform}
 	var recs []*repodata.Record
-	if fresh || len(locked) == 0 {
+	if len(locked) == 0 {
 		recs, _, err = solve.Solve(u.Index(), in.Specs, sopts)
 	} else {
 		update := opts.names

@@ -246,3 +246,29 @@ func TestLockUpdate(t *testing.T) {
 		t.Errorf("name without --update: exit %d: %s", code, errOut)
 	}
 }
+
+// An old lock that does not parse is not overwritten silently; --update
+// replaces it. A definition without solution leaves the old lock alone.
+func TestLockOldLockErrors(t *testing.T) {
+	isolate(t)
+	dir := t.TempDir()
+	env := writeEnv(t, dir, "  - dependent\n")
+	path := filepath.Join(dir, "conda-lock.yml")
+	if err := os.WriteFile(path, []byte("version: 1\npackage: [\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, errOut, code := runSolveCLI(t, "lock", env); code != 1 || !strings.Contains(errOut, "conda-lock.yml:") || !strings.Contains(errOut, "--update replaces it") {
+		t.Errorf("corrupt lock: exit %d: %s", code, errOut)
+	}
+	if _, errOut, code := runSolveCLI(t, "lock", env, "--update"); code != 0 {
+		t.Fatalf("--update over a corrupt lock: exit %d: %s", code, errOut)
+	}
+	before, _ := os.ReadFile(path)
+	writeEnv(t, dir, "  - dependent\n  - unsatisfiable\n")
+	if _, _, code := runSolveCLI(t, "lock", env); code != 1 {
+		t.Errorf("unsatisfiable: exit %d", code)
+	}
+	if after, _ := os.ReadFile(path); !bytes.Equal(before, after) {
+		t.Error("a failed solve changed the lock")
+	}
+}
