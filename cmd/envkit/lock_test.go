@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -270,5 +272,37 @@ func TestLockOldLockErrors(t *testing.T) {
 	}
 	if after, _ := os.ReadFile(path); !bytes.Equal(before, after) {
 		t.Error("a failed solve changed the lock")
+	}
+}
+
+// Over HTTP the cached repodata is revalidated, so lock --update sees a
+// channel update.
+func TestLockUpdateHTTPChannel(t *testing.T) {
+	isolate(t)
+	dir := t.TempDir()
+	channel := filepath.Join(dir, "channel")
+	writeChannel(t, channel, func(v string) bool { return v == "1.0" })
+	srv := httptest.NewServer(http.FileServer(http.Dir(channel)))
+	defer srv.Close()
+	env := filepath.Join(dir, "environment.yml")
+	body := "name: t\nchannels:\n  - " + srv.URL + "\ndependencies:\n  - versioned\n  - dependent\n"
+	if err := os.WriteFile(env, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, errOut, code := runSolveCLI(t, "lock", env); code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	writeChannel(t, channel, func(string) bool { return true })
+	// http.FileServer's Last-Modified has one-second resolution.
+	later := time.Now().Add(time.Hour)
+	if err := os.Chtimes(filepath.Join(channel, "noarch", "repodata.json"), later, later); err != nil {
+		t.Fatal(err)
+	}
+	out, errOut, code := runSolveCLI(t, "lock", env, "--update", "versioned")
+	if code != 0 || out != "linux-64:\n  upgraded  versioned  1.0 → 2.0\n" {
+		t.Fatalf("exit %d: %s%s", code, out, errOut)
+	}
+	if got := lockedVersions(t, filepath.Join(dir, "conda-lock.yml")); got != "dependency=1.0 dependent=1.0 versioned=2.0" {
+		t.Errorf("locked %s", got)
 	}
 }
