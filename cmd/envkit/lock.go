@@ -38,8 +38,9 @@ Pins move only when asked:
     locked package whose record still fits: only packages whose spec the
     lock no longer satisfies, and those that must move with them, change;
   - --update re-solves from scratch (newest everything);
-  - --update PKG... moves only the named packages (to what a fresh lock
-    would hold) and what must move with them.
+  - --update PKG... (names after FILE) moves only the named packages, to
+    at least the versions a fresh lock would hold, and what must move
+    with them.
 --dry-run prints the changes without writing; --json prints them as JSON.
 A new lock replaces the old one atomically.`,
 		Args: func(cmd *cobra.Command, args []string) error {
