@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"html"
 	"io/fs"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -141,12 +142,37 @@ func (ix *Index) SHA256(filename string) string {
 // Serve builds dists and serves them as a PEP 691 JSON index when json is
 // set, else as a PEP 503 HTML index. Close the Server when done.
 func Serve(dists []Dist, json bool) *Index {
-	ix := &Index{Files: map[string][]byte{}, Corrupt: map[string]bool{}}
-	byProject := map[string][]Dist{}
+	files := map[string][]byte{}
+	var list []served
 	for _, d := range dists {
-		ix.Files[d.Filename()] = d.Build()
-		n := pep508.NormaliseName(d.Name)
-		byProject[n] = append(byProject[n], d)
+		files[d.Filename()] = d.Build()
+		list = append(list, served{d.Filename(), d.RequiresPython})
+	}
+	return serve(files, list, json)
+}
+
+// ServeFiles serves existing wheels (file name -> bytes), such as real
+// ones found on the machine.
+func ServeFiles(wheels map[string][]byte, json bool) *Index {
+	var list []served
+	for _, name := range slices.Sorted(maps.Keys(wheels)) {
+		list = append(list, served{filename: name})
+	}
+	return serve(wheels, list, json)
+}
+
+// served is one file of a project page.
+type served struct {
+	filename, requiresPython string
+}
+
+func serve(files map[string][]byte, list []served, json bool) *Index {
+	ix := &Index{Files: files, Corrupt: map[string]bool{}}
+	byProject := map[string][]served{}
+	for _, f := range list {
+		name, _, _ := strings.Cut(f.filename, "-")
+		n := pep508.NormaliseName(name)
+		byProject[n] = append(byProject[n], f)
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("/simple/{project}/", func(w http.ResponseWriter, r *http.Request) {
@@ -188,7 +214,7 @@ func Serve(dists []Dist, json bool) *Index {
 	return ix
 }
 
-func (ix *Index) serveJSON(w http.ResponseWriter, project string, ds []Dist) {
+func (ix *Index) serveJSON(w http.ResponseWriter, project string, ds []served) {
 	type file struct {
 		Filename       string            `json:"filename"`
 		URL            string            `json:"url"`
@@ -201,21 +227,21 @@ func (ix *Index) serveJSON(w http.ResponseWriter, project string, ds []Dist) {
 		Files []file            `json:"files"`
 	}{Meta: map[string]string{"api-version": "1.1"}, Name: project}
 	for _, d := range ds {
-		page.Files = append(page.Files, file{d.Filename(), "../../files/" + d.Filename(), map[string]string{"sha256": ix.SHA256(d.Filename())}, d.RequiresPython})
+		page.Files = append(page.Files, file{d.filename, "../../files/" + d.filename, map[string]string{"sha256": ix.SHA256(d.filename)}, d.requiresPython})
 	}
 	w.Header().Set("Content-Type", "application/vnd.pypi.simple.v1+json")
 	json.NewEncoder(w).Encode(page)
 }
 
-func (ix *Index) serveHTML(w http.ResponseWriter, ds []Dist) {
+func (ix *Index) serveHTML(w http.ResponseWriter, ds []served) {
 	w.Header().Set("Content-Type", "text/html")
 	fmt.Fprint(w, "<!DOCTYPE html>\n<html><body>\n")
 	for _, d := range ds {
 		rp := ""
-		if d.RequiresPython != "" {
-			rp = fmt.Sprintf(` data-requires-python="%s"`, html.EscapeString(d.RequiresPython))
+		if d.requiresPython != "" {
+			rp = fmt.Sprintf(` data-requires-python="%s"`, html.EscapeString(d.requiresPython))
 		}
-		fmt.Fprintf(w, "<a href=\"/files/%s#sha256=%s\"%s>%s</a><br/>\n", d.Filename(), ix.SHA256(d.Filename()), rp, d.Filename())
+		fmt.Fprintf(w, "<a href=\"/files/%s#sha256=%s\"%s>%s</a><br/>\n", d.filename, ix.SHA256(d.filename), rp, d.filename)
 	}
 	fmt.Fprint(w, "</body></html>\n")
 }
