@@ -126,7 +126,7 @@ func TestReproducibleAcrossBuilders(t *testing.T) {
 	for name, def := range map[string]string{
 		"conda": helloDefinition(env.channel),
 		"run-step": strings.Replace(helloDefinition(env.channel), "conda:\n",
-			"steps:\n  - RUN mkdir -p /srv && date > /srv/built-at && echo ok > /srv/status\nconda:\n", 1),
+			"steps:\n  - RUN mkdir -p /srv && echo ok > /srv/status && touch /srv/stamp\nconda:\n", 1),
 	} {
 		t.Run(name, func(t *testing.T) {
 			dir := writeFiles(t, map[string]string{"environment.yml": def})
