@@ -2,6 +2,7 @@ package wheel
 
 import (
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -45,4 +46,34 @@ func cpuTime() time.Duration {
 		return 0
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// BenchmarkInstallRealPip installs the pip wheel the host's CPython
+// bundles for ensurepip (a real 2 MB wheel of about 800 files).
+func BenchmarkInstallRealPip(b *testing.B) {
+	paths, _ := filepath.Glob("/root/.pyenv/versions/3.11.*/lib/python3.11/ensurepip/_bundled/pip-*.whl")
+	if len(paths) == 0 {
+		b.Skip("no bundled pip wheel on this machine")
+	}
+	data, err := os.ReadFile(paths[0])
+	if err != nil {
+		b.Fatal(err)
+	}
+	opts := Options{SHA256: sha(data)}
+	dir := b.TempDir()
+	b.SetBytes(int64(len(data)))
+	b.ResetTimer()
+	cpu0 := cpuTime()
+	i := 0
+	var files int
+	for b.Loop() {
+		inst, err := InstallBytes(filepath.Base(paths[0]), data, filepath.Join(dir, fmt.Sprint(i)), "3.11", opts)
+		if err != nil {
+			b.Fatal(err)
+		}
+		files = len(inst.Files)
+		i++
+	}
+	b.ReportMetric(float64((cpuTime()-cpu0).Nanoseconds())/float64(b.N), "cpu-ns/op")
+	b.ReportMetric(float64(files), "files")
 }
