@@ -24,6 +24,10 @@ type candidate struct {
 type project struct {
 	// all holds one candidate per version, newest first.
 	all []*candidate
+	// every holds every installable wheel, newest version first, best
+	// tag first within a version (for hash-checked requirements, which
+	// may name a wheel that is not the best one).
+	every []*candidate
 	// skipped says why other files cannot be used ("x.tar.gz: an sdist").
 	skipped []string
 }
@@ -43,11 +47,24 @@ func (r *resolver) candidates(name string, cs []constraint) ([]*candidate, error
 	for _, c := range cs {
 		allowPre = allowPre || c.req.Specifiers.NamesPrerelease()
 	}
+	pool := p.all
+	for _, c := range cs {
+		if len(c.hashes) > 0 {
+			pool = p.every
+		}
+	}
+	seen := map[string]bool{}
 	var final, pre []*candidate
-	for _, cand := range p.all {
+	for _, cand := range pool {
+		if seen[cand.version.String()] {
+			continue
+		}
 		ok := true
 		for _, c := range cs {
 			ok = ok && c.allows(cand)
+		}
+		if ok {
+			seen[cand.version.String()] = true
 		}
 		switch {
 		case !ok:
@@ -133,11 +150,19 @@ func (r *resolver) project(name string) (*project, error) {
 			p.skipped = append(p.skipped, f.Filename+": "+err.Error())
 			continue
 		}
+		cand := &candidate{version: v, file: f, rank: rank}
+		p.every = append(p.every, cand)
 		key := v.String()
 		if old, ok := best[key]; !ok || rank < old.rank {
-			best[key] = &candidate{version: v, file: f, rank: rank}
+			best[key] = cand
 		}
 	}
+	slices.SortStableFunc(p.every, func(a, b *candidate) int {
+		if c := pep440.Compare(b.version, a.version); c != 0 {
+			return c
+		}
+		return a.rank - b.rank
+	})
 	for _, c := range best {
 		p.all = append(p.all, c)
 	}

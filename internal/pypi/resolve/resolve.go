@@ -89,7 +89,7 @@ func Resolve(ctx context.Context, in Input, target Target, opts Options) (*Resul
 		if !req.Applies(env, nil) {
 			continue
 		}
-		st.add(constraint{req.Requirement, from})
+		st.add(constraint{req.Requirement, from, req.Hashes})
 	}
 	final, err := r.solve(st)
 	if err != nil {
@@ -124,6 +124,8 @@ type resolver struct {
 type constraint struct {
 	req  pep508.Requirement
 	from string
+	// hashes, when set, are the only sha256 digests allowed.
+	hashes []string
 }
 
 func (c constraint) String() string {
@@ -133,6 +135,9 @@ func (c constraint) String() string {
 	}
 	if spec == "" {
 		spec = " (any version)"
+	}
+	if len(c.hashes) > 0 {
+		spec += fmt.Sprintf(" (%d allowed hashes)", len(c.hashes))
 	}
 	return fmt.Sprintf("%s%s from %s", c.req.Normalised(), spec, c.from)
 }
@@ -286,7 +291,7 @@ func (r *resolver) addDeps(next *state, name string, p *pinned, meta *metadata.M
 		}
 		dn := dep.Normalised()
 		p.deps[dn] = strings.TrimSpace(dep.Specifiers.String() + extrasSuffix(dep.Extras))
-		next.add(constraint{dep, from})
+		next.add(constraint{req: dep, from: from})
 		if v, ok := r.provided[dn]; ok {
 			// Left to conda: checked here, as the queue may be past it.
 			if err := r.checkProvided(next, dn, v); err != nil {
@@ -352,6 +357,9 @@ func others(cs []constraint, skip constraint) string {
 }
 
 func (c constraint) allows(cand *candidate) bool {
+	if len(c.hashes) > 0 && !slices.Contains(c.hashes, cand.file.SHA256) {
+		return false
+	}
 	if c.req.URL != "" {
 		return cand.file.URL == stripFragment(c.req.URL)
 	}

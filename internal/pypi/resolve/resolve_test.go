@@ -217,3 +217,41 @@ func TestExtrasAddedAfterThePin(t *testing.T) {
 		t.Errorf("%v %v", res, err)
 	}
 }
+
+// TestHashCheckingMode: "--hash" limits the choice to those files, even a
+// wheel that is not the best ranked one.
+func TestHashCheckingMode(t *testing.T) {
+	dists := []pypitest.Dist{
+		{Name: "tool", Version: "1.0"},
+		{Name: "tool", Version: "1.0", Tag: "cp311-cp311-manylinux_2_17_x86_64"},
+		{Name: "tool", Version: "2.0"},
+	}
+	ix := pypitest.Serve(dists, true)
+	defer ix.Server.Close()
+	pure := "tool-1.0-py3-none-any.whl"
+	for reqLine, want := range map[string]string{
+		"tool --hash=sha256:" + ix.SHA256(pure):                                                    pure,
+		"tool==1.0 --hash sha256:" + strings.Repeat("0", 64) + " --hash=sha256:" + ix.SHA256(pure): pure,
+		"tool==1.0": "tool-1.0-cp311-cp311-manylinux_2_17_x86_64.whl",
+		"tool --hash=sha256:" + strings.Repeat("1", 64): "error",
+	} {
+		in, err := ParseLines(lines("--index-url "+ix.URL, reqLine))
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := Resolve(context.Background(), in, target, Options{})
+		switch {
+		case want == "error":
+			if err == nil || !strings.Contains(err.Error(), "1 allowed hashes") {
+				t.Errorf("%s: %v", reqLine, err)
+			}
+		case err != nil:
+			t.Errorf("%s: %v", reqLine, err)
+		case res.Pins[0].Filename != want:
+			t.Errorf("%s: %s, want %s", reqLine, res.Pins[0].Filename, want)
+		}
+	}
+	if _, err := ParseLines(lines("tool --hash=md5:abc")); err == nil {
+		t.Error("md5 hash accepted")
+	}
+}
