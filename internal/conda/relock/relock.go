@@ -1,7 +1,7 @@
 // Package relock solves a conda environment again while keeping what its
 // lock pinned: only the packages named for update, and those that must
-// move with them, change. docs/lock.md ("Refreshing a lock") states the
-// rule for users.
+// move with them, change. docs/lock.md ("envkit lock: when pins move")
+// states the rule for users.
 package relock
 
 import (
