@@ -135,3 +135,33 @@ func TestMetadata(t *testing.T) {
 		t.Errorf("metadata =\n%s\nwant\n%s", b, want)
 	}
 }
+
+// FuzzParseOutput: any --output value gives an entry with a known type and
+// the destination its type needs, or a usage error; never a panic.
+func FuzzParseOutput(f *testing.F) {
+	for _, s := range []string{"out", "type=oci,dest=a.tar", `type=image,"name=a,b",push=true`, "type=local", "a=b=c", `"`, "type=tar,dest="} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		e, err := parseOutput(s)
+		if err != nil {
+			var ue *usageError
+			if !errors.As(err, &ue) {
+				t.Fatalf("parseOutput(%q): %v is not a usage error", s, err)
+			}
+			return
+		}
+		switch e.Type {
+		case "image":
+			if _, ok := e.Attrs["dest"]; ok {
+				t.Fatalf("parseOutput(%q): image with dest", s)
+			}
+		case "oci", "docker", "local", "tar":
+			if e.Attrs["dest"] == "" {
+				t.Fatalf("parseOutput(%q): %s without dest", s, e.Type)
+			}
+		default:
+			t.Fatalf("parseOutput(%q): type %q", s, e.Type)
+		}
+	})
+}
