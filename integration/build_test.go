@@ -4,6 +4,7 @@ package integration
 
 import (
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -72,4 +73,51 @@ func TestBuildInProcess(t *testing.T) {
 		t.Fatalf("second build: stdout %q stderr %q, want a hash hit on %s", stdout, stderr, digest)
 	}
 	t.Logf("hash-hit lookup: %s (whole command)", took)
+
+	// A renamed, reordered, recommented copy hashes the same: its lookup
+	// returns the same image without building.
+	copyDef := strings.Replace(helloDefinition(env.channel), "name: hello", "# a copy\nname: hello-copy", 1)
+	copyDef = strings.Replace(copyDef, "    - python=3.11\n    - envkit-hello\n", "    - envkit-hello\n    - python=3.11\n", 1)
+	copyDir := writeFiles(t, map[string]string{"environment.yml": copyDef})
+	copyFile := filepath.Join(copyDir, "environment.yml")
+	run(t, 2*time.Minute, "envkit", "lock", copyFile)
+	stdout, stderr, err = runErr(2*time.Minute, nil, "envkit", "build", copyFile, "--addr", env.BuildkitHost, "--push", repo, "--progress", "plain")
+	if err != nil {
+		t.Fatalf("copy: %v\n%s", err, stderr)
+	}
+	if !strings.Contains(stdout, "@"+digest) || !strings.Contains(stderr, "nothing to build") {
+		t.Fatalf("renamed and reordered copy: stdout %q stderr %q, want a hash hit on %s", stdout, stderr, digest)
+	}
+}
+
+// TestManagedDaemon builds without --addr or BUILDKIT_HOST: envkit starts
+// its own buildkitd, reuses it for the next build, and stops it on request.
+func TestManagedDaemon(t *testing.T) {
+	state, err := os.MkdirTemp("", "ekm-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer os.RemoveAll(state)
+	daemonEnv := []string{"BUILDKIT_HOST=", "ENVKIT_BUILDKITD_STATE=" + state, "ENVKIT_DOCKERHUB_MIRROR=" + env.Registry}
+	defer runErr(time.Minute, daemonEnv, "envkit", "buildkitd", "stop")
+	dir := writeFiles(t, map[string]string{"environment.yml": "name: bare\nbase:\n  image: docker.io/library/busybox:latest\nenv:\n  A: b\n"})
+	for i, want := range []string{"starting a local buildkitd", ""} {
+		_, stderr, err := runErr(5*time.Minute, daemonEnv, "envkit", "build", filepath.Join(dir, "environment.yml"), "--progress", "plain",
+			"--output", "type=oci,dest="+filepath.Join(dir, "out.tar"))
+		if err != nil {
+			t.Fatalf("build %d: %v\n%s", i, err, tail(stderr, 30))
+		}
+		if started := strings.Contains(stderr, "starting a local buildkitd"); started != (want != "") {
+			t.Errorf("build %d: started a daemon: %v, want %v", i, started, want != "")
+		}
+	}
+	if out, _, err := runErr(time.Minute, daemonEnv, "envkit", "buildkitd", "status"); err != nil || !strings.HasPrefix(out, "running") {
+		t.Errorf("status: %q, %v", out, err)
+	}
+	if _, stderr, err := runErr(time.Minute, daemonEnv, "envkit", "buildkitd", "stop"); err != nil {
+		t.Fatalf("stop: %v\n%s", err, stderr)
+	}
+	if out, _, err := runErr(time.Minute, daemonEnv, "envkit", "buildkitd", "status"); err == nil || !strings.HasPrefix(out, "not running") {
+		t.Errorf("status after stop: %q, %v", out, err)
+	}
 }
