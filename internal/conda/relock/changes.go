@@ -22,6 +22,9 @@ const (
 	// Moved is the same version and build from another URL (a channel
 	// change, or a .conda replacing a .tar.bz2).
 	Moved = "moved"
+	// Replaced is the same URL with other checksums: the channel replaced
+	// the archive.
+	Replaced = "replaced"
 )
 
 // Change is one package that differs between two locks on one platform.
@@ -39,6 +42,8 @@ type Pin struct {
 	Version string `json:"version"`
 	Build   string `json:"build,omitempty"`
 	URL     string `json:"url"`
+	SHA256  string `json:"sha256,omitempty"`
+	MD5     string `json:"md5,omitempty"`
 }
 
 // Changes compares the packages of two locks, platform by platform, and
@@ -78,7 +83,7 @@ func Changes(old, new []lock.Package) []Change {
 }
 
 func pinOf(p lock.Package) *Pin {
-	return &Pin{Version: p.Version, Build: buildOf(p), URL: p.URL}
+	return &Pin{Version: p.Version, Build: buildOf(p), URL: p.URL, SHA256: p.Hash.SHA256, MD5: p.Hash.MD5}
 }
 
 // buildOf is the entry's build string (derived from the URL for conda
@@ -107,8 +112,11 @@ func compare(o, n lock.Package) string {
 	if buildOf(o) != buildOf(n) {
 		return Rebuilt
 	}
-	if o.URL != n.URL || o.Hash != n.Hash {
+	switch {
+	case o.URL != n.URL:
 		return Moved
+	case o.Hash != n.Hash:
+		return Replaced
 	}
 	return ""
 }
@@ -147,6 +155,8 @@ func WriteChanges(w io.Writer, changes []Change) error {
 			what = c.Old.Version + " " + c.Old.Build + " → " + c.New.Build
 		case Moved:
 			what = c.Old.URL + " → " + c.New.URL
+		case Replaced:
+			what = c.New.URL + " (other checksums)"
 		}
 		fmt.Fprintf(tw, "  %s\t%s\t%s\n", c.Kind, name, what)
 	}

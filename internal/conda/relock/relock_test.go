@@ -190,12 +190,16 @@ func TestChanges(t *testing.T) {
 		entry("zlib", "1.3", "h0_0", "linux-64"), entry("openssl", "3.0.1", "0", "linux-64"),
 		entry("tzdata", "2024a", "0", "linux-64"), entry("numpy", "1.26.4", "py311_0", "linux-aarch64"),
 	}
+	replaced := entry("zstd", "1.5.6", "0", "linux-64")
+	replaced.Hash.SHA256 = "aa"
+	old = append(old, replaced)
+	replaced.Hash.SHA256 = "bb"
 	moved := entry("tzdata", "2024a", "0", "linux-64")
 	moved.URL = strings.Replace(moved.URL, "conda-forge", "mirror", 1)
 	new := []lock.Package{
 		entry("numpy", "2.1.3", "py311_0", "linux-64"), entry("python", "3.11.9", "h1_1", "linux-64"),
 		entry("openssl", "3.0.10", "0", "linux-64"), entry("libzlib", "1.3", "h0_0", "linux-64"), moved,
-		entry("numpy", "1.26.0", "py311_0", "linux-aarch64"),
+		entry("numpy", "1.26.0", "py311_0", "linux-aarch64"), replaced,
 	}
 	var b strings.Builder
 	if err := WriteChanges(&b, Changes(old, new)); err != nil {
@@ -208,6 +212,7 @@ func TestChanges(t *testing.T) {
   rebuilt   python   3.11.9 h1_0 → h1_1
   moved     tzdata   https://conda.anaconda.org/conda-forge/linux-64/tzdata-2024a-0.conda → https://conda.anaconda.org/mirror/linux-64/tzdata-2024a-0.conda
   removed   zlib     1.3 h0_0
+  replaced  zstd     https://conda.anaconda.org/conda-forge/linux-64/zstd-1.5.6-0.conda (other checksums)
 linux-aarch64:
   downgraded  numpy  1.26.4 → 1.26.0
 `
