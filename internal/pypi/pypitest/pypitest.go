@@ -131,6 +131,8 @@ type Index struct {
 	// NoRanges makes the file server ignore Range requests, as simple
 	// static servers do.
 	NoRanges bool
+	// Latency delays every answer, as a remote index would.
+	Latency time.Duration
 }
 
 // SHA256 of a served file, hex.
@@ -204,6 +206,7 @@ func serve(files map[string][]byte, list []served, json bool) *Index {
 	})
 	ix.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ix.Requests.Add(1)
+		time.Sleep(ix.Latency)
 		if r.Method == http.MethodHead {
 			mux.ServeHTTP(w, r) // net/http drops the body
 			return

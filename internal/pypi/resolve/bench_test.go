@@ -40,8 +40,16 @@ func benchWorld() []pypitest.Dist {
 
 // BenchmarkResolve resolves the 40-project chain against a JSON index on
 // 127.0.0.1, with a fresh resolver (no metadata cache) per iteration.
-func BenchmarkResolve(b *testing.B) {
+func BenchmarkResolve(b *testing.B) { benchResolve(b, 0) }
+
+// BenchmarkResolveLatency20ms is the same with every answer delayed by
+// 20 ms, as from a remote index: reading pages and the newest metadata
+// ahead, 8 at a time, hides most of it.
+func BenchmarkResolveLatency20ms(b *testing.B) { benchResolve(b, 20*time.Millisecond) }
+
+func benchResolve(b *testing.B, latency time.Duration) {
 	ix := pypitest.Serve(benchWorld(), true)
+	ix.Latency = latency
 	defer ix.Server.Close()
 	in, err := ParseLines([]spec.Requirement{{Spec: "--index-url " + ix.URL}, {Spec: "p0"}})
 	if err != nil {

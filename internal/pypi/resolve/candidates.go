@@ -112,14 +112,84 @@ func (r *resolver) direct(name string, c constraint, cs []constraint) ([]*candid
 			return nil, &conflict{fmt.Sprintf("%s conflicts with %s", o, c)}
 		}
 	}
-	r.projects[name] = &project{all: []*candidate{cand}}
+	r.projects[name] = done(&project{all: []*candidate{cand}})
 	return []*candidate{cand}, nil
 }
 
-func (r *resolver) project(name string) (*project, error) {
-	if p, ok := r.projects[name]; ok {
-		return p, nil
+// pending is a project page being read in the background.
+type pending struct {
+	ready chan struct{}
+	p     *project
+	err   error
+	// newest is the metadata of the newest final release's wheel, read
+	// ahead because the search tries it first (nil when not read).
+	newest    *metadata.Metadata
+	newestURL string
+}
+
+func done(p *project) *pending {
+	f := &pending{ready: make(chan struct{}), p: p}
+	close(f.ready)
+	return f
+}
+
+// prefetchers bounds the project pages read at once.
+const prefetchers = 8
+
+// prefetch starts reading the pages of names not asked for yet, so that
+// the search rarely waits for the network: it visits them in this order.
+func (r *resolver) prefetch(names []string) {
+	for _, name := range names {
+		if _, ok := r.projects[name]; ok {
+			continue
+		}
+		if _, ok := r.provided[name]; ok {
+			continue
+		}
+		f := &pending{ready: make(chan struct{})}
+		r.projects[name] = f
+		go func() {
+			r.sem <- struct{}{}
+			f.p, f.err = r.loadProject(name)
+			if f.err == nil {
+				f.newestURL, f.newest = r.readAhead(f.p)
+			}
+			<-r.sem
+			close(f.ready)
+		}()
 	}
+}
+
+// readAhead reads the metadata of the wheel the search will try first
+// (network errors are left for the search to meet and report).
+func (r *resolver) readAhead(p *project) (string, *metadata.Metadata) {
+	for _, c := range p.all {
+		if c.version.IsPrerelease() && !r.pre {
+			continue
+		}
+		if c.file.SHA256 == "" {
+			return "", nil
+		}
+		m, err := r.client.Metadata(r.ctx, c.file)
+		if err != nil {
+			return "", nil
+		}
+		return c.file.URL, &m
+	}
+	return "", nil
+}
+
+// project waits for name's page.
+func (r *resolver) project(name string) (*project, error) {
+	r.prefetch([]string{name})
+	f := r.projects[name]
+	<-f.ready
+	return f.p, f.err
+}
+
+// loadProject reads one project's files; it runs on its own goroutine and
+// reads only the resolver's immutable fields.
+func (r *resolver) loadProject(name string) (*project, error) {
 	files, err := r.client.Files(r.ctx, name)
 	if err != nil {
 		return nil, fmt.Errorf("listing %s: %v", name, err)
@@ -167,7 +237,6 @@ func (r *resolver) project(name string) (*project, error) {
 		p.all = append(p.all, c)
 	}
 	slices.SortFunc(p.all, func(a, b *candidate) int { return pep440.Compare(b.version, a.version) })
-	r.projects[name] = p
 	return p, nil
 }
 
@@ -175,12 +244,14 @@ func (r *resolver) project(name string) (*project, error) {
 // PEP 658 file, ranges of the remote wheel, or the whole wheel); a file
 // the index gives no sha256 for (a find-links directory) is read whole to
 // compute the hash the lock needs.
-func (r *resolver) metadata(c *candidate) (*metadata.Metadata, error) {
+func (r *resolver) metadata(name string, c *candidate) (*metadata.Metadata, error) {
 	if m, ok := r.meta[c.file.URL]; ok {
 		return m, nil
 	}
 	var m metadata.Metadata
-	if c.file.SHA256 == "" {
+	if f := r.projects[name]; f != nil && f.newest != nil && f.newestURL == c.file.URL {
+		m = *f.newest
+	} else if c.file.SHA256 == "" {
 		// The pin needs the hash: read the whole file.
 		data, err := r.client.Fetch(r.ctx, c.file.URL, "")
 		if err != nil {

@@ -78,7 +78,7 @@ func Resolve(ctx context.Context, in Input, target Target, opts Options) (*Resul
 	r := &resolver{
 		ctx: ctx, client: index.New(in.Index), target: target, env: env, ranking: ranking, pyVersion: pyVersion,
 		pre: in.Pre, provided: opts.Provided, maxAttempts: orDefault(opts.MaxAttempts, 10000),
-		projects: map[string]*project{}, meta: map[string]*metadata.Metadata{},
+		projects: map[string]*pending{}, meta: map[string]*metadata.Metadata{}, sem: make(chan struct{}, prefetchers),
 	}
 	st := &state{pins: map[string]*pinned{}, constraints: map[string][]constraint{}}
 	for _, req := range in.Requirements {
@@ -116,8 +116,11 @@ type resolver struct {
 	provided    map[string]string
 	maxAttempts int
 	attempts    int
-	projects    map[string]*project
-	meta        map[string]*metadata.Metadata // by file URL
+	// projects is read and written by the search goroutine only; the
+	// pages themselves arrive through pending.
+	projects map[string]*pending
+	sem      chan struct{}
+	meta     map[string]*metadata.Metadata // by file URL
 }
 
 // constraint is a requirement on a project and who made it.
@@ -207,6 +210,7 @@ func (r *resolver) solve(st *state) (*state, error) {
 	if name == "" {
 		return st, nil
 	}
+	r.prefetch(st.queue)
 	cands, err := r.candidates(name, st.constraints[name])
 	if err != nil {
 		return nil, err
@@ -261,7 +265,7 @@ func (r *resolver) checkProvided(st *state, name, version string) error {
 // pin chooses c for name: its dependencies join the constraints, and any
 // that contradicts a pin already made is a conflict.
 func (r *resolver) pin(st *state, name string, c *candidate) (*state, error) {
-	meta, err := r.metadata(c)
+	meta, err := r.metadata(name, c)
 	if err != nil {
 		return nil, err
 	}
@@ -370,7 +374,11 @@ func (c constraint) allows(cand *candidate) bool {
 // noCandidate explains why nothing matches: the constraints, and what
 // exists.
 func (r *resolver) noCandidate(name string, cs []constraint) error {
-	p := r.projects[name]
+	var p *project
+	if f, ok := r.projects[name]; ok {
+		<-f.ready
+		p = f.p
+	}
 	var lines []string
 	for _, c := range cs {
 		lines = append(lines, c.String())
