@@ -1,9 +1,5 @@
 //go:build integration
 
-// Package integration tests envkit against a real buildkitd (runc), a real
-// OCI registry and a conda channel over HTTP, which TestMain starts with
-// fresh state and stops at the end. Run with make integration (it builds
-// ./bin first).
 package integration
 
 import (
