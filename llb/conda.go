@@ -25,11 +25,10 @@ const DefaultPackageLayers = 100
 
 // Paths inside the link and finalize steps.
 const (
-	linkBinaryPath = "/envkit"  // in the link step's root
-	archiveDir     = "/pkg"     // the downloaded archive, read-only
-	outputDir      = "/out"     // the package's files, at outputDir+prefix
-	finalizeBinDir = "/.envkit" // the binary, mounted read-only into the merged image
-	defaultPath    = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+	binDir      = "/.envkit" // the binary, mounted read-only (link and finalize steps)
+	archiveDir  = "/pkg"     // the downloaded archive, read-only
+	outputDir   = "/out"     // the package's files, at outputDir+prefix
+	defaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 )
 
 type condaResult struct {
@@ -90,8 +89,8 @@ func condaLayers(env Environment, opts Options, base llb.State) (*condaResult, e
 	// and libc (post-link scripts), so it runs on the merged root, for the
 	// target platform, as root.
 	finalize := merged.Run(
-		llb.Args([]string{path.Join(finalizeBinDir, "envkit"), "link", "--finalize", "--prefix", env.Prefix}),
-		llb.AddMount(finalizeBinDir, opts.LinkBinary(opts.Platform), llb.Readonly),
+		llb.Args([]string{path.Join(binDir, "envkit"), "link", "--finalize", "--prefix", env.Prefix}),
+		llb.AddMount(binDir, opts.LinkBinary(opts.Platform), llb.Readonly),
 		llb.AddEnv("PATH", path.Join(env.Prefix, "bin")+":"+defaultPath),
 		llb.AddEnv("SOURCE_DATE_EPOCH", epoch),
 		llb.User("0:0"),
@@ -142,13 +141,18 @@ func linkPackage(p *repodata.Record, python, prefix, epoch string, bin, out llb.
 	if err != nil {
 		return llb.State{}, err
 	}
-	args := []string{linkBinaryPath, "link", "--prefix", prefix, "--dest", outputDir}
+	args := []string{path.Join(binDir, "envkit"), "link", "--prefix", prefix, "--dest", outputDir}
 	if p.Noarch == "python" {
 		args = append(args, "--python", python)
 	}
 	args = append(args, "--record", record, path.Join(archiveDir, fn))
-	run := bin.Run(
+	// The root is empty and the binary a read-only mount: BuildKit keys
+	// read-only mounts by their content, so the step is cached across
+	// builds even when the binary comes from a session's local input
+	// (envkit build), whose own key changes with every session.
+	run := llb.Scratch().Run(
 		llb.Args(args),
+		llb.AddMount(binDir, bin, llb.Readonly),
 		llb.AddMount(archiveDir, archive, llb.Readonly),
 		llb.AddEnv("SOURCE_DATE_EPOCH", epoch),
 		llb.Dir("/"),
