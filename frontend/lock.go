@@ -15,6 +15,7 @@ import (
 	"github.com/envkit/envkit/internal/conda/lock"
 	"github.com/envkit/envkit/internal/conda/repodata"
 	"github.com/envkit/envkit/internal/conda/virtual"
+	"github.com/envkit/envkit/internal/pypi/pipenv"
 	"github.com/envkit/envkit/internal/spec"
 )
 
@@ -117,23 +118,31 @@ func packagesHash(packages map[string][]*repodata.Record) string {
 // be the one `envkit lock` uses, or its locks would look stale here.
 const defaultChannel = "conda-forge"
 
-// lockInputs are the definition's solve inputs as `envkit lock` records
-// them in content_hash. CONDA_OVERRIDE_* come from build arguments (the
-// frontend sees no client environment).
-func lockInputs(def *spec.Definition, buildArgs map[string]string) lock.Inputs {
+// LockInputs are the definition's solve inputs as content_hash records
+// them; `envkit lock` and the frontend both call it so their hashes agree.
+// The pip specs are all pip lines (the conda file's pip: part and the
+// top-level pip list), so changing either stales the lock. lookup gives
+// CONDA_OVERRIDE_*: the client environment for the CLI, build arguments in
+// the frontend (which sees no client environment).
+func LockInputs(def *spec.Definition, lookup func(string) (string, bool)) lock.Inputs {
 	channels := def.Conda.ChannelNames()
 	if len(channels) == 0 {
 		channels = []string{defaultChannel}
 	}
 	return lock.Inputs{
-		Channels: channels,
-		Specs:    spec.Specs(def.Conda.Dependencies),
-		PipSpecs: spec.Specs(def.Conda.Pip),
-		VirtualOverrides: virtual.Overrides(func(k string) (string, bool) {
-			v, ok := buildArgs[k]
-			return v, ok
-		}),
+		Channels:         channels,
+		Specs:            spec.Specs(def.Conda.Dependencies),
+		PipSpecs:         spec.Specs(pipenv.Lines(def)),
+		VirtualOverrides: virtual.Overrides(lookup),
 	}
+}
+
+// lockInputs are LockInputs with CONDA_OVERRIDE_* from build arguments.
+func lockInputs(def *spec.Definition, buildArgs map[string]string) lock.Inputs {
+	return LockInputs(def, func(k string) (string, bool) {
+		v, ok := buildArgs[k]
+		return v, ok
+	})
 }
 
 // targets are the platforms the build makes.

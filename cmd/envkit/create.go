@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -15,6 +16,7 @@ import (
 	"github.com/envkit/envkit/internal/conda/pkg"
 	"github.com/envkit/envkit/internal/conda/repodata"
 	"github.com/envkit/envkit/internal/conda/solve"
+	"github.com/envkit/envkit/internal/pypi/pipenv"
 )
 
 func init() { commands = append(commands, newCreateCmd) }
@@ -57,10 +59,13 @@ fails, DIR is removed.`,
 			if err != nil {
 				return err
 			}
-			var recs []*repodata.Record
+			var (
+				recs   []*repodata.Record
+				locked *lock.Lock // with --lock: its pip packages install after conda
+			)
 			requested := map[string]string{}
 			if lockFile != "" {
-				recs, err = lockRecords(lockFile, platform)
+				locked, platform, recs, err = lockRecords(lockFile, platform)
 			} else {
 				if platform == "" {
 					platform = defaultPlatform
@@ -84,12 +89,32 @@ fails, DIR is removed.`,
 			if f, ok := stderr.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
 				progress = stderr
 			}
-			return install.Create(cmd.Context(), recs, install.CreateOptions{
+			var pip []lock.Package
+			if locked != nil {
+				pip = slices.DeleteFunc(locked.ForPlatform(platform), func(p lock.Package) bool { return p.Manager != lock.Pip })
+			}
+			popts := pipenv.InstallOptions{CacheDir: filepath.Join(cacheDir, "wheels"), ModTime: epoch}
+			if len(pip) > 0 {
+				// Fetched and checked first, so a bad wheel stops the
+				// creation before anything is written.
+				if err := pipenv.Prefetch(cmd.Context(), pip, platform, popts); err != nil {
+					return fmt.Errorf("%s: %w", lockFile, err)
+				}
+			}
+			if err := install.Create(cmd.Context(), recs, install.CreateOptions{
 				Prefix: abs, Cache: &pkg.Cache{Dir: cacheDir}, Epoch: epoch,
 				Command: "envkit create", RequestedSpecs: requested, Progress: progress,
 				Warn:     func(s string) { fmt.Fprintln(stderr, "envkit: warning: "+s) },
 				Messages: stderr,
-			})
+			}); err != nil || len(pip) == 0 {
+				return err
+			}
+			if err := pipenv.Install(cmd.Context(), pip, platform, abs, locked.ForPlatform(platform), popts); err != nil {
+				// install.Create made the prefix: nothing half-written.
+				os.RemoveAll(abs)
+				return fmt.Errorf("%s: %w", lockFile, err)
+			}
+			return nil
 		},
 	}
 	f := cmd.Flags()
@@ -100,12 +125,13 @@ fails, DIR is removed.`,
 	return cmd
 }
 
-// lockRecords are the conda records of one platform of a lock: the one
-// given, else the lock's only platform, else linux-64.
-func lockRecords(file, platform string) ([]*repodata.Record, error) {
+// lockRecords reads a lock and picks a platform: the one given, else the
+// lock's only platform, else linux-64. It returns the lock, that platform
+// and its conda records.
+func lockRecords(file, platform string) (*lock.Lock, string, []*repodata.Record, error) {
 	l, err := lock.ReadFile(file)
 	if err != nil {
-		return nil, err
+		return nil, "", nil, err
 	}
 	if platform == "" {
 		platform = defaultPlatform
@@ -115,14 +141,14 @@ func lockRecords(file, platform string) ([]*repodata.Record, error) {
 	}
 	recs, err := l.Records(platform)
 	if err != nil {
-		return nil, err
+		return nil, "", nil, err
 	}
 	if len(recs) == 0 {
-		return nil, fmt.Errorf("%s: no conda packages for platform %s (the lock has %s)", file, platform, strings.Join(l.Metadata.Platforms, ", "))
+		return nil, "", nil, fmt.Errorf("%s: no conda packages for platform %s (the lock has %s)", file, platform, strings.Join(l.Metadata.Platforms, ", "))
 	}
 	out := make([]*repodata.Record, len(recs))
 	for i := range recs {
 		out[i] = &recs[i]
 	}
-	return out, nil
+	return l, platform, out, nil
 }

@@ -12,11 +12,13 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/envkit/envkit/frontend"
 	"github.com/envkit/envkit/internal/conda/lock"
 	"github.com/envkit/envkit/internal/conda/relock"
 	"github.com/envkit/envkit/internal/conda/repodata"
 	"github.com/envkit/envkit/internal/conda/solve"
-	"github.com/envkit/envkit/internal/conda/virtual"
+	"github.com/envkit/envkit/internal/maven"
+	"github.com/envkit/envkit/internal/pypi/pipenv"
 	"github.com/envkit/envkit/internal/spec"
 )
 
@@ -101,16 +103,8 @@ func runLock(cmd *cobra.Command, opts *lockOptions) error {
 			return fmt.Errorf("%s: %w", file, err)
 		}
 	}
-	channels := def.Conda.ChannelNames()
-	if len(channels) == 0 {
-		channels = []string{defaultChannel}
-	}
-	in := lock.Inputs{
-		Channels:         channels,
-		Specs:            spec.Specs(def.Conda.Dependencies),
-		PipSpecs:         spec.Specs(def.Conda.Pip),
-		VirtualOverrides: virtual.Overrides(os.LookupEnv),
-	}
+	in := frontend.LockInputs(def, os.LookupEnv)
+	channels := in.Channels
 	fresh := opts.update && len(opts.names) == 0
 	old, err := lock.ReadFile(out)
 	switch {
@@ -145,12 +139,27 @@ func runLock(cmd *cobra.Command, opts *lockOptions) error {
 		l.Metadata.Channels = append(l.Metadata.Channels, lock.Channel{URL: c})
 	}
 	for _, platform := range platforms {
-		pkgs, err := lockPlatform(cmd.Context(), old, out, in, platform, opts, fresh)
+		pkgs, kept, err := lockPlatform(cmd.Context(), old, out, in, platform, opts, fresh)
 		if err != nil {
 			return fmt.Errorf("%s (%s): %w", file, platform, err)
 		}
+		if !kept {
+			// The pip part is resolved again whenever the conda part is:
+			// its pins depend on the conda packages (python, overlap).
+			pipPkgs, res, err := pipenv.Lock(cmd.Context(), def, platform, pkgs)
+			if err != nil {
+				return fmt.Errorf("%s (%s): %w", file, platform, err)
+			}
+			for _, o := range res.Overlap {
+				fmt.Fprintf(cmd.ErrOrStderr(), "pip: %s is provided by conda (%s), not installed again\n", o.Name, o.CondaVersion)
+			}
+			pkgs = append(pkgs, pipPkgs...)
+		}
 		l.Packages = append(l.Packages, pkgs...)
 		l.Metadata.ContentHash[platform] = lock.ContentHash(in, platform)
+	}
+	if l.Metadata.Custom, err = sparkJars(cmd.Context(), def); err != nil {
+		return fmt.Errorf("%s: %w", file, err)
 	}
 	l.Sort()
 	var before []lock.Package
@@ -181,24 +190,39 @@ func runLock(cmd *cobra.Command, opts *lockOptions) error {
 	return nil
 }
 
-// lockPlatform returns the lock entries of one platform: the old ones
-// when that platform is current and no update was asked, a fresh solve
-// when there is nothing to keep or --update names nothing, else a
-// re-solve keeping the old pins (relock.Solve).
-func lockPlatform(ctx context.Context, old *lock.Lock, oldPath string, in lock.Inputs, platform string, opts *lockOptions, fresh bool) ([]lock.Package, error) {
+// sparkJars are the custom_metadata entries pinning the definition's
+// Spark packages when it precaches them (the image holds the jars), else
+// none.
+func sparkJars(ctx context.Context, def *spec.Definition) (map[string]string, error) {
+	if def.Spark == nil || !def.Spark.Precache || len(def.Spark.Packages) == 0 {
+		return nil, nil
+	}
+	roots, mo := maven.FromSpec(def.Spark)
+	jars, err := maven.Resolve(ctx, roots, mo)
+	if err != nil {
+		return nil, fmt.Errorf("spark packages: %w", err)
+	}
+	return maven.ToCustom(nil, jars), nil
+}
+
+// lockPlatform returns the lock entries of one platform: all the old ones
+// (conda and pip, kept is true) when that platform is current and no
+// update was asked, else the conda entries of a fresh solve when there is
+// nothing to keep or --update names nothing, or of a re-solve keeping the
+// old pins (relock.Solve).
+func lockPlatform(ctx context.Context, old *lock.Lock, oldPath string, in lock.Inputs, platform string, opts *lockOptions, fresh bool) (pkgs []lock.Package, kept bool, err error) {
 	var locked []repodata.Record
 	if old != nil && !fresh && slices.Contains(old.Metadata.Platforms, platform) {
 		if !opts.update && old.Current(in, platform) {
-			return old.ForPlatform(platform), nil
+			return old.ForPlatform(platform), true, nil
 		}
-		var err error
 		if locked, err = old.Records(platform); err != nil {
-			return nil, fmt.Errorf("%s: %w", oldPath, err)
+			return nil, false, fmt.Errorf("%s: %w", oldPath, err)
 		}
 	}
 	_, u, err := loadUniverse(ctx, in.Channels, platform)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	sopts := solve.Options{Platform: platform}
 	var recs []*repodata.Record
@@ -212,9 +236,9 @@ func lockPlatform(ctx context.Context, old *lock.Lock, oldPath string, in lock.I
 		recs, err = relock.Solve(u, relock.Request{Specs: in.Specs, Locked: locked, Update: update}, sopts)
 	}
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
-	return lock.FromRecords(platform, recs), nil
+	return lock.FromRecords(platform, recs), false, nil
 }
 
 // checkUpdateNames refuses --update names the lock does not hold, which
