@@ -1,0 +1,115 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/envkit/envkit/internal/conda/lock"
+	"github.com/envkit/envkit/internal/pypi/pypitest"
+)
+
+var pipDists = []pypitest.Dist{
+	{Name: "greet", Version: "1.0", Requires: []string{"colour-util>=2"}, EntryPoints: "[console_scripts]\ngreet = greet:main\n"},
+	{Name: "colour_util", Version: "2.1"},
+	{Name: "colour_util", Version: "1.0"},
+}
+
+// pipEnv writes a definition whose conda part is test-recipes' fake
+// python 3.99.99 and whose pip part starts with --index-url at ix.
+func pipEnv(t *testing.T, dir string, ix *pypitest.Index, pip ...string) string {
+	t.Helper()
+	deps := "  - python\n  - pip:\n    - --index-url " + ix.URL + "\n"
+	for _, p := range pip {
+		deps += "    - " + p + "\n"
+	}
+	return writeEnv(t, dir, deps)
+}
+
+// TestLockAndCreateWithPip: envkit lock writes pip entries (url, sha256)
+// after the conda ones, envkit create --lock installs them into the
+// prefix, and a wheel whose bytes no longer match the lock fails the
+// creation with nothing left at the prefix.
+func TestLockAndCreateWithPip(t *testing.T) {
+	isolate(t)
+	t.Setenv("ENVKIT_PKGS_DIR", t.TempDir())
+	ix := pypitest.Serve(pipDists, true)
+	defer ix.Server.Close()
+	dir := t.TempDir()
+	env := pipEnv(t, dir, ix, "greet")
+	if _, errOut, code := runSolveCLI(t, "lock", env); code != 0 {
+		t.Fatalf("lock: exit %d: %s", code, errOut)
+	}
+	lk := filepath.Join(dir, "conda-lock.yml")
+	l, err := lock.ReadFile(lk)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, p := range l.ForPlatform("linux-64") {
+		got = append(got, fmt.Sprintf("%s:%s=%s", p.Manager, p.Name, p.Version))
+		if p.Manager == lock.Pip {
+			file := filepath.Base(p.URL)
+			if p.Hash.SHA256 != ix.SHA256(file) || !strings.HasPrefix(p.URL, ix.Server.URL+"/") {
+				t.Errorf("%s: url %s sha256 %s, want the served file's", p.Name, p.URL, p.Hash.SHA256)
+			}
+		}
+	}
+	if want := "conda:python=3.99.99 pip:colour-util=2.1 pip:greet=1.0"; strings.Join(got, " ") != want {
+		t.Errorf("locked %s, want %s", strings.Join(got, " "), want)
+	}
+
+	// The pip lines are part of the content hash: a lock is current until
+	// they change.
+	if _, errOut, code := runSolveCLI(t, "lock", env); code != 0 || !strings.Contains(errOut, "up to date") {
+		t.Errorf("relock of an unchanged definition: exit %d: %s", code, errOut)
+	}
+
+	prefix := filepath.Join(t.TempDir(), "env")
+	if code, errOut := runCaptured(t, "create", "--prefix", prefix, "--lock", lk); code != 0 {
+		t.Fatalf("create: exit %d: %s", code, errOut)
+	}
+	sites, _ := filepath.Glob(filepath.Join(prefix, "lib/python3.99*/site-packages"))
+	if len(sites) != 1 {
+		t.Fatalf("site-packages: %v", sites)
+	}
+	for _, f := range []string{"greet/__init__.py", "greet-1.0.dist-info/RECORD", "greet-1.0.dist-info/INSTALLER", "colour_util/__init__.py"} {
+		if _, err := os.Stat(filepath.Join(sites[0], f)); err != nil {
+			t.Error(err)
+		}
+	}
+	if b, err := os.ReadFile(filepath.Join(prefix, "bin/greet")); err != nil || !strings.Contains(string(b), "from greet import main") {
+		t.Errorf("console script: %q %v", b, err)
+	}
+
+	// Changing the pip lines stales the lock; the pip part is solved again.
+	env = pipEnv(t, dir, ix, "colour-util<2")
+	if _, errOut, code := runSolveCLI(t, "lock", env); code != 0 {
+		t.Fatalf("relock: exit %d: %s", code, errOut)
+	}
+	if l, err = lock.ReadFile(lk); err != nil {
+		t.Fatal(err)
+	}
+	got = got[:0]
+	for _, p := range l.ForPlatform("linux-64") {
+		got = append(got, fmt.Sprintf("%s:%s=%s", p.Manager, p.Name, p.Version))
+	}
+	if want := "conda:python=3.99.99 pip:colour-util=1.0"; strings.Join(got, " ") != want {
+		t.Errorf("relocked %s, want %s", strings.Join(got, " "), want)
+	}
+
+	// A wheel that no longer matches its sha256 stops create before the
+	// conda packages are written (fresh wheel cache: the pkgs cache is it).
+	t.Setenv("ENVKIT_PKGS_DIR", t.TempDir())
+	ix.Corrupt = map[string]bool{"colour_util-1.0-py3-none-any.whl": true}
+	bad := filepath.Join(t.TempDir(), "env")
+	code, errOut := runCaptured(t, "create", "--prefix", bad, "--lock", lk)
+	if code != 1 || !strings.Contains(errOut, "pip package colour-util 1.0") || !strings.Contains(errOut, "sha256") {
+		t.Errorf("corrupt wheel: exit %d: %s", code, errOut)
+	}
+	if _, err := os.Stat(bad); !os.IsNotExist(err) {
+		t.Errorf("%s left behind (%v)", bad, err)
+	}
+}
