@@ -97,6 +97,11 @@ func (b *build) run(ctx context.Context) (*gwclient.Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	// The base a conda or requirements file builds on is part of what it
+	// describes: hash it as envkit hash does.
+	if img := b.baseImage(def); img != "" {
+		def.SetDefaultBase(img)
+	}
 	defHash, err := hash.Of(def)
 	if err != nil {
 		return nil, err
@@ -242,13 +247,20 @@ func (b *build) platform(p *ocispecs.Platform) ocispecs.Platform {
 	return ocispecs.Platform{OS: "linux", Architecture: "amd64"}
 }
 
-// baseImage is the definition's base image; a format that names none
-// takes ENVKIT_BASE_IMAGE, else spec's default. "" for a Dockerfile base.
+// baseImage is the definition's base image under this build's arguments.
 func (b *build) baseImage(def *spec.Definition) string {
+	return BaseImage(def, b.bc.BuildArgs)
+}
+
+// BaseImage is the base image a build of def resolves: none for a
+// Dockerfile base; ENVKIT_BASE_IMAGE for formats that name none (conda,
+// requirements); else the definition's, else spec's default. envkit build
+// uses it too, so its image-key lookup sees the frontend's base.
+func BaseImage(def *spec.Definition, buildArgs map[string]string) string {
 	if def.Base.Dockerfile != "" {
 		return ""
 	}
-	if arg := b.bc.BuildArgs[ArgBaseImage]; arg != "" && (def.Base.Image == "" || def.Source.Format == spec.FormatConda || def.Source.Format == spec.FormatRequirements) {
+	if arg := buildArgs[ArgBaseImage]; arg != "" && (def.Base.Image == "" || def.Source.Format == spec.FormatConda || def.Source.Format == spec.FormatRequirements) {
 		return arg
 	}
 	if def.Base.Image == "" {

@@ -44,6 +44,9 @@ func imageKey(ctx context.Context, c *client.Client, auth session.Attachable, re
 	if err != nil {
 		return keyLookup{}, err
 	}
+	if img := frontend.BaseImage(def, buildArgs); img != "" {
+		def.SetDefaultBase(img)
+	}
 	var k keyLookup
 	if k.definitionHash, err = hash.Of(def); err != nil {
 		return keyLookup{}, err
@@ -61,7 +64,7 @@ func imageKey(ctx context.Context, c *client.Client, auth session.Attachable, re
 		sum := sha256.Sum256(b)
 		lockHash = "sha256:" + hex.EncodeToString(sum[:])
 	}
-	base := baseImageOf(def, buildArgs)
+	base := frontend.BaseImage(def, buildArgs)
 	if base == "" {
 		k.why = "a Dockerfile base has no single digest"
 		return k, nil
@@ -95,20 +98,4 @@ func imageKey(ctx context.Context, c *client.Client, auth session.Attachable, re
 	}
 	k.existing = existing
 	return k, nil
-}
-
-// baseImageOf is the base image the frontend resolves (frontend's
-// baseImage): none for a Dockerfile base; ENVKIT_BASE_IMAGE for formats
-// that name none; else the definition's, else the default.
-func baseImageOf(def *spec.Definition, buildArgs map[string]string) string {
-	if def.Base.Dockerfile != "" {
-		return ""
-	}
-	if arg := buildArgs[frontend.ArgBaseImage]; arg != "" && (def.Base.Image == "" || def.Source.Format == spec.FormatConda || def.Source.Format == spec.FormatRequirements) {
-		return arg
-	}
-	if def.Base.Image == "" {
-		return spec.DefaultBaseImage
-	}
-	return def.Base.Image
 }
