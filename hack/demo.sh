@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # make demo: the README's main job, offline and end to end. Starts the local
 # services (registry, conda channel, buildkitd) with their own state, builds
-# hack/demo/environment.yml three ways — envkit build (frontend in-process),
+# examples/offline/environment.yml three ways — envkit build (frontend in-process),
 # buildctl through its `# syntax=` line, docker buildx through the same
 # line — runs a command in the image and prints the hash and digests.
 # Idempotent; stops the services it started, whatever happens.
@@ -30,7 +30,7 @@ eval "$("$BIN/envkit-dev" up -state "$STATE" -fixtures "$FIXTURES")"
 echo "registry $ENVKIT_REGISTRY, channels $ENVKIT_CHANNEL_URL, BuildKit $BUILDKIT_HOST"
 export BUILDKIT_HOST
 
-sed "s|@CHANNEL@|$ENVKIT_CHANNEL_URL/envkit-fixtures|" hack/demo/environment.yml > "$work/environment.yml"
+sed "s|@CHANNEL@|$ENVKIT_CHANNEL_URL/envkit-fixtures|" examples/offline/environment.yml > "$work/environment.yml"
 step "envkit lock"
 "$BIN/envkit" lock "$work/environment.yml"
 hash=$("$BIN/envkit" hash "$work/environment.yml")

@@ -23,7 +23,7 @@ import (
 func benchBuild(ctx context.Context, args []string) error {
 	fs, state, _ := flags("bench-build")
 	doc := fs.String("doc", "docs/benchmarks.md", "file whose ## Build section is rewritten")
-	def := fs.String("definition", "hack/demo/environment.yml", "definition template (@CHANNEL@ is the fixture channel)")
+	def := fs.String("definition", "examples/offline/environment.yml", "definition template (@CHANNEL@ is the fixture channel)")
 	fs.Parse(args)
 	env, err := services.Read(*state)
 	if err != nil {
@@ -132,7 +132,7 @@ func benchBuild(ctx context.Context, args []string) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "## Build\n\n")
 	fmt.Fprintf(&b, "`make bench` (hack/envkit-dev bench-build) on %s, %d CPUs, measured in one run on %s: the demo environment\n", runtime.GOARCH, runtime.NumCPU(), time.Now().UTC().Format("2006-01-02"))
-	fmt.Fprintf(&b, "(hack/demo/environment.yml: python repackaged from Debian, a noarch: python package and 20 data packages, 22 conda packages)\n")
+	fmt.Fprintf(&b, "(examples/offline/environment.yml: python repackaged from Debian, a noarch: python package and 20 data packages, 22 conda packages)\n")
 	fmt.Fprintf(&b, "built with `envkit build` (frontend in-process) on a fresh local buildkitd, pushed to the local registry.\n")
 	fmt.Fprintf(&b, "Wall times of the whole command; the machine is shared, so compare the ratios.\n\n")
 	fmt.Fprintf(&b, "| measure | value | ratio to cold | target |\n|---|---|---|---|\n")
