@@ -1,13 +1,18 @@
 package main
 
 import (
+	"crypto/sha1"
+	"encoding/hex"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/envkit/envkit/internal/conda/lock"
+	"github.com/envkit/envkit/internal/conformance"
 	"github.com/envkit/envkit/internal/pypi/pypitest"
 )
 
@@ -111,5 +116,92 @@ func TestLockAndCreateWithPip(t *testing.T) {
 	}
 	if _, err := os.Stat(bad); !os.IsNotExist(err) {
 		t.Errorf("%s left behind (%v)", bad, err)
+	}
+}
+
+// TestLockTopLevelPipAndSpark: a native definition's top-level pip list
+// is locked after the conda file's pip part and is part of the content
+// hash; precached Spark packages are pinned in custom_metadata.
+func TestLockTopLevelPipAndSpark(t *testing.T) {
+	isolate(t)
+	ix := pypitest.Serve(pipDists, true)
+	defer ix.Server.Close()
+	jar := "PK fake jar"
+	sum := sha1.Sum([]byte(jar))
+	files := map[string]string{
+		"org/demo/util/1.0/util-1.0.pom": `<?xml version="1.0" encoding="UTF-8"?>
+<project xmlns="http://maven.apache.org/POM/4.0.0"><modelVersion>4.0.0</modelVersion>
+<groupId>org.demo</groupId><artifactId>util</artifactId><version>1.0</version></project>`,
+		"org/demo/util/1.0/util-1.0.jar":      jar,
+		"org/demo/util/1.0/util-1.0.jar.sha1": hex.EncodeToString(sum[:]) + "\n",
+	}
+	mavenRepo := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		data, ok := files[strings.TrimPrefix(r.URL.Path, "/maven2/")]
+		if !ok {
+			http.NotFound(w, r)
+			return
+		}
+		fmt.Fprint(w, data)
+	}))
+	defer mavenRepo.Close()
+
+	dir := t.TempDir()
+	env := filepath.Join(dir, "envkit.yml")
+	write := func(topLevel string) {
+		t.Helper()
+		body := fmt.Sprintf(`# syntax=docker.io/envkit/frontend:1
+name: t
+conda:
+  channels: [file://%s]
+  dependencies:
+    - python
+    - pip:
+      - --index-url %s
+      - colour-util<2
+pip:
+  - %s
+spark:
+  repositories: [%s/maven2]
+  packages:
+    - {group: org.demo, artifact: util, version: "1.0"}
+  precache: true
+`, conformance.Dir(t, "channels", "test-recipes"), ix.URL, topLevel, mavenRepo.URL)
+		if err := os.WriteFile(env, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("colour-util>=1")
+	if _, errOut, code := runSolveCLI(t, "lock", env); code != 0 {
+		t.Fatalf("lock: exit %d: %s", code, errOut)
+	}
+	lk := filepath.Join(dir, "conda-lock.yml")
+	l, err := lock.ReadFile(lk)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := mavenRepo.URL + "/maven2/org/demo/util/1.0/util-1.0.jar#sha256="
+	if got := l.Metadata.Custom["spark-jar:org.demo:util:1.0"]; !strings.HasPrefix(got, want) {
+		t.Errorf("spark jar pin %q, want %s…", got, want)
+	}
+
+	var got []string
+	for _, p := range l.ForPlatform("linux-64") {
+		got = append(got, fmt.Sprintf("%s:%s=%s", p.Manager, p.Name, p.Version))
+	}
+	if want := "conda:python=3.99.99 pip:colour-util=1.0"; strings.Join(got, " ") != want {
+		t.Errorf("locked %s, want %s", strings.Join(got, " "), want)
+	}
+
+	// greet (top level) needs colour-util>=2, which the conda file's pip
+	// part forbids: the changed list is resolved with the other, fails,
+	// and the lock stays as it was.
+	before, _ := os.ReadFile(lk)
+	write("greet")
+	_, errOut, code := runSolveCLI(t, "lock", env)
+	if code != 1 || !strings.Contains(errOut, "colour-util") {
+		t.Errorf("conflicting pip lists: exit %d: %s", code, errOut)
+	}
+	if after, _ := os.ReadFile(lk); string(after) != string(before) {
+		t.Error("a failed lock rewrote the lock file")
 	}
 }
