@@ -28,11 +28,13 @@ func newLockCmd() *cobra.Command {
 	var opts lockOptions
 	cmd := &cobra.Command{
 		Use:   "lock FILE [-o conda-lock.yml] [--platform SUBDIR]... [--update [PKG...]] [--dry-run] [--json]",
-		Short: "Solve the conda part of a definition and write a conda-lock file",
+		Short: "Solve the conda and pip parts of a definition and write a conda-lock file",
 		Long: `lock reads an environment definition in any supported format, solves its
 conda dependencies for each platform (default: the definition's platforms,
-else linux-64) and writes a conda-lock v1 file, by default conda-lock.yml
-beside the definition, printing what changed.
+else linux-64), then its pip lines against those conda packages, and writes
+a conda-lock v1 file, by default conda-lock.yml beside the definition,
+printing what changed. Precached Spark packages are pinned in its
+custom_metadata.
 
 Pins move only when asked:
   - a lock whose content hash matches the definition is left untouched;
@@ -42,7 +44,9 @@ Pins move only when asked:
   - --update re-solves from scratch (newest everything);
   - --update PKG... (names after FILE) moves only the named packages, to
     at least the versions a fresh lock would hold, and what must move
-    with them.
+    with them;
+  - the pip part of a platform whose conda part is solved again is
+    resolved again from scratch.
 --dry-run prints the changes without writing; --json prints them as JSON.
 A new lock replaces the old one atomically.`,
 		Args: func(cmd *cobra.Command, args []string) error {
