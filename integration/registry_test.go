@@ -1,0 +1,165 @@
+//go:build integration
+
+package integration
+
+import (
+	"encoding/json"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+)
+
+// pushResult is envkit push --json.
+type pushResult struct {
+	Ref     string `json:"ref"`
+	Version int    `json:"version"`
+	Hash    string `json:"hash"`
+	Created bool   `json:"created"`
+}
+
+func pushJSON(t *testing.T, args ...string) pushResult {
+	t.Helper()
+	out := run(t, time.Minute, "envkit", append([]string{"push", "--json"}, args...)...)
+	var res pushResult
+	if err := json.Unmarshal([]byte(out), &res); err != nil {
+		t.Fatalf("envkit push --json %v: %v\n%s", args, err, out)
+	}
+	return res
+}
+
+// failsWith runs envkit and wants exit status 1 with every one of wants in
+// its stderr.
+func failsWith(t *testing.T, args []string, wants ...string) {
+	t.Helper()
+	stdout, stderr, err := runErr(time.Minute, nil, "envkit", args...)
+	var exit *exec.ExitError
+	if !errors.As(err, &exit) || exit.ExitCode() != 1 {
+		t.Errorf("envkit %s: %v, want exit status 1\nstdout: %s\nstderr: %s", strings.Join(args, " "), err, stdout, stderr)
+		return
+	}
+	for _, w := range wants {
+		if !strings.Contains(stderr, w) {
+			t.Errorf("envkit %s: stderr %q, want it to say %q", strings.Join(args, " "), stderr, w)
+		}
+	}
+}
+
+// TestRegistryWorkspace registers the examples in the harness registry:
+// push, list, pull byte for byte, a same-hash push in another format that
+// makes no new version, a changed definition that does, a diff between the
+// two versions, and the errors for a non-envkit tag and a missing
+// repository.
+func TestRegistryWorkspace(t *testing.T) {
+	repo := env.Registry + "/workspace"
+	minimal := filepath.Join("..", "examples", "minimal", "environment.yml")
+	first := pushJSON(t, minimal, repo)
+	if !first.Created || first.Version != 1 || first.Ref != repo+"/minimal:1" {
+		t.Fatalf("first push: %+v, want %s/minimal:1 created", first, repo)
+	}
+
+	var listed []versionJSONOut
+	if err := json.Unmarshal([]byte(run(t, time.Minute, "envkit", "list", "--json", repo)), &listed); err != nil {
+		t.Fatal(err)
+	}
+	if len(listed) != 1 || listed[0].Name != "minimal" || listed[0].Version != 1 || listed[0].Hash != first.Hash {
+		t.Fatalf("list: %+v, want minimal version 1 with hash %s", listed, first.Hash)
+	}
+
+	pulled := t.TempDir()
+	run(t, time.Minute, "envkit", "pull", "-o", pulled, repo+"/minimal")
+	assertSameFiles(t, filepath.Dir(minimal), pulled)
+
+	// examples/azureml is the same environment as Azure ML YAML with a
+	// conda file: the same hash, so no new version.
+	azure := pushJSON(t, "--name", "minimal", filepath.Join("..", "examples", "azureml", "environment.yml"), repo)
+	if azure.Created || azure.Version != 1 || azure.Hash != first.Hash {
+		t.Fatalf("azureml push under the same name: %+v, want version 1 unchanged with hash %s", azure, first.Hash)
+	}
+
+	def, err := os.ReadFile(minimal)
+	if err != nil {
+		t.Fatal(err)
+	}
+	changedDef := strings.Replace(string(def), "requests=2.32", "requests=2.31", 1)
+	if changedDef == string(def) {
+		t.Fatal("examples/minimal no longer pins requests=2.32: update this test")
+	}
+	changed := writeFiles(t, map[string]string{"environment.yml": changedDef})
+	second := pushJSON(t, filepath.Join(changed, "environment.yml"), repo)
+	if !second.Created || second.Version != 2 || second.Hash == first.Hash {
+		t.Fatalf("changed push: %+v, want version 2 created with a hash other than %s", second, first.Hash)
+	}
+
+	diff := run(t, time.Minute, "envkit", "diff", repo+"/minimal:1", repo+"/minimal:2")
+	for _, want := range []string{"hash: " + first.Hash + " -> " + second.Hash + " (changed)", "requests", "2.32", "2.31"} {
+		if !strings.Contains(diff, want) {
+			t.Errorf("envkit diff :1 :2 says\n%s\nwant it to mention %q", diff, want)
+		}
+	}
+
+	// The fixture busybox image is tagged latest, but is no envkit
+	// environment; debian's tag is not even a version.
+	busybox := env.Registry + "/library/busybox:latest"
+	failsWith(t, []string{"pull", "-o", t.TempDir(), busybox}, busybox, "not an envkit environment")
+	failsWith(t, []string{"diff", busybox, repo + "/minimal:1"}, "not an envkit environment")
+	failsWith(t, []string{"pull", "-o", t.TempDir(), env.Registry + "/library/debian:bookworm-slim"}, `version "bookworm-slim" is not a positive integer or "latest"`)
+	failsWith(t, []string{"pull", "-o", t.TempDir(), repo + "/missing"}, repo+"/missing", "not found")
+	failsWith(t, []string{"versions", repo + "/missing"}, repo+"/missing", "no such repository")
+}
+
+// versionJSONOut is one entry of envkit list --json.
+type versionJSONOut struct {
+	Name    string `json:"name"`
+	Version int    `json:"version"`
+	Hash    string `json:"hash"`
+}
+
+// assertSameFiles wants got to hold exactly want's regular files, byte
+// for byte.
+func assertSameFiles(t *testing.T, want, got string) {
+	t.Helper()
+	wantFiles, gotFiles := readTree(t, want), readTree(t, got)
+	if strings.Join(sortedKeys(wantFiles), " ") != strings.Join(sortedKeys(gotFiles), " ") {
+		t.Fatalf("pulled files %v, want %v", sortedKeys(gotFiles), sortedKeys(wantFiles))
+	}
+	for name, data := range wantFiles {
+		if gotFiles[name] != data {
+			t.Errorf("pulled %s differs from %s", filepath.Join(got, name), filepath.Join(want, name))
+		}
+	}
+}
+
+func readTree(t *testing.T, dir string) map[string]string {
+	t.Helper()
+	files := map[string]string{}
+	err := filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if err != nil || !d.Type().IsRegular() {
+			return err
+		}
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(dir, p)
+		files[filepath.ToSlash(rel)] = string(data)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return files
+}
+
+func sortedKeys(m map[string]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
