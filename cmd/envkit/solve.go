@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"sync"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
@@ -117,40 +116,13 @@ func loadUniverse(ctx context.Context, channels []string, platform string) (*cha
 		cache = "" // no home directory: fetch without a cache
 	}
 	client := &fetch.Client{CacheDir: cache}
-	subdirs := []string{platform, "noarch"}
-	if platform == "noarch" {
-		subdirs = subdirs[:1]
+	records, err := client.LoadRecords(ctx, chans, platform)
+	if err != nil {
+		return nil, relock.Universe{}, err
 	}
-	type job struct {
-		ch     channel.Channel
-		subdir string
-		rd     *repodata.Repodata
-		err    error
-	}
-	var (
-		jobs []job
-		u    relock.Universe
-		wg   sync.WaitGroup
-	)
+	u := relock.Universe{Records: records}
 	for _, ch := range chans {
 		u.Channels = append(u.Channels, ch.URL)
-		for _, sd := range subdirs {
-			jobs = append(jobs, job{ch: ch, subdir: sd})
-		}
-	}
-	for i := range jobs {
-		wg.Add(1)
-		go func(j *job) {
-			defer wg.Done()
-			j.rd, j.err = client.Repodata(ctx, j.ch, j.subdir)
-		}(&jobs[i])
-	}
-	wg.Wait()
-	for _, j := range jobs { // the first error in channel order
-		if j.err != nil {
-			return nil, relock.Universe{}, j.err
-		}
-		u.Records = append(u.Records, j.rd.Records)
 	}
 	u.Records = append(u.Records, vp)
 	return cfg, u, nil

@@ -237,7 +237,7 @@ func startProcess(ctx context.Context, o Options, name string, args []string, ur
 		select {
 		case err := <-exited:
 			os.Remove(pidPath)
-			return fmt.Errorf("%s exited (%v) before answering; %s", name, err, logTail(logPath))
+			return fmt.Errorf("%s exited (%v) before answering; %s", name, err, buildkitd.LogTail(logPath))
 		case <-ctx.Done():
 			stopProcess(pidPath, 5*time.Second)
 			return ctx.Err()
@@ -251,7 +251,7 @@ func startProcess(ctx context.Context, o Options, name string, args []string, ur
 		}
 		if time.Now().After(deadline) {
 			stopProcess(pidPath, 5*time.Second)
-			return fmt.Errorf("%s did not answer on %s within %s; %s", name, url, o.Timeout, logTail(logPath))
+			return fmt.Errorf("%s did not answer on %s within %s; %s", name, url, o.Timeout, buildkitd.LogTail(logPath))
 		}
 	}
 }
@@ -299,16 +299,4 @@ func stopProcess(pidPath string, timeout time.Duration) error {
 		}
 	}
 	return fmt.Errorf("pid %d survived SIGKILL", pid)
-}
-
-func logTail(path string) string {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return "no log at " + path
-	}
-	lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
-	if len(lines) > 15 {
-		lines = lines[len(lines)-15:]
-	}
-	return "last lines of " + path + ":\n  " + strings.Join(lines, "\n  ")
 }

@@ -182,7 +182,7 @@ func Start(ctx context.Context, cfg Config) (string, error) {
 		select {
 		case err := <-exited:
 			os.Remove(filepath.Join(cfg.StateDir, pidName))
-			return "", fmt.Errorf("buildkitd exited (%v) before answering; %s", err, logTail(cfg.LogFile()))
+			return "", fmt.Errorf("buildkitd exited (%v) before answering; %s", err, LogTail(cfg.LogFile()))
 		case <-ctx.Done():
 			cfg.stopStarted(cmd, exited)
 			return "", ctx.Err()
@@ -193,7 +193,7 @@ func Start(ctx context.Context, cfg Config) (string, error) {
 		}
 		if time.Now().After(deadline) {
 			cfg.stopStarted(cmd, exited)
-			return "", fmt.Errorf("buildkitd did not answer on %s within %s; %s", cfg.Address(), timeout, logTail(cfg.LogFile()))
+			return "", fmt.Errorf("buildkitd did not answer on %s within %s; %s", cfg.Address(), timeout, LogTail(cfg.LogFile()))
 		}
 	}
 }
@@ -293,8 +293,8 @@ func answers(ctx context.Context, addr string, timeout time.Duration) error {
 	return nil
 }
 
-// logTail is the end of the daemon's log, for error messages.
-func logTail(path string) string {
+// LogTail is the end of a service's log, for error messages.
+func LogTail(path string) string {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return "no log at " + path

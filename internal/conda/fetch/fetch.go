@@ -90,9 +90,24 @@ func (c *Client) Repodata(ctx context.Context, ch channel.Channel, subdir string
 
 // LoadIndex reads the platform and noarch subdirs of every channel
 // (priority order) and indexes them with the extra records (virtual
-// packages). The subdirs are fetched concurrently; the first error in
-// channel order is reported.
+// packages).
 func (c *Client) LoadIndex(ctx context.Context, chans []channel.Channel, platform string, extra ...[]repodata.Record) (*repodata.Index, error) {
+	records, err := c.LoadRecords(ctx, chans, platform)
+	if err != nil {
+		return nil, err
+	}
+	order := make([]string, 0, len(chans))
+	for _, ch := range chans {
+		order = append(order, ch.URL)
+	}
+	return repodata.NewIndex(order, append(records, extra...)...), nil
+}
+
+// LoadRecords reads the platform and noarch subdirs of every channel and
+// returns their records, one slice per subdir in channel order (callers
+// that index the same records several times keep them). The subdirs are
+// fetched concurrently; the first error in channel order is reported.
+func (c *Client) LoadRecords(ctx context.Context, chans []channel.Channel, platform string) ([][]repodata.Record, error) {
 	subdirs := []string{platform, "noarch"}
 	if platform == "noarch" {
 		subdirs = subdirs[:1]
@@ -104,9 +119,7 @@ func (c *Client) LoadIndex(ctx context.Context, chans []channel.Channel, platfor
 		err    error
 	}
 	jobs := make([]job, 0, len(chans)*len(subdirs))
-	order := make([]string, 0, len(chans))
 	for _, ch := range chans {
-		order = append(order, ch.URL)
 		for _, sd := range subdirs {
 			jobs = append(jobs, job{ch: ch, subdir: sd})
 		}
@@ -120,14 +133,14 @@ func (c *Client) LoadIndex(ctx context.Context, chans []channel.Channel, platfor
 		}(&jobs[i])
 	}
 	wg.Wait()
-	records := make([][]repodata.Record, 0, len(jobs)+len(extra))
+	records := make([][]repodata.Record, 0, len(jobs))
 	for _, j := range jobs {
 		if j.err != nil {
 			return nil, j.err
 		}
 		records = append(records, j.rd.Records)
 	}
-	return repodata.NewIndex(order, append(records, extra...)...), nil
+	return records, nil
 }
 
 // repodataJSON returns the bytes of a repodata.json URL: file:// read as
