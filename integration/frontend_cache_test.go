@@ -1,0 +1,196 @@
+//go:build integration
+
+package integration
+
+import (
+	"bufio"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/moby/buildkit/client"
+)
+
+// TestOnePackageChangeRebuildsOnlyIt builds the offline example, changes
+// one package's pin and builds again on the same builder: each package is
+// its own download and link step keyed on that package alone, so only the
+// changed package is downloaded and linked again, and the finalize step
+// (which sees the whole environment) reruns.
+func TestOnePackageChangeRebuildsOnlyIt(t *testing.T) {
+	example, err := os.ReadFile("../examples/offline/environment.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The fixture channel behind a server of the test's own, which records
+	// the archives BuildKit fetches: a download step that shows in the
+	// progress may only have computed its key (the sha256 pin).
+	channel, fetched := recordingChannel(t)
+	def := strings.ReplaceAll(string(example), "@CHANNEL@", channel)
+	const from, to = "    - envkit-data-01\n", "    - envkit-data-01=1.0\n"
+	if !strings.Contains(def, from) {
+		t.Fatalf("examples/offline/environment.yml no longer lists %q", strings.TrimSpace(from))
+	}
+	def = strings.Replace(def, from, to, 1)
+	dir := writeFiles(t, map[string]string{"environment.yml": def})
+	file := filepath.Join(dir, "environment.yml")
+	// A builder of its own, so that no earlier test has cached a step.
+	addr := freshBuilder(t)
+	build := func(tag string) string {
+		t.Helper()
+		run(t, 2*time.Minute, "envkit", "lock", file)
+		args := []string{"build", file, "--addr", addr, "--progress", "json",
+			"--build-arg", "SOURCE_DATE_EPOCH=" + epoch,
+			"--output", imageOutput(env.Registry + "/envkit/one-change:" + tag)}
+		_, stderr, err := runErr(15*time.Minute, nil, "envkit", args...)
+		if err != nil {
+			t.Fatalf("envkit %s: %v\n%s", strings.Join(args, " "), err, tail(stderr, 40))
+		}
+		return stderr
+	}
+	build("1.0")
+	if got := fetched(); len(got) < 22 {
+		t.Fatalf("first build fetched %d archives, want every package's (22): %q", len(got), got)
+	}
+
+	if err := os.WriteFile(file, []byte(strings.Replace(def, to, "    - envkit-data-01=1.1\n", 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	steps := stepsOf(t, build("1.1"))
+
+	if got, want := fetched(), []string{"envkit-data-01-1.1-0.tar.bz2"}; !slices.Equal(got, want) {
+		t.Errorf("second build fetched %q, want only %q", got, want)
+	}
+	wantRan := []string{"finalize environment", "link envkit-data-01 1.1"}
+	var ran []string
+	links, downloads := 0, 0
+	for _, s := range steps {
+		kind := stepKind(s.name)
+		switch kind {
+		case "":
+			continue
+		case "link":
+			links++
+		case "download":
+			downloads++
+			continue
+		}
+		if s.ran() {
+			ran = append(ran, kind+stepSubject(s.name))
+		}
+	}
+	slices.Sort(ran)
+	if !slices.Equal(ran, wantRan) {
+		t.Errorf("second build ran %q, want only %q", ran, wantRan)
+	}
+	// The example locks 22 packages: a download and a link step each.
+	if links != 22 || downloads != 22 {
+		t.Errorf("second build shows %d link and %d download steps, want one per package (22)", links, downloads)
+	}
+	t.Logf("second build: %d link and %d download steps, ran %q", links, downloads, ran)
+}
+
+// recordingChannel serves the fixture channel on 127.0.0.1 and returns its
+// URL and a function that returns (and forgets) the package archives
+// fetched since its last call, sorted.
+func recordingChannel(t *testing.T) (string, func() []string) {
+	t.Helper()
+	const name = "envkit-fixtures"
+	files := http.StripPrefix("/"+name, http.FileServer(http.Dir(filepath.Join(env.fixtures, "channel"))))
+	var mu sync.Mutex
+	var archives []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if base := path.Base(r.URL.Path); strings.HasSuffix(base, ".tar.bz2") || strings.HasSuffix(base, ".conda") {
+			mu.Lock()
+			archives = append(archives, base)
+			mu.Unlock()
+		}
+		files.ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	return srv.URL + "/" + name, func() []string {
+		mu.Lock()
+		defer mu.Unlock()
+		got := archives
+		archives = nil
+		slices.Sort(got)
+		return got
+	}
+}
+
+// progressStep is one vertex of a build's JSON progress.
+type progressStep struct {
+	name              string
+	cached, completed bool
+}
+
+// ran says the step did its work in this build (completed, not cached).
+func (s progressStep) ran() bool { return s.completed && !s.cached }
+
+// stepsOf reads BuildKit's JSON progress (one SolveStatus a line) into its
+// vertices, in order of first appearance.
+func stepsOf(t *testing.T, progress string) []progressStep {
+	t.Helper()
+	index := map[string]int{}
+	var steps []progressStep
+	sc := bufio.NewScanner(strings.NewReader(progress))
+	sc.Buffer(make([]byte, 1<<20), 1<<24)
+	for sc.Scan() {
+		var ss client.SolveStatus
+		if json.Unmarshal(sc.Bytes(), &ss) != nil {
+			continue
+		}
+		for _, v := range ss.Vertexes {
+			i, ok := index[v.Digest.String()]
+			if !ok {
+				i = len(steps)
+				index[v.Digest.String()] = i
+				steps = append(steps, progressStep{})
+			}
+			s := &steps[i]
+			s.name = v.Name
+			s.cached = s.cached || v.Cached
+			s.completed = s.completed || v.Completed != nil
+		}
+	}
+	if err := sc.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if len(steps) == 0 {
+		t.Fatalf("no vertices in the progress:\n%s", tail(progress, 20))
+	}
+	return steps
+}
+
+// stepKind tells envkit's conda steps apart by their names
+// ("[conda 3/25] link NAME VERSION", "[conda 3/25] download NAME VERSION",
+// "[conda] finalize environment (...)"); "" for any other vertex.
+func stepKind(name string) string {
+	for _, kind := range []string{"link", "download"} {
+		if strings.Contains(name, "] "+kind+" ") {
+			return kind
+		}
+	}
+	if strings.Contains(name, "finalize environment") {
+		return "finalize environment"
+	}
+	return ""
+}
+
+// stepSubject is the "NAME VERSION" of a link or download step, with a
+// leading space; "" for the finalize step.
+func stepSubject(name string) string {
+	for _, kind := range []string{"] link ", "] download "} {
+		if i := strings.Index(name, kind); i >= 0 {
+			return " " + name[i+len(kind):]
+		}
+	}
+	return ""
+}
