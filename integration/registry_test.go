@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strings"
 	"testing"
@@ -162,4 +163,113 @@ func sortedKeys(m map[string]string) []string {
 	}
 	sort.Strings(keys)
 	return keys
+}
+
+// inspected is the part of envkit inspect --json this test reads.
+type inspected struct {
+	ImageKey string   `json:"image_key"`
+	Notes    []string `json:"notes"`
+	Image    *struct {
+		Ref    string `json:"ref"`
+		Layers []struct {
+			Digest    string   `json:"digest"`
+			CreatedBy string   `json:"created_by"`
+			Packages  []string `json:"packages"`
+		} `json:"layers"`
+	} `json:"image"`
+	Packages []struct {
+		Platform string `json:"platform"`
+		Manager  string `json:"manager"`
+		Name     string `json:"name"`
+		Version  string `json:"version"`
+		Build    string `json:"build"`
+	} `json:"packages"`
+}
+
+func inspectJSON(t *testing.T, args ...string) inspected {
+	t.Helper()
+	out := run(t, 5*time.Minute, "envkit", append([]string{"inspect", "--json"}, args...)...)
+	var in inspected
+	if err := json.Unmarshal([]byte(out), &in); err != nil {
+		t.Fatalf("envkit inspect --json %v: %v\n%s", args, err, out)
+	}
+	if in.Image == nil {
+		t.Fatalf("envkit inspect --json %v found no image (key %q, notes %q)", args, in.ImageKey, in.Notes)
+	}
+	return in
+}
+
+// condaSubdir is the conda platform of the machine's linux images.
+func condaSubdir(t *testing.T) string {
+	switch runtime.GOARCH {
+	case "amd64":
+		return "linux-64"
+	case "arm64":
+		return "linux-aarch64"
+	}
+	t.Fatalf("no conda platform known for %s", runtime.GOARCH)
+	return ""
+}
+
+// TestInspectBuiltImage builds the offline example, pushes it under its
+// image key and has inspect find it by key: the conda packages read from
+// the package layers' conda-meta records are the lock's, each in one
+// layer, and the same per layer as the layers' history says.
+func TestInspectBuiltImage(t *testing.T) {
+	tmpl, err := os.ReadFile(filepath.Join("..", "examples", "offline", "environment.yml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := writeFiles(t, map[string]string{"environment.yml": strings.ReplaceAll(string(tmpl), "@CHANNEL@", env.channel)})
+	file := filepath.Join(dir, "environment.yml")
+	run(t, 2*time.Minute, "envkit", "lock", file)
+	repo := env.Registry + "/envkit/offline"
+	run(t, 15*time.Minute, "envkit", "build", file, "--addr", env.BuildkitHost, "--push", repo, "--progress", "plain")
+
+	common := []string{file, "--images", repo, "--mirror", "docker.io=" + env.Registry}
+	fromLayers := inspectJSON(t, append(common, "--read-layers")...)
+	fromHistory := inspectJSON(t, common...)
+
+	subdir := condaSubdir(t)
+	var locked []string
+	for _, p := range fromLayers.Packages {
+		if p.Manager == "conda" && p.Platform == subdir {
+			locked = append(locked, p.Name+"-"+p.Version+"-"+p.Build)
+		}
+	}
+	if len(locked) < 22 {
+		t.Fatalf("the lock holds %d conda packages for %s, want the example's 22 at least: %v", len(locked), subdir, locked)
+	}
+	// Each package layer (history "envkit link …") holds the records of
+	// the packages its history names. The finalize layer rewrites the
+	// records of noarch: python packages (it adds their .pyc files), so
+	// it may hold records too, but only of packages linked before it.
+	inLayers := map[string]string{} // package → package layer digest
+	var rewritten []string
+	for i, l := range fromLayers.Image.Layers {
+		h := fromHistory.Image.Layers[i]
+		if !strings.HasPrefix(h.CreatedBy, "envkit link ") || strings.HasPrefix(h.CreatedBy, "envkit link --") {
+			rewritten = append(rewritten, l.Packages...)
+			continue
+		}
+		if strings.Join(h.Packages, " ") != strings.Join(l.Packages, " ") {
+			t.Errorf("layer %d (%s): conda-meta records %v, history says %v", i+1, l.Digest, l.Packages, h.Packages)
+		}
+		for _, p := range l.Packages {
+			if other, dup := inLayers[p]; dup {
+				t.Errorf("%s in package layers %s and %s", p, other, l.Digest)
+			}
+			inLayers[p] = l.Digest
+		}
+	}
+	for _, p := range rewritten {
+		if _, ok := inLayers[p]; !ok {
+			t.Errorf("%s: a record outside the package layers, for no package they link", p)
+		}
+	}
+	sort.Strings(locked)
+	if got := sortedKeys(inLayers); strings.Join(got, " ") != strings.Join(locked, " ") {
+		t.Fatalf("packages in the image's layers:\n%v\nthe lock's %s conda packages:\n%v", got, subdir, locked)
+	}
+	t.Logf("%d locked packages in %d layers of %s; records rewritten after linking: %v", len(locked), len(fromLayers.Image.Layers), fromLayers.Image.Ref, rewritten)
 }
