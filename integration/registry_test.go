@@ -3,8 +3,14 @@
 package integration
 
 import (
+	"context"
+	"crypto/md5"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -272,4 +278,143 @@ func TestInspectBuiltImage(t *testing.T) {
 		t.Fatalf("packages in the image's layers:\n%v\nthe lock's %s conda packages:\n%v", got, subdir, locked)
 	}
 	t.Logf("%d locked packages in %d layers of %s; records rewritten after linking: %v", len(locked), len(fromLayers.Image.Layers), fromLayers.Image.Ref, rewritten)
+}
+
+// curatedChannel serves, on 127.0.0.1, the fixture channel plus a stand-in
+// pip 24.2 (noarch: generic, one marker file): curated/python pins
+// pip=24.2, which the offline fixture channel lacks. It returns the URL.
+func curatedChannel(t *testing.T) string {
+	t.Helper()
+	fixture := filepath.Join(env.fixtures, "channel")
+	dir := t.TempDir()
+	for _, subdir := range []string{"linux-64", "noarch"} {
+		entries, err := os.ReadDir(filepath.Join(fixture, subdir))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.MkdirAll(filepath.Join(dir, subdir), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range entries {
+			if e.Name() != "repodata.json" {
+				if err := os.Symlink(filepath.Join(fixture, subdir, e.Name()), filepath.Join(dir, subdir, e.Name())); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+	}
+	copyRepodata := func(subdir string, add map[string]map[string]any) {
+		b, err := os.ReadFile(filepath.Join(fixture, subdir, "repodata.json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var repodata map[string]any
+		if err := json.Unmarshal(b, &repodata); err != nil {
+			t.Fatal(err)
+		}
+		packages := repodata["packages"].(map[string]any)
+		for fn, rec := range add {
+			packages[fn] = rec
+		}
+		if b, err = json.Marshal(repodata); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, subdir, "repodata.json"), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	copyRepodata("linux-64", nil)
+	fn, rec := standInPip(t, filepath.Join(dir, "noarch"))
+	copyRepodata("noarch", map[string]map[string]any{fn: rec})
+
+	srv := httptest.NewServer(http.FileServer(http.Dir(dir)))
+	t.Cleanup(srv.Close)
+	return srv.URL
+}
+
+// standInPip archives the stand-in pip with cph into outDir and returns
+// its file name and repodata record.
+func standInPip(t *testing.T, outDir string) (string, map[string]any) {
+	t.Helper()
+	index := map[string]any{
+		"name": "pip", "version": "24.2", "build": "0", "build_number": 0,
+		"subdir": "noarch", "noarch": "generic", "depends": []string{"python >=3.8"}, "license": "MIT",
+	}
+	marker := "stand-in for conda-forge's pip in envkit's offline tests\n"
+	markerSum := sha256.Sum256([]byte(marker))
+	const markerPath = "share/envkit-test/pip-stand-in"
+	pkgDir := t.TempDir()
+	info := map[string]any{
+		"info/index.json": index,
+		"info/paths.json": map[string]any{"paths_version": 1, "paths": []map[string]any{
+			{"_path": markerPath, "path_type": "hardlink", "sha256": hex.EncodeToString(markerSum[:]), "size_in_bytes": len(marker)},
+		}},
+	}
+	files := map[string][]byte{markerPath: []byte(marker), "info/files": []byte(markerPath + "\n")}
+	for name, v := range info {
+		b, err := json.Marshal(v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		files[name] = b
+	}
+	for name, b := range files {
+		p := filepath.Join(pkgDir, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	list := filepath.Join(t.TempDir(), "files")
+	if err := os.WriteFile(list, []byte(strings.Join([]string{"info/files", "info/index.json", "info/paths.json", markerPath}, "\n")+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	const fn = "pip-24.2-0.tar.bz2"
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if out, err := exec.CommandContext(ctx, "cph", "create", "--file-list", list, "--out-folder", outDir, pkgDir, fn).CombinedOutput(); err != nil {
+		t.Fatalf("cph create: %v\n%s", err, out)
+	}
+	data, err := os.ReadFile(filepath.Join(outDir, fn))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, s := md5.Sum(data), sha256.Sum256(data)
+	index["md5"], index["sha256"], index["size"] = hex.EncodeToString(m[:]), hex.EncodeToString(s[:]), len(data)
+	return fn, index
+}
+
+// TestCuratedBuilds extends curated/python with a python=3.11 pin (the
+// extending definition's pin wins), maps conda-forge to a local channel,
+// locks, builds and runs python in the image, with the curated
+// environment variables and pip in it.
+func TestCuratedBuilds(t *testing.T) {
+	mirrors := []string{"ENVKIT_CHANNEL_MIRRORS=conda-forge=" + curatedChannel(t)}
+	dir := writeFiles(t, map[string]string{"environment.yml": "name: my-python\nfrom: curated/python\nconda:\n  dependencies:\n    - python=3.11\n"})
+	file := filepath.Join(dir, "environment.yml")
+	envkit := func(timeout time.Duration, args ...string) string {
+		t.Helper()
+		out, errOut, err := runErr(timeout, mirrors, "envkit", args...)
+		if err != nil {
+			t.Fatalf("envkit %s: %v\n%s", strings.Join(args, " "), err, tail(errOut, 40))
+		}
+		return out
+	}
+	envkit(2*time.Minute, "lock", file)
+	repo := env.Registry + "/envkit/curated-python"
+	meta := filepath.Join(dir, "meta.json")
+	envkit(15*time.Minute, "build", file, "--addr", env.BuildkitHost, "--push", repo, "--progress", "plain", "--metadata-file", meta)
+	image := repo + "@" + metadataDigest(t, meta)
+	got := runIn(t, image, `{
+python -c 'import sys; print(sys.version_info[:2])'
+echo "$LANG $PYTHONUNBUFFERED"
+cat "$CONDA_PREFIX/share/envkit-test/pip-stand-in"
+ls "$CONDA_PREFIX/conda-meta" | grep -c '\.json$'
+} > $OUT/result 2>&1`)
+	want := "(3, 11)\nC.UTF-8 1\nstand-in for conda-forge's pip in envkit's offline tests\n2\n"
+	if got != want {
+		t.Fatalf("in %s:\n%s\nwant\n%s", image, got, want)
+	}
 }
