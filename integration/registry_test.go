@@ -102,8 +102,27 @@ func TestRegistryWorkspace(t *testing.T) {
 		t.Fatalf("changed push: %+v, want version 2 created with a hash other than %s", second, first.Hash)
 	}
 
+	var versions []versionJSONOut
+	if err := json.Unmarshal([]byte(run(t, time.Minute, "envkit", "versions", "--json", repo+"/minimal")), &versions); err != nil {
+		t.Fatal(err)
+	}
+	if len(versions) != 2 || versions[0].Hash != first.Hash || versions[1].Hash != second.Hash {
+		t.Errorf("versions: %+v, want 1 (%s) then 2 (%s)", versions, first.Hash, second.Hash)
+	}
+	listed = nil
+	if err := json.Unmarshal([]byte(run(t, time.Minute, "envkit", "list", "--json", repo)), &listed); err != nil {
+		t.Fatal(err)
+	}
+	if len(listed) != 1 || listed[0].Version != 2 {
+		t.Errorf("list after version 2: %+v, want minimal at version 2", listed)
+	}
+	// Version 1 is still there as pushed.
+	pulledFirst := t.TempDir()
+	run(t, time.Minute, "envkit", "pull", "-o", pulledFirst, repo+"/minimal:1")
+	assertSameFiles(t, filepath.Dir(minimal), pulledFirst)
+
 	diff := run(t, time.Minute, "envkit", "diff", repo+"/minimal:1", repo+"/minimal:2")
-	for _, want := range []string{"hash: " + first.Hash + " -> " + second.Hash + " (changed)", "requests", "2.32", "2.31"} {
+	for _, want := range []string{"hash: " + first.Hash + " -> " + second.Hash + " (changed)", "~ requests: requests=2.32 -> requests=2.31"} {
 		if !strings.Contains(diff, want) {
 			t.Errorf("envkit diff :1 :2 says\n%s\nwant it to mention %q", diff, want)
 		}
@@ -403,6 +422,9 @@ func TestCuratedBuilds(t *testing.T) {
 		return out
 	}
 	envkit(2*time.Minute, "lock", file)
+	if diff := envkit(time.Minute, "diff", "curated/python", file); !strings.Contains(diff, "~ python: python=3.12 -> python=3.11") {
+		t.Errorf("envkit diff curated/python %s says\n%s\nwant python re-pinned from 3.12 to 3.11", file, diff)
+	}
 	repo := env.Registry + "/envkit/curated-python"
 	meta := filepath.Join(dir, "meta.json")
 	envkit(15*time.Minute, "build", file, "--addr", env.BuildkitHost, "--push", repo, "--progress", "plain", "--metadata-file", meta)
