@@ -9,6 +9,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -62,7 +63,8 @@ func failsWith(t *testing.T, args []string, wants ...string) {
 // two versions, and the errors for a non-envkit tag and a missing
 // repository.
 func TestRegistryWorkspace(t *testing.T) {
-	repo := env.Registry + "/workspace"
+	// A repository of its own per run, so -count=N starts from nothing.
+	repo := fmt.Sprintf("%s/workspace-%d", env.Registry, time.Now().UnixNano())
 	minimal := filepath.Join("..", "examples", "minimal", "environment.yml")
 	first := pushJSON(t, minimal, repo)
 	if !first.Created || first.Version != 1 || first.Ref != repo+"/minimal:1" {
