@@ -46,7 +46,8 @@ type ImageLayer struct {
 	Size      int64  `json:"size"`
 	CreatedBy string `json:"created_by,omitempty"`
 	// Packages are name-version-build: from the layer's history, or with
-	// readLayers from the conda-meta records the layer's files hold.
+	// readLayers from the conda-meta records the layer's files hold (a
+	// record rewritten by a later layer stays with the first).
 	Packages []string `json:"packages,omitempty"`
 }
 
@@ -152,6 +153,9 @@ func (c *Client) InspectImage(ctx context.Context, ref, platform string, readLay
 		}
 	}
 	matched := len(layerHistory) == len(m.Layers)
+	// A package belongs to the layer that first brings its record: later
+	// layers may rewrite the record (the finalize step adds .pyc paths).
+	seen := map[string]bool{}
 	for i, d := range m.Layers {
 		l := ImageLayer{Digest: d.Digest.String(), MediaType: d.MediaType, Size: d.Size}
 		if matched {
@@ -162,8 +166,16 @@ func (c *Client) InspectImage(ctx context.Context, ref, platform string, readLay
 			}
 		}
 		if readLayers {
-			if l.Packages, err = layerPackages(ctx, r, d); err != nil {
+			pkgs, err := layerPackages(ctx, r, d)
+			if err != nil {
 				return nil, fmt.Errorf("%s: layer %s: %w", ref, d.Digest, err)
+			}
+			l.Packages = nil
+			for _, p := range pkgs {
+				if !seen[p] {
+					seen[p] = true
+					l.Packages = append(l.Packages, p)
+				}
 			}
 		}
 		img.Layers = append(img.Layers, l)
