@@ -21,15 +21,10 @@ func (r *reader) readAzureV2(d *doc, def *Definition, root *yaml.Node) {
 	fields, _ := d.mapping(root, "environment", azureKeys)
 	var imageN, buildN, condaN *yaml.Node
 	for _, f := range fields {
+		if d.identity(def, f) {
+			continue
+		}
 		switch f.key {
-		case "name":
-			def.Name, _ = d.str(f.v, "name")
-		case "version":
-			def.Version, _ = d.str(f.v, "version")
-		case "description":
-			def.Description, _ = d.str(f.v, "description")
-		case "tags":
-			def.Tags = d.strMap(f.v, "tags")
 		case "image":
 			imageN = f.kn
 			def.Base.Image, _ = d.str(f.v, "image")

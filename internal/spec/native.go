@@ -22,15 +22,10 @@ func (r *reader) readNative(d *doc, def *Definition, root *yaml.Node) {
 	var prefixN *yaml.Node
 	filePrefix := ""
 	for _, f := range fields {
+		if d.identity(def, f) {
+			continue
+		}
 		switch f.key {
-		case "name":
-			def.Name, _ = d.str(f.v, "name")
-		case "version":
-			def.Version, _ = d.str(f.v, "version")
-		case "description":
-			def.Description, _ = d.str(f.v, "description")
-		case "tags":
-			def.Tags = d.strMap(f.v, "tags")
 		case "from":
 			r.extends, _ = r.readFrom(d, f.v)
 		case "base":

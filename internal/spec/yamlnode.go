@@ -278,3 +278,22 @@ func editDistance(a, b string) int {
 	}
 	return prev[len(b)]
 }
+
+// identity reads the keys that name a definition without entering its hash
+// (name, version, description, tags), spelled alike in the native and Azure
+// ML v2 formats; it reports whether f was one of them.
+func (d *doc) identity(def *Definition, f field) bool {
+	switch f.key {
+	case "name":
+		def.Name, _ = d.str(f.v, "name")
+	case "version":
+		def.Version, _ = d.str(f.v, "version")
+	case "description":
+		def.Description, _ = d.str(f.v, "description")
+	case "tags":
+		def.Tags = d.strMap(f.v, "tags")
+	default:
+		return false
+	}
+	return true
+}
