@@ -14,8 +14,7 @@ import (
 
 	"github.com/envkit/envkit/internal/conda/lock"
 	"github.com/envkit/envkit/internal/conda/repodata"
-	"github.com/envkit/envkit/internal/conda/virtual"
-	"github.com/envkit/envkit/internal/pypi/pipenv"
+	"github.com/envkit/envkit/internal/envlock"
 	"github.com/envkit/envkit/internal/spec"
 )
 
@@ -114,32 +113,10 @@ func packagesHash(packages map[string][]*repodata.Record) string {
 	return "sha256:" + hex.EncodeToString(sum[:])
 }
 
-// defaultChannel is the channel of a conda part that names none; it must
-// be the one `envkit lock` uses, or its locks would look stale here.
-const defaultChannel = "conda-forge"
-
-// LockInputs are the definition's solve inputs as content_hash records
-// them; `envkit lock` and the frontend both call it so their hashes agree.
-// The pip specs are all pip lines (the conda file's pip: part and the
-// top-level pip list), so changing either stales the lock. lookup gives
-// CONDA_OVERRIDE_*: the client environment for the CLI, build arguments in
-// the frontend (which sees no client environment).
-func LockInputs(def *spec.Definition, lookup func(string) (string, bool)) lock.Inputs {
-	channels := def.Conda.ChannelNames()
-	if len(channels) == 0 {
-		channels = []string{defaultChannel}
-	}
-	return lock.Inputs{
-		Channels:         channels,
-		Specs:            spec.Specs(def.Conda.Dependencies),
-		PipSpecs:         spec.Specs(pipenv.Lines(def)),
-		VirtualOverrides: virtual.Overrides(lookup),
-	}
-}
-
-// lockInputs are LockInputs with CONDA_OVERRIDE_* from build arguments.
+// lockInputs are the definition's lock inputs with CONDA_OVERRIDE_* from
+// build arguments (the frontend sees no client environment).
 func lockInputs(def *spec.Definition, buildArgs map[string]string) lock.Inputs {
-	return LockInputs(def, func(k string) (string, bool) {
+	return envlock.Inputs(def, func(k string) (string, bool) {
 		v, ok := buildArgs[k]
 		return v, ok
 	})

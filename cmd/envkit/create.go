@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
+	"github.com/envkit/envkit/internal/conda/channel"
 	"github.com/envkit/envkit/internal/conda/install"
 	"github.com/envkit/envkit/internal/conda/lock"
 	"github.com/envkit/envkit/internal/conda/pkg"
@@ -71,7 +72,7 @@ fails, DIR is removed.`,
 					platform = defaultPlatform
 				}
 				if len(channels) == 0 {
-					channels = []string{defaultChannel}
+					channels = []string{channel.Default}
 				}
 				var ix *repodata.Index
 				if _, ix, err = loadIndex(cmd.Context(), channels, platform); err == nil {

@@ -12,11 +12,11 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/envkit/envkit/frontend"
 	"github.com/envkit/envkit/internal/conda/lock"
 	"github.com/envkit/envkit/internal/conda/relock"
 	"github.com/envkit/envkit/internal/conda/repodata"
 	"github.com/envkit/envkit/internal/conda/solve"
+	"github.com/envkit/envkit/internal/envlock"
 	"github.com/envkit/envkit/internal/maven"
 	"github.com/envkit/envkit/internal/pypi/pipenv"
 	"github.com/envkit/envkit/internal/spec"
@@ -107,7 +107,7 @@ func runLock(cmd *cobra.Command, opts *lockOptions) error {
 			return fmt.Errorf("%s: %w", file, err)
 		}
 	}
-	in := frontend.LockInputs(def, os.LookupEnv)
+	in := envlock.Inputs(def, os.LookupEnv)
 	channels := in.Channels
 	fresh := opts.update && len(opts.names) == 0
 	old, err := lock.ReadFile(out)

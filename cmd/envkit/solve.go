@@ -22,10 +22,6 @@ import (
 
 func init() { commands = append(commands, newSolveCmd) }
 
-// defaultChannel is used when neither the command line nor the definition
-// names a channel.
-const defaultChannel = "conda-forge"
-
 // defaultPlatform is the subdir solved for when none is given: envkit
 // builds Linux images.
 const defaultPlatform = "linux-64"
@@ -56,7 +52,7 @@ field.`,
 		},
 		RunE: func(cmd *cobra.Command, specs []string) error {
 			if len(channels) == 0 {
-				channels = []string{defaultChannel}
+				channels = []string{channel.Default}
 			}
 			cfg, ix, err := loadIndex(cmd.Context(), channels, platform)
 			if err != nil {

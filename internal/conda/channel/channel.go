@@ -15,6 +15,11 @@ import (
 // DefaultAlias is where bare channel names live, as in conda.
 const DefaultAlias = "https://conda.anaconda.org"
 
+// Default is the channel of a request or conda part that names none. The
+// CLI and the frontend must agree on it, or a lock made by one would look
+// stale to the other.
+const Default = "conda-forge"
+
 // DefaultsBase is the root of Anaconda's "defaults" channels.
 const DefaultsBase = "https://repo.anaconda.com/pkgs"
 

@@ -1,0 +1,30 @@
+// Package envlock derives a definition's lock inputs: what content_hash
+// records of it, so a lock made by `envkit lock` and checked by the frontend
+// agree.
+package envlock
+
+import (
+	"github.com/envkit/envkit/internal/conda/channel"
+	"github.com/envkit/envkit/internal/conda/lock"
+	"github.com/envkit/envkit/internal/conda/virtual"
+	"github.com/envkit/envkit/internal/pypi/pipenv"
+	"github.com/envkit/envkit/internal/spec"
+)
+
+// Inputs are the definition's solve inputs as content_hash records them.
+// The pip specs are all pip lines (the conda file's pip: part and the
+// top-level pip list), so changing either stales the lock. lookup gives
+// CONDA_OVERRIDE_*: the client environment for the CLI, build arguments in
+// the frontend.
+func Inputs(def *spec.Definition, lookup func(string) (string, bool)) lock.Inputs {
+	channels := def.Conda.ChannelNames()
+	if len(channels) == 0 {
+		channels = []string{channel.Default}
+	}
+	return lock.Inputs{
+		Channels:         channels,
+		Specs:            spec.Specs(def.Conda.Dependencies),
+		PipSpecs:         spec.Specs(pipenv.Lines(def)),
+		VirtualOverrides: virtual.Overrides(lookup),
+	}
+}
