@@ -13,7 +13,8 @@ import (
 
 // Inputs are the definition's solve inputs as content_hash records them.
 // The pip specs are all pip lines (the conda file's pip: part and the
-// top-level pip list), so changing either stales the lock. lookup gives
+// top-level pip list), so changing either stales the lock; so does the
+// spark section. lookup gives
 // CONDA_OVERRIDE_*: the client environment for the CLI, build arguments in
 // the frontend.
 func Inputs(def *spec.Definition, lookup func(string) (string, bool)) lock.Inputs {
@@ -26,5 +27,20 @@ func Inputs(def *spec.Definition, lookup func(string) (string, bool)) lock.Input
 		Specs:            spec.Specs(def.Conda.Dependencies),
 		PipSpecs:         spec.Specs(pipenv.Lines(def)),
 		VirtualOverrides: virtual.Overrides(lookup),
+		Spark:            sparkInputs(def.Spark),
 	}
+}
+
+// sparkInputs are the spark section's lock inputs: the jars pinned in the
+// lock (precache) and the spark-defaults.conf written from it follow from
+// them, so changing any stales the lock.
+func sparkInputs(s *spec.Spark) *lock.SparkInputs {
+	if s == nil || len(s.Packages) == 0 {
+		return nil
+	}
+	in := &lock.SparkInputs{Repositories: s.Repositories, Precache: s.Precache}
+	for _, p := range s.Packages {
+		in.Packages = append(in.Packages, p.Group+":"+p.Artifact+":"+p.Version)
+	}
+	return in
 }

@@ -22,6 +22,19 @@ type Inputs struct {
 	// VirtualOverrides are the CONDA_OVERRIDE_* settings as "NAME=value"
 	// (virtual.Overrides); order does not matter.
 	VirtualOverrides []string
+	// Spark is the definition's spark section; nil when it names no
+	// packages.
+	Spark *SparkInputs
+}
+
+// SparkInputs are what the Spark pins and spark-defaults.conf follow from.
+type SparkInputs struct {
+	// Packages are Maven coordinates (group:artifact:version); order does
+	// not matter.
+	Packages []string
+	// Repositories are searched in order, so their order is hashed.
+	Repositories []string
+	Precache     bool
 }
 
 // hashVersion changes whenever the hashed document changes meaning, so a
@@ -31,15 +44,23 @@ const hashVersion = 1
 // ContentHash is the hex sha256 of a canonical JSON document of the
 // inputs and the platform: channels in order, the spec lists trimmed,
 // inner whitespace collapsed, sorted and deduplicated. docs/lock.md shows
-// the document.
+// the document. A "spark" member is present only when the definition has
+// Spark packages, so the hashes of definitions without them are the ones
+// earlier versions wrote.
 func ContentHash(in Inputs, platform string) string {
+	type sparkDoc struct {
+		Packages     []string `json:"packages"`
+		Repositories []string `json:"repositories"`
+		Precache     bool     `json:"precache"`
+	}
 	doc := struct {
-		Version  int      `json:"envkit-lock-inputs"`
-		Platform string   `json:"platform"`
-		Channels []string `json:"channels"`
-		Specs    []string `json:"specs"`
-		Pip      []string `json:"pip"`
-		Virtual  []string `json:"virtual"`
+		Version  int       `json:"envkit-lock-inputs"`
+		Platform string    `json:"platform"`
+		Channels []string  `json:"channels"`
+		Specs    []string  `json:"specs"`
+		Pip      []string  `json:"pip"`
+		Virtual  []string  `json:"virtual"`
+		Spark    *sparkDoc `json:"spark,omitempty"`
 	}{
 		Version:  hashVersion,
 		Platform: platform,
@@ -47,6 +68,13 @@ func ContentHash(in Inputs, platform string) string {
 		Specs:    normalise(in.Specs, true),
 		Pip:      normalise(in.PipSpecs, true),
 		Virtual:  normalise(in.VirtualOverrides, true),
+	}
+	if in.Spark != nil && len(in.Spark.Packages) > 0 {
+		doc.Spark = &sparkDoc{
+			Packages:     normalise(in.Spark.Packages, true),
+			Repositories: normalise(in.Spark.Repositories, false),
+			Precache:     in.Spark.Precache,
+		}
 	}
 	data, err := json.Marshal(doc)
 	if err != nil {

@@ -317,6 +317,7 @@ func TestContentHash(t *testing.T) {
 		{Channels: base.Channels, Specs: []string{"numpy >=1.26"}, PipSpecs: base.PipSpecs},
 		{Channels: base.Channels, Specs: base.Specs},
 		{Channels: base.Channels, Specs: base.Specs, PipSpecs: base.PipSpecs, VirtualOverrides: []string{"CONDA_OVERRIDE_CUDA=12.4"}},
+		{Channels: base.Channels, Specs: base.Specs, PipSpecs: base.PipSpecs, Spark: &SparkInputs{Packages: []string{"io.delta:delta-spark_2.12:3.2.0"}}},
 	}
 	for _, in := range different {
 		if ContentHash(in, "linux-64") == h {
@@ -325,6 +326,23 @@ func TestContentHash(t *testing.T) {
 	}
 	if ContentHash(base, "osx-arm64") == h {
 		t.Error("platform not hashed")
+	}
+	// An empty spark section is no Spark: hashes stay those of earlier
+	// versions for definitions without Spark packages.
+	if ContentHash(Inputs{Channels: base.Channels, Specs: base.Specs, PipSpecs: base.PipSpecs, Spark: &SparkInputs{Precache: true}}, "linux-64") != h {
+		t.Error("a spark section without packages changes the hash")
+	}
+	spark := func(pkgs, repos []string, precache bool) string {
+		return ContentHash(Inputs{Channels: base.Channels, Specs: base.Specs, Spark: &SparkInputs{Packages: pkgs, Repositories: repos, Precache: precache}}, "linux-64")
+	}
+	a, b := "g:a:1", "g:b:2"
+	if spark([]string{a, b}, []string{"r1", "r2"}, true) != spark([]string{b, a}, []string{"r1", "r2"}, true) {
+		t.Error("the order of Spark packages is hashed")
+	}
+	for _, other := range []string{spark([]string{a}, []string{"r1", "r2"}, true), spark([]string{a, b}, []string{"r2", "r1"}, true), spark([]string{a, b}, []string{"r1", "r2"}, false)} {
+		if other == spark([]string{a, b}, []string{"r1", "r2"}, true) {
+			t.Error("Spark packages, repository order or precache not hashed")
+		}
 	}
 	// The scheme is frozen: a change must be deliberate (bump hashVersion).
 	golden(t, "content-hash.txt", []byte(ContentHash(Inputs{Channels: []string{"conda-forge"}, Specs: []string{"python 3.12.*"}}, "linux-64")+"\n"))
