@@ -95,6 +95,11 @@ type Options struct {
 	// LinkBinary returns a state holding the static envkit binary at
 	// /envkit for the given platform.
 	LinkBinary func(ocispecs.Platform) llb.State
+	// LocalArchive gives the archive of a package with a file:// URL,
+	// which BuildKit cannot download: a state holding the channel's
+	// directory (a named context from the client) and the archive's path
+	// in it. ok is false when no directory serves the URL.
+	LocalArchive func(url string) (dir llb.State, file string, ok bool)
 
 	// Epoch is SOURCE_DATE_EPOCH: file mtimes, created, history.
 	Epoch time.Time

@@ -131,6 +131,7 @@ func TestGolden(t *testing.T) {
 		name      string
 		env       Environment
 		platforms []ocispecs.Platform
+		options   func(*Options)
 	}{
 		{name: "base-image", env: Environment{
 			BaseImage: "busybox:1.36", Prefix: "/opt/conda",
@@ -151,6 +152,12 @@ func TestGolden(t *testing.T) {
 			DefinitionHash: "sha256:" + strings.Repeat("a", 64),
 			LockHash:       strings.Repeat("b", 64),
 		}},
+		{name: "conda-file-channel", env: Environment{
+			BaseImage: "busybox:1.36", Prefix: "/opt/conda",
+			Packages: fileChannel(testRecipes(t, "dependency-1.0-0.conda", "dependent-1.0-0.conda")),
+		}, options: func(o *Options) {
+			o.LocalArchive = localChannel("noarch/dependency-1.0-0.conda", "noarch/dependent-1.0-0.conda")
+		}},
 		{name: "multi-platform", platforms: []ocispecs.Platform{amd64, arm64}, env: Environment{
 			BaseImage: "busybox:1.36", Prefix: "/opt/conda",
 			Steps:    []string{"RUN echo hello > /hello"},
@@ -167,6 +174,9 @@ func TestGolden(t *testing.T) {
 			for _, p := range platforms {
 				opts := baseOptions(p)
 				opts.MultiPlatform = len(platforms) > 1
+				if tc.options != nil {
+					tc.options(&opts)
+				}
 				res, err := Build(context.Background(), tc.env, opts)
 				if err != nil {
 					t.Fatal(err)
@@ -189,6 +199,30 @@ func TestGolden(t *testing.T) {
 			}
 			compareGolden(t, filepath.Join("testdata", tc.name+".golden"), got.String())
 		})
+	}
+}
+
+const fileChannelURL = "file:///srv/test-recipes"
+
+// fileChannel moves packages to a file:// channel, as a lock of one says.
+func fileChannel(pkgs []*repodata.Record) []*repodata.Record {
+	for _, p := range pkgs {
+		p.Channel = fileChannelURL
+		p.URL = fileChannelURL + "/noarch/" + p.Filename
+	}
+	return pkgs
+}
+
+// localChannel serves fileChannelURL from one local input holding the
+// given archives, as the frontend does with the channel's named context.
+func localChannel(files ...string) func(string) (llb.State, string, bool) {
+	dir := llb.Local("conda-channel/test-recipes-0123abcd", llb.FollowPaths(files))
+	return func(url string) (llb.State, string, bool) {
+		file, ok := strings.CutPrefix(url, fileChannelURL+"/")
+		if !ok {
+			return llb.State{}, "", false
+		}
+		return dir, file, true
 	}
 }
 
@@ -346,7 +380,9 @@ func TestBuildErrors(t *testing.T) {
 	noSHA := testRecipes(t, "dependency-1.0-0.conda")
 	noSHA[0].SHA256 = ""
 	fileURL := testRecipes(t, "dependency-1.0-0.conda")
-	fileURL[0].URL = "file:///srv/test-recipes/noarch/dependency-1.0-0.conda"
+	fileURL[0].URL = "file:///srv/other/noarch/dependency-1.0-0.conda"
+	ftpURL := testRecipes(t, "dependency-1.0-0.conda")
+	ftpURL[0].URL = "ftp://127.0.0.1/test-recipes/noarch/dependency-1.0-0.conda"
 	cases := []struct {
 		name string
 		env  Environment
@@ -357,12 +393,15 @@ func TestBuildErrors(t *testing.T) {
 		{"noarch python without python", Environment{BaseImage: "busybox:1.36", Prefix: "/opt/conda",
 			Packages: testRecipes(t, "sample_noarch_python-1.0-py_0.conda")}, "has no python package"},
 		{"no sha256", Environment{BaseImage: "busybox:1.36", Prefix: "/opt/conda", Packages: noSHA}, "gives no sha256"},
-		{"file url", Environment{BaseImage: "busybox:1.36", Prefix: "/opt/conda", Packages: fileURL}, "http and https only"},
+		{"file url without a channel directory", Environment{BaseImage: "busybox:1.36", Prefix: "/opt/conda", Packages: fileURL}, "file:// only from a channel directory passed to the build"},
+		{"ftp url", Environment{BaseImage: "busybox:1.36", Prefix: "/opt/conda", Packages: ftpURL}, "cannot be downloaded by BuildKit"},
 		{"bad step", Environment{BaseImage: "busybox:1.36", Prefix: "/opt/conda", Steps: []string{"FROBNICATE x"}}, "unknown instruction"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := Build(context.Background(), tc.env, baseOptions(amd64))
+			opts := baseOptions(amd64)
+			opts.LocalArchive = localChannel("noarch/dependency-1.0-0.conda")
+			_, err := Build(context.Background(), tc.env, opts)
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Errorf("error %v, want one containing %q", err, tc.want)
 			}

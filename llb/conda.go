@@ -115,9 +115,6 @@ func linkPackage(p *repodata.Record, python, prefix, epoch string, bin, out llb.
 	if p.URL == "" {
 		return llb.State{}, fmt.Errorf("conda package %s: the lock gives no url", p)
 	}
-	if !strings.HasPrefix(p.URL, "http://") && !strings.HasPrefix(p.URL, "https://") {
-		return llb.State{}, fmt.Errorf("conda package %s: %s cannot be downloaded by BuildKit (http and https only): serve the channel over http, e.g. on 127.0.0.1, or mirror it (ENVKIT_CHANNEL_MIRRORS) and lock again", p, p.URL)
-	}
 	if len(p.SHA256) != 64 || digestOf(p.SHA256).Validate() != nil {
 		return llb.State{}, fmt.Errorf("conda package %s: the lock gives no sha256, which the build needs to pin the download", p)
 	}
@@ -132,11 +129,10 @@ func linkPackage(p *repodata.Record, python, prefix, epoch string, bin, out llb.
 	// platform of a build, and BuildKit shows them once.
 	stage := fmt.Sprintf("conda %d/%d", n, total)
 	what := p.Name + " " + p.Version
-	archive := llb.HTTP(p.URL,
-		llb.Checksum(digestOf(p.SHA256)),
-		llb.Filename(fn),
-		llb.WithCustomName("["+stage+"] download "+what),
-	)
+	archive, err := packageArchive(p, fn, opts, "["+stage+"] download "+what)
+	if err != nil {
+		return llb.State{}, err
+	}
 	record, err := linkRecord(p)
 	if err != nil {
 		return llb.State{}, err
@@ -161,6 +157,28 @@ func linkPackage(p *repodata.Record, python, prefix, epoch string, bin, out llb.
 		llb.WithCustomName("["+stage+"] link "+what),
 	)
 	return run.AddMount(outputDir, out), nil
+}
+
+// packageArchive is a state holding the package's archive at /fn: an HTTP
+// source pinned by the sha256, or, for a file:// URL (BuildKit has no
+// file:// source), a copy out of the channel directory the caller brought
+// in from the client. The copy is keyed by the archive's content, not by
+// the client session, so its link step stays cached across builds; its
+// integrity rests on the link step, which checks the record's sha256 and
+// md5 against the archive.
+func packageArchive(p *repodata.Record, fn string, opts Options, name string) (llb.State, error) {
+	if strings.HasPrefix(p.URL, "http://") || strings.HasPrefix(p.URL, "https://") {
+		return llb.HTTP(p.URL, llb.Checksum(digestOf(p.SHA256)), llb.Filename(fn), llb.WithCustomName(name)), nil
+	}
+	if strings.HasPrefix(p.URL, "file:") && opts.LocalArchive != nil {
+		if dir, file, ok := opts.LocalArchive(p.URL); ok {
+			return llb.Scratch().File(
+				llb.Copy(dir, file, "/"+fn, &llb.CopyInfo{FollowSymlinks: true}),
+				llb.WithCustomName(name),
+			), nil
+		}
+	}
+	return llb.State{}, fmt.Errorf("conda package %s: %s cannot be downloaded by BuildKit (http and https; file:// only from a channel directory passed to the build, see docs/frontend.md)", p, p.URL)
 }
 
 // linkRecord is the record handed to envkit link for conda-meta: the
