@@ -25,15 +25,11 @@ import (
 // changed package is downloaded and linked again, and the finalize step
 // (which sees the whole environment) reruns.
 func TestOnePackageChangeRebuildsOnlyIt(t *testing.T) {
-	example, err := os.ReadFile("../examples/offline/environment.yml")
-	if err != nil {
-		t.Fatal(err)
-	}
 	// The fixture channel behind a server of the test's own, which records
 	// the archives BuildKit fetches: a download step that shows in the
 	// progress may only have computed its key (the sha256 pin).
 	channel, fetched := recordingChannel(t)
-	def := strings.ReplaceAll(string(example), "@CHANNEL@", channel)
+	def := offlineExample(t, channel)
 	const from, to = "    - envkit-data-01\n", "    - envkit-data-01=1.0\n"
 	if !strings.Contains(def, from) {
 		t.Fatalf("examples/offline/environment.yml no longer lists %q", strings.TrimSpace(from))

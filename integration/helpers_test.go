@@ -116,3 +116,18 @@ func execIn(ctx context.Context, dir, name string, args ...string) *exec.Cmd {
 	cmd.Dir = dir
 	return cmd
 }
+
+// offlineExample is examples/offline/environment.yml with its channel,
+// envkit-fixtures, replaced by channel (a URL).
+func offlineExample(t *testing.T, channel string) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("..", "examples", "offline", "environment.yml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const line = "    - envkit-fixtures\n"
+	if !strings.Contains(string(b), line) {
+		t.Fatalf("examples/offline/environment.yml no longer lists the channel %q", strings.TrimSpace(line))
+	}
+	return strings.Replace(string(b), line, "    - "+channel+"\n", 1)
+}

@@ -243,11 +243,7 @@ func condaSubdir(t *testing.T) string {
 // the package layers' conda-meta records are the lock's, each in one
 // layer, and the same per layer as the layers' history says.
 func TestInspectBuiltImage(t *testing.T) {
-	tmpl, err := os.ReadFile(filepath.Join("..", "examples", "offline", "environment.yml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := writeFiles(t, map[string]string{"environment.yml": strings.ReplaceAll(string(tmpl), "@CHANNEL@", env.channel)})
+	dir := writeFiles(t, map[string]string{"environment.yml": offlineExample(t, env.channel)})
 	file := filepath.Join(dir, "environment.yml")
 	run(t, 2*time.Minute, "envkit", "lock", file)
 	repo := env.Registry + "/envkit/offline"

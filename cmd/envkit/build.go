@@ -20,6 +20,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/envkit/envkit/frontend"
+	"github.com/envkit/envkit/internal/spec"
 )
 
 func init() { commands = append(commands, newBuildCmd) }
@@ -136,7 +137,7 @@ func runBuild(ctx context.Context, stderr, stdout io.Writer, file string, f buil
 		return fmt.Errorf("--push %s: nothing to push: the image key is unknown (%s) and no --tag names the image", f.push, noKey)
 	}
 	_, epoch := buildArgs[frontend.ArgEpoch]
-	outputs, cleanup, err := exports(f.outputs, names, f.push != "", epoch)
+	outputs, cleanup, err := exports(f.outputs, names, f.push != "", epoch && runsSteps(file, contextDir))
 	if err != nil {
 		return err
 	}
@@ -270,4 +271,22 @@ func dockerAuth(stderr io.Writer) session.Attachable {
 	return authprovider.NewDockerAuthProvider(authprovider.DockerAuthProviderConfig{
 		AuthConfigProvider: authprovider.LoadAuthConfig(config.LoadDefaultConfigFile(stderr)),
 	})
+}
+
+// runsSteps says whether the definition has layers envkit does not write
+// itself (custom steps, a Dockerfile base), whose file times only the
+// exporter's rewrite-timestamp sets to SOURCE_DATE_EPOCH. envkit's own
+// layers already carry it, and rewriting every layer again costs most of a
+// no-op rebuild. A definition that does not parse counts as having steps:
+// the frontend reports the error.
+func runsSteps(file, contextDir string) bool {
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return true
+	}
+	def, err := spec.Parse(filepath.Base(file), data, os.DirFS(contextDir))
+	if err != nil {
+		return true
+	}
+	return len(def.Steps) > 0 || def.Base.Dockerfile != ""
 }

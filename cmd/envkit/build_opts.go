@@ -91,7 +91,7 @@ func frontendAttrs(filename string, buildArgs map[string]string, platforms []str
 // names are the image names to give (the pushed hash tag first).
 // File outputs are written to a temporary file renamed into place when
 // complete (cleanup removes what a failed build left).
-func exports(outputs []string, names []string, push bool, epoch bool) (entries []client.ExportEntry, cleanup func(), err error) {
+func exports(outputs []string, names []string, push bool, rewrite bool) (entries []client.ExportEntry, cleanup func(), err error) {
 	var temps []string
 	cleanup = func() {
 		for _, t := range temps {
@@ -138,9 +138,9 @@ func exports(outputs []string, names []string, push bool, epoch bool) (entries [
 			if _, ok := entries[i].Attrs["oci-mediatypes"]; !ok && entries[i].Type != client.ExporterDocker {
 				entries[i].Attrs["oci-mediatypes"] = "true"
 			}
-			// With SOURCE_DATE_EPOCH, files written by RUN steps get it
+			// With SOURCE_DATE_EPOCH and custom steps, files they write get it
 			// too, so images are the same bytes on every builder.
-			if _, ok := entries[i].Attrs["rewrite-timestamp"]; !ok && epoch {
+			if _, ok := entries[i].Attrs["rewrite-timestamp"]; !ok && rewrite {
 				entries[i].Attrs["rewrite-timestamp"] = "true"
 			}
 		}

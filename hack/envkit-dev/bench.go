@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"time"
 
@@ -23,7 +24,7 @@ import (
 func benchBuild(ctx context.Context, args []string) error {
 	fs, state, _ := flags("bench-build")
 	doc := fs.String("doc", "docs/benchmarks.md", "file whose ## Build section is rewritten")
-	def := fs.String("definition", "examples/offline/environment.yml", "definition template (@CHANNEL@ is the fixture channel)")
+	def := fs.String("definition", "examples/offline/environment.yml", "definition whose channel envkit-fixtures is read from the services' channel server")
 	fs.Parse(args)
 	env, err := services.Read(*state)
 	if err != nil {
@@ -44,13 +45,14 @@ func benchBuild(ctx context.Context, args []string) error {
 	}
 	defer os.RemoveAll(work)
 	file := filepath.Join(work, "environment.yml")
-	text := strings.ReplaceAll(string(tmpl), "@CHANNEL@", env.ChannelURL+"/"+fixtures.ChannelName)
+	text := string(tmpl)
 	if err := os.WriteFile(file, []byte(text), 0o644); err != nil {
 		return err
 	}
 	envkit := func(args ...string) (time.Duration, string, error) {
 		start := time.Now()
 		cmd := exec.CommandContext(ctx, filepath.Join(bin, "envkit"), args...)
+		cmd.Env = append(os.Environ(), "ENVKIT_CHANNEL_MIRRORS="+fixtures.ChannelName+"="+env.ChannelURL+"/"+fixtures.ChannelName)
 		out, err := cmd.Output()
 		if err != nil {
 			var ee *exec.ExitError
@@ -97,15 +99,27 @@ func benchBuild(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	noop, _, err := build("noop")
-	if err != nil {
-		return err
+	// The median of three: a no-op rebuild takes a fraction of a second, so
+	// one run on a shared machine says more about the machine.
+	var noops []time.Duration
+	for i := range 3 {
+		d, _, err := build(fmt.Sprintf("noop%d", i))
+		if err != nil {
+			return err
+		}
+		noops = append(noops, d)
 	}
+	slices.Sort(noops)
+	noop := noops[1]
 	size, layers, err := imageSize(ctx, repo+"@"+digest)
 	if err != nil {
 		return err
 	}
-	changed := strings.Replace(text, "- envkit-data-01\n", "- envkit-data-01=1.1\n", 1)
+	// Unpinned, envkit-data-01 solves to 1.1; the pin takes it back to 1.0.
+	changed := strings.Replace(text, "- envkit-data-01\n", "- envkit-data-01=1.0\n", 1)
+	if changed == text {
+		return fmt.Errorf("%s no longer lists envkit-data-01 unpinned", *def)
+	}
 	if err := os.WriteFile(file, []byte(changed), 0o644); err != nil {
 		return err
 	}
@@ -137,8 +151,8 @@ func benchBuild(ctx context.Context, args []string) error {
 	fmt.Fprintf(&b, "Wall times of the whole command; the machine is shared, so compare the ratios.\n\n")
 	fmt.Fprintf(&b, "| measure | value | ratio to cold | target |\n|---|---|---|---|\n")
 	fmt.Fprintf(&b, "| cold build (empty BuildKit cache) | %s | 100%% | |\n", sec(cold))
-	fmt.Fprintf(&b, "| no-op rebuild | %s | %s | < 5%% |\n", sec(noop), pct(noop, cold))
-	fmt.Fprintf(&b, "| one-package-change rebuild (envkit-data-01 1.0 → 1.1) | %s | %s | < 20%% |\n", sec(onePkg), pct(onePkg, cold))
+	fmt.Fprintf(&b, "| no-op rebuild (median of 3) | %s | %s | < 5%% |\n", sec(noop), pct(noop, cold))
+	fmt.Fprintf(&b, "| one-package-change rebuild (envkit-data-01 1.1 → 1.0) | %s | %s | < 20%% |\n", sec(onePkg), pct(onePkg, cold))
 	fmt.Fprintf(&b, "| hash-hit lookup (`--push`, tag exists) | %s | %s | < 1 s |\n", sec(hit), pct(hit, cold))
 	fmt.Fprintf(&b, "| image size (compressed layers) | %.1f MB | | |\n", float64(size)/1e6)
 	fmt.Fprintf(&b, "| layers | %d | | ≤ 127 |\n", layers)
