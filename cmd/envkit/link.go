@@ -21,11 +21,12 @@ func init() { commands = append(commands, newLinkCmd) }
 func newLinkCmd() *cobra.Command {
 	var (
 		prefix, dest, python, recordJSON, requested string
-		finalize                                    bool
+		finalize, compile                           bool
+		wheels                                      []string
 	)
 	cmd := &cobra.Command{
-		Use:   "link --prefix PREFIX (--dest DIR [--python X.Y] [--record JSON] [--requested-spec SPEC] ARCHIVE | --finalize)",
-		Short: "Link one conda package into DIR/PREFIX, or finalize an environment (the BuildKit step)",
+		Use:   "link --prefix PREFIX (--dest DIR [--python X.Y] [--record JSON] [--requested-spec SPEC] ARCHIVE | --finalize | --dest DIR --python X.Y [--compile] --wheel WHEEL#sha256=HEX...)",
+		Short: "Link one conda package or pip wheels into DIR/PREFIX, or finalize an environment (the BuildKit step)",
 		Long: `link is what envkit runs inside BuildKit, one package per step.
 
 With ARCHIVE it verifies the archive against --record's sha256/md5 (a JSON
@@ -38,7 +39,15 @@ every file gets the mtime SOURCE_DATE_EPOCH (default 0). It needs no shell,
 
 With --finalize it runs in the merged environment: pre- and post-link scripts
 in dependency order, .pyc compilation with the environment's python, and
-conda-meta/history; what it writes gets the mtime SOURCE_DATE_EPOCH.`,
+conda-meta/history; what it writes gets the mtime SOURCE_DATE_EPOCH.
+
+With --wheel (repeatable) it installs pip wheels as they must appear at
+PREFIX, under DIR: each archive is checked against the sha256 in its
+#sha256= suffix, then installed for python X.Y (site-packages, RECORD,
+INSTALLER, console scripts whose #! names PREFIX/bin/pythonX.Y). With
+--compile, PREFIX/bin/pythonX.Y (the environment's, already in place)
+compiles their .py files to reproducible .pyc naming their final paths,
+which join RECORD. Everything under DIR gets the mtime SOURCE_DATE_EPOCH.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if prefix == "" || !filepath.IsAbs(prefix) {
 				return usagef("link: --prefix must be an absolute path")
@@ -46,6 +55,15 @@ conda-meta/history; what it writes gets the mtime SOURCE_DATE_EPOCH.`,
 			epoch, err := sourceDateEpoch()
 			if err != nil {
 				return err
+			}
+			if len(wheels) > 0 {
+				if len(args) != 0 || finalize || recordJSON != "" || requested != "" {
+					return usagef("link --wheel takes --prefix, --dest, --python and --compile only")
+				}
+				return linkWheels(wheels, prefix, dest, python, compile, epoch)
+			}
+			if compile {
+				return usagef("link: --compile goes with --wheel")
 			}
 			if finalize {
 				if len(args) != 0 || dest != "" || python != "" || recordJSON != "" || requested != "" {
@@ -85,6 +103,8 @@ conda-meta/history; what it writes gets the mtime SOURCE_DATE_EPOCH.`,
 	f.StringVar(&recordJSON, "record", "", "the package's repodata record as JSON (checksums, channel, url)")
 	f.StringVar(&requested, "requested-spec", "", "the spec the user asked for, kept in conda-meta")
 	f.BoolVar(&finalize, "finalize", false, "run link scripts, compile .pyc and write history in PREFIX")
+	f.StringArrayVar(&wheels, "wheel", nil, "a pip wheel to install, as PATH#sha256=HEX (repeatable)")
+	f.BoolVar(&compile, "compile", false, "with --wheel: compile .pyc with PREFIX/bin/pythonX.Y")
 	return cmd
 }
 

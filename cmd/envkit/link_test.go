@@ -1,6 +1,8 @@
 package main
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"io/fs"
 	"os"
@@ -11,6 +13,7 @@ import (
 	"time"
 
 	"github.com/envkit/envkit/internal/conformance"
+	"github.com/envkit/envkit/internal/pypi/pypitest"
 )
 
 const zlibTarBz2 = "channels/conda_format_repo/linux-64/zlib-1.2.11-h7b6447c_3.tar.bz2"
@@ -104,4 +107,84 @@ func TestLinkInScratch(t *testing.T) {
 		t.Fatalf("link in scratch: %v\n%s", err, out)
 	}
 	checkLinkOutput(t, filepath.Join(root, "out"), time.Unix(0, 0))
+}
+
+// TestLinkWheel installs two pip wheels into DIR/PREFIX as the BuildKit
+// step does: PREFIX holds the environment's python (which compiles the
+// .pyc) and is not written; everything lands under DIR with the epoch.
+func TestLinkWheel(t *testing.T) {
+	host, err := exec.Command("python3.11", "-c", "import sys; print(sys.executable)").Output()
+	if err != nil {
+		t.Skip("no python3.11 on this machine")
+	}
+	dists := []pypitest.Dist{
+		{Name: "colour-util", Version: "1.0", Files: map[string]string{"colour_util/names.py": "RED = 'red'\n"}},
+		{Name: "greet", Version: "2.0", Requires: []string{"colour-util"}, EntryPoints: "[console_scripts]\ngreet = greet:main\n"},
+	}
+	tmp := t.TempDir()
+	prefix, dest := filepath.Join(tmp, "env"), filepath.Join(tmp, "out")
+	if err := os.MkdirAll(filepath.Join(prefix, "bin"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(strings.TrimSpace(string(host)), filepath.Join(prefix, "bin", "python3.11")); err != nil {
+		t.Fatal(err)
+	}
+	args := []string{"link", "--prefix", prefix, "--dest", dest, "--python", "3.11", "--compile"}
+	for _, d := range dists {
+		data := d.Build()
+		p := filepath.Join(tmp, d.Filename())
+		if err := os.WriteFile(p, data, 0o444); err != nil {
+			t.Fatal(err)
+		}
+		sum := sha256.Sum256(data)
+		args = append(args, "--wheel", p+"#sha256="+hex.EncodeToString(sum[:]))
+	}
+	t.Setenv("SOURCE_DATE_EPOCH", "86400")
+	if code := run(args); code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	staged := filepath.Join(dest, prefix)
+	site := filepath.Join(staged, "lib/python3.11/site-packages")
+	for _, f := range []string{"colour_util/__pycache__/names.cpython-311.pyc", "greet/__pycache__/__init__.cpython-311.pyc", "greet-2.0.dist-info/INSTALLER"} {
+		if _, err := os.Stat(filepath.Join(site, f)); err != nil {
+			t.Error(err)
+		}
+	}
+	script, err := os.ReadFile(filepath.Join(staged, "bin", "greet"))
+	if err != nil || !strings.HasPrefix(string(script), "#!"+prefix+"/bin/python3.11\n") {
+		t.Errorf("bin/greet: %q %v", script, err)
+	}
+	if entries, _ := os.ReadDir(filepath.Join(prefix, "bin")); len(entries) != 1 {
+		t.Errorf("the prefix itself was written: %v", entries)
+	}
+	filepath.WalkDir(dest, func(p string, d fs.DirEntry, err error) error {
+		if st, _ := os.Lstat(p); !st.ModTime().Equal(time.Unix(86400, 0)) {
+			t.Errorf("%s: mtime %v", p, st.ModTime())
+		}
+		return nil
+	})
+
+	// A wrong sha256 names the wheel and writes nothing.
+	bad := t.TempDir()
+	wrong := args[len(args)-1][:len(args[len(args)-1])-8] + "00000000"
+	_, stderr, code := runSolveCLI(t, "link", "--prefix", prefix, "--dest", bad, "--python", "3.11", "--wheel", wrong)
+	if code != 1 {
+		t.Errorf("bad sha256: exit %d, want 1", code)
+	}
+	if !strings.Contains(stderr, "greet-2.0-py3-none-any.whl") || !strings.Contains(stderr, "sha256") {
+		t.Errorf("bad sha256: %q, want the wheel named", stderr)
+	}
+	if left, _ := os.ReadDir(bad); len(left) != 0 {
+		t.Errorf("rejected wheel left %v", left)
+	}
+	for _, a := range [][]string{
+		{"link", "--prefix", prefix, "--dest", bad, "--python", "3.11", "--wheel", "x.whl"},
+		{"link", "--prefix", prefix, "--dest", bad, "--wheel", wrong},
+		{"link", "--prefix", prefix, "--dest", bad, "--python", "3.11", "--finalize", "--wheel", wrong},
+		{"link", "--prefix", prefix, "--dest", bad, "--compile", "x.tar.bz2"},
+	} {
+		if code := run(a); code != 2 {
+			t.Errorf("%v: exit %d, want 2", a, code)
+		}
+	}
 }

@@ -1,0 +1,66 @@
+package wheel
+
+import (
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestCompileIsReproducibleAtTheFinalPath installs a wheel into two
+// staging roots, compiles each with the host's python for the final
+// prefix, and checks that the .pyc are byte-identical, name the final
+// source path, and are listed in RECORD.
+func TestCompileIsReproducibleAtTheFinalPath(t *testing.T) {
+	python, err := exec.LookPath("python3.11")
+	if err != nil {
+		t.Skip("no python3.11 on this machine")
+	}
+	data := tool.Build()
+	const prefix = "/opt/env"
+	final := prefix + "/lib/python3.11/site-packages"
+	var pycs [2][]byte
+	for i := range pycs {
+		root := t.TempDir()
+		staged := filepath.Join(root, prefix)
+		inst, err := InstallBytes(tool.Filename(), data, staged, "3.11", Options{SHA256: sha(data), Python: prefix + "/bin/python3.11"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := Compile(python, filepath.Join(staged, "lib/python3.11/site-packages"), final); err != nil {
+			t.Fatal(err)
+		}
+		added, err := RecordCompiled(staged, inst)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := "lib/python3.11/site-packages/__pycache__/_demo.cpython-311.pyc lib/python3.11/site-packages/demo_tool/__pycache__/__init__.cpython-311.pyc lib/python3.11/site-packages/demo_tool/__pycache__/cli.cpython-311.pyc"
+		if strings.Join(added, " ") != want {
+			t.Errorf("recorded %q, want %q", added, want)
+		}
+		pyc := filepath.Join(staged, "lib/python3.11/site-packages/demo_tool/__pycache__/cli.cpython-311.pyc")
+		if pycs[i], err = os.ReadFile(pyc); err != nil {
+			t.Fatal(err)
+		}
+		out, err := exec.Command(python, "-c", "import marshal, sys; f = open(sys.argv[1], 'rb'); f.seek(16); print(marshal.loads(f.read()).co_filename)", pyc).CombinedOutput()
+		if err != nil || strings.TrimSpace(string(out)) != final+"/demo_tool/cli.py" {
+			t.Errorf("co_filename %q (%v), want %s/demo_tool/cli.py", out, err, final)
+		}
+		rec, err := os.ReadFile(filepath.Join(staged, "lib/python3.11/site-packages/demo_tool-1.2.dist-info/RECORD"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(string(rec), "demo_tool/__pycache__/cli.cpython-311.pyc,sha256=") || !strings.HasSuffix(string(rec), "demo_tool-1.2.dist-info/RECORD,,\n") {
+			t.Errorf("RECORD:\n%s", rec)
+		}
+	}
+	if !bytes.Equal(pycs[0], pycs[1]) {
+		t.Error("two compilations of the same source differ")
+	}
+	// unchecked-hash: flags word 0b01 (hash-based, unchecked).
+	if len(pycs[0]) < 16 || pycs[0][4] != 1 {
+		t.Errorf("pyc flags %v, want hash-based unchecked", pycs[0][4:8])
+	}
+}
