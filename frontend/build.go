@@ -83,6 +83,14 @@ type build struct {
 	// ask for the same base.
 	basesMu sync.Mutex
 	bases   map[string]*resolvedBase
+
+	// The definition's file:// channels (channels.go), and their
+	// repodata transferred from the client, by channel location.
+	channelsOnce sync.Once
+	channels     []LocalChannel
+	channelsErr  error
+	repodataMu   sync.Mutex
+	repodataRefs map[string]gwclient.Reference
 }
 
 func (b *build) run(ctx context.Context) (*gwclient.Result, error) {
@@ -120,6 +128,10 @@ func (b *build) run(ctx context.Context) (*gwclient.Result, error) {
 		if linkBin, err = b.linkBinary(ctx); err != nil {
 			return nil, err
 		}
+	}
+	localArchive, err := b.localArchives(ctx, def, locked)
+	if err != nil {
+		return nil, err
 	}
 	baseName := b.baseImage(def)
 	cacheRepo := b.bc.BuildArgs[ArgImageCache]
@@ -165,6 +177,7 @@ func (b *build) run(ctx context.Context) (*gwclient.Result, error) {
 			BuildArgs:     b.bc.BuildArgs,
 			Labels:        b.bc.Labels,
 			LinkBinary:    linkBin,
+			LocalArchive:  localArchive,
 			Epoch:         epoch,
 			Version:       Version,
 		}

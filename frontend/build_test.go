@@ -482,11 +482,30 @@ func TestBuildUnsatisfiableSpecSaysWhich(t *testing.T) {
 	}
 }
 
-func TestBuildFileChannelNeedsALock(t *testing.T) {
-	def := strings.Replace(condaEnv, "http://127.0.0.1:8000/test-recipes", "file:///srv/test-recipes", 1)
-	_, err := Build(context.Background(), condaGateway(t, def, nil, nil))
-	if err == nil || !strings.Contains(err.Error(), "lock the environment first") {
-		t.Errorf("error %v, want a file:// channel refused with the fix", err)
+// A file:// channel whose named context the build was not given fails,
+// with or without a lock, before any build solve, naming the exact flags.
+func TestBuildFileChannelWithoutItsContext(t *testing.T) {
+	def := strings.Replace(condaEnv, "http://127.0.0.1:8000/test-recipes", fileChannelURL, 1)
+	name := ChannelContext(fileChannelURL)
+	for _, lockData := range [][]byte{nil, lockFor(t, def, fileRecipes(t, lockedRecipes...))} {
+		g := condaGateway(t, def, lockData, nil)
+		_, err := Build(context.Background(), g)
+		if err == nil {
+			t.Fatal("built without the channel's context")
+		}
+		for _, want := range []string{
+			"environment.yml:5:7: conda channel " + fileChannelURL,
+			"docker buildx build --build-context " + name + "=/srv/test-recipes",
+			"buildctl build --local " + name + "=/srv/test-recipes --opt context:" + name + "=local:" + name,
+			"envkit build passes it by itself",
+		} {
+			if !strings.Contains(err.Error(), want) {
+				t.Errorf("lock %v: error lacks %q:\n%v", lockData != nil, want, err)
+			}
+		}
+		if len(g.solves) != 0 {
+			t.Errorf("%d build solves despite the error", len(g.solves))
+		}
 	}
 }
 

@@ -2,7 +2,9 @@ package frontend
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
 	"strings"
 	"sync"
 
@@ -40,7 +42,7 @@ func (b *build) solveInFrontend(ctx context.Context, def *spec.Definition, in lo
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", def.Conda.Pos, err)
 		}
-		ix, err := b.fetchIndex(ctx, chans, subdir)
+		ix, err := b.fetchIndex(ctx, def, chans, subdir)
 		if err != nil {
 			return nil, err
 		}
@@ -69,7 +71,7 @@ func (b *build) solveInFrontend(ctx context.Context, def *spec.Definition, in lo
 // fetchIndex reads the platform and noarch repodata of every channel, in
 // priority order, through BuildKit, plus the virtual packages (from
 // CONDA_OVERRIDE_* build arguments).
-func (b *build) fetchIndex(ctx context.Context, chans []channel.Channel, subdir string) (*repodata.Index, error) {
+func (b *build) fetchIndex(ctx context.Context, def *spec.Definition, chans []channel.Channel, subdir string) (*repodata.Index, error) {
 	subdirs := []string{subdir, "noarch"}
 	records := make([][]repodata.Record, len(chans)*len(subdirs))
 	order := make([]string, len(chans))
@@ -79,7 +81,7 @@ func (b *build) fetchIndex(ctx context.Context, chans []channel.Channel, subdir 
 		order[i] = ch.URL
 		for j, sd := range subdirs {
 			eg.Go(func() error {
-				rd, err := b.fetchRepodata(ctx, ch, sd)
+				rd, err := b.fetchRepodata(ctx, def, ch, sd)
 				if err != nil {
 					return err
 				}
@@ -104,21 +106,25 @@ func (b *build) fetchIndex(ctx context.Context, chans []channel.Channel, subdir 
 }
 
 // fetchRepodata reads one channel subdir's repodata.json as an HTTP
-// source. A channel without the platform subdir (404) has no packages for
-// it, as in conda; noarch must exist.
-func (b *build) fetchRepodata(ctx context.Context, ch channel.Channel, subdir string) (*repodata.Repodata, error) {
+// source, or from the named context of a file:// channel. A channel
+// without the platform subdir (404) has no packages for it, as in conda;
+// noarch must exist.
+func (b *build) fetchRepodata(ctx context.Context, def *spec.Definition, ch channel.Channel, subdir string) (*repodata.Repodata, error) {
 	u := ch.Location + "/" + subdir + "/repodata.json"
+	if strings.HasPrefix(u, "file:") {
+		return b.localRepodata(ctx, def, ch, subdir)
+	}
 	if !strings.HasPrefix(u, "http://") && !strings.HasPrefix(u, "https://") {
-		return nil, fmt.Errorf("channel %s: %s cannot be fetched inside BuildKit (http and https only): lock the environment first (envkit lock) or serve the channel over http", ch.Name, u)
+		return nil, fmt.Errorf("channel %s: %s cannot be fetched inside BuildKit (http, https and file:// only)", ch.Name, u)
 	}
 	st := llb.HTTP(u, llb.Filename("repodata.json"), llb.WithCustomName("[conda] fetch repodata "+ch.Name+"/"+subdir))
-	def, err := st.Marshal(ctx)
+	fetch, err := st.Marshal(ctx)
 	if err != nil {
 		return nil, err
 	}
 	// Evaluate now: a lazy solve would only fail at the read, and the
 	// status of the fetch decides what a failure means.
-	res, err := b.c.Solve(ctx, gwclient.SolveRequest{Definition: def.ToPB(), CacheImports: b.bc.CacheImports, Evaluate: true})
+	res, err := b.c.Solve(ctx, gwclient.SolveRequest{Definition: fetch.ToPB(), CacheImports: b.bc.CacheImports, Evaluate: true})
 	if err != nil {
 		if subdir != "noarch" && strings.Contains(err.Error(), "404") {
 			return &repodata.Repodata{Info: repodata.Info{Subdir: subdir}}, nil
@@ -138,4 +144,40 @@ func (b *build) fetchRepodata(ctx context.Context, ch channel.Channel, subdir st
 		return nil, fmt.Errorf("%s: %w", u, err)
 	}
 	return rd, nil
+}
+
+// localRepodata reads a file:// channel subdir's repodata.json (else its
+// .zst, as envkit lock does) from the channel's named context.
+func (b *build) localRepodata(ctx context.Context, def *spec.Definition, ch channel.Channel, subdir string) (*repodata.Repodata, error) {
+	ref, err := b.channelRepodata(ctx, def, ch.Location)
+	if err != nil {
+		return nil, err
+	}
+	u := ch.Location + "/" + subdir + "/repodata.json"
+	data, err := ref.ReadFile(ctx, gwclient.ReadRequest{Filename: subdir + "/repodata.json"})
+	if missing(err) {
+		var zst []byte
+		zst, err = ref.ReadFile(ctx, gwclient.ReadRequest{Filename: subdir + "/repodata.json.zst"})
+		if err == nil {
+			data, err = decompressRepodata(u+".zst", zst)
+		}
+	}
+	switch {
+	case missing(err) && subdir != "noarch":
+		return &repodata.Repodata{Info: repodata.Info{Subdir: subdir}}, nil
+	case missing(err):
+		return nil, fmt.Errorf("channel %s: %s: no such file: not a conda channel (CEP 26 requires noarch/repodata.json)", ch.Name, u)
+	case err != nil:
+		return nil, fmt.Errorf("channel %s: %s: %w", ch.Name, u, err)
+	}
+	rd, err := repodata.ParseMirrored(ch.URL, ch.Location, subdir, data)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", u, err)
+	}
+	return rd, nil
+}
+
+// missing says whether a gateway read failed because the file is not there.
+func missing(err error) bool {
+	return err != nil && errors.Is(notExist(err), fs.ErrNotExist)
 }
