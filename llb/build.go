@@ -45,6 +45,11 @@ type Environment struct {
 	Env []EnvVar
 	// Packages are the locked conda packages for this platform.
 	Packages []*repodata.Record
+	// Wheels are the locked pip packages for this platform, installed
+	// into the conda environment's python after it is finalized.
+	Wheels []Wheel
+	// Spark is the spark section (nil when it names no packages).
+	Spark *Spark
 	// DefinitionHash and LockHash label the image (and key it, see
 	// docs/frontend.md). LockHash is empty without a lock.
 	DefinitionHash string
@@ -130,16 +135,66 @@ func Build(ctx context.Context, env Environment, opts Options) (*Result, error) 
 	}
 	img := base.Image
 	st := base.State
+	budget := opts.PackageLayers
+	if budget <= 0 {
+		budget = DefaultPackageLayers
+	}
+	condaBudget, wheelBudget := splitBudget(len(env.Packages), len(env.Wheels), budget)
+	wheelGroups := groupWheels(sortedWheels(env.Wheels), wheelBudget)
+	if len(env.Wheels) > 0 && len(env.Packages) == 0 {
+		return nil, fmt.Errorf("pip packages are installed into the conda environment's python, and the environment has no conda packages")
+	}
+	layers := 0 // envkit's own layers, for the image's layer limit
 	if len(env.Packages) > 0 {
 		if opts.LinkBinary == nil {
 			return nil, fmt.Errorf("conda packages need the envkit link binary, and none was given")
 		}
-		conda, err := condaLayers(env, opts, base.State)
+		condaOpts := opts
+		condaOpts.PackageLayers = condaBudget
+		conda, err := condaLayers(env, condaOpts, base.State)
 		if err != nil {
 			return nil, err
 		}
 		st = conda.State
 		img.History = append(img.History, conda.History...)
+		layers += len(conda.History)
+	}
+	// Wheels and Spark files are layers of their own, merged onto the
+	// finished conda environment: a changed pin reruns its own step and
+	// the (cheap) merge, nothing of the conda part.
+	merged := []llb.State{st}
+	if len(wheelGroups) > 0 {
+		python, err := pythonVersion(env.Packages)
+		if err != nil {
+			return nil, err
+		}
+		if python == "" {
+			return nil, fmt.Errorf("pip packages need python in the conda environment, and the lock has none")
+		}
+		wheels, history, err := pipLayers(wheelGroups, python, env, opts, st)
+		if err != nil {
+			return nil, err
+		}
+		merged = append(merged, wheels...)
+		img.History = append(img.History, history...)
+	}
+	if env.Spark != nil {
+		spark, history, err := sparkLayer(env.Spark, env, opts)
+		if err != nil {
+			return nil, err
+		}
+		merged = append(merged, spark)
+		img.History = append(img.History, history)
+		// Before the definition's variables: its own SPARK_CONF_DIR wins.
+		env.Env = append([]EnvVar{{"SPARK_CONF_DIR", sparkConfDir(env.Prefix)}}, env.Env...)
+	}
+	if len(merged) > 1 {
+		layers += len(merged) - 1
+		st = llb.Merge(merged, llb.WithCustomName(vertexName(opts, "envkit", fmt.Sprintf("merge %d pip and Spark layers", len(merged)-1))))
+	}
+	if baseLayers := len(opts.Base.Config.RootFS.DiffIDs); env.BaseImage != "" && baseLayers+layers > MaxLayers {
+		return nil, fmt.Errorf("the image would have %d layers (base %d, envkit %d), over containerd's limit of %d: lower the package layer budget",
+			baseLayers+layers, baseLayers, layers, MaxLayers)
 	}
 	configure(&img, env, opts)
 	return &Result{State: st, Image: img, BaseImage: base.BaseImage}, nil

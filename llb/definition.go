@@ -4,13 +4,23 @@ import (
 	"fmt"
 
 	"github.com/envkit/envkit/internal/conda/repodata"
+	"github.com/envkit/envkit/internal/maven"
 	"github.com/envkit/envkit/internal/spec"
 )
 
-// FromDefinition takes from a definition what reaches the image, with the
-// locked packages of one platform. Parts the build cannot make yet (pip,
-// Spark) are an error at their position, never silently left out.
-func FromDefinition(def *spec.Definition, packages []*repodata.Record) (Environment, error) {
+// Locked is what the lock pins for one platform.
+type Locked struct {
+	// Packages are the conda packages, Wheels the pip packages.
+	Packages []*repodata.Record
+	Wheels   []Wheel
+	// Jars are the precached Spark jars (the same for every platform).
+	Jars []maven.Jar
+}
+
+// FromDefinition takes from a definition what reaches the image, with
+// what the lock pins for one platform. Parts the build cannot make are an
+// error at their position, never silently left out.
+func FromDefinition(def *spec.Definition, locked Locked) (Environment, error) {
 	if err := Supported(def); err != nil {
 		return Environment{}, err
 	}
@@ -44,29 +54,47 @@ func FromDefinition(def *spec.Definition, packages []*repodata.Record) (Environm
 		env.Env = append(env.Env, EnvVar{v.Name, v.Value})
 	}
 	if needsConda(def) {
-		if len(packages) == 0 {
+		if len(locked.Packages) == 0 {
 			return Environment{}, fmt.Errorf("%s: the conda environment has dependencies but no locked packages were given", def.Conda.Pos)
 		}
-		env.Packages = packages
+		env.Packages = locked.Packages
+		// A pip part may lock to no wheel at all (conda provides every
+		// requirement), so an empty list is not an error; the caller
+		// checked the lock is current for the pip lines.
+		env.Wheels = locked.Wheels
+	}
+	if def.Spark != nil && len(def.Spark.Packages) > 0 {
+		roots, mo := maven.FromSpec(def.Spark)
+		env.Spark = &Spark{Roots: roots, Repositories: mo.Repositories, Precache: def.Spark.Precache}
+		if def.Spark.Precache {
+			if len(locked.Jars) == 0 {
+				return Environment{}, fmt.Errorf("%s: the Spark packages are precached, but the lock pins no jars: run envkit lock", def.Spark.Pos)
+			}
+			env.Spark.Jars = locked.Jars
+		}
 	}
 	return env, nil
 }
 
 // Supported refuses, at their position, the parts of a definition the
-// build cannot make yet (pip, Spark), so they are never silently left out.
+// build cannot make, before anything is resolved: pip packages without a
+// conda environment (wheels are installed into its python) and precached
+// Spark packages without one (their jars are pinned in its lock).
 func Supported(def *spec.Definition) error {
+	if needsConda(def) {
+		return nil
+	}
 	var problems spec.ErrorList
-	unsupported := func(pos spec.Pos, what string) {
-		problems = append(problems, &spec.Error{Pos: pos, Msg: what + " are not supported by the build yet (issue 7): remove them to build this environment"})
-	}
 	if len(def.Pip) > 0 {
-		unsupported(def.Pip[0].Pos, "pip packages")
+		problems = append(problems, &spec.Error{Pos: def.Pip[0].Pos, Msg: "pip packages are installed into the conda environment's python: add python to the conda dependencies"})
 	}
-	if def.Conda != nil && len(def.Conda.Pip) > 0 {
-		unsupported(def.Conda.Pip[0].Pos, "pip packages (the conda file's pip: part)")
+	// With user-managed python the conda file, pip part included, is
+	// ignored, as Azure ML does.
+	if def.Conda != nil && len(def.Conda.Pip) > 0 && !def.Python.UserManaged {
+		problems = append(problems, &spec.Error{Pos: def.Conda.Pip[0].Pos, Msg: "pip packages are installed into the conda environment's python: add python to the conda dependencies"})
 	}
-	if def.Spark != nil && len(def.Spark.Packages) > 0 {
-		unsupported(def.Spark.Pos, "Spark packages")
+	if def.Spark != nil && len(def.Spark.Packages) > 0 && def.Spark.Precache {
+		problems = append(problems, &spec.Error{Pos: def.Spark.Pos, Msg: "precached Spark packages are pinned in the conda lock, which needs a conda environment: add conda dependencies or set precache: false"})
 	}
 	if len(problems) > 0 {
 		return problems

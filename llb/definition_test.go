@@ -11,6 +11,7 @@ import (
 
 	"github.com/moby/buildkit/client/llb"
 
+	"github.com/envkit/envkit/internal/maven"
 	"github.com/envkit/envkit/internal/spec"
 )
 
@@ -28,7 +29,7 @@ func realFile(t *testing.T, rel string) *spec.Definition {
 // context directory, converted by BuildKit's Dockerfile frontend.
 func TestGoldenAzureMLDockerContext(t *testing.T) {
 	def := realFile(t, "azureml-examples/docker-context.yml")
-	env, err := FromDefinition(def, nil)
+	env, err := FromDefinition(def, Locked{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -58,14 +59,65 @@ func TestGoldenAzureMLDockerContext(t *testing.T) {
 	compareGolden(t, filepath.Join("testdata", "azureml-docker-context.golden"), fmt.Sprintf("=== LLB\n%s=== image config\n%s\n", text, cfg))
 }
 
-// The real Azure ML example's conda file has a pip: part, which the build
-// cannot make yet: refused at its line, not dropped.
-func TestFromDefinitionRefusesRealPip(t *testing.T) {
+// The real Azure ML example's conda file has a pip: part: its locked
+// wheels reach the environment.
+func TestFromDefinitionRealPip(t *testing.T) {
 	def := realFile(t, "azureml-examples/docker-image-plus-conda.yml")
-	_, err := FromDefinition(def, nil)
+	if err := Supported(def); err != nil {
+		t.Fatal(err)
+	}
+	wheels := []Wheel{{Name: "numpy", Version: "1.21.2", URL: "http://127.0.0.1:1/numpy-1.21.2-cp38-cp38-manylinux_2_12_x86_64.manylinux2010_x86_64.whl", SHA256: strings.Repeat("1", 64)}}
+	env, err := FromDefinition(def, Locked{Packages: testRecipes(t, "python-3.99.99-0.conda"), Wheels: wheels})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(env.Wheels) != 1 || env.Wheels[0] != wheels[0] || env.Spark != nil {
+		t.Errorf("environment %+v", env)
+	}
+}
+
+// pip without a conda environment, or precached Spark packages without
+// one, are refused at their line before anything is resolved.
+func TestSupportedRefusesAtTheLine(t *testing.T) {
+	src := "name: t\nbase:\n  image: busybox:1.36\npip:\n  - requests\nspark:\n  packages:\n    - {group: g, artifact: a, version: \"1\"}\n  precache: true\n"
+	def, err := spec.Parse("environment.yml", []byte(src), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = Supported(def)
 	var list spec.ErrorList
-	if !errors.As(err, &list) || !strings.Contains(err.Error(), "pydata.yml:") || !strings.Contains(err.Error(), "pip packages") {
-		t.Fatalf("error %v, want the pip part refused at its position in pydata.yml", err)
+	if !errors.As(err, &list) || len(list) != 2 || !strings.Contains(err.Error(), "environment.yml:5:") || !strings.Contains(err.Error(), "add python to the conda dependencies") ||
+		!strings.Contains(err.Error(), "precache: false") {
+		t.Fatalf("error %v, want pip refused at line 5 and the precached Spark packages", err)
+	}
+	// Without precache the image only gets spark-defaults.conf: no lock,
+	// no conda needed.
+	def, err = spec.Parse("environment.yml", []byte("name: t\nbase:\n  image: busybox:1.36\nspark:\n  packages:\n    - {group: g, artifact: a, version: \"1\"}\n"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := Supported(def); err != nil {
+		t.Errorf("Spark packages without precache: %v", err)
+	}
+}
+
+func TestFromDefinitionSpark(t *testing.T) {
+	src := "name: t\nbase:\n  image: busybox:1.36\nconda:\n  channels: [conda-forge]\n  dependencies: [python=3.11]\nspark:\n  repositories: [http://127.0.0.1:1/maven2]\n  packages:\n    - {group: org.demo, artifact: util, version: \"1.0\"}\n  precache: true\n"
+	def, err := spec.Parse("environment.yml", []byte(src), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pkgs := testRecipes(t, "python-3.99.99-0.conda")
+	if _, err := FromDefinition(def, Locked{Packages: pkgs}); err == nil || !strings.Contains(err.Error(), "environment.yml:8:") || !strings.Contains(err.Error(), "run envkit lock") {
+		t.Errorf("precache without locked jars: %v", err)
+	}
+	jars := []maven.Jar{{Coordinate: maven.Coordinate{Group: "org.demo", Artifact: "util", Version: "1.0"}, URL: "http://127.0.0.1:1/maven2/org/demo/util/1.0/util-1.0.jar", SHA256: strings.Repeat("2", 64)}}
+	env, err := FromDefinition(def, Locked{Packages: pkgs, Jars: jars})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if env.Spark == nil || !env.Spark.Precache || len(env.Spark.Jars) != 1 || len(env.Spark.Roots) != 1 || env.Spark.Repositories[0] != "http://127.0.0.1:1/maven2" {
+		t.Errorf("spark %+v", env.Spark)
 	}
 }
 
@@ -74,10 +126,10 @@ func TestFromDefinitionMinimalExample(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := FromDefinition(def, nil); err == nil || !strings.Contains(err.Error(), "no locked packages") {
+	if _, err := FromDefinition(def, Locked{}); err == nil || !strings.Contains(err.Error(), "no locked packages") {
 		t.Errorf("error %v, want conda dependencies without packages refused", err)
 	}
-	env, err := FromDefinition(def, testRecipes(t, "python-3.99.99-0.conda"))
+	env, err := FromDefinition(def, Locked{Packages: testRecipes(t, "python-3.99.99-0.conda")})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -94,7 +146,7 @@ func TestStepsKeepTheirLines(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	env, err := FromDefinition(def, nil)
+	env, err := FromDefinition(def, Locked{})
 	if err != nil {
 		t.Fatal(err)
 	}
