@@ -161,8 +161,8 @@ func TestBuildInvalidDefinitionPointsAtTheLine(t *testing.T) {
 func TestBuildRefusesPip(t *testing.T) {
 	g := newGateway("base:\n  image: busybox:1.36\npip:\n  - requests==2.31.0\n", nil)
 	_, err := Build(context.Background(), g)
-	if err == nil || !strings.Contains(err.Error(), "environment.yml:4:") || !strings.Contains(err.Error(), "not supported by the build yet") {
-		t.Errorf("error %v, want pip refused at environment.yml:4", err)
+	if err == nil || !strings.Contains(err.Error(), "environment.yml:4:") || !strings.Contains(err.Error(), "add python to the conda dependencies") {
+		t.Errorf("error %v, want pip without conda refused at environment.yml:4", err)
 	}
 }
 

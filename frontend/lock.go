@@ -15,7 +15,10 @@ import (
 	"github.com/envkit/envkit/internal/conda/lock"
 	"github.com/envkit/envkit/internal/conda/repodata"
 	"github.com/envkit/envkit/internal/envlock"
+	"github.com/envkit/envkit/internal/maven"
+	"github.com/envkit/envkit/internal/pypi/pipenv"
 	"github.com/envkit/envkit/internal/spec"
+	envllb "github.com/envkit/envkit/llb"
 )
 
 // LockFile is the lock read beside the definition, in the build context.
@@ -24,32 +27,35 @@ const LockFile = "conda-lock.yml"
 // locked is the environment's lock: its hash and its packages per conda
 // subdir. The zero value is an environment without conda packages.
 type locked struct {
-	// hash is packagesHash of the packages: what was solved, not only
-	// what was asked (content_hash), so it keys the image.
+	// hash is pinsHash of the pins: what was solved, not only what was
+	// asked (content_hash), so it keys the image.
 	hash     string
 	packages map[string][]*repodata.Record // subdir -> packages
+	wheels   map[string][]envllb.Wheel     // subdir -> pip packages
+	jars     []maven.Jar                   // precached Spark jars
 }
 
-func (l *locked) forPlatform(p ocispecs.Platform) ([]*repodata.Record, error) {
+func (l *locked) forPlatform(p ocispecs.Platform) (envllb.Locked, error) {
 	if l.packages == nil {
-		return nil, nil
+		return envllb.Locked{Jars: l.jars}, nil
 	}
 	subdir, err := condaSubdir(p)
 	if err != nil {
-		return nil, err
+		return envllb.Locked{}, err
 	}
 	pkgs, ok := l.packages[subdir]
 	if !ok {
-		return nil, fmt.Errorf("%s: no packages for %s (%s/%s): lock that platform too (envkit lock --platform %s)", LockFile, subdir, p.OS, p.Architecture, subdir)
+		return envllb.Locked{}, fmt.Errorf("%s: no packages for %s (%s/%s): lock that platform too (envkit lock --platform %s)", LockFile, subdir, p.OS, p.Architecture, subdir)
 	}
-	return pkgs, nil
+	return envllb.Locked{Packages: pkgs, Wheels: l.wheels[subdir], Jars: l.jars}, nil
 }
 
 // lockedPackages reads the lock beside the definition and checks that it
 // is current for every target platform (its content_hash against the
-// definition's conda inputs), so a stale lock fails the build instead of
-// building something the definition no longer says. Without a lock, the
-// frontend solves.
+// definition's conda, pip and Spark inputs), so a stale lock fails the
+// build instead of building something the definition no longer says.
+// Without a lock, the frontend solves the conda part; pip packages and
+// precached Spark packages need the lock.
 func (b *build) lockedPackages(ctx context.Context, def *spec.Definition) (*locked, error) {
 	if def.Conda == nil || def.Python.UserManaged || len(def.Conda.Dependencies) == 0 {
 		return &locked{}, nil
@@ -57,6 +63,9 @@ func (b *build) lockedPackages(ctx context.Context, def *spec.Definition) (*lock
 	in := lockInputs(def, b.bc.BuildArgs)
 	data, err := fs.ReadFile(b.fsys, LockFile)
 	if errors.Is(err, fs.ErrNotExist) {
+		if err := b.needsLock(def); err != nil {
+			return nil, err
+		}
 		return b.solveInFrontend(ctx, def, in)
 	}
 	if err != nil {
@@ -66,7 +75,7 @@ func (b *build) lockedPackages(ctx context.Context, def *spec.Definition) (*lock
 	if err != nil {
 		return nil, err
 	}
-	out := &locked{packages: map[string][]*repodata.Record{}}
+	out := &locked{packages: map[string][]*repodata.Record{}, wheels: map[string][]envllb.Wheel{}}
 	for _, p := range b.targets() {
 		subdir, err := condaSubdir(p)
 		if err != nil {
@@ -91,22 +100,66 @@ func (b *build) lockedPackages(ctx context.Context, def *spec.Definition) (*lock
 			pkgs[i] = &records[i]
 		}
 		out.packages[subdir] = pkgs
+		for _, p := range lk.ForPlatform(subdir) {
+			if p.Manager == lock.Pip {
+				out.wheels[subdir] = append(out.wheels[subdir], envllb.Wheel{Name: p.Name, Version: p.Version, URL: p.URL, SHA256: p.Hash.SHA256})
+			}
+		}
 	}
-	out.hash = packagesHash(out.packages)
+	if def.Spark != nil && def.Spark.Precache && len(def.Spark.Packages) > 0 {
+		if out.jars, err = maven.FromCustom(lk.Metadata.Custom); err != nil {
+			return nil, fmt.Errorf("%s: %w", LockFile, err)
+		}
+	}
+	out.hash = pinsHash(out.packages, out.wheels, out.jars)
 	return out, nil
 }
 
-// packagesHash is "sha256:<hex>" over the packages of the built platforms,
-// one line per package (subdir, name, version, build, sha256, url), sorted.
-// It is the same whether the packages came from conda-lock.yml or from a
-// solve in the frontend, and comments or sources in the lock file do not
-// change it.
+// needsLock refuses, at their line, the parts only a lock can pin: the
+// frontend has no network to resolve PyPI or Maven repositories.
+func (b *build) needsLock(def *spec.Definition) error {
+	var problems spec.ErrorList
+	if lines := pipenv.Lines(def); len(lines) > 0 {
+		problems = append(problems, &spec.Error{Pos: lines[0].Pos, Msg: fmt.Sprintf(
+			"pip packages need %s beside the definition (the frontend does not resolve PyPI): run envkit lock %s and build with the lock in the context", LockFile, b.filename)})
+	}
+	if def.Spark != nil && def.Spark.Precache && len(def.Spark.Packages) > 0 {
+		problems = append(problems, &spec.Error{Pos: def.Spark.Pos, Msg: fmt.Sprintf(
+			"precached Spark packages need %s beside the definition (the frontend does not resolve Maven repositories): run envkit lock %s and build with the lock in the context", LockFile, b.filename)})
+	}
+	if len(problems) > 0 {
+		return problems
+	}
+	return nil
+}
+
+// packagesHash is pinsHash of conda packages alone.
 func packagesHash(packages map[string][]*repodata.Record) string {
+	return pinsHash(packages, nil, nil)
+}
+
+// pinsHash is "sha256:<hex>" over the pins of the built platforms, one
+// line per conda package (subdir, name, version, build, sha256, url), pip
+// package ("pip", subdir, name, version, sha256, url) and Spark jar
+// ("jar", coordinate, classifier, sha256, url), sorted. It is the same
+// whether the packages came from conda-lock.yml or from a solve in the
+// frontend, and comments or sources in the lock file do not change it;
+// without pip packages and jars it is the conda-only hash earlier
+// versions computed.
+func pinsHash(packages map[string][]*repodata.Record, wheels map[string][]envllb.Wheel, jars []maven.Jar) string {
 	var lines []string
 	for subdir, pkgs := range packages {
 		for _, p := range pkgs {
 			lines = append(lines, strings.Join([]string{subdir, p.Name, p.Version, p.Build, p.SHA256, p.URL}, " "))
 		}
+	}
+	for subdir, ws := range wheels {
+		for _, w := range ws {
+			lines = append(lines, strings.Join([]string{"pip", subdir, w.Name, w.Version, w.SHA256, w.URL}, " "))
+		}
+	}
+	for _, j := range jars {
+		lines = append(lines, strings.Join([]string{"jar", j.Coordinate.String(), j.Classifier, j.SHA256, j.URL}, " "))
 	}
 	sort.Strings(lines)
 	sum := sha256.Sum256([]byte(strings.Join(lines, "\n")))
