@@ -90,6 +90,13 @@ func runBuild(ctx context.Context, stderr, stdout io.Writer, file string, f buil
 	if err != nil {
 		return err
 	}
+	// The definition as the frontend will read it; nil when it does not
+	// parse: the frontend then reports the errors, at their lines.
+	def := readDefinition(file, contextDir)
+	channels, err := channelMounts(def, buildArgs)
+	if err != nil {
+		return err
+	}
 	platforms := splitList(f.platforms)
 	cacheExports, cacheImports, err := cacheOptions(f.cacheTo, f.cacheFrom)
 	if err != nil {
@@ -137,7 +144,7 @@ func runBuild(ctx context.Context, stderr, stdout io.Writer, file string, f buil
 		return fmt.Errorf("--push %s: nothing to push: the image key is unknown (%s) and no --tag names the image", f.push, noKey)
 	}
 	_, epoch := buildArgs[frontend.ArgEpoch]
-	outputs, cleanup, err := exports(f.outputs, names, f.push != "", epoch && runsSteps(file, contextDir))
+	outputs, cleanup, err := exports(f.outputs, names, f.push != "", epoch && runsSteps(def))
 	if err != nil {
 		return err
 	}
@@ -151,13 +158,16 @@ func runBuild(ctx context.Context, stderr, stdout io.Writer, file string, f buil
 	}
 	defer os.RemoveAll(binDir)
 	mounts := map[string]string{"dockerfile": filepath.Dir(file), "context": contextDir, frontend.LocalLinkBinary: binDir}
+	for name, dir := range channels {
+		mounts[name] = dir
+	}
 	localMounts := map[string]fsutil.FS{}
 	for name, dir := range mounts {
 		if localMounts[name], err = fsutil.NewFS(dir); err != nil {
 			return err
 		}
 	}
-	attrs := frontendAttrs(filepath.Base(file), buildArgs, platforms)
+	attrs := frontendAttrs(filepath.Base(file), buildArgs, platforms, channels)
 	solveOpt := client.SolveOpt{
 		Exports:       outputs,
 		LocalMounts:   localMounts,
@@ -273,20 +283,26 @@ func dockerAuth(stderr io.Writer) session.Attachable {
 	})
 }
 
+// readDefinition parses the definition as the frontend will; nil when it
+// does not parse.
+func readDefinition(file, contextDir string) *spec.Definition {
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return nil
+	}
+	def, err := spec.Parse(filepath.Base(file), data, os.DirFS(contextDir))
+	if err != nil {
+		return nil
+	}
+	return def
+}
+
 // runsSteps says whether the definition has layers envkit does not write
 // itself (custom steps, a Dockerfile base), whose file times only the
 // exporter's rewrite-timestamp sets to SOURCE_DATE_EPOCH. envkit's own
 // layers already carry it, and rewriting every layer again costs most of a
-// no-op rebuild. A definition that does not parse counts as having steps:
-// the frontend reports the error.
-func runsSteps(file, contextDir string) bool {
-	data, err := os.ReadFile(file)
-	if err != nil {
-		return true
-	}
-	def, err := spec.Parse(filepath.Base(file), data, os.DirFS(contextDir))
-	if err != nil {
-		return true
-	}
-	return len(def.Steps) > 0 || def.Base.Dockerfile != ""
+// no-op rebuild. A definition that does not parse (nil) counts as having
+// steps: the frontend reports the error.
+func runsSteps(def *spec.Definition) bool {
+	return def == nil || len(def.Steps) > 0 || def.Base.Dockerfile != ""
 }

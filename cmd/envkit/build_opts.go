@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"encoding/csv"
 	"encoding/json"
+	"fmt"
 	"io"
 	"os"
 	"strings"
@@ -13,6 +14,8 @@ import (
 	"github.com/moby/buildkit/util/progress/progressui"
 
 	"github.com/envkit/envkit/frontend"
+	"github.com/envkit/envkit/internal/conda/channel"
+	"github.com/envkit/envkit/internal/spec"
 )
 
 // buildFlags are envkit build's flags.
@@ -47,9 +50,14 @@ func progressMode(s string) (progressui.DisplayMode, error) {
 	return "", usagef("--progress %q: want auto, plain, tty, json or quiet", s)
 }
 
+// fromEnvironment are the variables envkit build passes as build
+// arguments when set and not given: SOURCE_DATE_EPOCH, as buildx and
+// buildctl do, and the channel alias and mirrors, so that the frontend
+// reads channels as envkit lock did.
+var fromEnvironment = []string{frontend.ArgEpoch, channel.EnvAlias, channel.EnvMirrors}
+
 // buildArgs parses --build-arg K=V (a bare K takes $K, as docker does) and
-// adds SOURCE_DATE_EPOCH from the environment when not given, as buildx
-// and buildctl do.
+// adds the fromEnvironment variables.
 func parseBuildArgs(args []string, getenv func(string) string) (map[string]string, error) {
 	out := map[string]string{}
 	for _, a := range args {
@@ -62,21 +70,54 @@ func parseBuildArgs(args []string, getenv func(string) string) (map[string]strin
 		}
 		out[k] = v
 	}
-	if _, ok := out[frontend.ArgEpoch]; !ok {
-		if v := getenv(frontend.ArgEpoch); v != "" {
-			out[frontend.ArgEpoch] = v
+	for _, k := range fromEnvironment {
+		if _, ok := out[k]; !ok {
+			if v := getenv(k); v != "" {
+				out[k] = v
+			}
 		}
 	}
 	return out, nil
 }
 
+// channelMounts are the directories of the definition's file:// channels
+// by the named context the frontend reads each from (frontend.ChannelContext).
+// A missing directory is an error here, before the build starts.
+func channelMounts(def *spec.Definition, buildArgs map[string]string) (map[string]string, error) {
+	if def == nil {
+		return nil, nil
+	}
+	lcs, err := frontend.LocalChannels(def, buildArgs)
+	if err != nil {
+		return nil, err
+	}
+	mounts := map[string]string{}
+	for _, lc := range lcs {
+		fi, err := os.Stat(lc.Dir)
+		switch {
+		case err != nil:
+			return nil, fmt.Errorf("%s: conda channel %s: %w", lc.Pos, lc.URL, err)
+		case !fi.IsDir():
+			return nil, fmt.Errorf("%s: conda channel %s: %s is not a directory", lc.Pos, lc.URL, lc.Dir)
+		}
+		mounts[lc.Context] = lc.Dir
+	}
+	return mounts, nil
+}
+
 // frontendAttrs are the options the frontend reads: the definition's file
-// name in the dockerfile input, build arguments, platforms, and the link
-// binary taken from the envkit-bin local input.
-func frontendAttrs(filename string, buildArgs map[string]string, platforms []string) map[string]string {
+// name in the dockerfile input, build arguments, platforms, the link
+// binary taken from the envkit-bin local input, and the named contexts of
+// file:// channels (channelMounts).
+func frontendAttrs(filename string, buildArgs map[string]string, platforms []string, channels map[string]string) map[string]string {
 	attrs := map[string]string{
 		"filename":             filename,
 		frontend.OptLinkBinary: "local",
+	}
+	// Each file:// channel is a named context served by a local input of
+	// the same name, as buildx --build-context NAME=DIR sends it.
+	for name := range channels {
+		attrs["context:"+name] = "local:" + name
 	}
 	for k, v := range buildArgs {
 		attrs["build-arg:"+k] = v

@@ -5,9 +5,13 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/moby/buildkit/client"
+
+	"github.com/envkit/envkit/frontend"
+	"github.com/envkit/envkit/internal/spec"
 )
 
 func TestParseOutput(t *testing.T) {
@@ -81,12 +85,13 @@ func TestExports(t *testing.T) {
 }
 
 func TestParseBuildArgs(t *testing.T) {
-	env := map[string]string{"FROM_ENV": "x", "SOURCE_DATE_EPOCH": "42"}
-	got, err := parseBuildArgs([]string{"A=1", "B=", "FROM_ENV"}, func(k string) string { return env[k] })
+	env := map[string]string{"FROM_ENV": "x", "SOURCE_DATE_EPOCH": "42", "ENVKIT_CHANNEL_MIRRORS": "conda-forge=file:///srv/cf", "ENVKIT_CHANNEL_ALIAS": "http://a"}
+	got, err := parseBuildArgs([]string{"A=1", "B=", "FROM_ENV", "ENVKIT_CHANNEL_ALIAS=http://b"}, func(k string) string { return env[k] })
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := map[string]string{"A": "1", "B": "", "FROM_ENV": "x", "SOURCE_DATE_EPOCH": "42"}
+	want := map[string]string{"A": "1", "B": "", "FROM_ENV": "x", "SOURCE_DATE_EPOCH": "42",
+		"ENVKIT_CHANNEL_MIRRORS": "conda-forge=file:///srv/cf", "ENVKIT_CHANNEL_ALIAS": "http://b"}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("parseBuildArgs = %v, want %v", got, want)
 	}
@@ -96,8 +101,10 @@ func TestParseBuildArgs(t *testing.T) {
 }
 
 func TestFrontendAttrs(t *testing.T) {
-	got := frontendAttrs("env.yml", map[string]string{"SOURCE_DATE_EPOCH": "0"}, []string{"linux/amd64", "linux/arm64"})
-	want := map[string]string{"filename": "env.yml", "envkit-bin": "local", "build-arg:SOURCE_DATE_EPOCH": "0", "platform": "linux/amd64,linux/arm64"}
+	got := frontendAttrs("env.yml", map[string]string{"SOURCE_DATE_EPOCH": "0"}, []string{"linux/amd64", "linux/arm64"},
+		map[string]string{"conda-channel/ch-12345678": "/srv/ch"})
+	want := map[string]string{"filename": "env.yml", "envkit-bin": "local", "build-arg:SOURCE_DATE_EPOCH": "0", "platform": "linux/amd64,linux/arm64",
+		"context:conda-channel/ch-12345678": "local:conda-channel/ch-12345678"}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("frontendAttrs = %v, want %v", got, want)
 	}
@@ -164,4 +171,33 @@ func FuzzParseOutput(f *testing.F) {
 			t.Fatalf("parseOutput(%q): type %q", s, e.Type)
 		}
 	})
+}
+
+func TestChannelMounts(t *testing.T) {
+	dir := t.TempDir()
+	ch := filepath.Join(dir, "my-channel")
+	if err := os.Mkdir(ch, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	definition := "conda:\n  channels:\n    - http://127.0.0.1:8000/x\n    - file://" + ch + "\n    - conda-forge\n  dependencies: [python]\n"
+	def, err := spec.Parse("env.yml", []byte(definition), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := channelMounts(def, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := map[string]string{frontend.ChannelContext("file://" + ch): ch}; !reflect.DeepEqual(got, want) {
+		t.Errorf("channelMounts = %v, want %v", got, want)
+	}
+	// conda-forge mirrored to a directory that is not there: an error at
+	// the channel's line before anything starts.
+	_, err = channelMounts(def, map[string]string{"ENVKIT_CHANNEL_MIRRORS": "conda-forge=file://" + dir + "/missing"})
+	if err == nil || !strings.HasPrefix(err.Error(), "env.yml:5:7: conda channel file://"+dir+"/missing: ") || !strings.Contains(err.Error(), "no such file or directory") {
+		t.Errorf("error %v, want the missing directory at env.yml:5:7", err)
+	}
+	if got, err := channelMounts(nil, nil); err != nil || len(got) != 0 {
+		t.Errorf("no definition: %v, %v", got, err)
+	}
 }
