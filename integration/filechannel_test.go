@@ -1,0 +1,98 @@
+//go:build integration
+
+package integration
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/envkit/envkit/frontend"
+)
+
+// TestFileChannel builds a definition whose channel is the fixture channel
+// as a file:// URL, locked, with envkit build (which passes the channel
+// directory by itself) and through the # syntax= line with buildctl and
+// buildx given the channel's named context: one image digest, whose python
+// and packages work. Without the lock the frontend solves from the
+// context's repodata and builds the same image; without the context the
+// build fails with the flags that give it.
+func TestFileChannel(t *testing.T) {
+	channelDir := filepath.Join(env.fixtures, "channel")
+	channelURL := "file://" + channelDir
+	name := frontend.ChannelContext(channelURL)
+	dir := syntaxContext(t, helloDefinition(channelURL))
+	file := filepath.Join(dir, "environment.yml")
+	lockData, err := os.ReadFile(filepath.Join(dir, "conda-lock.yml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(lockData), "url: "+channelURL+"/noarch/envkit-hello-") {
+		t.Fatalf("the lock does not take envkit-hello from %s:\n%s", channelURL, lockData)
+	}
+	repo := env.Registry + "/envkit/filechannel"
+	meta := func(way string) string { return filepath.Join(t.TempDir(), way+".json") }
+	digests := map[string]string{}
+
+	m := meta("envkit")
+	run(t, 15*time.Minute, "envkit", "build", file, "--addr", env.BuildkitHost, "--progress", "plain",
+		"--build-arg", "SOURCE_DATE_EPOCH="+epoch, "--output", imageOutput(repo+":envkit"), "--metadata-file", m)
+	digests["envkit build"] = metadataDigest(t, m)
+
+	syntaxArgs := []string{"--addr", env.BuildkitHost, "build", "--progress", "plain", "--frontend", "dockerfile.v0",
+		"--local", "context=" + dir, "--local", "dockerfile=" + dir, "--opt", "filename=environment.yml",
+		"--opt", "build-arg:SOURCE_DATE_EPOCH=" + epoch}
+	m = meta("buildctl")
+	args := append(syntaxArgs, "--local", name+"="+channelDir, "--opt", "context:"+name+"=local:"+name,
+		"--output", imageOutput(repo+":buildctl"), "--metadata-file", m)
+	_, progress, err := runErr(15*time.Minute, nil, "buildctl", args...)
+	if err != nil {
+		t.Fatalf("buildctl %s: %v\n%s", strings.Join(args, " "), err, tail(progress, 40))
+	}
+	digests["buildctl # syntax="] = metadataDigest(t, m)
+	// The archives come from the client's directory, not over HTTP.
+	for _, want := range []string{"[context " + name + "] load from client", "download envkit-hello 1.0"} {
+		if !strings.Contains(progress, want) {
+			t.Errorf("buildctl progress lacks %q:\n%s", want, tail(progress, 60))
+		}
+	}
+
+	builder := "envkit-fc-" + filepath.Base(t.TempDir())
+	run(t, time.Minute, "docker-buildx", "create", "--name", builder, "--driver", "remote", env.BuildkitHost)
+	t.Cleanup(func() { runErr(time.Minute, nil, "docker-buildx", "rm", builder) })
+	m = meta("buildx")
+	run(t, 15*time.Minute, "docker-buildx", "build", "--builder", builder, "--progress", "plain",
+		"-f", file, "--provenance=false", "--sbom=false", "--build-arg", "SOURCE_DATE_EPOCH="+epoch,
+		"--build-context", name+"="+channelDir,
+		"--output", imageOutput(repo+":buildx"), "--metadata-file", m, dir)
+	digests["buildx # syntax="] = metadataDigest(t, m)
+
+	// No lock: the frontend reads the channel's repodata from the context.
+	if err := os.Remove(filepath.Join(dir, "conda-lock.yml")); err != nil {
+		t.Fatal(err)
+	}
+	m = meta("nolock")
+	run(t, 15*time.Minute, "envkit", "build", file, "--addr", env.BuildkitHost, "--progress", "plain",
+		"--build-arg", "SOURCE_DATE_EPOCH="+epoch, "--output", imageOutput(repo+":nolock"), "--metadata-file", m)
+	digests["envkit build without a lock"] = metadataDigest(t, m)
+
+	want := digests["envkit build"]
+	for way, d := range digests {
+		if d != want {
+			t.Errorf("%s: %s, envkit build: %s", way, d, want)
+		}
+	}
+	checkHello(t, repo+"@"+want)
+
+	_, stderr, err := runErr(5*time.Minute, nil, "buildctl", syntaxArgs...)
+	if err == nil {
+		t.Fatal("built without the channel's named context")
+	}
+	for _, flag := range []string{"--build-context " + name + "=" + channelDir, "--opt context:" + name + "=local:" + name} {
+		if !strings.Contains(stderr, flag) {
+			t.Errorf("the error lacks %q:\n%s", flag, tail(stderr, 20))
+		}
+	}
+}
