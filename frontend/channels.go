@@ -241,7 +241,7 @@ func channelOf(p *repodata.Record, lcs []LocalChannel) (LocalChannel, string, er
 	if len(locs) == 0 {
 		locs = []string{"it has none"}
 	}
-	return LocalChannel{}, "", fmt.Errorf("%s: conda package %s: %s is in none of the definition's file:// channels (%s): run envkit lock again", LockFile, p, p.URL, strings.Join(locs, ", "))
+	return LocalChannel{}, "", fmt.Errorf("%s: conda package %s: %s is in none of the definition's file:// channels (%s): pass the ENVKIT_CHANNEL_MIRRORS the lock was made with as a build argument, or run envkit lock again", LockFile, p, p.URL, strings.Join(locs, ", "))
 }
 
 // channelRepodata reads a file:// channel's repodata for the target

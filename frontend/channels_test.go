@@ -23,8 +23,8 @@ const fileChannelURL = "file:///srv/test-recipes"
 
 // fileRecipes are packages of test-recipes as a lock of the channel at
 // fileChannelURL gives them.
-func fileRecipes(t testing.TB, fns ...string) []*repodata.Record {
-	recs := testRecipes(t.(*testing.T), fns...)
+func fileRecipes(t *testing.T, fns ...string) []*repodata.Record {
+	recs := testRecipes(t, fns...)
 	for _, r := range recs {
 		r.Channel = fileChannelURL
 		r.URL = fileChannelURL + "/noarch/" + r.Filename
@@ -229,4 +229,25 @@ func FuzzChannelContext(f *testing.F) {
 			t.Fatalf("ChannelContext(%q) = %q", loc, name)
 		}
 	})
+}
+
+// A channel mirrored to a directory (ENVKIT_CHANNEL_MIRRORS as a build
+// argument) is a file:// channel too: its archives come from the context
+// named after the mirror's location.
+func TestBuildChannelMirroredToADirectory(t *testing.T) {
+	def := strings.Replace(condaEnv, "http://127.0.0.1:8000/test-recipes", "test-recipes", 1)
+	g := fileChannelGateway(t, def, lockFor(t, def, fileRecipes(t, lockedRecipes...)), false)
+	g.opts["build-arg:ENVKIT_CHANNEL_MIRRORS"] = "test-recipes=" + fileChannelURL
+	if _, err := Build(context.Background(), g); err != nil {
+		t.Fatal(err)
+	}
+	if follow, _ := channelSource(t, g.solves[0]); len(follow) != len(lockedRecipes) {
+		t.Errorf("the mirror's context transfers %v, want the %d locked archives", follow, len(lockedRecipes))
+	}
+
+	// Without the mirror the lock's file:// URLs belong to no channel.
+	g = fileChannelGateway(t, def, lockFor(t, def, fileRecipes(t, lockedRecipes...)), false)
+	if _, err := Build(context.Background(), g); err == nil || !strings.Contains(err.Error(), "pass the ENVKIT_CHANNEL_MIRRORS the lock was made with") {
+		t.Errorf("error %v, want the fix for a lock made with a mirror", err)
+	}
 }
