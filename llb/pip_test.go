@@ -190,3 +190,28 @@ func TestPipBuildErrors(t *testing.T) {
 		})
 	}
 }
+
+// BenchmarkBuild50Wheels is the conversion and marshalling of a
+// 6-package conda environment with 50 pip wheels and a Spark layer: what
+// the pip part adds to the frontend's work before the solve.
+func BenchmarkBuild50Wheels(b *testing.B) {
+	env := Environment{BaseImage: "busybox:1.36", Prefix: "/opt/conda", Packages: testRecipes(b, lockedPackages...), Spark: sparkSection()}
+	for i := range 50 {
+		env.Wheels = append(env.Wheels, Wheel{Name: fmt.Sprintf("project-%02d", i), Version: "1.0." + fmt.Sprint(i),
+			URL: fmt.Sprintf("https://files.pythonhosted.org/packages/xx/project_%02d-1.0.%d-py3-none-any.whl", i, i), SHA256: fmt.Sprintf("%064x", i+1)})
+	}
+	opts := baseOptions(amd64)
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		res, err := Build(ctx, env, opts)
+		if err != nil {
+			b.Fatal(err)
+		}
+		def, err := res.State.Marshal(ctx, llb.Platform(amd64))
+		if err != nil {
+			b.Fatal(err)
+		}
+		_ = def.ToPB()
+	}
+}
