@@ -129,9 +129,16 @@ func (b *build) run(ctx context.Context) (*gwclient.Result, error) {
 			return nil, err
 		}
 	}
-	localArchive, err := b.localArchives(ctx, def, locked)
-	if err != nil {
-		return nil, err
+	// file:// channel archives come from named contexts, loaded once for
+	// all platforms and only when something is built (not on a reuse).
+	var (
+		archivesOnce sync.Once
+		archives     func(string) (llb.State, string, bool)
+		archivesErr  error
+	)
+	localArchives := func(ctx context.Context) (func(string) (llb.State, string, bool), error) {
+		archivesOnce.Do(func() { archives, archivesErr = b.localArchives(ctx, def, locked) })
+		return archives, archivesErr
 	}
 	baseName := b.baseImage(def)
 	cacheRepo := b.bc.BuildArgs[ArgImageCache]
@@ -159,6 +166,10 @@ func (b *build) run(ctx context.Context) (*gwclient.Result, error) {
 			if res, err := b.fromImageCache(ctx, cacheRepo+":"+key, platform, epoch); res != nil || err != nil {
 				return res, err
 			}
+		}
+		localArchive, err := localArchives(ctx)
+		if err != nil {
+			return nil, err
 		}
 		pkgs, err := locked.forPlatform(platform)
 		if err != nil {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/distribution/reference"
 	"github.com/klauspost/compress/zstd"
+	"github.com/moby/buildkit/exporter/containerimage/exptypes"
 	"github.com/moby/buildkit/solver/pb"
 
 	"github.com/envkit/envkit/internal/conda/repodata"
@@ -249,5 +250,27 @@ func TestBuildChannelMirroredToADirectory(t *testing.T) {
 	g = fileChannelGateway(t, def, lockFor(t, def, fileRecipes(t, lockedRecipes...)), false)
 	if _, err := Build(context.Background(), g); err == nil || !strings.Contains(err.Error(), "pass the ENVKIT_CHANNEL_MIRRORS the lock was made with") {
 		t.Errorf("error %v, want the fix for a lock made with a mirror", err)
+	}
+}
+
+// An image reused by its key needs no channel: the build without the
+// channel's context succeeds when the key's tag exists.
+func TestImageCacheHitNeedsNoChannelContext(t *testing.T) {
+	lockData := lockFor(t, fileChannelEnv, fileRecipes(t, lockedRecipes...))
+	first := fileChannelGateway(t, fileChannelEnv, lockData, false)
+	res, err := Build(context.Background(), first)
+	if err != nil {
+		t.Fatal(err)
+	}
+	labels := imageOf(t, res, exptypes.ExporterImageConfigKey).Config.Labels
+	key := ImageKey(labels["dev.envkit.definition-hash"], labels["dev.envkit.lock-hash"], busyboxDigest)
+
+	g := condaGateway(t, fileChannelEnv, lockData, map[string]string{"build-arg:ENVKIT_IMAGE_CACHE": "127.0.0.1:5000/envs"})
+	g.images["127.0.0.1:5000/envs:"+key] = "sha256:2222222222222222222222222222222222222222222222222222222222222222"
+	if _, err := Build(context.Background(), g); err != nil {
+		t.Fatalf("a reuse asked for the channel: %v", err)
+	}
+	if got := sources(t, g.solves[0]); len(got) != 1 || !strings.HasPrefix(got[0], "docker-image://127.0.0.1:5000/envs:"+key) {
+		t.Errorf("sources %v, want only the reused image", got)
 	}
 }
