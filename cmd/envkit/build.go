@@ -37,6 +37,10 @@ starts, or reuses, a local rootful buildkitd managed by envkit (state under
 
 The definition's directory is the build context unless --context names
 another; files it references (conda file, lock, Dockerfile) come from there.
+The directory of each file:// channel goes to the build as its named context
+(conda-channel/NAME-HASH, docs/frontend.md). SOURCE_DATE_EPOCH,
+ENVKIT_CHANNEL_ALIAS and ENVKIT_CHANNEL_MIRRORS from the environment become
+build arguments unless --build-arg gives them.
 
 With --push REPO, build first looks up the image key (definition hash, lock
 hash, base digest; docs/frontend.md) as a tag in REPO: when the tag exists it
@@ -93,10 +97,6 @@ func runBuild(ctx context.Context, stderr, stdout io.Writer, file string, f buil
 	// The definition as the frontend will read it; nil when it does not
 	// parse: the frontend then reports the errors, at their lines.
 	def := readDefinition(file, contextDir)
-	channels, err := channelMounts(def, buildArgs)
-	if err != nil {
-		return err
-	}
 	platforms := splitList(f.platforms)
 	cacheExports, cacheImports, err := cacheOptions(f.cacheTo, f.cacheFrom)
 	if err != nil {
@@ -140,6 +140,12 @@ func runBuild(ctx context.Context, stderr, stdout io.Writer, file string, f buil
 		}
 	}
 	names = append(names, f.tags...)
+	// Checked after the lookup, so that a reuse needs no channel directory,
+	// and before the build.
+	channels, err := channelMounts(def, buildArgs)
+	if err != nil {
+		return err
+	}
 	if f.push != "" && len(names) == 0 {
 		return fmt.Errorf("--push %s: nothing to push: the image key is unknown (%s) and no --tag names the image", f.push, noKey)
 	}
@@ -246,6 +252,9 @@ func linkBinaryDir() (string, error) {
 	}
 	if runtime.GOOS != "linux" {
 		return "", fmt.Errorf("envkit build runs the link step with its own executable, which must be a linux binary (this one is %s/%s)", runtime.GOOS, runtime.GOARCH)
+	}
+	if err := checkStatic(exe); err != nil {
+		return "", err
 	}
 	dir, err := os.MkdirTemp("", "envkit-bin-")
 	if err != nil {
