@@ -84,14 +84,16 @@ func TestPipAndSpark(t *testing.T) {
 	dir := writeFiles(t, map[string]string{"environment.yml": pipDefinition(env.channel, server, "1.0")})
 	file := filepath.Join(dir, "environment.yml")
 	addr := freshBuilder(t)
-	build := func(tag string) (string, error) {
+	meta := filepath.Join(t.TempDir(), "meta.json")
+	buildOn := func(addr, tag string) (string, error) {
 		t.Helper()
-		args := []string{"build", file, "--addr", addr, "--progress", "json",
+		args := []string{"build", file, "--addr", addr, "--progress", "json", "--metadata-file", meta,
 			"--build-arg", "SOURCE_DATE_EPOCH=" + epoch,
 			"--output", imageOutput(env.Registry + "/envkit/pip-demo:" + tag)}
 		_, stderr, err := runErr(15*time.Minute, nil, "envkit", args...)
 		return stderr, err
 	}
+	build := func(tag string) (string, error) { return buildOn(addr, tag) }
 
 	// (a), (c): lock, build, run.
 	run(t, 2*time.Minute, "envkit", "lock", file)
@@ -155,6 +157,18 @@ cat "$SPARK_CONF_DIR/spark-defaults.conf"
 	if got := runIn(t, env.Registry+"/envkit/pip-demo:1.1", `envkit-greet > $OUT/result 2>&1`); got != "greetings in rouge\n" {
 		t.Errorf("envkit-greet after the pin change: %q", got)
 	}
+
+	// The wheel layers (.pyc included) and the Spark layer are
+	// reproducible: another builder with an empty cache makes the same
+	// image.
+	digest := metadataDigest(t, meta)
+	if stderr, err := buildOn(freshBuilder(t), "1.1-again"); err != nil {
+		t.Fatalf("build on a second builder: %v\n%s", err, tail(stderr, 40))
+	}
+	if again := metadataDigest(t, meta); again != digest {
+		t.Errorf("a second builder made %s, the first %s", again, digest)
+	}
+	fetched()
 
 	// (d): a wheel whose sha256 in the lock was altered fails the build,
 	// naming the wheel.

@@ -30,7 +30,8 @@ func sparkConfDir(prefix string) string { return path.Join(prefix, maven.ConfDir
 // sparkLayer is one layer with the pinned jars (each a checksummed
 // download) in <prefix>/share/envkit/spark/jars and spark-defaults.conf as
 // maven.SparkDefaults writes it, every file and directory with the epoch
-// as its mtime. It needs no exec: the jars are copied as downloaded.
+// as its mtime and mode 0644/0755. It needs no exec: the jars are copied
+// as downloaded.
 func sparkLayer(s *Spark, env Environment, opts Options) (llb.State, ocispecs.History, error) {
 	if s.Precache && len(s.Jars) == 0 {
 		return llb.State{}, ocispecs.History{}, fmt.Errorf("spark packages are precached, but no jars are locked: run envkit lock")
@@ -38,11 +39,11 @@ func sparkLayer(s *Spark, env Environment, opts Options) (llb.State, ocispecs.Hi
 	epoch := opts.Epoch.UTC()
 	jarDir := path.Join(env.Prefix, maven.JarDir)
 	confDir := sparkConfDir(env.Prefix)
-	actions := llb.Mkdir(confDir, 0o755, llb.WithParents(true), llb.WithCreatedTime(epoch))
+	actions := llb.Mkdir(confDir, 0o755, llb.WithParents(true))
 	var jars []maven.Jar
 	if s.Precache {
 		jars = s.Jars
-		actions = actions.Mkdir(jarDir, 0o755, llb.WithParents(true), llb.WithCreatedTime(epoch))
+		actions = actions.Mkdir(jarDir, 0o755, llb.WithParents(true))
 	}
 	var names []string
 	for i, j := range jars {
@@ -58,16 +59,22 @@ func sparkLayer(s *Spark, env Environment, opts Options) (llb.State, ocispecs.Hi
 			llb.Filename(fn),
 			llb.WithCustomName(fmt.Sprintf("[spark %d/%d] download %s", i+1, len(jars), j)),
 		)
-		actions = actions.Copy(src, "/"+fn, path.Join(jarDir, fn), &llb.CopyInfo{CreatedTime: &epoch})
+		// Downloads are 0600: the image's users must read the jars.
+		actions = actions.Copy(src, "/"+fn, path.Join(jarDir, fn), &llb.CopyInfo{Mode: &llb.ChmodOpt{Mode: 0o644}})
 		names = append(names, j.Coordinate.String())
 	}
 	conf := maven.SparkDefaults(env.Prefix, jars, s.Roots, s.Repositories, s.Precache)
-	actions = actions.Mkfile(path.Join(confDir, "spark-defaults.conf"), 0o644, []byte(conf), llb.WithCreatedTime(epoch))
+	actions = actions.Mkfile(path.Join(confDir, "spark-defaults.conf"), 0o644, []byte(conf))
 	what := "write spark-defaults.conf"
 	if len(jars) > 0 {
 		what = fmt.Sprintf("copy %d jars, write spark-defaults.conf", len(jars))
 	}
-	st := llb.Scratch().File(actions, llb.WithCustomName(vertexName(opts, "spark", what)))
+	// Directories get the mtime of their last change, so the tree is laid
+	// out first and then copied as a whole with the epoch: a copy sets a
+	// directory's time after its contents.
+	staged := llb.Scratch().File(actions, llb.WithCustomName(vertexName(opts, "spark", what)))
+	st := llb.Scratch().File(llb.Copy(staged, "/", "/", &llb.CopyInfo{CopyDirContentsOnly: true, CreatedTime: &epoch}),
+		llb.WithCustomName(vertexName(opts, "spark", "layer (every mtime SOURCE_DATE_EPOCH)")))
 	by := "envkit spark-defaults.conf"
 	if len(names) > 0 {
 		by = "envkit spark jars " + strings.Join(names, " ")
