@@ -5,6 +5,7 @@ package integration
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -94,5 +95,56 @@ func TestFileChannel(t *testing.T) {
 		if !strings.Contains(stderr, flag) {
 			t.Errorf("the error lacks %q:\n%s", flag, tail(stderr, 20))
 		}
+	}
+}
+
+// TestFileChannelOnePackageChange: packages of a file:// channel are keyed
+// by their content, not by the client session that brought them nor by
+// the other archives of the transfer, so a second build (a new session,
+// another set of archives) with one pin changed copies and links only
+// that package again, plus the finalize step.
+func TestFileChannelOnePackageChange(t *testing.T) {
+	def := offlineExample(t, "file://"+filepath.Join(env.fixtures, "channel"))
+	const from, to = "    - envkit-data-01\n", "    - envkit-data-01=1.0\n"
+	if !strings.Contains(def, from) {
+		t.Fatalf("examples/offline/environment.yml no longer lists %q", strings.TrimSpace(from))
+	}
+	def = strings.Replace(def, from, to, 1)
+	dir := writeFiles(t, map[string]string{"environment.yml": def})
+	file := filepath.Join(dir, "environment.yml")
+	addr := freshBuilder(t) // no step cached by an earlier test or run
+	build := func(tag string) []progressStep {
+		t.Helper()
+		run(t, 2*time.Minute, "envkit", "lock", file)
+		args := []string{"build", file, "--addr", addr, "--progress", "json",
+			"--build-arg", "SOURCE_DATE_EPOCH=" + epoch,
+			"--output", imageOutput(env.Registry + "/envkit/filechannel-change:" + tag)}
+		_, stderr, err := runErr(15*time.Minute, nil, "envkit", args...)
+		if err != nil {
+			t.Fatalf("envkit %s: %v\n%s", strings.Join(args, " "), err, tail(stderr, 40))
+		}
+		return stepsOf(t, stderr)
+	}
+	build("1.0")
+	if err := os.WriteFile(file, []byte(strings.Replace(def, to, "    - envkit-data-01=1.1\n", 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var ran []string
+	links := 0
+	for _, s := range build("1.1") {
+		kind := stepKind(s.name)
+		if kind == "link" {
+			links++
+		}
+		if kind != "" && s.ran() {
+			ran = append(ran, kind+stepSubject(s.name))
+		}
+	}
+	slices.Sort(ran)
+	if want := []string{"download envkit-data-01 1.1", "finalize environment", "link envkit-data-01 1.1"}; !slices.Equal(ran, want) {
+		t.Errorf("second build ran %q, want only %q", ran, want)
+	}
+	if links != 22 {
+		t.Errorf("second build shows %d link steps, want one per package (22)", links)
 	}
 }
