@@ -77,3 +77,33 @@ func BenchmarkInstallRealPip(b *testing.B) {
 	b.ReportMetric(float64((cpuTime()-cpu0).Nanoseconds())/float64(b.N), "cpu-ns/op")
 	b.ReportMetric(float64(files), "files")
 }
+
+// BenchmarkInstallLargeWheel installs, from a file, a wheel with one
+// 256 MB module: the archive is read
+// in place and members are streamed, so memory stays flat whatever the
+// wheel's size (B/op).
+func BenchmarkInstallLargeWheel(b *testing.B) {
+	big := strings.Repeat("# padding to make a large module\n", (256<<20)/33)
+	d := pypitest.Dist{Name: "large", Version: "1.0", Files: map[string]string{"large/blob.py": big}}
+	data := d.Build()
+	archive := filepath.Join(b.TempDir(), d.Filename())
+	if err := os.WriteFile(archive, data, 0o644); err != nil {
+		b.Fatal(err)
+	}
+	opts := Options{SHA256: sha(data)}
+	data = nil
+	dir := b.TempDir()
+	b.SetBytes(int64(len(big)))
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		prefix := filepath.Join(dir, fmt.Sprint(i))
+		if _, err := Install(archive, prefix, "3.11", opts); err != nil {
+			b.Fatal(err)
+		}
+		b.StopTimer()
+		os.RemoveAll(prefix)
+		b.StartTimer()
+		i++
+	}
+}

@@ -67,38 +67,73 @@ func SourceDateEpoch() (time.Time, error) {
 }
 
 // Install installs the wheel at archivePath into prefix for CPython
-// pythonVersion ("3.11").
+// pythonVersion ("3.11"). The archive is read in place, never whole into
+// memory: wheels of ML libraries run to gigabytes.
 func Install(archivePath, prefix, pythonVersion string, opts Options) (*Installed, error) {
-	data, err := os.ReadFile(archivePath)
+	f, err := os.Open(archivePath)
 	if err != nil {
 		return nil, err
 	}
-	inst, err := InstallBytes(path.Base(archivePath), data, prefix, pythonVersion, opts)
+	defer f.Close()
+	if err := checkSHA256(opts.SHA256, f); err != nil {
+		return nil, fmt.Errorf("%s: %w", archivePath, err)
+	}
+	st, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	inst, err := install(f, st.Size(), prefix, pythonVersion, opts)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", archivePath, err)
 	}
 	return inst, nil
 }
 
-// member is one file to write: its destination relative to the prefix.
+// InstallBytes installs a wheel held in memory; filename is its name
+// (for messages).
+func InstallBytes(filename string, data []byte, prefix, pythonVersion string, opts Options) (*Installed, error) {
+	if err := checkSHA256(opts.SHA256, bytes.NewReader(data)); err != nil {
+		return nil, err
+	}
+	return install(bytes.NewReader(data), int64(len(data)), prefix, pythonVersion, opts)
+}
+
+// checkSHA256 compares the archive's digest with the lock's.
+func checkSHA256(want string, r io.Reader) error {
+	if want == "" {
+		return fmt.Errorf("no sha256 to check the wheel against")
+	}
+	h := sha256.New()
+	if _, err := io.Copy(h, r); err != nil {
+		return err
+	}
+	if got := hex.EncodeToString(h.Sum(nil)); got != strings.ToLower(want) {
+		return fmt.Errorf("sha256 %s, the lock says %s: refused", got, want)
+	}
+	return nil
+}
+
+// member is one file to write: its destination relative to the prefix,
+// and either its content (generated files, scripts) or the archive member
+// streamed into place, checked against want, its RECORD entry.
 type member struct {
 	dest string
 	data []byte
+	src  *zip.File
+	want recordEntry
 	exec bool
+	// sum and size are those of the staged file, for the new RECORD.
+	sum  [sha256.Size]byte
+	size int64
 }
+
+// maxMetadata bounds the members read whole (WHEEL, RECORD,
+// entry_points.txt, scripts).
+const maxMetadata = 64 << 20
 
 var scriptShebang = regexp.MustCompile(`^#!python(w)?(\s|$)`)
 
-// InstallBytes installs a wheel held in memory; filename is its name
-// (for messages and the dist-info directory check).
-func InstallBytes(filename string, data []byte, prefix, pythonVersion string, opts Options) (*Installed, error) {
-	if opts.SHA256 == "" {
-		return nil, fmt.Errorf("no sha256 to check the wheel against")
-	}
-	sum := sha256.Sum256(data)
-	if got := hex.EncodeToString(sum[:]); got != strings.ToLower(opts.SHA256) {
-		return nil, fmt.Errorf("sha256 %s, the lock says %s: refused", got, opts.SHA256)
-	}
+func install(ra io.ReaderAt, size int64, prefix, pythonVersion string, opts Options) (*Installed, error) {
 	major, minor, ok := strings.Cut(pythonVersion, ".")
 	if !ok || major == "" || minor == "" {
 		return nil, fmt.Errorf("python version %q: want major.minor", pythonVersion)
@@ -114,12 +149,11 @@ func InstallBytes(filename string, data []byte, prefix, pythonVersion string, op
 	if opts.Installer == "" {
 		opts.Installer = "envkit"
 	}
-	zr, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
+	zr, err := zip.NewReader(ra, size)
 	if err != nil {
 		return nil, fmt.Errorf("not a zip archive: %v", err)
 	}
-	files := map[string][]byte{}
-	modes := map[string]bool{}
+	entries := map[string]*zip.File{}
 	var order []string
 	for _, f := range zr.File {
 		if strings.HasSuffix(f.Name, "/") {
@@ -128,32 +162,58 @@ func InstallBytes(filename string, data []byte, prefix, pythonVersion string, op
 		if err := safePath(f.Name); err != nil {
 			return nil, err
 		}
-		if _, dup := files[f.Name]; dup {
+		if _, dup := entries[f.Name]; dup {
 			return nil, fmt.Errorf("%s: twice in the archive", f.Name)
+		}
+		entries[f.Name] = f
+		order = append(order, f.Name)
+	}
+	read := func(name string) ([]byte, error) {
+		f := entries[name]
+		if f == nil {
+			return nil, nil
 		}
 		rc, err := f.Open()
 		if err != nil {
-			return nil, fmt.Errorf("%s: %v", f.Name, err)
+			return nil, fmt.Errorf("%s: %v", name, err)
 		}
-		b, err := io.ReadAll(rc)
-		rc.Close()
+		defer rc.Close()
+		b, err := io.ReadAll(io.LimitReader(rc, maxMetadata+1))
 		if err != nil {
-			return nil, fmt.Errorf("%s: %v", f.Name, err)
+			return nil, fmt.Errorf("%s: %v", name, err)
 		}
-		files[f.Name] = b
-		modes[f.Name] = f.Mode()&0o111 != 0
-		order = append(order, f.Name)
+		if len(b) > maxMetadata {
+			return nil, fmt.Errorf("%s: over %d MB", name, maxMetadata>>20)
+		}
+		return b, nil
 	}
 	info, err := distInfo(order)
 	if err != nil {
 		return nil, err
 	}
 	name, version, _ := strings.Cut(strings.TrimSuffix(info, ".dist-info"), "-")
-	if err := checkWheelFile(files[info+"/WHEEL"]); err != nil {
+	wheelFile, err := read(info + "/WHEEL")
+	if err != nil {
+		return nil, err
+	}
+	if err := checkWheelFile(wheelFile); err != nil {
 		return nil, fmt.Errorf("%s/WHEEL: %v", info, err)
 	}
-	if err := checkRecord(info, files); err != nil {
+	if entries[info+"/RECORD"] == nil {
+		return nil, fmt.Errorf("%s/RECORD: missing", info)
+	}
+	recordFile, err := read(info + "/RECORD")
+	if err != nil {
 		return nil, err
+	}
+	listed, err := parseRecord(info, recordFile)
+	if err != nil {
+		return nil, err
+	}
+	for _, n := range order {
+		if _, ok := listed[n]; !ok && n != info+"/RECORD" && !strings.HasPrefix(n, info+"/RECORD.") {
+			return nil, fmt.Errorf("%s: not listed in RECORD", n)
+		}
 	}
 
 	dataDir := strings.TrimSuffix(info, ".dist-info") + ".data/"
@@ -163,7 +223,7 @@ func InstallBytes(filename string, data []byte, prefix, pythonVersion string, op
 			strings.HasPrefix(n, info+"/RECORD.") {
 			continue
 		}
-		m := member{data: files[n], exec: modes[n]}
+		m := member{src: entries[n], want: listed[n], exec: entries[n].Mode()&0o111 != 0}
 		rest, inData := strings.CutPrefix(n, dataDir)
 		if !inData {
 			m.dest = path.Join(sitePackages, n)
@@ -175,9 +235,18 @@ func InstallBytes(filename string, data []byte, prefix, pythonVersion string, op
 		case "purelib", "platlib":
 			m.dest = path.Join(sitePackages, rel)
 		case "scripts":
+			// Scripts are read whole, checked, and get the env's python.
+			data, err := read(n)
+			if err != nil {
+				return nil, err
+			}
+			if err := m.want.check(n, data); err != nil {
+				return nil, err
+			}
 			m.dest = path.Join("bin", rel)
 			m.exec = true
-			m.data = scriptShebang.ReplaceAll(m.data, []byte("#!"+opts.Python+"$2"))
+			m.src = nil
+			m.data = scriptShebang.ReplaceAll(data, []byte("#!"+opts.Python+"$2"))
 		case "headers":
 			m.dest = path.Join("include", py, name, rel)
 		case "data":
@@ -187,7 +256,11 @@ func InstallBytes(filename string, data []byte, prefix, pythonVersion string, op
 		}
 		members = append(members, m)
 	}
-	scripts, err := consoleScripts(files[info+"/entry_points.txt"], opts.Python)
+	entryPoints, err := read(info + "/entry_points.txt")
+	if err != nil {
+		return nil, err
+	}
+	scripts, err := consoleScripts(entryPoints, opts.Python)
 	if err != nil {
 		return nil, fmt.Errorf("%s/entry_points.txt: %v", info, err)
 	}
@@ -195,14 +268,12 @@ func InstallBytes(filename string, data []byte, prefix, pythonVersion string, op
 	infoDir := path.Join(sitePackages, info)
 	members = append(members, member{dest: path.Join(infoDir, "INSTALLER"), data: []byte(opts.Installer + "\n")})
 	if opts.Requested {
-		members = append(members, member{dest: path.Join(infoDir, "REQUESTED")})
+		members = append(members, member{dest: path.Join(infoDir, "REQUESTED"), data: []byte{}})
 	}
 	if opts.URL != "" {
 		members = append(members, member{dest: path.Join(infoDir, "direct_url.json"), data: directURL(opts.URL, opts.SHA256)})
 	}
-	members = append(members, member{dest: path.Join(infoDir, "RECORD"), data: record(members, sitePackages, path.Join(infoDir, "RECORD"))})
-
-	written, err := write(prefix, members, opts.ModTime)
+	written, err := write(prefix, members, sitePackages, path.Join(infoDir, "RECORD"), opts.ModTime)
 	if err != nil {
 		return nil, err
 	}
@@ -254,46 +325,54 @@ func checkWheelFile(data []byte) error {
 	return nil
 }
 
-// checkRecord verifies every member against RECORD, as pip does: a member
-// missing from RECORD or with another hash or size is refused.
-func checkRecord(info string, files map[string][]byte) error {
-	rec, ok := files[info+"/RECORD"]
-	if !ok {
-		return fmt.Errorf("%s/RECORD: missing", info)
+// recordEntry is a RECORD row's hash (urlsafe base64 of the sha256,
+// without padding) and size; either may be empty.
+type recordEntry struct{ digest, size string }
+
+// check compares data with the entry, as pip does.
+func (e recordEntry) check(name string, data []byte) error {
+	sum := sha256.Sum256(data)
+	return e.checkSum(name, sum, int64(len(data)))
+}
+
+func (e recordEntry) checkSum(name string, sum [sha256.Size]byte, size int64) error {
+	if e.digest == "" {
+		return nil // RECORD lists it without a hash: nothing to check
 	}
-	rows, err := csv.NewReader(bytes.NewReader(rec)).ReadAll()
-	if err != nil {
-		return fmt.Errorf("%s/RECORD: %v", info, err)
+	if base64.RawURLEncoding.EncodeToString(sum[:]) != e.digest {
+		return fmt.Errorf("%s: does not match its RECORD hash", name)
 	}
-	listed := map[string]bool{}
-	for i, row := range rows {
-		if len(row) != 3 {
-			return fmt.Errorf("%s/RECORD:%d: want path,hash,size", info, i+1)
-		}
-		p, hash, size := row[0], row[1], row[2]
-		listed[p] = true
-		data, ok := files[p]
-		if !ok || hash == "" {
-			continue
-		}
-		algo, digest, _ := strings.Cut(hash, "=")
-		if algo != "sha256" {
-			return fmt.Errorf("%s/RECORD:%d: %s: hash %s, want sha256", info, i+1, p, algo)
-		}
-		sum := sha256.Sum256(data)
-		if base64.RawURLEncoding.EncodeToString(sum[:]) != strings.TrimRight(digest, "=") {
-			return fmt.Errorf("%s: does not match its RECORD hash", p)
-		}
-		if size != "" && size != strconv.Itoa(len(data)) {
-			return fmt.Errorf("%s: %d bytes, RECORD says %s", p, len(data), size)
-		}
-	}
-	for p := range files {
-		if !listed[p] && p != info+"/RECORD" && !strings.HasPrefix(p, info+"/RECORD.") {
-			return fmt.Errorf("%s: not listed in RECORD", p)
-		}
+	if e.size != "" && e.size != strconv.FormatInt(size, 10) {
+		return fmt.Errorf("%s: %d bytes, RECORD says %s", name, size, e.size)
 	}
 	return nil
+}
+
+// parseRecord reads a wheel's RECORD: every member must be listed, and
+// listed members are checked against the hash (sha256 only) and size
+// given, as pip does.
+func parseRecord(info string, rec []byte) (map[string]recordEntry, error) {
+	rows, err := csv.NewReader(bytes.NewReader(rec)).ReadAll()
+	if err != nil {
+		return nil, fmt.Errorf("%s/RECORD: %v", info, err)
+	}
+	listed := make(map[string]recordEntry, len(rows))
+	for i, row := range rows {
+		if len(row) != 3 {
+			return nil, fmt.Errorf("%s/RECORD:%d: want path,hash,size", info, i+1)
+		}
+		p, hash, size := row[0], row[1], row[2]
+		e := recordEntry{size: size}
+		if hash != "" {
+			algo, digest, _ := strings.Cut(hash, "=")
+			if algo != "sha256" {
+				return nil, fmt.Errorf("%s/RECORD:%d: %s: hash %s, want sha256", info, i+1, p, algo)
+			}
+			e.digest = strings.TrimRight(digest, "=")
+		}
+		listed[p] = e
+	}
+	return listed, nil
 }
 
 // directURL is PEP 610's direct_url.json for an archive.
@@ -303,14 +382,13 @@ func directURL(url, sha string) []byte {
 }
 
 // record writes RECORD as pip does: paths relative to site-packages, the
-// urlsafe-base64 sha256 without padding and the size; RECORD itself has
-// neither.
+// urlsafe-base64 sha256 without padding and the size of each staged file;
+// RECORD itself has neither.
 func record(members []member, sitePackages, self string) []byte {
 	var b bytes.Buffer
 	w := csv.NewWriter(&b)
 	for _, m := range members {
-		sum := sha256.Sum256(m.data)
-		w.Write([]string{relTo(sitePackages, m.dest), "sha256=" + base64.RawURLEncoding.EncodeToString(sum[:]), strconv.Itoa(len(m.data))})
+		w.Write([]string{relTo(sitePackages, m.dest), "sha256=" + base64.RawURLEncoding.EncodeToString(m.sum[:]), strconv.FormatInt(m.size, 10)})
 	}
 	w.Write([]string{relTo(sitePackages, self), "", ""})
 	w.Flush()
