@@ -3,6 +3,7 @@
 package integration
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
@@ -27,7 +28,7 @@ import (
 // a download step even when it only computed its key.
 func pipServer(t *testing.T) (string, func() []string) {
 	t.Helper()
-	if err := fixtures.BuildPip(env.fixtures); err != nil {
+	if err := fixtures.BuildPip(context.Background(), env.fixtures); err != nil {
 		t.Fatal(err)
 	}
 	files := http.FileServer(http.Dir(filepath.Join(env.fixtures, fixtures.PipDirName)))
@@ -53,7 +54,8 @@ func pipServer(t *testing.T) (string, func() []string) {
 }
 
 // pipDefinition is python from the fixture channel, a pip part from the
-// fixture index and a precached Spark package from the fixture Maven
+// fixture index (pip itself too, Debian's wheel, so that pip list runs in
+// the image) and a precached Spark package from the fixture Maven
 // repository.
 func pipDefinition(channel, server, colour string) string {
 	return `name: pip-demo
@@ -68,6 +70,7 @@ conda:
       - --index-url ` + server + `/simple
       - envkit-greet
       - envkit-colour==` + colour + `
+      - pip
 spark:
   repositories: [` + server + `/maven2]
   packages:
@@ -110,19 +113,21 @@ func TestPipAndSpark(t *testing.T) {
 	if stderr, err := build("1.0"); err != nil {
 		t.Fatalf("first build: %v\n%s", err, tail(stderr, 40))
 	}
-	if got, want := fetched(), []string{"demo-core-2.0.jar", "demo-util-1.0.jar", "envkit_colour-1.0-py3-none-any.whl", "envkit_greet-1.0-py3-none-any.whl"}; !slices.Equal(got, want) {
+	if got, want := fetched(), []string{"demo-core-2.0.jar", "demo-util-1.0.jar", "envkit_colour-1.0-py3-none-any.whl", "envkit_greet-1.0-py3-none-any.whl", "pip-23.0.1-py3-none-any.whl"}; !slices.Equal(got, want) {
 		t.Errorf("first build fetched %q, want %q", got, want)
 	}
 	got := runIn(t, env.Registry+"/envkit/pip-demo:1.0", `{
 python -c 'import envkit_greet, envkit_colour; print(envkit_colour.__version__)'
 envkit-greet
 python -c 'import importlib.metadata as m; print(sorted((d.metadata["Name"], d.version, d.read_text("INSTALLER").strip()) for d in m.distributions() if d.metadata["Name"].startswith("envkit-")))'
+python -m pip list --disable-pip-version-check --no-index 2>/dev/null | grep -E '^(envkit-|pip )'
 ls "$CONDA_PREFIX/lib/python3.11/site-packages/envkit_colour/__pycache__"
 grep -c __pycache__ "$CONDA_PREFIX/lib/python3.11/site-packages/envkit_colour-1.0.dist-info/RECORD"
 ls "$CONDA_PREFIX/share/envkit/spark/jars"
 cat "$SPARK_CONF_DIR/spark-defaults.conf"
 } > $OUT/result 2>&1`)
-	want := "1.0\ngreetings in red\n[('envkit-colour', '1.0', 'envkit'), ('envkit-greet', '1.0', 'envkit')]\n__init__.cpython-311.pyc\nnames.cpython-311.pyc\n2\ndemo-core-2.0.jar\ndemo-util-1.0.jar\n" +
+	want := "1.0\ngreetings in red\n[('envkit-colour', '1.0', 'envkit'), ('envkit-greet', '1.0', 'envkit')]\n" +
+		"envkit-colour 1.0\nenvkit-greet  1.0\npip           23.0.1\n__init__.cpython-311.pyc\nnames.cpython-311.pyc\n2\ndemo-core-2.0.jar\ndemo-util-1.0.jar\n" +
 		"# Written by envkit from the definition's spark section.\nspark.jars /opt/conda/share/envkit/spark/jars/demo-core-2.0.jar,/opt/conda/share/envkit/spark/jars/demo-util-1.0.jar\n"
 	if got != want {
 		t.Errorf("in the image:\n%s\nwant:\n%s", got, want)
@@ -151,8 +156,8 @@ cat "$SPARK_CONF_DIR/spark-defaults.conf"
 			ran = append(ran, s.name)
 		}
 	}
-	if want := []string{"[pip 1/2] install envkit-colour 1.1"}; !slices.Equal(ran, want) || installs != 2 {
-		t.Errorf("second build ran %q of %d install steps, want only %q of 2", ran, installs, want)
+	if want := []string{"[pip 1/3] install envkit-colour 1.1"}; !slices.Equal(ran, want) || installs != 3 {
+		t.Errorf("second build ran %q of %d install steps, want only %q of 3", ran, installs, want)
 	}
 	if got := runIn(t, env.Registry+"/envkit/pip-demo:1.1", `envkit-greet > $OUT/result 2>&1`); got != "greetings in rouge\n" {
 		t.Errorf("envkit-greet after the pin change: %q", got)
@@ -190,7 +195,7 @@ cat "$SPARK_CONF_DIR/spark-defaults.conf"
 		t.Fatal("a wheel with an altered sha256 built")
 	}
 	failed := failedSteps(t, stderr)
-	wantFail := "[pip 1/2] download envkit-colour 1.1 (envkit_colour-1.1-py3-none-any.whl): digest mismatch"
+	wantFail := "[pip 1/3] download envkit-colour 1.1 (envkit_colour-1.1-py3-none-any.whl): digest mismatch"
 	if len(failed) != 1 || !strings.HasPrefix(failed[0], wantFail) || !strings.Contains(tail(stderr, 1), "digest mismatch") {
 		t.Errorf("failed steps %q, want one starting %q\n%s", failed, wantFail, tail(stderr, 1))
 	}
