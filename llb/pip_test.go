@@ -215,3 +215,30 @@ func BenchmarkBuild50Wheels(b *testing.B) {
 		_ = def.ToPB()
 	}
 }
+
+// In a multi-platform build each platform installs the wheels on its own
+// environment (vertex names carry the platform); the downloads are one op
+// for every platform.
+func TestWheelsAcrossPlatforms(t *testing.T) {
+	env := pipEnvironment(t, "2.32.3", "1.0")
+	a, b := baseOptions(amd64), baseOptions(arm64)
+	a.MultiPlatform, b.MultiPlatform = true, true
+	shared := map[string]bool{}
+	x, y := opDigests(t, env, a), opDigests(t, env, b)
+	for d, name := range y {
+		if _, ok := x[d]; ok && strings.HasPrefix(name, "[pip") {
+			shared[name] = true
+		}
+	}
+	want := []string{"[pip 1/2] download colour-util 1.0 (colour_util-1.0-py3-none-any.whl)", "[pip 2/2] download requests 2.32.3 (requests-2.32.3-py3-none-any.whl)"}
+	if len(shared) != 2 || !shared[want[0]] || !shared[want[1]] {
+		t.Errorf("pip vertices shared across platforms: %v, want the downloads %q", shared, want)
+	}
+	found := false
+	for _, name := range y {
+		found = found || name == "[linux/arm64 pip 1/2] install colour-util 1.0"
+	}
+	if !found {
+		t.Errorf("no arm64 install vertex named with its platform: %v", y)
+	}
+}
