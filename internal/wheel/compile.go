@@ -22,9 +22,14 @@ import (
 //
 // The .pyc are reproducible: unchecked-hash mode embeds a hash of the
 // source instead of its mtime, and PYTHONHASHSEED=0 fixes the order in
-// which marshal writes sets and frozensets.
+// which marshal writes sets and frozensets. A file that does not compile
+// (wheels carry templates and code for other python versions) is left
+// without .pyc, as pip leaves it; only a python that cannot run fails.
 func Compile(python, staged, final string) error {
-	cmd := exec.Command(python, "-Wi", "-m", "compileall", "-q", "--invalidation-mode", "unchecked-hash", "-d", final, staged)
+	const script = "import compileall, py_compile, sys\n" +
+		"compileall.compile_dir(sys.argv[1], ddir=sys.argv[2], quiet=2,\n" +
+		"    invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH)\n"
+	cmd := exec.Command(python, "-Wi", "-c", script, staged, final)
 	cmd.Env = append(slices.DeleteFunc(os.Environ(), func(kv string) bool {
 		return strings.HasPrefix(kv, "PYTHONHASHSEED=") || strings.HasPrefix(kv, "PYTHONDONTWRITEBYTECODE=") || strings.HasPrefix(kv, "PYTHONPYCACHEPREFIX=")
 	}), "PYTHONHASHSEED=0")

@@ -64,3 +64,27 @@ func TestCompileIsReproducibleAtTheFinalPath(t *testing.T) {
 		t.Errorf("pyc flags %v, want hash-based unchecked", pycs[0][4:8])
 	}
 }
+
+// A module that does not compile (here python 2 syntax) gets no .pyc and
+// does not fail the others, as with pip; a python that cannot run fails.
+func TestCompileSkipsWhatDoesNotCompile(t *testing.T) {
+	python, err := exec.LookPath("python3.11")
+	if err != nil {
+		t.Skip("no python3.11 on this machine")
+	}
+	site := t.TempDir()
+	os.WriteFile(filepath.Join(site, "good.py"), []byte("X = 1\n"), 0o644)
+	os.WriteFile(filepath.Join(site, "py2.py"), []byte("print 'old'\n"), 0o644)
+	if err := Compile(python, site, "/opt/env/lib/python3.11/site-packages"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(site, "__pycache__", "good.cpython-311.pyc")); err != nil {
+		t.Error(err)
+	}
+	if _, err := os.Stat(filepath.Join(site, "__pycache__", "py2.cpython-311.pyc")); err == nil {
+		t.Error("a .pyc for a module that does not compile")
+	}
+	if err := Compile(filepath.Join(site, "no-python"), site, "/x"); err == nil {
+		t.Error("a missing python compiled")
+	}
+}
