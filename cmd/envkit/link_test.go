@@ -81,6 +81,112 @@ func TestLinkCommandRejects(t *testing.T) {
 	}
 }
 
+// testRecipeRecord is a package of the conformance channel test-recipes
+// and its repodata record as JSON, as the BuildKit step receives it.
+func testRecipeRecord(t *testing.T, fn string) (archive, record string) {
+	t.Helper()
+	dir := conformance.Dir(t, "channels", "test-recipes", "noarch")
+	dt, err := os.ReadFile(filepath.Join(dir, "repodata.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rd struct {
+		Packages map[string]map[string]any `json:"packages.conda"`
+	}
+	if err := json.Unmarshal(dt, &rd); err != nil {
+		t.Fatal(err)
+	}
+	rec := rd.Packages[fn]
+	if rec == nil {
+		t.Fatalf("%s not in test-recipes", fn)
+	}
+	rec["fn"], rec["url"] = fn, "https://example.invalid/noarch/"+fn
+	b, err := json.Marshal(rec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return filepath.Join(dir, fn), string(b)
+}
+
+// TestLinkCommandSeveral links a group of packages in one run, as a
+// layer beyond the layer budget does: each --record goes with the
+// ARCHIVE in the same position.
+func TestLinkCommandSeveral(t *testing.T) {
+	small, smallRec := testRecipeRecord(t, "small-executable-1.0-0.conda")
+	noarch, noarchRec := testRecipeRecord(t, "sample_noarch_python-1.0-py_0.conda")
+	zlib := conformance.Dir(t, zlibTarBz2)
+	t.Setenv("SOURCE_DATE_EPOCH", "86400")
+	dir := t.TempDir()
+	code := run([]string{"link", "--prefix", "/opt/env", "--dest", dir, "--python", "3.99",
+		"--record", noarchRec, noarch, "--record", smallRec, small, "--record", zlibRecordJSON(t), zlib})
+	if code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	for _, f := range []string{
+		"conda-meta/sample_noarch_python-1.0-py_0.json", "conda-meta/small-executable-1.0-0.json", "conda-meta/zlib-1.2.11-h7b6447c_3.json",
+		"lib/python3.99/site-packages/sample.py", "lib/pkgconfig/zlib.pc",
+	} {
+		if _, err := os.Stat(filepath.Join(dir, "opt/env", f)); err != nil {
+			t.Error(err)
+		}
+	}
+	// Records go to their own archive: each conda-meta file has its url.
+	b, err := os.ReadFile(filepath.Join(dir, "opt/env/conda-meta/small-executable-1.0-0.json"))
+	if err != nil || !strings.Contains(string(b), `"url": "https://example.invalid/noarch/small-executable-1.0-0.conda"`) {
+		t.Errorf("small-executable record: %s %v", b, err)
+	}
+	filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if st, _ := os.Lstat(p); !st.ModTime().Equal(time.Unix(86400, 0)) {
+			t.Errorf("%s: mtime %v", p, st.ModTime())
+		}
+		return nil
+	})
+}
+
+// A group that fails leaves nothing in DEST: a bad sha256 in the last
+// archive stops the run before the first is written; a failure only
+// linking finds (here a noarch: python package without --python) takes
+// back the packages linked before it.
+func TestLinkCommandSeveralFails(t *testing.T) {
+	small, smallRec := testRecipeRecord(t, "small-executable-1.0-0.conda")
+	noarch, noarchRec := testRecipeRecord(t, "sample_noarch_python-1.0-py_0.conda")
+	zlib := conformance.Dir(t, zlibTarBz2)
+	badZlib := strings.Replace(zlibRecordJSON(t), "1f07873d", "00000000", 1)
+	for _, tc := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"bad sha256", []string{"--python", "3.99", "--record", noarchRec, noarch, "--record", smallRec, small, "--record", badZlib, zlib}, "zlib-1.2.11-h7b6447c_3.tar.bz2"},
+		{"noarch python without --python", []string{"--record", smallRec, small, "--record", noarchRec, noarch}, "--python X.Y"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			_, stderr, code := runSolveCLI(t, append([]string{"link", "--prefix", "/opt/env", "--dest", dir}, tc.args...)...)
+			if code != 1 {
+				t.Errorf("exit %d, want 1", code)
+			}
+			if !strings.Contains(stderr, tc.want) {
+				t.Errorf("stderr %q, want it to contain %q", stderr, tc.want)
+			}
+			if left, _ := os.ReadDir(dir); len(left) != 0 {
+				t.Errorf("the failed group left %v", left)
+			}
+		})
+	}
+	dir := t.TempDir()
+	for _, args := range [][]string{
+		{"--record", smallRec, small, zlib},
+		{"--record", smallRec, "--record", zlibRecordJSON(t), zlib},
+		{"--requested-spec", "zlib", "--record", smallRec, small, "--record", zlibRecordJSON(t), zlib},
+		{"--record", "{", small, "--record", zlibRecordJSON(t), zlib},
+	} {
+		if code := run(append([]string{"link", "--prefix", "/opt/env", "--dest", dir}, args...)); code != 2 {
+			t.Errorf("%v: exit %d, want 2", args, code)
+		}
+	}
+}
+
 // TestLinkInScratch builds the static binary and runs it chrooted into a
 // directory holding only the binary and the archive, as in BuildKit's
 // exec on scratch: no shell, /tmp or /proc.

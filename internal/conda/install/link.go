@@ -70,19 +70,61 @@ const maxInfoFile = 64 << 20
 // script and sets no mtimes (the caller owns the whole tree and fixes them
 // once). A file that already exists at a target path is replaced.
 func Link(archive, dest string, opts Options) (*PrefixRecord, error) {
-	name := filepath.Base(archive)
-	digests, size, err := hashFile(archive)
+	recs, err := LinkAll([]Package{{Archive: archive, Options: opts}}, dest)
 	if err != nil {
 		return nil, err
 	}
-	if rec := opts.Record; rec != nil {
-		want := pkg.Digests{SHA256: rec.SHA256, MD5: rec.MD5}
-		if err := want.Match(name, digests); err != nil {
+	return recs[0], nil
+}
+
+// Package is one archive to link and how.
+type Package struct {
+	Archive string
+	Options Options
+}
+
+// LinkAll links several packages into dest in order, as Link does, but
+// verifies every archive against its record before it writes anything:
+// a bad download anywhere in the list leaves dest untouched. A later
+// package overwrites the paths it shares with an earlier one.
+func LinkAll(pkgs []Package, dest string) ([]*PrefixRecord, error) {
+	verified := make([]hashedArchive, len(pkgs))
+	for i, p := range pkgs {
+		digests, size, err := hashFile(p.Archive)
+		if err != nil {
 			return nil, err
 		}
+		if rec := p.Options.Record; rec != nil {
+			want := pkg.Digests{SHA256: rec.SHA256, MD5: rec.MD5}
+			if err := want.Match(filepath.Base(p.Archive), digests); err != nil {
+				return nil, err
+			}
+		}
+		verified[i] = hashedArchive{p.Archive, digests, size}
 	}
+	recs := make([]*PrefixRecord, len(pkgs))
+	for i, p := range pkgs {
+		r, err := linkVerified(verified[i], dest, p.Options)
+		if err != nil {
+			return nil, err
+		}
+		recs[i] = r
+	}
+	return recs, nil
+}
+
+// hashedArchive is an archive with the digests it was verified by.
+type hashedArchive struct {
+	path    string
+	digests pkg.Digests
+	size    int64
+}
+
+func linkVerified(a hashedArchive, dest string, opts Options) (*PrefixRecord, error) {
+	archive, digests, size := a.path, a.digests, a.size
+	name := filepath.Base(archive)
 	meta := map[string][]byte{}
-	err = pkg.WalkFile(archive, pkg.Info, func(e *pkg.Entry, r io.Reader) error {
+	err := pkg.WalkFile(archive, pkg.Info, func(e *pkg.Entry, r io.Reader) error {
 		if e.Type != pkg.File || !infoFiles[e.Path] {
 			return nil
 		}

@@ -549,3 +549,22 @@ func TestFinalizeMessages(t *testing.T) {
 		t.Errorf("messages %q", msgs.String())
 	}
 }
+
+// A bad archive anywhere in a LinkAll list stops it before the first
+// package is written.
+func TestLinkAllVerifiesEveryArchiveFirst(t *testing.T) {
+	good := conformance.Dir(t, "channels/conda_format_repo/linux-64/zlib-1.2.11-h7b6447c_3.tar.bz2")
+	bad := conformance.Dir(t, "channels/conda_format_repo/linux-64/zlib-1.2.11-h7b6447c_3.conda")
+	dest := filepath.Join(t.TempDir(), "env")
+	_, err := LinkAll([]Package{
+		{Archive: good, Options: Options{Prefix: "/e"}},
+		{Archive: bad, Options: Options{Prefix: "/e", Record: &repodata.Record{Name: "zlib", SHA256: strings.Repeat("a", 64)}}},
+	}, dest)
+	var de *pkg.DigestError
+	if !errors.As(err, &de) || !strings.Contains(err.Error(), "zlib-1.2.11-h7b6447c_3.conda") {
+		t.Fatalf("got %v, want a digest error naming the .conda archive", err)
+	}
+	if _, err := os.Stat(dest); !os.IsNotExist(err) {
+		t.Error("the first package was written before the second was verified")
+	}
+}
