@@ -13,16 +13,17 @@ import (
 	"github.com/envkit/envkit/internal/conformance"
 )
 
-// hundredPackages takes 100 real records (with sha256) from Anaconda's
-// index in the conformance data, as a 100-package lock would pin them.
-func hundredPackages(b *testing.B) []*repodata.Record {
-	dt, err := os.ReadFile(conformance.Dir(b, "repodata", "conda-index4.json"))
+// manyPackages takes n real records (with sha256, one per name) from
+// Anaconda's index in the conformance data, as an n-package lock would
+// pin them.
+func manyPackages(tb testing.TB, n int) []*repodata.Record {
+	dt, err := os.ReadFile(conformance.Dir(tb, "repodata", "conda-index4.json"))
 	if err != nil {
-		b.Fatal(err)
+		tb.Fatal(err)
 	}
 	var index map[string]*repodata.Record
 	if err := json.Unmarshal(dt, &index); err != nil {
-		b.Fatal(err)
+		tb.Fatal(err)
 	}
 	names := make([]string, 0, len(index))
 	for fn := range index {
@@ -40,19 +41,25 @@ func hundredPackages(b *testing.B) []*repodata.Record {
 		r.Filename = fn
 		r.URL = "https://repo.anaconda.com/pkgs/main/" + r.Subdir + "/" + fn
 		out = append(out, r)
-		if len(out) == 100 {
+		if len(out) == n {
 			return out
 		}
 	}
-	b.Fatalf("only %d usable records", len(out))
+	tb.Fatalf("only %d usable records", len(out))
 	return nil
 }
 
 // BenchmarkBuild100Packages is the frontend's own work between reading the
 // lock and submitting the solve: conversion and marshalling of a
-// 100-package environment.
-func BenchmarkBuild100Packages(b *testing.B) {
-	env := Environment{BaseImage: "busybox:1.36", Prefix: "/opt/conda", Packages: hundredPackages(b)}
+// 100-package environment (a layer each).
+func BenchmarkBuild100Packages(b *testing.B) { benchmarkBuild(b, 100) }
+
+// BenchmarkBuild300Packages is the same for 300 packages, beyond the
+// default budget: 100 groups, one link step each.
+func BenchmarkBuild300Packages(b *testing.B) { benchmarkBuild(b, 300) }
+
+func benchmarkBuild(b *testing.B, n int) {
+	env := Environment{BaseImage: "busybox:1.36", Prefix: "/opt/conda", Packages: manyPackages(b, n)}
 	opts := baseOptions(amd64)
 	ctx := context.Background()
 	b.ReportAllocs()

@@ -158,6 +158,17 @@ func TestGolden(t *testing.T) {
 		}, options: func(o *Options) {
 			o.LocalArchive = localChannel("noarch/dependency-1.0-0.conda", "noarch/dependent-1.0-0.conda")
 		}},
+		// Beyond the layer budget: groups of packages linked in one step
+		// each, two of them from a file:// channel.
+		{name: "conda-grouped", env: Environment{
+			BaseImage: "busybox:1.36", Prefix: "/opt/conda",
+			Packages: append(testRecipes(t, "python-3.99.99-0.conda", "sample_noarch_python-1.0-py_0.conda",
+				"post_link-b-1.0-0.conda", "post_link-c-1.0-0.conda", "small-executable-1.0-0.conda"),
+				fileChannel(testRecipes(t, "dependency-1.0-0.conda", "dependent-1.0-0.conda"))...),
+		}, options: func(o *Options) {
+			o.PackageLayers = 3
+			o.LocalArchive = localChannel("noarch/dependency-1.0-0.conda", "noarch/dependent-1.0-0.conda")
+		}},
 		{name: "multi-platform", platforms: []ocispecs.Platform{amd64, arm64}, env: Environment{
 			BaseImage: "busybox:1.36", Prefix: "/opt/conda",
 			Steps:    []string{"RUN echo hello > /hello"},
@@ -360,19 +371,90 @@ func TestLayerBudgetGroupsStably(t *testing.T) {
 	if layers == 0 || layers > 4 {
 		t.Errorf("%d package layers for 9 packages with a budget of 4", layers)
 	}
+	if steps := linkSteps(t, env, opts); len(steps) != layers {
+		t.Errorf("%d link steps for %d package layers: %v", len(steps), layers, steps)
+	}
 
-	// Adding a package re-links the packages of its group only.
+	// Adding a package re-links its own group only, in one step.
 	before := opDigests(t, env, opts)
 	env.Packages = all
 	after := opDigests(t, env, opts)
-	relinked := 0
+	var relinked []string
 	for _, name := range changedVertices(before, after) {
 		if strings.Contains(name, "] link ") {
-			relinked++
+			relinked = append(relinked, name)
 		}
 	}
-	if relinked >= 9 {
-		t.Errorf("adding one package re-linked %d packages; only its group should be", relinked)
+	if len(relinked) != 1 || !strings.Contains(relinked[0], "versioned 1.0") {
+		t.Errorf("adding versioned 1.0 re-linked %v; only its group should be", relinked)
+	}
+}
+
+// linkSteps checks that every conda layer is the output of exactly one
+// exec, started from scratch rather than chained on another step's output
+// (each exec of a chain would be a layer of its own), and returns their
+// names.
+func linkSteps(t *testing.T, env Environment, opts Options) []string {
+	t.Helper()
+	res, err := Build(context.Background(), env, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	def, err := res.State.Marshal(context.Background(), llb.Platform(opts.Platform))
+	if err != nil {
+		t.Fatal(err)
+	}
+	vs, err := vertices(def)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, v := range vs {
+		ex := v.Op.GetExec()
+		if ex == nil || !strings.Contains(v.Name, "] link ") {
+			continue
+		}
+		names = append(names, v.Name)
+		for _, m := range ex.Mounts {
+			if m.Dest == outputDir && m.Input >= 0 {
+				t.Errorf("%s: its output is chained on another step's", v.Name)
+			}
+		}
+	}
+	return names
+}
+
+// Every group beyond the budget is one step that links all its members:
+// a 300-package environment has at most 100 link steps (hash buckets may
+// stay empty), one per package layer.
+func TestLayerBudgetOneStepPerGroup(t *testing.T) {
+	pkgs := manyPackages(t, 300)
+	env := Environment{BaseImage: "busybox:1.36", Prefix: "/opt/conda", Packages: pkgs}
+	opts := baseOptions(amd64)
+	res, err := Build(context.Background(), env, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	layers := 0
+	for _, h := range res.Image.History {
+		if h.Comment == "envkit conda package layer" {
+			layers++
+		}
+	}
+	steps := linkSteps(t, env, opts)
+	if len(steps) != layers || layers > DefaultPackageLayers || layers < DefaultPackageLayers*9/10 {
+		t.Errorf("%d link steps for %d package layers of 300 packages, want one per layer, at most %d", len(steps), layers, DefaultPackageLayers)
+	}
+	linked := 0
+	for _, s := range steps {
+		_, what, _ := strings.Cut(s, "] link ")
+		linked += len(strings.Split(what, ", "))
+		if len(strings.Split(what, ", ")) > 1 && !strings.HasPrefix(s, "[conda group ") {
+			t.Errorf("group step named %q", s)
+		}
+	}
+	if linked != 300 {
+		t.Errorf("the link steps link %d packages, want 300", linked)
 	}
 }
 

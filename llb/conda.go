@@ -36,9 +36,9 @@ type condaResult struct {
 	History []ocispecs.History
 }
 
-// condaLayers links every package into its own state (or, beyond the layer
-// budget, into a shared group state), merges them onto base and runs the
-// finalize step on the merged root.
+// condaLayers links every package into its own layer (or, beyond the layer
+// budget, each group of packages in one step into a shared layer), merges
+// them onto base and runs the finalize step on the merged root.
 func condaLayers(env Environment, opts Options, base llb.State) (*condaResult, error) {
 	pkgs := append([]*repodata.Record(nil), env.Packages...)
 	sort.SliceStable(pkgs, func(i, j int) bool { return pkgs[i].Name < pkgs[j].Name })
@@ -65,18 +65,23 @@ func condaLayers(env Environment, opts Options, base llb.State) (*condaResult, e
 	}
 	layers := []llb.State{base}
 	var history []ocispecs.History
-	for _, group := range groups {
-		out := llb.Scratch()
-		names := make([]string, 0, len(group))
-		for _, p := range group {
-			st, err := linkPackage(p, python, env.Prefix, epoch, linkBin, out, opts, index[p], len(pkgs))
+	for gi, group := range groups {
+		inputs := make([]linkInput, len(group))
+		names := make([]string, len(group))
+		for i, p := range group {
+			in, err := prepareLink(p, opts, index[p], len(pkgs))
 			if err != nil {
 				return nil, err
 			}
-			out = st
-			names = append(names, p.String())
+			inputs[i], names[i] = in, p.String()
 		}
-		layers = append(layers, out)
+		var layer llb.State
+		if len(inputs) == 1 {
+			layer = linkPackage(inputs[0], python, env.Prefix, epoch, linkBin, opts)
+		} else {
+			layer = linkGroup(inputs, fmt.Sprintf("conda group %d/%d", gi+1, len(groups)), python, env.Prefix, epoch, linkBin, opts)
+		}
+		layers = append(layers, layer)
 		history = append(history, ocispecs.History{
 			Created:   &created,
 			CreatedBy: "envkit link " + strings.Join(names, " "),
@@ -106,57 +111,113 @@ func condaLayers(env Environment, opts Options, base llb.State) (*condaResult, e
 	return &condaResult{State: finalize.Root(), History: history}, nil
 }
 
-// linkPackage downloads one archive (pinned by its sha256, so the cache key
-// needs no network) and links it into out at the final prefix. The step's
-// inputs are the record, the prefix, the python version (noarch: python
-// only) and the link binary: nothing of the environment around it, so the
-// layer is shared by every environment with the same prefix (and python).
-func linkPackage(p *repodata.Record, python, prefix, epoch string, bin, out llb.State, opts Options, n, total int) (llb.State, error) {
+// linkInput is what a link step needs of one package: its archive (a
+// state holding it at /file) and its record for conda-meta.
+type linkInput struct {
+	pkg     *repodata.Record
+	stage   string // "conda N/TOTAL", the package's place in the progress
+	archive llb.State
+	file    string
+	record  string
+}
+
+// prepareLink checks what the lock gives of package n and makes its
+// download, pinned by its sha256 (so the cache key needs no network).
+func prepareLink(p *repodata.Record, opts Options, n, total int) (linkInput, error) {
 	if p.URL == "" {
-		return llb.State{}, fmt.Errorf("conda package %s: the lock gives no url", p)
+		return linkInput{}, fmt.Errorf("conda package %s: the lock gives no url", p)
 	}
 	if len(p.SHA256) != 64 || digestOf(p.SHA256).Validate() != nil {
-		return llb.State{}, fmt.Errorf("conda package %s: the lock gives no sha256, which the build needs to pin the download", p)
+		return linkInput{}, fmt.Errorf("conda package %s: the lock gives no sha256, which the build needs to pin the download", p)
 	}
 	fn := p.Filename
 	if fn == "" {
 		fn = path.Base(p.URL)
 	}
 	if fn == "" || fn == "." || fn == "/" || strings.ContainsAny(fn, "/\\") {
-		return llb.State{}, fmt.Errorf("conda package %s: cannot tell the archive's file name from %s", p, p.URL)
+		return linkInput{}, fmt.Errorf("conda package %s: cannot tell the archive's file name from %s", p, p.URL)
 	}
 	// No platform in these names: the ops are the same for every target
 	// platform of a build, and BuildKit shows them once.
 	stage := fmt.Sprintf("conda %d/%d", n, total)
-	what := p.Name + " " + p.Version
-	archive, err := packageArchive(p, fn, opts, "["+stage+"] download "+what)
+	archive, err := packageArchive(p, fn, opts, "["+stage+"] download "+p.Name+" "+p.Version)
 	if err != nil {
-		return llb.State{}, err
+		return linkInput{}, err
 	}
 	record, err := linkRecord(p)
 	if err != nil {
-		return llb.State{}, err
+		return linkInput{}, err
 	}
+	return linkInput{pkg: p, stage: stage, archive: archive, file: fn, record: record}, nil
+}
+
+// linkPackage links one package into a layer of its own at the final
+// prefix. The step's inputs are the record, the prefix, the python version
+// (noarch: python only) and the link binary: nothing of the environment
+// around it, so the layer is shared by every environment with the same
+// prefix (and python).
+func linkPackage(in linkInput, python, prefix, epoch string, bin llb.State, opts Options) llb.State {
 	args := []string{path.Join(binDir, "envkit"), "link", "--prefix", prefix, "--dest", outputDir}
-	if p.Noarch == "python" {
+	if in.pkg.Noarch == "python" {
 		args = append(args, "--python", python)
 	}
-	args = append(args, "--record", record, path.Join(archiveDir, fn))
-	// The root is empty and the binary a read-only mount: BuildKit keys
-	// read-only mounts by their content, so the step is cached across
-	// builds even when the binary comes from a session's local input
-	// (envkit build), whose own key changes with every session.
-	run := llb.Scratch().Run(
+	args = append(args, "--record", in.record, path.Join(archiveDir, in.file))
+	return linkStep(args, []llb.RunOption{llb.AddMount(archiveDir, in.archive, llb.Readonly)},
+		"["+in.stage+"] link "+in.pkg.Name+" "+in.pkg.Version, epoch, bin, opts)
+}
+
+// linkGroup links a group of packages (beyond the layer budget) in one
+// step, hence one layer: every layer is an exec, and steps chained on one
+// output mount would each still make a layer. Each archive has its own
+// read-only mount named by its file, so adding a member to the group does
+// not change the others' arguments.
+func linkGroup(group []linkInput, stage, python, prefix, epoch string, bin llb.State, opts Options) llb.State {
+	args := []string{path.Join(binDir, "envkit"), "link", "--prefix", prefix, "--dest", outputDir}
+	for _, in := range group {
+		if in.pkg.Noarch == "python" {
+			args = append(args, "--python", python)
+			break
+		}
+	}
+	var mounts []llb.RunOption
+	var names []string
+	for _, in := range group {
+		dir := path.Join(archiveDir, archiveStem(in.file))
+		mounts = append(mounts, llb.AddMount(dir, in.archive, llb.Readonly))
+		args = append(args, "--record", in.record, path.Join(dir, in.file))
+		names = append(names, in.pkg.Name+" "+in.pkg.Version)
+	}
+	return linkStep(args, mounts, "["+stage+"] link "+strings.Join(names, ", "), epoch, bin, opts)
+}
+
+// linkStep runs envkit link on an empty root with the binary as a
+// read-only mount: BuildKit keys read-only mounts by their content, so the
+// step is cached across builds even when the binary comes from a session's
+// local input (envkit build), whose own key changes with every session.
+// The result is the step's output directory, which holds the layer.
+func linkStep(args []string, archives []llb.RunOption, name, epoch string, bin llb.State, opts Options) llb.State {
+	runOpts := append([]llb.RunOption{
 		llb.Args(args),
 		llb.AddMount(binDir, bin, llb.Readonly),
-		llb.AddMount(archiveDir, archive, llb.Readonly),
+	}, archives...)
+	runOpts = append(runOpts,
 		llb.AddEnv("SOURCE_DATE_EPOCH", epoch),
 		llb.Dir("/"),
 		noNetwork,
 		llb.Platform(opts.BuildPlatform),
-		llb.WithCustomName("["+stage+"] link "+what),
+		llb.WithCustomName(name),
 	)
-	return run.AddMount(outputDir, out), nil
+	return llb.Scratch().Run(runOpts...).AddMount(outputDir, llb.Scratch())
+}
+
+// archiveStem is a conda archive's file name without its extension.
+func archiveStem(fn string) string {
+	for _, ext := range []string{".conda", ".tar.bz2"} {
+		if stem, ok := strings.CutSuffix(fn, ext); ok && stem != "" {
+			return stem
+		}
+	}
+	return fn
 }
 
 // packageArchive is a state holding the package's archive at /fn: an HTTP
