@@ -26,7 +26,6 @@ import (
 	digest "github.com/opencontainers/go-digest"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 
-	"github.com/envkit/envkit/internal/hash"
 	"github.com/envkit/envkit/internal/spec"
 	envllb "github.com/envkit/envkit/llb"
 )
@@ -105,12 +104,7 @@ func (b *build) run(ctx context.Context) (*gwclient.Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	// The base a conda or requirements file builds on is part of what it
-	// describes: hash it as envkit hash does.
-	if img := b.baseImage(def); img != "" {
-		def.SetDefaultBase(img)
-	}
-	defHash, err := hash.Of(def)
+	defHash, err := DefinitionHash(def, b.bc.BuildArgs)
 	if err != nil {
 		return nil, err
 	}
@@ -143,15 +137,12 @@ func (b *build) run(ctx context.Context) (*gwclient.Result, error) {
 	baseName := b.baseImage(def)
 	cacheRepo := b.bc.BuildArgs[ArgImageCache]
 
-	// The image key needs the base's digest, the same for every platform
-	// (an index digest), so it is resolved once before the fan-out.
+	// The image key (KeyOf computes the same for envkit build) needs the
+	// base's digest, the same for every platform (an index digest), so it
+	// is resolved once, for the first target, before the fan-out.
 	var key string
 	if cacheRepo != "" && baseName != "" {
-		first := b.platform(nil)
-		if len(b.bc.TargetPlatforms) > 0 {
-			first = b.platform(&b.bc.TargetPlatforms[0])
-		}
-		base, err := b.resolveBase(ctx, baseName, first)
+		base, err := b.resolveBase(ctx, baseName, b.targets()[0])
 		if err != nil {
 			return nil, err
 		}
@@ -240,18 +231,14 @@ func (b *build) epoch() (time.Time, error) {
 }
 
 // targetPlatforms uses the definition's platforms when the build names
-// none.
+// none (Targets).
 func (b *build) targetPlatforms(def *spec.Definition) error {
 	if len(b.bc.TargetPlatforms) > 0 || len(def.Platforms) == 0 {
 		return nil
 	}
-	var ps []ocispecs.Platform
-	for _, s := range def.Platforms {
-		p, err := parsePlatform(s)
-		if err != nil {
-			return fmt.Errorf("%s: platform %q: %w", b.filename, s, err)
-		}
-		ps = append(ps, p)
+	ps, err := definitionPlatforms(def)
+	if err != nil {
+		return err
 	}
 	b.bc.TargetPlatforms = ps
 	if len(ps) > 1 {
@@ -336,16 +323,9 @@ func (b *build) resolveBaseOnce(ctx context.Context, name string, p ocispecs.Pla
 		}
 		return &resolvedBase{ResolvedImage: envllb.ResolvedImage{Ref: name, State: st, Config: cfg}, Digest: captured}, nil
 	}
-	named, err := reference.ParseNormalizedNamed(name)
+	ref, dgst, dt, err := resolveImageConfig(ctx, b.c, name, p, b.bc.ImageResolveMode.String())
 	if err != nil {
-		return nil, fmt.Errorf("base image %q: %w", name, err)
-	}
-	ref, dgst, dt, err := b.c.ResolveImageConfig(ctx, reference.TagNameOnly(named).String(), sourceresolver.Opt{
-		LogName:  "[internal] load metadata for " + name,
-		ImageOpt: &sourceresolver.ResolveImageOpt{Platform: &p, ResolveMode: b.bc.ImageResolveMode.String()},
-	})
-	if err != nil {
-		return nil, fmt.Errorf("base image %s: %w", name, err)
+		return nil, err
 	}
 	pinned, err := pin(ref, dgst)
 	if err != nil {

@@ -51,22 +51,43 @@ func (l *locked) forPlatform(p ocispecs.Platform) (envllb.Locked, error) {
 }
 
 // lockedPackages reads the lock beside the definition and checks that it
-// is current for every target platform (its content_hash against the
-// definition's conda, pip and Spark inputs), so a stale lock fails the
-// build instead of building something the definition no longer says.
-// Without a lock, the frontend solves the conda part; pip packages and
-// precached Spark packages need the lock.
+// is current for every target platform. Without a lock, the frontend
+// solves the conda part; pip packages and precached Spark packages need
+// the lock.
 func (b *build) lockedPackages(ctx context.Context, def *spec.Definition) (*locked, error) {
-	if def.Conda == nil || def.Python.UserManaged || len(def.Conda.Dependencies) == 0 {
+	if !hasCondaPackages(def) {
 		return &locked{}, nil
 	}
 	in := lockInputs(def, b.bc.BuildArgs)
-	data, err := fs.ReadFile(b.fsys, LockFile)
-	if errors.Is(err, fs.ErrNotExist) {
+	out, err := readLock(b.fsys, b.filename, def, in, b.targets())
+	if errors.Is(err, ErrNoLock) {
 		if err := b.needsLock(def); err != nil {
 			return nil, err
 		}
 		return b.solveInFrontend(ctx, def, in)
+	}
+	return out, err
+}
+
+// hasCondaPackages says whether envkit installs a conda environment for
+// def (a user-managed python has none).
+func hasCondaPackages(def *spec.Definition) bool {
+	return def.Conda != nil && !def.Python.UserManaged && len(def.Conda.Dependencies) > 0
+}
+
+// ErrNoLock is returned when the build context has no conda-lock.yml.
+var ErrNoLock = errors.New("no " + LockFile + " in the build context")
+
+// readLock reads LockFile from fsys and checks that it is current for
+// every target platform (its content_hash against the definition's conda,
+// pip and Spark inputs), so a stale lock fails the build instead of
+// building something the definition no longer says. filename is the
+// definition's, for messages. It is the one reader of the lock for both
+// the build and the image key (LockHash).
+func readLock(fsys fs.FS, filename string, def *spec.Definition, in lock.Inputs, targets []ocispecs.Platform) (*locked, error) {
+	data, err := fs.ReadFile(fsys, LockFile)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, ErrNoLock
 	}
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", LockFile, err)
@@ -76,7 +97,7 @@ func (b *build) lockedPackages(ctx context.Context, def *spec.Definition) (*lock
 		return nil, err
 	}
 	out := &locked{packages: map[string][]*repodata.Record{}, wheels: map[string][]envllb.Wheel{}}
-	for _, p := range b.targets() {
+	for _, p := range targets {
 		subdir, err := condaSubdir(p)
 		if err != nil {
 			return nil, err
@@ -86,10 +107,10 @@ func (b *build) lockedPackages(ctx context.Context, def *spec.Definition) (*lock
 		}
 		got, ok := lk.Metadata.ContentHash[subdir]
 		if !ok {
-			return nil, fmt.Errorf("%s: not locked for %s (platforms: %s): run envkit lock --platform %s %s", LockFile, subdir, strings.Join(lk.Metadata.Platforms, ", "), subdir, b.filename)
+			return nil, fmt.Errorf("%s: not locked for %s (platforms: %s): run envkit lock --platform %s %s", LockFile, subdir, strings.Join(lk.Metadata.Platforms, ", "), subdir, filename)
 		}
 		if want := lock.ContentHash(in, subdir); got != want {
-			return nil, fmt.Errorf("%s: stale for %s: its content_hash %s does not match the conda part of %s (%s): run envkit lock %s", LockFile, subdir, got, b.filename, want, b.filename)
+			return nil, fmt.Errorf("%s: stale for %s: its content_hash %s does not match the conda part of %s (%s): run envkit lock %s", LockFile, subdir, got, filename, want, filename)
 		}
 		records, err := lk.Records(subdir)
 		if err != nil {

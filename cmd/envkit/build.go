@@ -122,13 +122,13 @@ func runBuild(ctx context.Context, stderr, stdout io.Writer, file string, f buil
 		if err != nil {
 			return err
 		}
-		meta["envkit.definition-hash"] = k.definitionHash
-		if k.key == "" {
-			noKey = k.why
-			fmt.Fprintf(stderr, "envkit: %s: no image key (%s); building without a lookup\n", filepath.Base(file), k.why)
+		meta["envkit.definition-hash"] = k.DefinitionHash
+		if k.Tag == "" {
+			noKey = k.NoKey
+			fmt.Fprintf(stderr, "envkit: %s: no image key (%s); building without a lookup\n", filepath.Base(file), k.NoKey)
 		} else {
-			ref := f.push + ":" + k.key
-			meta["envkit.image-key"] = k.key
+			ref := f.push + ":" + k.Tag
+			meta["envkit.image-key"] = k.Tag
 			meta["envkit.image"] = ref
 			if k.existing != "" {
 				fmt.Fprintf(stderr, "envkit: %s exists: nothing to build\n", ref)
