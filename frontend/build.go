@@ -171,6 +171,10 @@ func (b *build) run(ctx context.Context) (*gwclient.Result, error) {
 			return nil, err
 		}
 		env.DefinitionHash, env.LockHash = defHash, locked.hash
+		layerBudget, err := packageLayers(b.bc.BuildArgs)
+		if err != nil {
+			return nil, err
+		}
 		opts := envllb.Options{
 			Platform:      platform,
 			BuildPlatform: b.platform(nil),
@@ -180,6 +184,7 @@ func (b *build) run(ctx context.Context) (*gwclient.Result, error) {
 			Labels:        b.bc.Labels,
 			LinkBinary:    linkBin,
 			LocalArchive:  localArchive,
+			PackageLayers: layerBudget,
 			Epoch:         epoch,
 			Version:       Version,
 		}
