@@ -203,7 +203,7 @@ func (b *build) run(ctx context.Context) (*gwclient.Result, error) {
 		if err != nil {
 			return nil, err
 		}
-		ref, err := b.solve(ctx, res.State, platform)
+		ref, err := b.solve(ctx, res.State, platform, true)
 		if err != nil {
 			return nil, err
 		}
@@ -428,15 +428,18 @@ func (b *build) dockerfileContext(ctx context.Context, def *spec.Definition, opt
 }
 
 // solve submits one platform's LLB, with the build's cache imports (they
-// reach the solver no other way).
-func (b *build) solve(ctx context.Context, st llb.State, p ocispecs.Platform) (gwclient.Reference, error) {
+// reach the solver no other way). A build is evaluated here rather than
+// lazily by the exporter, so that a failed step comes back to the frontend,
+// which names it (nameFailedStep) for every client: envkit build, buildctl
+// and buildx print the same line. A reused image stays lazy.
+func (b *build) solve(ctx context.Context, st llb.State, p ocispecs.Platform, evaluate bool) (gwclient.Reference, error) {
 	def, err := st.Marshal(ctx, llb.Platform(p), llb.WithCaps(b.bc.BuildOpts().LLBCaps))
 	if err != nil {
 		return nil, err
 	}
-	res, err := b.c.Solve(ctx, gwclient.SolveRequest{Definition: def.ToPB(), CacheImports: b.bc.CacheImports})
+	res, err := b.c.Solve(ctx, gwclient.SolveRequest{Definition: def.ToPB(), CacheImports: b.bc.CacheImports, Evaluate: evaluate})
 	if err != nil {
-		return nil, err
+		return nil, nameFailedStep(err, def)
 	}
 	return res.SingleRef()
 }
@@ -460,7 +463,7 @@ func (b *build) fromImageCache(ctx context.Context, ref string, p ocispecs.Platf
 		return nil, fmt.Errorf("%s: config: %w", ref, err)
 	}
 	st := llb.Image(pinned, llb.Platform(p), llb.WithCustomName("[envkit] reuse "+pinned))
-	r, err := b.solve(ctx, st, p)
+	r, err := b.solve(ctx, st, p, false)
 	if err != nil {
 		return nil, err
 	}

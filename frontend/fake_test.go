@@ -15,6 +15,7 @@ import (
 	"github.com/moby/buildkit/client/llb/sourceresolver"
 	gwclient "github.com/moby/buildkit/frontend/gateway/client"
 	gwpb "github.com/moby/buildkit/frontend/gateway/pb"
+	"github.com/moby/buildkit/solver/errdefs"
 	"github.com/moby/buildkit/solver/pb"
 	dockerspec "github.com/moby/docker-image-spec/specs-go/v1"
 	digest "github.com/opencontainers/go-digest"
@@ -31,6 +32,9 @@ type fakeGateway struct {
 	locals map[string]fstest.MapFS // local name -> files
 	images map[string]string       // ref (as asked) -> pinned digest
 	http   map[string][]byte       // URL -> body; others answer 404
+	// fail makes a build solve fail at the vertex of that name, with
+	// that error, as BuildKit's solver reports it (errdefs.VertexError).
+	fail map[string]error
 
 	mu       sync.Mutex
 	solves   []*pb.Definition // the build solves, in order
@@ -89,6 +93,11 @@ func (g *fakeGateway) Solve(ctx context.Context, req gwclient.SolveRequest) (*gw
 	g.mu.Lock()
 	g.solves = append(g.solves, req.Definition)
 	g.mu.Unlock()
+	for dgst, md := range def.Metadata {
+		if err, ok := g.fail[md.Description["llb.customname"]]; ok {
+			return nil, errdefs.WrapVertex(err, dgst)
+		}
+	}
 	res := gwclient.NewResult()
 	res.SetRef(&fakeRef{files: fstest.MapFS{}})
 	return res, nil
