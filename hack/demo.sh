@@ -3,7 +3,8 @@
 # services (registry, conda channel, buildkitd) with their own state, builds
 # examples/offline/environment.yml three ways — envkit build (frontend in-process),
 # buildctl through its `# syntax=` line, docker buildx through the same
-# line — runs a command in the image and prints the hash and digests.
+# line — and examples/offline-pip (conda + pip wheels) with envkit build,
+# runs a command in each image and prints the hashes and digests.
 # Idempotent; stops the services it started, whatever happens.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -70,11 +71,28 @@ step "docker buildx build (remote driver, # syntax= line)"
 	--metadata-file "$work/buildx.json" "$work"
 digest_buildx=$(sed -n 's/.*"containerimage.digest": "\(sha256:[0-9a-f]*\)".*/\1/p' "$work/buildx.json")
 
+# The same with a pip part: wheels from the fixture index, found through
+# pip's own PIP_INDEX_URL, one layer each on the finished conda environment.
+mkdir "$work/pip"
+cp examples/offline-pip/environment.yml "$work/pip/environment.yml"
+export PIP_INDEX_URL="$ENVKIT_CHANNEL_URL/pypi/simple"
+step "envkit lock + build examples/offline-pip (conda + pip wheels)"
+"$BIN/envkit" lock "$work/pip/environment.yml"
+hash_pip=$("$BIN/envkit" hash "$work/pip/environment.yml")
+"$BIN/envkit" build "$work/pip/environment.yml" --push "$repo-pip" --progress plain \
+	--build-arg SOURCE_DATE_EPOCH=$EPOCH --metadata-file "$work/pip.json"
+digest_pip=$(sed -n 's/.*"containerimage.digest": "\(sha256:[0-9a-f]*\)".*/\1/p' "$work/pip.json")
+step "run a command in $repo-pip@$digest_pip"
+"$BIN/envkit-dev" run -state "$STATE" "$repo-pip@$digest_pip" \
+	'set -e; { envkit-greet; python -m pip list 2>/dev/null | grep -E "^(envkit|pip) "; echo "$DEMO_GREETING"; } > $OUT/result'
+
 step "result"
 echo "definition hash   $hash"
 echo "envkit build      $repo@$digest"
 echo "buildctl (syntax) $repo:buildctl@$digest_buildctl"
 echo "buildx (syntax)   $repo:buildx@$digest_buildx"
+echo "with pip: hash    $hash_pip"
+echo "with pip: image   $repo-pip@$digest_pip"
 if [ "$digest" = "$digest_buildctl" ] && [ "$digest" = "$digest_buildx" ]; then
 	echo "the three builds give the same image"
 else

@@ -131,13 +131,17 @@ func up(ctx context.Context, args []string) error {
 }
 
 // Channels are what the channel server serves: the conformance channels
-// and the fixture channel, each under its own name.
+// and the fixture channel, each under its own name, and the fixture wheel
+// index and Maven repository under /pypi (pip's index at /pypi/simple).
 func Channels(fixturesDir string) (map[string]string, error) {
 	dir, err := conformanceChannels()
 	if err != nil {
 		return nil, err
 	}
-	m := map[string]string{fixtures.ChannelName: filepath.Join(fixturesDir, "channel")}
+	m := map[string]string{
+		fixtures.ChannelName: filepath.Join(fixturesDir, "channel"),
+		"pypi":               filepath.Join(fixturesDir, fixtures.PipDirName),
+	}
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		return nil, err

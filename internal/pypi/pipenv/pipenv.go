@@ -54,6 +54,7 @@ func Lock(ctx context.Context, def *spec.Definition, platform string, conda []lo
 	if err != nil {
 		return nil, nil, err
 	}
+	in.EnvDefaults(os.LookupEnv)
 	if len(in.Requirements) == 0 {
 		return nil, &resolve.Result{}, nil
 	}

@@ -122,3 +122,31 @@ func splitHashes(line string) (string, []string, error) {
 	}
 	return strings.TrimSpace(parts[0]), hashes, nil
 }
+
+// EnvDefaults fills the index options the pip lines leave unset from pip's
+// environment variables, as pip does: PIP_INDEX_URL, PIP_EXTRA_INDEX_URL
+// and PIP_FIND_LINKS (whitespace-separated lists) and PIP_NO_INDEX. An
+// option written in the lines wins over its variable, so a definition
+// that names its index is locked against it on every machine; the
+// variables let a machine point a definition that names none at a mirror.
+func (in *Input) EnvDefaults(lookup func(string) (string, bool)) {
+	get := func(name string) string {
+		v, _ := lookup(name)
+		return strings.TrimSpace(v)
+	}
+	if in.Index.IndexURL == "" {
+		in.Index.IndexURL = get("PIP_INDEX_URL")
+	}
+	if urls := strings.Fields(get("PIP_EXTRA_INDEX_URL")); len(in.Index.ExtraIndexURLs) == 0 && len(urls) > 0 {
+		in.Index.ExtraIndexURLs = urls
+	}
+	if links := strings.Fields(get("PIP_FIND_LINKS")); len(in.Index.FindLinks) == 0 && len(links) > 0 {
+		in.Index.FindLinks = links
+	}
+	if !in.Index.NoIndex {
+		switch strings.ToLower(get("PIP_NO_INDEX")) {
+		case "1", "true", "yes", "on":
+			in.Index.NoIndex = true
+		}
+	}
+}
