@@ -55,3 +55,26 @@ func TestPackageLayersBuildArg(t *testing.T) {
 		}
 	}
 }
+
+// FuzzPackageLayers: any value either fails with the argument named or
+// gives a budget of at least 1 (0, the default, only when unset).
+func FuzzPackageLayers(f *testing.F) {
+	for _, s := range []string{"", "1", "100", "0", "-1", "five", "+7", "007", "99999999999999999999"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, v string) {
+		n, err := packageLayers(map[string]string{ArgPackageLayers: v})
+		switch {
+		case err != nil:
+			if !strings.Contains(err.Error(), ArgPackageLayers) {
+				t.Errorf("%q: error %v does not name the argument", v, err)
+			}
+		case v == "":
+			if n != 0 {
+				t.Errorf("unset: %d, want 0", n)
+			}
+		case n < 1:
+			t.Errorf("%q: budget %d accepted", v, n)
+		}
+	})
+}
