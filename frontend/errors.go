@@ -6,7 +6,9 @@ import (
 
 	"github.com/moby/buildkit/client/llb"
 	"github.com/moby/buildkit/solver/errdefs"
+	"github.com/moby/buildkit/util/grpcerrors"
 	digest "github.com/opencontainers/go-digest"
+	"google.golang.org/grpc/status"
 )
 
 // stepError names the step a solve failed at. BuildKit's message for a
@@ -21,8 +23,15 @@ type stepError struct {
 func (e *stepError) Error() string { return e.step + ": " + e.err.Error() }
 
 // Unwrap keeps the typed details (vertex, source, stack) that BuildKit's
-// clients read, through the gateway's gRPC status too.
+// clients read; grpcerrors.ToGRPC adds them back from the chain.
 func (e *stepError) Unwrap() error { return e.err }
+
+// GRPCStatus is the status the gateway returns for e. Without it,
+// grpcerrors.ToGRPC finds the solver's own status inside (the solve error
+// came over gRPC) and sends it as it is, without the step's name.
+func (e *stepError) GRPCStatus() *status.Status {
+	return status.New(grpcerrors.Code(e.err), e.Error())
+}
 
 // nameFailedStep prefixes err with the name of the vertex of def it
 // carries (errdefs.VertexError: the solver's digest of the failed op), as

@@ -17,6 +17,7 @@ import (
 	gwpb "github.com/moby/buildkit/frontend/gateway/pb"
 	"github.com/moby/buildkit/solver/errdefs"
 	"github.com/moby/buildkit/solver/pb"
+	"github.com/moby/buildkit/util/grpcerrors"
 	dockerspec "github.com/moby/docker-image-spec/specs-go/v1"
 	digest "github.com/opencontainers/go-digest"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
@@ -33,7 +34,8 @@ type fakeGateway struct {
 	images map[string]string       // ref (as asked) -> pinned digest
 	http   map[string][]byte       // URL -> body; others answer 404
 	// fail makes a build solve fail at the vertex of that name, with
-	// that error, as BuildKit's solver reports it (errdefs.VertexError).
+	// that error, as BuildKit's solver reports it through the gateway
+	// (errdefs.VertexError in a gRPC status).
 	fail map[string]error
 
 	mu       sync.Mutex
@@ -95,7 +97,8 @@ func (g *fakeGateway) Solve(ctx context.Context, req gwclient.SolveRequest) (*gw
 	g.mu.Unlock()
 	for dgst, md := range def.Metadata {
 		if err, ok := g.fail[md.Description["llb.customname"]]; ok {
-			return nil, errdefs.WrapVertex(err, dgst)
+			// Over the gateway, as the grpc client decodes it.
+			return nil, grpcerrors.FromGRPC(grpcerrors.ToGRPC(ctx, errdefs.WrapVertex(err, dgst)))
 		}
 	}
 	res := gwclient.NewResult()
