@@ -84,7 +84,7 @@ hash_pip=$("$BIN/envkit" hash "$work/pip/environment.yml")
 digest_pip=$(sed -n 's/.*"containerimage.digest": "\(sha256:[0-9a-f]*\)".*/\1/p' "$work/pip.json")
 step "run a command in $repo-pip@$digest_pip"
 "$BIN/envkit-dev" run -state "$STATE" "$repo-pip@$digest_pip" \
-	'set -e; { envkit-greet; python -m pip list 2>/dev/null | grep -E "^(envkit|pip) "; echo "$DEMO_GREETING"; } > $OUT/result'
+	'set -e; { envkit-greet; python -m pip list 2>/dev/null | grep -E "^(envkit-|pip )"; echo "$DEMO_GREETING"; } > $OUT/result'
 
 step "result"
 echo "definition hash   $hash"
