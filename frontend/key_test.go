@@ -146,3 +146,16 @@ func TestKeyOfStaleLockFails(t *testing.T) {
 		t.Errorf("error %v, want the stale lock named", err)
 	}
 }
+
+// envkit build looks the key up before it checks file:// channel
+// directories, so a reuse needs none: KeyOf reads the definition and the
+// lock only, and gives the key of a build that had the channel.
+func TestKeyOfNeedsNoChannelDirectory(t *testing.T) {
+	lockData := lockFor(t, fileChannelEnv, fileRecipes(t, lockedRecipes...))
+	g := fileChannelGateway(t, fileChannelEnv, lockData, false)
+	g.opts["build-arg:"+ArgImageCache] = cacheRepo
+	want := frontendKey(t, g)
+	if got := cliKey(t, condaGateway(t, fileChannelEnv, lockData, nil), fileChannelEnv, nil); got.Tag != want {
+		t.Errorf("key without the channel directory %q (%s), the build's %q", got.Tag, got.NoKey, want)
+	}
+}
