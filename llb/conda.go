@@ -13,6 +13,7 @@ import (
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/envkit/envkit/internal/conda/repodata"
+	"github.com/envkit/envkit/internal/imagemeta"
 )
 
 // MaxLayers is containerd's limit on the layers of an image.
@@ -85,7 +86,7 @@ func condaLayers(env Environment, opts Options, base llb.State) (*condaResult, e
 		history = append(history, ocispecs.History{
 			Created:   &created,
 			CreatedBy: "envkit link " + strings.Join(names, " "),
-			Comment:   "envkit conda package layer",
+			Comment:   imagemeta.CondaPackageLayer,
 		})
 	}
 	merged := llb.Merge(layers, llb.WithCustomName(vertexName(opts, "conda", fmt.Sprintf("merge %d package layers", len(groups)))))
@@ -106,7 +107,7 @@ func condaLayers(env Environment, opts Options, base llb.State) (*condaResult, e
 	history = append(history, ocispecs.History{
 		Created:   &created,
 		CreatedBy: "envkit link --finalize --prefix " + env.Prefix,
-		Comment:   "envkit conda environment",
+		Comment:   imagemeta.CondaEnvironment,
 	})
 	return &condaResult{State: finalize.Root(), History: history}, nil
 }

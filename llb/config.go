@@ -6,13 +6,8 @@ import (
 	"strings"
 
 	dockerspec "github.com/moby/docker-image-spec/specs-go/v1"
-)
 
-// Labels envkit sets on every image.
-const (
-	LabelDefinitionHash = "dev.envkit.definition-hash"
-	LabelLockHash       = "dev.envkit.lock-hash"
-	LabelVersion        = "dev.envkit.version"
+	"github.com/envkit/envkit/internal/imagemeta"
 )
 
 // configure turns the base's config into the environment's: conda's bin
@@ -51,13 +46,13 @@ func configure(img *dockerspec.DockerOCIImage, env Environment, opts Options) {
 		}
 	}
 	if env.DefinitionHash != "" {
-		labels[LabelDefinitionHash] = env.DefinitionHash
+		labels[imagemeta.LabelDefinitionHash] = env.DefinitionHash
 	}
 	if env.LockHash != "" {
-		labels[LabelLockHash] = env.LockHash
+		labels[imagemeta.LabelLockHash] = env.LockHash
 	}
 	if opts.Version != "" {
-		labels[LabelVersion] = opts.Version
+		labels[imagemeta.LabelVersion] = opts.Version
 	}
 	img.Config.Labels = labels
 }

@@ -10,6 +10,8 @@ import (
 
 	"github.com/moby/buildkit/client/llb"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"github.com/envkit/envkit/internal/imagemeta"
 )
 
 // Wheel is one locked pip package: a `manager: pip` entry of the lock.
@@ -132,7 +134,7 @@ func pipLayers(groups [][]Wheel, python string, env Environment, opts Options, r
 		history = append(history, ocispecs.History{
 			Created:   &created,
 			CreatedBy: "envkit link --wheel " + strings.Join(names, " "),
-			Comment:   "envkit pip package layer",
+			Comment:   imagemeta.PipPackageLayer,
 		})
 	}
 	return layers, history, nil

@@ -8,6 +8,7 @@ import (
 	"github.com/moby/buildkit/client/llb"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 
+	"github.com/envkit/envkit/internal/imagemeta"
 	"github.com/envkit/envkit/internal/maven"
 )
 
@@ -79,5 +80,5 @@ func sparkLayer(s *Spark, env Environment, opts Options) (llb.State, ocispecs.Hi
 	if len(names) > 0 {
 		by = "envkit spark jars " + strings.Join(names, " ")
 	}
-	return st, ocispecs.History{Created: &epoch, CreatedBy: by, Comment: "envkit Spark layer"}, nil
+	return st, ocispecs.History{Created: &epoch, CreatedBy: by, Comment: imagemeta.SparkLayer}, nil
 }

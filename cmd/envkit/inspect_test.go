@@ -15,7 +15,7 @@ import (
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/envkit/envkit/internal/conda/repodata"
-	"github.com/envkit/envkit/internal/registry"
+	"github.com/envkit/envkit/internal/imagemeta"
 	"github.com/envkit/envkit/internal/registry/registrytest"
 	envllb "github.com/envkit/envkit/llb"
 )
@@ -55,9 +55,9 @@ func TestInspect(t *testing.T) {
 				"opt/conda/conda-meta/pip-22.2.2-pyhd8ed1ab_0.json":          `{"name":"pip","version":"22.2.2","build":"pyhd8ed1ab_0"}`,
 			},
 			CreatedBy: "envkit link pip-22.2.2-pyhd8ed1ab_0 python-3.10.6-h582c2e5_0_cpython",
-			Comment:   registry.PackageLayerComment,
+			Comment:   imagemeta.CondaPackageLayer,
 		},
-		registrytest.Layer{Files: map[string]string{"opt/conda/conda-meta/history": "\n"}, CreatedBy: "envkit link --finalize --prefix /opt/conda", Comment: "envkit conda environment"},
+		registrytest.Layer{Files: map[string]string{"opt/conda/conda-meta/history": "\n"}, CreatedBy: "envkit link --finalize --prefix /opt/conda", Comment: imagemeta.CondaEnvironment},
 	)
 	for _, args := range [][]string{
 		{"inspect", "--images", host + "/images", file},
@@ -130,7 +130,7 @@ func TestInspectReadsLLBHistory(t *testing.T) {
 	}
 	var got []string
 	for _, h := range res.Image.History {
-		if h.Comment == registry.PackageLayerComment {
+		if h.Comment == imagemeta.CondaPackageLayer {
 			rest, ok := strings.CutPrefix(h.CreatedBy, "envkit link ")
 			if !ok {
 				t.Fatalf("package layer history %q does not start with %q", h.CreatedBy, "envkit link ")

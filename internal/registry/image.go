@@ -18,11 +18,9 @@ import (
 	"oras.land/oras-go/v2/content"
 	orasregistry "oras.land/oras-go/v2/registry"
 	"oras.land/oras-go/v2/registry/remote"
-)
 
-// PackageLayerComment is the history comment llb gives each conda package
-// layer; its CreatedBy is "envkit link PKG...", each PKG name-version-build.
-const PackageLayerComment = "envkit conda package layer"
+	"github.com/envkit/envkit/internal/imagemeta"
+)
 
 // ErrImageNotFound is returned by InspectImage when the tag does not exist.
 var ErrImageNotFound = errors.New("image not found")
@@ -161,7 +159,7 @@ func (c *Client) InspectImage(ctx context.Context, ref, platform string, readLay
 		if matched {
 			h := layerHistory[i]
 			l.CreatedBy = h.CreatedBy
-			if h.Comment == PackageLayerComment {
+			if h.Comment == imagemeta.CondaPackageLayer {
 				l.Packages = strings.Fields(strings.TrimPrefix(h.CreatedBy, "envkit link "))
 			}
 		}

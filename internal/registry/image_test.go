@@ -9,6 +9,7 @@ import (
 
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
+	"github.com/envkit/envkit/internal/imagemeta"
 	"github.com/envkit/envkit/internal/registry/registrytest"
 )
 
@@ -30,17 +31,17 @@ func builtImage(t *testing.T, host string) string {
 				"opt/conda/conda-meta/tzdata-2024b-hc8b5060_0.json":          condaMeta("tzdata", "2024b", "hc8b5060_0"),
 			},
 			CreatedBy: "envkit link python-3.12.7-hc5c86c4_0_cpython tzdata-2024b-hc8b5060_0",
-			Comment:   PackageLayerComment,
+			Comment:   imagemeta.CondaPackageLayer,
 		},
 		registrytest.Layer{
 			Files:     map[string]string{"opt/conda/conda-meta/pip-24.2-pyh8b19718_1.json": condaMeta("pip", "24.2", "pyh8b19718_1")},
 			CreatedBy: "envkit link pip-24.2-pyh8b19718_1",
-			Comment:   PackageLayerComment,
+			Comment:   imagemeta.CondaPackageLayer,
 		},
 		registrytest.Layer{
 			Files:     map[string]string{"opt/conda/conda-meta/history": "==> 2026-01-01 <==\n"},
 			CreatedBy: "envkit link --finalize --prefix /opt/conda",
-			Comment:   "envkit conda environment",
+			Comment:   imagemeta.CondaEnvironment,
 		},
 	)
 }
