@@ -46,6 +46,20 @@ func TestImageKeyCLIThenSyntax(t *testing.T) {
 	if got := metadataDigest(t, meta); got != pushed {
 		t.Errorf("buildctl # syntax= made %s, envkit build pushed %s", got, pushed)
 	}
+
+	// The key is read with the build's lock checks: a stale lock fails
+	// the lookup with the frontend's message, before anything is built.
+	def, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(file, []byte(strings.Replace(string(def), "python=3.11", "python=3.11.2", 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, stderr, err := runErr(2*time.Minute, nil, "envkit", "build", file, "--addr", env.BuildkitHost, "--push", repo, "--progress", "plain")
+	if err == nil || !strings.Contains(stderr, "conda-lock.yml: stale for") || strings.Contains(stderr, "] link ") {
+		t.Errorf("envkit build --push with a stale lock: %v\n%s", err, tail(stderr, 5))
+	}
 }
 
 // TestImageKeyFailedDownloadIsNamed builds a lock whose sha256 for one

@@ -48,7 +48,8 @@ func imageKey(ctx context.Context, c *client.Client, auth session.Attachable, re
 	}
 	var k keyLookup
 	_, err = c.Build(ctx, client.SolveOpt{Session: []session.Attachable{auth}}, "envkit", func(ctx context.Context, gw gwclient.Client) (*gwclient.Result, error) {
-		if k.Key, err = frontend.KeyOf(ctx, gw, contextFS, def, buildArgs, requested); err != nil || k.Tag == "" {
+		key, err := frontend.KeyOf(ctx, gw, contextFS, def, buildArgs, requested)
+		if k.Key = key; err != nil || k.Tag == "" {
 			return gwclient.NewResult(), err
 		}
 		_, dgst, _, err := gw.ResolveImageConfig(ctx, repo+":"+k.Tag, sourceresolver.Opt{
