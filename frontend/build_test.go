@@ -185,6 +185,9 @@ func TestImageCacheHitRunsNoStep(t *testing.T) {
 	if got := sources(t, g.solves[0]); len(got) != 1 || !strings.HasPrefix(got[0], "docker-image://"+cached+"@") {
 		t.Errorf("sources %v, want only the cached image", got)
 	}
+	if g.evaluate[0] {
+		t.Error("the reused image was evaluated in the frontend; it stays lazy")
+	}
 
 	// A miss builds.
 	miss := newGateway(baseOnly, map[string]string{"build-arg:ENVKIT_IMAGE_CACHE": "127.0.0.1:5000/envs"})
@@ -193,6 +196,9 @@ func TestImageCacheHitRunsNoStep(t *testing.T) {
 	}
 	if got := sources(t, miss.solves[0]); len(got) != 1 || !strings.Contains(got[0], "busybox") {
 		t.Errorf("a miss solved %v, want the build on busybox", got)
+	}
+	if !miss.evaluate[0] {
+		t.Error("the build was not evaluated in the frontend: a failed step would not be named")
 	}
 	n := 0
 	for _, r := range miss.resolved {

@@ -40,6 +40,7 @@ type fakeGateway struct {
 
 	mu       sync.Mutex
 	solves   []*pb.Definition // the build solves, in order
+	evaluate []bool           // whether each was evaluated in the frontend
 	resolved []string         // refs whose config was asked for
 	fetched  []string         // HTTP sources read back by the frontend
 }
@@ -94,6 +95,7 @@ func (g *fakeGateway) Solve(ctx context.Context, req gwclient.SolveRequest) (*gw
 	}
 	g.mu.Lock()
 	g.solves = append(g.solves, req.Definition)
+	g.evaluate = append(g.evaluate, req.Evaluate)
 	g.mu.Unlock()
 	for dgst, md := range def.Metadata {
 		if err, ok := g.fail[md.Description["llb.customname"]]; ok {
