@@ -9,7 +9,6 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/opencontainers/go-digest"
 	"github.com/spf13/cobra"
 
 	"github.com/envkit/envkit/curated"
@@ -74,9 +73,6 @@ as they never enter the hash.`,
 type environmentSource struct {
 	def  *spec.Definition
 	lock *lock.Lock // nil when there is none
-	// lockHash is "sha256:<hex>" of the lock file's bytes, as the image
-	// key takes it; "" without a lock.
-	lockHash string
 	// ref is the registry reference or curated/NAME, "" for a file.
 	ref     string
 	version registry.Version
@@ -106,11 +102,11 @@ func openEnvironment(ctx context.Context, cmd *cobra.Command, arg string) (*envi
 		if err != nil {
 			return nil, err
 		}
-		l, sum, err := lockBeside(def)
+		l, err := lockBeside(def)
 		if err != nil {
 			return nil, err
 		}
-		return &environmentSource{def: def, lock: l, lockHash: sum}, nil
+		return &environmentSource{def: def, lock: l}, nil
 	}
 	client, err := registry.NewClient()
 	if err != nil {
@@ -133,27 +129,23 @@ func openEnvironment(ctx context.Context, cmd *cobra.Command, arg string) (*envi
 		src.close()
 		return nil, fmt.Errorf("%s: %w", arg, err)
 	}
-	if src.lock, src.lockHash, err = lockBeside(src.def); err != nil {
+	if src.lock, err = lockBeside(src.def); err != nil {
 		src.close()
 		return nil, fmt.Errorf("%s: %w", arg, err)
 	}
 	return src, nil
 }
 
-// lockBeside reads the conda-lock.yml in the definition's directory and
-// the sha256 of its bytes; nil and "" when there is none.
-func lockBeside(def *spec.Definition) (*lock.Lock, string, error) {
+// lockBeside reads the conda-lock.yml in the definition's directory; nil
+// when there is none.
+func lockBeside(def *spec.Definition) (*lock.Lock, error) {
 	path := filepath.Join(filepath.Dir(def.Source.Path), frontend.LockFile)
 	data, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil, "", nil
+		return nil, nil
 	}
 	if err != nil {
-		return nil, "", err
+		return nil, err
 	}
-	l, err := lock.Read(path, data)
-	if err != nil {
-		return nil, "", err
-	}
-	return l, digest.FromBytes(data).String(), nil
+	return lock.Read(path, data)
 }

@@ -5,11 +5,15 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"runtime"
 	"strings"
 	"text/tabwriter"
 	"time"
 
+	"github.com/containerd/platforms"
+	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/spf13/cobra"
 
 	"github.com/envkit/envkit/frontend"
@@ -93,7 +97,7 @@ base digest, hence the key, is the one the build saw.`,
 			defer src.close()
 			def := src.def
 			def.SetDefaultBase(baseImageDefault(baseImage))
-			out := inspection{Definition: def.Source.Path, LockHash: src.lockHash, BaseImage: def.Base.Image}
+			out := inspection{Definition: def.Source.Path, BaseImage: def.Base.Image}
 			if src.ref != "" {
 				out.Definition, out.Version = src.ref, src.version.Number
 			}
@@ -118,6 +122,33 @@ base digest, hence the key, is the one the build saw.`,
 				}
 			}
 
+			// The lock part of the key as the build computes it: the pins
+			// of the platforms a build makes.
+			lockCurrent := false
+			if src.lock != nil {
+				var requested []ocispecs.Platform
+				if cmd.Flags().Changed("platform") {
+					p, err := platforms.Parse(platform)
+					if err != nil {
+						return usagef("--platform %s: %v", platform, err)
+					}
+					requested = []ocispecs.Platform{p}
+				}
+				targets, err := frontend.Targets(def, requested, ocispecs.Platform{OS: "linux", Architecture: runtime.GOARCH})
+				if err != nil {
+					return err
+				}
+				buildArgs := map[string]string{}
+				if baseImage != "" {
+					buildArgs[frontend.ArgBaseImage] = baseImage
+				}
+				out.LockHash, err = frontend.LockHash(os.DirFS(filepath.Dir(def.Source.Path)), def, buildArgs, targets)
+				if err != nil {
+					out.Notes = append(out.Notes, "no image key: "+err.Error())
+				}
+				lockCurrent = err == nil
+			}
+
 			client, err := registry.NewClient()
 			if err != nil {
 				return err
@@ -137,8 +168,8 @@ base digest, hence the key, is the one the build saw.`,
 			if needsLock && src.lock == nil {
 				out.Notes = append(out.Notes, "no "+frontend.LockFile+" beside the definition: the image key depends on the solve (run envkit lock)")
 			}
-			if out.BaseDigest != "" && (!needsLock || src.lock != nil) {
-				out.ImageKey = frontend.ImageKey(out.Hash, src.lockHash, out.BaseDigest)
+			if out.BaseDigest != "" && (!needsLock || lockCurrent) {
+				out.ImageKey = frontend.ImageKey(out.Hash, out.LockHash, out.BaseDigest)
 			}
 			if images != "" && out.ImageKey != "" {
 				ref := strings.TrimSuffix(images, "/") + ":" + out.ImageKey

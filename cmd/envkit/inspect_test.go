@@ -14,9 +14,12 @@ import (
 	dockerspec "github.com/moby/docker-image-spec/specs-go/v1"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 
+	"github.com/envkit/envkit/internal/conda/lock"
 	"github.com/envkit/envkit/internal/conda/repodata"
+	"github.com/envkit/envkit/internal/envlock"
 	"github.com/envkit/envkit/internal/imagemeta"
 	"github.com/envkit/envkit/internal/registry/registrytest"
+	"github.com/envkit/envkit/internal/spec"
 	envllb "github.com/envkit/envkit/llb"
 )
 
@@ -31,8 +34,8 @@ func TestInspect(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "environment.yml"), []byte(def), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	copyFile(t, "../../internal/conda/lock/testdata/mamba-good_multiple_categories-lock.yaml", dir, "conda-lock.yml")
 	file := filepath.Join(dir, "environment.yml")
+	currentLock(t, "../../internal/conda/lock/testdata/mamba-good_multiple_categories-lock.yaml", file)
 
 	var got inspection
 	if err := json.Unmarshal([]byte(mustRun(t, "inspect", "--json", "--images", host+"/images", file)), &got); err != nil {
@@ -164,5 +167,27 @@ func TestInspectThroughMirror(t *testing.T) {
 	}
 	if _, errOut, code := runCmd(t, "inspect", "--mirror", "docker.io", file); code != 2 || !strings.Contains(errOut, "want REGISTRY=HOST") {
 		t.Fatalf("--mirror without a host: exit %d, %q", code, errOut)
+	}
+}
+
+// currentLock writes the lock at src beside the definition file, its
+// content_hash made current for the definition: a real lock of a real
+// environment, which the image key takes only when it is current.
+func currentLock(t *testing.T, src, file string) {
+	t.Helper()
+	lk, err := lock.ReadFile(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	def, err := spec.Load(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := envlock.Inputs(def, func(string) (string, bool) { return "", false })
+	for _, platform := range lk.Metadata.Platforms {
+		lk.Metadata.ContentHash[platform] = lock.ContentHash(in, platform)
+	}
+	if _, err := lk.WriteFile(filepath.Join(filepath.Dir(file), "conda-lock.yml")); err != nil {
+		t.Fatal(err)
 	}
 }
