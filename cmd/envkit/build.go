@@ -190,6 +190,7 @@ func runBuild(ctx context.Context, stderr, stdout io.Writer, file string, f buil
 		return usagef("--progress %s: %v", f.progress, err)
 	}
 	var resp *client.SolveResponse
+	logs := newStepLogs()
 	eg, ectx := errgroup.WithContext(ctx)
 	eg.Go(func() error {
 		var err error
@@ -198,11 +199,16 @@ func runBuild(ctx context.Context, stderr, stdout io.Writer, file string, f buil
 	})
 	eg.Go(func() error {
 		// The display drains ch until Build closes it, even on failure.
-		_, err := display.UpdateFrom(context.WithoutCancel(ectx), ch)
+		_, err := display.UpdateFrom(context.WithoutCancel(ectx), logs.tee(ch))
 		return err
 	})
 	if err := eg.Wait(); err != nil {
 		cleanup()
+		// Plain and tty displays show a failed step's output, json carries
+		// it; quiet shows none.
+		if mode == progressui.QuietMode {
+			logs.print(stderr)
+		}
 		return err
 	}
 	if d := resp.ExporterResponse["containerimage.digest"]; d != "" {
