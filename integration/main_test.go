@@ -67,6 +67,7 @@ func setUp(m *testing.M) int {
 		Channels: map[string]string{
 			fixtures.ChannelName: filepath.Join(env.fixtures, "channel"),
 			"test-recipes":       filepath.Join(conf, "channels", "test-recipes"),
+			"pypi":               filepath.Join(env.fixtures, fixtures.PipDirName),
 		},
 		ChannelServer: []string{filepath.Join(env.bin, "envkit-dev"), "serve"},
 	})

@@ -94,7 +94,7 @@ fails, DIR is removed.`,
 			if locked != nil {
 				pip = slices.DeleteFunc(locked.ForPlatform(platform), func(p lock.Package) bool { return p.Manager != lock.Pip })
 			}
-			popts := pipenv.InstallOptions{CacheDir: filepath.Join(cacheDir, "wheels"), ModTime: epoch}
+			popts := pipenv.InstallOptions{CacheDir: filepath.Join(cacheDir, "wheels"), ModTime: epoch, Compile: true}
 			if len(pip) > 0 {
 				// Fetched and checked first, so a bad wheel stops the
 				// creation before anything is written.

@@ -29,10 +29,37 @@ func Compile(python, staged, final string) error {
 	const script = "import compileall, py_compile, sys\n" +
 		"compileall.compile_dir(sys.argv[1], ddir=sys.argv[2], quiet=2,\n" +
 		"    invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH)\n"
-	cmd := exec.Command(python, "-Wi", "-c", script, staged, final)
+	return runPython(python, script, "", staged, final)
+}
+
+// CompileInstalled writes the .pyc files of the .py files inst put in
+// site-packages under prefix, where they stay (envkit create), the same
+// way as Compile; the rest of the prefix is left alone.
+func CompileInstalled(python, prefix string, inst *Installed) error {
+	var files []string
+	for _, f := range inst.Files {
+		if strings.HasSuffix(f, ".py") && strings.Contains(f, "/site-packages/") {
+			files = append(files, filepath.Join(prefix, filepath.FromSlash(f)))
+		}
+	}
+	if len(files) == 0 {
+		return nil
+	}
+	const script = "import compileall, py_compile, sys\n" +
+		"for f in sys.stdin.read().split('\\0'):\n" +
+		"    compileall.compile_file(f, quiet=2,\n" +
+		"        invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH)\n"
+	return runPython(python, script, strings.Join(files, "\x00"))
+}
+
+// runPython runs script with python, PYTHONHASHSEED=0 (marshal's order of
+// sets) and nothing that would redirect or suppress the .pyc.
+func runPython(python, script, stdin string, args ...string) error {
+	cmd := exec.Command(python, append([]string{"-Wi", "-c", script}, args...)...)
 	cmd.Env = append(slices.DeleteFunc(os.Environ(), func(kv string) bool {
 		return strings.HasPrefix(kv, "PYTHONHASHSEED=") || strings.HasPrefix(kv, "PYTHONDONTWRITEBYTECODE=") || strings.HasPrefix(kv, "PYTHONPYCACHEPREFIX=")
 	}), "PYTHONHASHSEED=0")
+	cmd.Stdin = strings.NewReader(stdin)
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return fmt.Errorf("compiling .pyc with %s: %v\n%s", python, err, out)
 	}

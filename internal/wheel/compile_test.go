@@ -88,3 +88,49 @@ func TestCompileSkipsWhatDoesNotCompile(t *testing.T) {
 		t.Error("a missing python compiled")
 	}
 }
+
+// CompileInstalled compiles what one wheel installed in place (envkit
+// create): the same bytes as Compile gives at that path, and nothing else
+// in site-packages.
+func TestCompileInstalledTouchesOnlyTheWheel(t *testing.T) {
+	python, err := exec.LookPath("python3.11")
+	if err != nil {
+		t.Skip("no python3.11 on this machine")
+	}
+	data := tool.Build()
+	prefix := t.TempDir()
+	site := filepath.Join(prefix, "lib/python3.11/site-packages")
+	os.MkdirAll(site, 0o755)
+	os.WriteFile(filepath.Join(site, "other.py"), []byte("Y = 2\n"), 0o644)
+	inst, err := InstallBytes(tool.Filename(), data, prefix, "3.11", Options{SHA256: sha(data)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := CompileInstalled(python, prefix, inst); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(site, "__pycache__", "other.cpython-311.pyc")); err == nil {
+		t.Error("compiled a module the wheel did not install")
+	}
+	got, err := os.ReadFile(filepath.Join(site, "demo_tool/__pycache__/cli.cpython-311.pyc"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	again := t.TempDir()
+	os.MkdirAll(filepath.Join(again, "demo_tool"), 0o755)
+	src, _ := os.ReadFile(filepath.Join(site, "demo_tool/cli.py"))
+	os.WriteFile(filepath.Join(again, "demo_tool/cli.py"), src, 0o644)
+	if err := Compile(python, again, site); err != nil {
+		t.Fatal(err)
+	}
+	want, err := os.ReadFile(filepath.Join(again, "demo_tool/__pycache__/cli.cpython-311.pyc"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Error("CompileInstalled and Compile give different .pyc for the same source and path")
+	}
+	if added, err := RecordCompiled(prefix, inst); err != nil || len(added) != 3 {
+		t.Errorf("RecordCompiled: %q, %v; want the wheel's 3 .pyc", added, err)
+	}
+}

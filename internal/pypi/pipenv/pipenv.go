@@ -81,6 +81,10 @@ type InstallOptions struct {
 	Requested map[string]bool
 	// Index is used for fetching (its Client); the URLs come from the lock.
 	Index index.Options
+	// Compile writes each wheel's .pyc with the prefix's python, as the
+	// image's wheel step does, and lists them in its RECORD; a prefix
+	// without that python gets none (python writes them on import).
+	Compile bool
 }
 
 // Prefetch puts every pip wheel of the lock for platform in
@@ -134,16 +138,31 @@ func Install(ctx context.Context, pkgs []lock.Package, platform, prefix string, 
 	if err != nil {
 		return err
 	}
+	major, rest, _ := strings.Cut(python, ".")
+	minor, _, _ := strings.Cut(rest, ".")
+	interpreter := filepath.Join(prefix, "bin", "python"+major+"."+minor)
+	if _, err := os.Stat(interpreter); err != nil {
+		opts.Compile = false
+	}
 	for _, w := range wheels {
 		data, err := os.ReadFile(w.path)
 		if err != nil {
 			return err
 		}
 		name := filepath.Base(strings.SplitN(w.pkg.URL, "#", 2)[0])
-		if _, err := wheel.InstallBytes(name, data, prefix, python, wheel.Options{
+		inst, err := wheel.InstallBytes(name, data, prefix, python, wheel.Options{
 			SHA256: w.pkg.Hash.SHA256, ModTime: opts.ModTime, Requested: opts.Requested[w.pkg.Name],
-		}); err != nil {
+		})
+		if err != nil {
 			return fmt.Errorf("pip package %s %s (%s): %w", w.pkg.Name, w.pkg.Version, name, err)
+		}
+		if opts.Compile {
+			if err := wheel.CompileInstalled(interpreter, prefix, inst); err != nil {
+				return fmt.Errorf("pip package %s %s: %w", w.pkg.Name, w.pkg.Version, err)
+			}
+			if _, err := wheel.RecordCompiled(prefix, inst); err != nil {
+				return fmt.Errorf("pip package %s %s: %w", w.pkg.Name, w.pkg.Version, err)
+			}
 		}
 	}
 	return nil
