@@ -136,6 +136,10 @@ func (b *build) run(ctx context.Context) (*gwclient.Result, error) {
 	}
 	baseName := b.baseImage(def)
 	cacheRepo := b.bc.BuildArgs[ArgImageCache]
+	layerBudget, err := packageLayers(b.bc.BuildArgs)
+	if err != nil {
+		return nil, err
+	}
 
 	// The image key (KeyOf computes the same for envkit build) needs the
 	// base's digest, the same for every platform (an index digest), so it
@@ -147,7 +151,7 @@ func (b *build) run(ctx context.Context) (*gwclient.Result, error) {
 			return nil, err
 		}
 		if base.Digest != "" {
-			key = ImageKey(defHash, locked.hash, base.Digest.String())
+			key = ImageKey(defHash, locked.hash, base.Digest.String(), layerBudget)
 		}
 	}
 
@@ -171,10 +175,6 @@ func (b *build) run(ctx context.Context) (*gwclient.Result, error) {
 			return nil, err
 		}
 		env.DefinitionHash, env.LockHash = defHash, locked.hash
-		layerBudget, err := packageLayers(b.bc.BuildArgs)
-		if err != nil {
-			return nil, err
-		}
 		opts := envllb.Options{
 			Platform:      platform,
 			BuildPlatform: b.platform(nil),

@@ -172,7 +172,7 @@ func TestImageCacheHitRunsNoStep(t *testing.T) {
 		t.Fatal(err)
 	}
 	defHash, _ := hash.Of(def)
-	key := ImageKey(defHash, "", busyboxDigest)
+	key := ImageKey(defHash, "", busyboxDigest, 0)
 	cached := "127.0.0.1:5000/envs:" + key
 	g := newGateway(baseOnly, map[string]string{"build-arg:ENVKIT_IMAGE_CACHE": "127.0.0.1:5000/envs"})
 	g.images[cached] = "sha256:2222222222222222222222222222222222222222222222222222222222222222"
@@ -212,8 +212,13 @@ func TestImageCacheHitRunsNoStep(t *testing.T) {
 }
 
 func TestImageKeyChangesWithEachInput(t *testing.T) {
-	base := ImageKey("sha256:a", "b", "sha256:c")
-	for _, k := range []string{ImageKey("sha256:x", "b", "sha256:c"), ImageKey("sha256:a", "x", "sha256:c"), ImageKey("sha256:a", "b", "sha256:x")} {
+	base := ImageKey("sha256:a", "b", "sha256:c", 0)
+	// The default budget keeps the key images were stored under before
+	// the budget could be set.
+	if want := "envkit-77d5104f6a78d1edb67074d9990f1ca9"; base != want {
+		t.Errorf("key %s, want %s as before", base, want)
+	}
+	for _, k := range []string{ImageKey("sha256:x", "b", "sha256:c", 0), ImageKey("sha256:a", "x", "sha256:c", 0), ImageKey("sha256:a", "b", "sha256:x", 0), ImageKey("sha256:a", "b", "sha256:c", 5)} {
 		if k == base {
 			t.Errorf("key %s did not change", k)
 		}

@@ -263,7 +263,7 @@ func TestImageCacheHitNeedsNoChannelContext(t *testing.T) {
 		t.Fatal(err)
 	}
 	labels := imageOf(t, res, exptypes.ExporterImageConfigKey).Config.Labels
-	key := ImageKey(labels["dev.envkit.definition-hash"], labels["dev.envkit.lock-hash"], busyboxDigest)
+	key := ImageKey(labels["dev.envkit.definition-hash"], labels["dev.envkit.lock-hash"], busyboxDigest, 0)
 
 	g := condaGateway(t, fileChannelEnv, lockData, map[string]string{"build-arg:ENVKIT_IMAGE_CACHE": "127.0.0.1:5000/envs"})
 	g.images["127.0.0.1:5000/envs:"+key] = "sha256:2222222222222222222222222222222222222222222222222222222222222222"

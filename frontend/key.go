@@ -21,11 +21,18 @@ import (
 
 // ImageKey is the registry tag under which an environment's image is kept
 // (ENVKIT_IMAGE_CACHE=registry/repo, envkit build --push): what decides the
-// image beyond the definition — the pins of the lock (LockHash) and the
-// base image's digest — joined with the definition hash. docs/frontend.md
-// documents the scheme; the leading version changes when it does.
-func ImageKey(definitionHash, lockHash, baseDigest string) string {
-	sum := sha256.Sum256([]byte(fmt.Sprintf("envkit-image-key/1\ndefinition %s\nlock %s\nbase %s\n", definitionHash, lockHash, baseDigest)))
+// image beyond the definition — the pins of the lock (LockHash), the base
+// image's digest and a package layer budget other than the default
+// (ENVKIT_PACKAGE_LAYERS, which changes the layers, not the files; 0 for
+// the default, which leaves the key as it was before the budget could be
+// set) — joined with the definition hash. docs/frontend.md documents the
+// scheme; the leading version changes when it does.
+func ImageKey(definitionHash, lockHash, baseDigest string, packageLayers int) string {
+	text := fmt.Sprintf("envkit-image-key/1\ndefinition %s\nlock %s\nbase %s\n", definitionHash, lockHash, baseDigest)
+	if packageLayers > 0 {
+		text += fmt.Sprintf("package-layers %d\n", packageLayers)
+	}
+	sum := sha256.Sum256([]byte(text))
 	return "envkit-" + hex.EncodeToString(sum[:16])
 }
 
@@ -115,6 +122,10 @@ type Key struct {
 func KeyOf(ctx context.Context, c gwclient.Client, fsys fs.FS, def *spec.Definition, buildArgs map[string]string, requested []ocispecs.Platform) (Key, error) {
 	var k Key
 	var err error
+	layers, err := packageLayers(buildArgs)
+	if err != nil {
+		return Key{}, err
+	}
 	if k.DefinitionHash, err = DefinitionHash(def, buildArgs); err != nil {
 		return Key{}, err
 	}
@@ -141,7 +152,7 @@ func KeyOf(ctx context.Context, c gwclient.Client, fsys fs.FS, def *spec.Definit
 		return Key{}, err
 	}
 	k.BaseDigest = dgst.String()
-	k.Tag = ImageKey(k.DefinitionHash, k.LockHash, k.BaseDigest)
+	k.Tag = ImageKey(k.DefinitionHash, k.LockHash, k.BaseDigest, layers)
 	return k, nil
 }
 

@@ -68,6 +68,8 @@ func TestKeyOfIsTheKeyBuildLooksUp(t *testing.T) {
 		{"definition platforms", "platforms: [linux/amd64]\n" + condaEnv, func(t *testing.T) []byte {
 			return lockFor(t, "platforms: [linux/amd64]\n"+condaEnv, testRecipes(t, lockedRecipes...))
 		}, nil},
+		{"package layer budget", condaEnv, func(t *testing.T) []byte { return lockFor(t, condaEnv, testRecipes(t, lockedRecipes...)) },
+			map[string]string{ArgPackageLayers: "5"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -157,5 +159,34 @@ func TestKeyOfNeedsNoChannelDirectory(t *testing.T) {
 	want := frontendKey(t, g)
 	if got := cliKey(t, condaGateway(t, fileChannelEnv, lockData, nil), fileChannelEnv, nil); got.Tag != want {
 		t.Errorf("key without the channel directory %q (%s), the build's %q", got.Tag, got.NoKey, want)
+	}
+}
+
+// The layer budget changes the image's layers, so a budget other than the
+// default keys other images; a bad budget fails even where an image would
+// be reused.
+func TestKeyOfPackageLayers(t *testing.T) {
+	lockData := lockFor(t, condaEnv, testRecipes(t, lockedRecipes...))
+	key := func(args map[string]string) (Key, error) {
+		g := condaGateway(t, condaEnv, lockData, nil)
+		def, err := spec.Parse("environment.yml", []byte(condaEnv), g.locals["context"])
+		if err != nil {
+			t.Fatal(err)
+		}
+		return KeyOf(context.Background(), g, g.locals["context"], def, args, nil)
+	}
+	def, err := key(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	five, err := key(map[string]string{ArgPackageLayers: "5"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if def.Tag == five.Tag {
+		t.Errorf("budget 5 keeps the default budget's key %s", def.Tag)
+	}
+	if _, err := key(map[string]string{ArgPackageLayers: "0"}); err == nil || !strings.Contains(err.Error(), ArgPackageLayers) {
+		t.Errorf("budget 0: %v, want an error naming %s", err, ArgPackageLayers)
 	}
 }

@@ -169,7 +169,7 @@ base digest, hence the key, is the one the build saw.`,
 				out.Notes = append(out.Notes, "no "+frontend.LockFile+" beside the definition: the image key depends on the solve (run envkit lock)")
 			}
 			if out.BaseDigest != "" && (!needsLock || lockCurrent) {
-				out.ImageKey = frontend.ImageKey(out.Hash, out.LockHash, out.BaseDigest)
+				out.ImageKey = frontend.ImageKey(out.Hash, out.LockHash, out.BaseDigest, 0)
 			}
 			if images != "" && out.ImageKey != "" {
 				ref := strings.TrimSuffix(images, "/") + ":" + out.ImageKey
