@@ -360,12 +360,12 @@ func TestAzureV1Semantics(t *testing.T) {
 		"bare/azureml_environment.json":  {Data: []byte(`{"name": "bare"}`)},
 		"um/azureml_environment.json":    {Data: []byte(`{"python": {"userManagedDependencies": true, "interpreterPath": "/usr/bin/python3", "condaDependencies": {"dependencies": ["python=3.9"]}}, "docker": {"baseImage": "myacr.azurecr.io/x/y:1", "baseImageRegistry": {"address": "myacr.azurecr.io"}}}`)},
 	}
-	def, err := Parse("saved/azureml_environment.json", nil, fsys)
-	if err == nil {
+	if _, err := Parse("saved/azureml_environment.json", nil, fsys); err == nil {
 		t.Fatal("empty data accepted")
 	}
 	data, _ := fs.ReadFile(fsys, "saved/azureml_environment.json")
-	if def, err = Parse("saved/azureml_environment.json", data, fsys); err != nil {
+	def, err := Parse("saved/azureml_environment.json", data, fsys)
+	if err != nil {
 		t.Fatal(err)
 	}
 	if def.Base.Image != "" || def.Base.DockerfilePath != "BaseDockerfile" || !strings.HasPrefix(def.Base.Dockerfile, "FROM debian:12") {
