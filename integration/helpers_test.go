@@ -13,7 +13,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/moby/buildkit/client"
 
 	"github.com/envkit/envkit/hack/services"
 )
@@ -49,19 +48,6 @@ func tail(s string, n int) string {
 		lines = lines[len(lines)-n:]
 	}
 	return strings.Join(lines, "\n")
-}
-
-// solveClient is a BuildKit client for the services' daemon.
-func solveClient(t *testing.T) *client.Client {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	c, err := client.New(ctx, env.BuildkitHost)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { c.Close() })
-	return c
 }
 
 // runIn runs script in image (services.RunIn) and returns $OUT/result.
