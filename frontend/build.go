@@ -64,9 +64,10 @@ func Build(ctx context.Context, c gwclient.Client) (*gwclient.Result, error) {
 		return describe()
 	}
 	if res, ok, err := bc.HandleSubrequest(ctx, dockerui.RequestHandler{Lint: b.lint, Outline: b.outline}); ok || err != nil {
-		return res, err
+		return res, keepMessage(err)
 	}
-	return b.run(ctx)
+	res, err := b.run(ctx)
+	return res, keepMessage(err)
 }
 
 // build is one request's state.

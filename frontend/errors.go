@@ -26,10 +26,29 @@ func (e *stepError) Error() string { return e.step + ": " + e.err.Error() }
 // clients read; grpcerrors.ToGRPC adds them back from the chain.
 func (e *stepError) Unwrap() error { return e.err }
 
-// GRPCStatus is the status the gateway returns for e. Without it,
-// grpcerrors.ToGRPC finds the solver's own status inside (the solve error
-// came over gRPC) and sends it as it is, without the step's name.
-func (e *stepError) GRPCStatus() *status.Status {
+// keepMessage makes the gateway send err's whole message. An error that
+// came from BuildKit over gRPC carries its status, and grpcerrors.ToGRPC
+// sends the first status it finds in the chain as it is: whatever the
+// frontend wrapped around it (the failed step's name, "channel
+// conda-forge: …", "base image …: …") would be lost on the way to the
+// client.
+func keepMessage(err error) error {
+	var se interface{ GRPCStatus() *status.Status }
+	if err == nil || !errors.As(err, &se) || se.GRPCStatus().Message() == err.Error() {
+		return err
+	}
+	return &messageError{err}
+}
+
+// messageError is err with a gRPC status of its whole message.
+type messageError struct{ err error }
+
+func (e *messageError) Error() string { return e.err.Error() }
+
+// Unwrap keeps the typed details, which grpcerrors.ToGRPC adds back.
+func (e *messageError) Unwrap() error { return e.err }
+
+func (e *messageError) GRPCStatus() *status.Status {
 	return status.New(grpcerrors.Code(e.err), e.Error())
 }
 

@@ -3,6 +3,7 @@ package frontend
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -62,5 +63,23 @@ func TestNameFailedStepKeepsOtherErrors(t *testing.T) {
 	}
 	if nameFailedStep(nil, def) != nil {
 		t.Error("nil became an error")
+	}
+}
+
+// A message the frontend wraps around an error from BuildKit reaches the
+// client whole, with the error's code and details.
+func TestKeepMessageOverGRPC(t *testing.T) {
+	ctx := context.Background()
+	fromBuildKit := grpcerrors.FromGRPC(grpcerrors.ToGRPC(ctx, errdefs.WrapVertex(errors.New("dial tcp: no such host"), digest.FromString("fetch"))))
+	wrapped := fmt.Errorf("channel conda-forge: %w", fromBuildKit)
+	back := grpcerrors.FromGRPC(grpcerrors.ToGRPC(ctx, keepMessage(wrapped)))
+	var ve *errdefs.VertexError
+	if back.Error() != "channel conda-forge: dial tcp: no such host" || !errors.As(back, &ve) {
+		t.Errorf("over gRPC: %q (vertex kept: %v)", back, ve != nil)
+	}
+	for _, err := range []error{nil, errors.New("plain"), fromBuildKit} {
+		if keepMessage(err) != err {
+			t.Errorf("keepMessage(%v) changed an error whose status already says it all", err)
+		}
 	}
 }

@@ -129,7 +129,7 @@ func (b *build) fetchRepodata(ctx context.Context, def *spec.Definition, ch chan
 		if subdir != "noarch" && strings.Contains(err.Error(), "404") {
 			return &repodata.Repodata{Info: repodata.Info{Subdir: subdir}}, nil
 		}
-		return nil, fmt.Errorf("channel %s: %w", ch.Name, err)
+		return nil, fmt.Errorf("channel %s: %w (without a %s the frontend reads the channels through BuildKit: lock where they are reachable, or mirror them with the build argument %s)", ch.Name, err, LockFile, channel.EnvMirrors)
 	}
 	ref, err := res.SingleRef()
 	if err != nil {
