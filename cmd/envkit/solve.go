@@ -4,8 +4,10 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
 	"text/tabwriter"
 
@@ -113,6 +115,10 @@ func loadUniverse(ctx context.Context, channels []string, platform string) (*cha
 	}
 	client := &fetch.Client{CacheDir: cache}
 	records, err := client.LoadRecords(ctx, chans, platform)
+	var unreachable *url.Error
+	if errors.As(err, &unreachable) {
+		return nil, relock.Universe{}, fmt.Errorf("%w\n(a channel out of reach can be read from a mirror or a local copy: %s=CHANNEL=URL, see docs/channels.md)", err, channel.EnvMirrors)
+	}
 	if err != nil {
 		return nil, relock.Universe{}, err
 	}

@@ -227,3 +227,12 @@ func TestSolveCommandSudoku(t *testing.T) {
 		}
 	}
 }
+
+// A channel out of reach says how to read it from elsewhere.
+func TestSolveUnreachableChannel(t *testing.T) {
+	t.Setenv("ENVKIT_CACHE_DIR", t.TempDir())
+	code, stderr := runCaptured(t, "solve", "--channel", "http://127.0.0.1:1/nothing", "python")
+	if code != 1 || !strings.Contains(stderr, "127.0.0.1:1") || !strings.Contains(stderr, "ENVKIT_CHANNEL_MIRRORS=CHANNEL=URL") {
+		t.Errorf("exit %d, stderr %q: want 1 and the mirror hint", code, stderr)
+	}
+}
