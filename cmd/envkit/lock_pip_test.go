@@ -205,3 +205,16 @@ spark:
 		t.Error("a failed lock rewrote the lock file")
 	}
 }
+
+// An index out of reach fails the lock naming the index and how to use a
+// mirror instead; PIP_INDEX_URL names the index when the lines do not.
+func TestLockPipIndexOutOfReach(t *testing.T) {
+	isolate(t)
+	dir := t.TempDir()
+	t.Setenv("PIP_INDEX_URL", "http://127.0.0.1:1/simple")
+	env := writeEnv(t, dir, "  - python\n  - pip:\n    - greet\n")
+	_, errOut, code := runSolveCLI(t, "lock", env)
+	if code != 1 || !strings.Contains(errOut, "http://127.0.0.1:1/simple/greet/") || !strings.Contains(errOut, "PIP_INDEX_URL") {
+		t.Errorf("exit %d, stderr %q: want 1, the index from PIP_INDEX_URL and the mirror hint", code, errOut)
+	}
+}

@@ -6,6 +6,7 @@ package pipenv
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/url"
 	"os"
@@ -64,6 +65,10 @@ func Lock(ctx context.Context, def *spec.Definition, platform string, conda []lo
 	}
 	res, err := resolve.Resolve(ctx, in, resolve.Target{PythonVersion: python, Subdir: platform},
 		resolve.Options{Provided: resolve.CondaProvided(conda, platform)})
+	var unreachable *url.Error
+	if errors.As(err, &unreachable) {
+		return nil, nil, fmt.Errorf("pip packages for %s: %w\n(an index out of reach can be replaced by a mirror: --index-url in the pip lines, or PIP_INDEX_URL when they name none)", platform, err)
+	}
 	if err != nil {
 		return nil, nil, fmt.Errorf("pip packages for %s: %w", platform, err)
 	}

@@ -104,7 +104,7 @@ func (r *resolver) direct(name string, c constraint, cs []constraint) ([]*candid
 	}
 	v, err := pep440.Parse(w.Version)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %v", c, err)
+		return nil, fmt.Errorf("%s: %w", c, err)
 	}
 	cand := &candidate{version: v, file: file, rank: rank}
 	for _, o := range cs {
@@ -192,7 +192,7 @@ func (r *resolver) project(name string) (*project, error) {
 func (r *resolver) loadProject(name string) (*project, error) {
 	files, err := r.client.Files(r.ctx, name)
 	if err != nil {
-		return nil, fmt.Errorf("listing %s: %v", name, err)
+		return nil, fmt.Errorf("listing %s: %w", name, err)
 	}
 	p := &project{}
 	best := map[string]*candidate{}
@@ -259,12 +259,12 @@ func (r *resolver) metadata(name string, c *candidate) (*metadata.Metadata, erro
 		}
 		c.file.SHA256 = sha256hex(data)
 		if m, err = metadata.FromWheel(data); err != nil {
-			return nil, fmt.Errorf("%s: %v", c.file.Filename, err)
+			return nil, fmt.Errorf("%s: %w", c.file.Filename, err)
 		}
 	} else {
 		var err error
 		if m, err = r.client.Metadata(r.ctx, c.file); err != nil {
-			return nil, fmt.Errorf("%s: %v", c.file.Filename, err)
+			return nil, fmt.Errorf("%s: %w", c.file.Filename, err)
 		}
 	}
 	if w, _ := tags.ParseWheelName(c.file.Filename); pep508.NormaliseName(m.Name) != pep508.NormaliseName(w.Name) {
