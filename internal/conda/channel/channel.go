@@ -265,5 +265,11 @@ func absoluteURL(s string) (string, error) {
 	if u.RawQuery != "" || u.Fragment != "" {
 		return "", fmt.Errorf("channel URL %q: no query or fragment allowed", s)
 	}
-	return strings.TrimRight(s, "/"), nil
+	canonical := strings.TrimRight(s, "/")
+	// Channels are read with surrounding white space trimmed, so a URL
+	// ending in it ("/ /" is "file:/// ") would not name itself again.
+	if strings.TrimSpace(canonical) != canonical {
+		return "", fmt.Errorf("channel URL %q: a path may not end in white space", s)
+	}
+	return canonical, nil
 }
