@@ -326,13 +326,19 @@ func (p *specParser) parseAtom() (Spec, string) {
 		}
 	}
 	p.pos = end
-	s, err := parseClause(strings.TrimSpace(p.in[start:end]))
+	// The same white space as skipSpace: strings.TrimSpace would also
+	// take Unicode spaces such as U+00A0, leaving an empty clause.
+	clause := strings.TrimFunc(p.in[start:end], func(r rune) bool { return r < utf8.RuneSelf && isSpace(byte(r)) })
+	if clause == "" {
+		return nil, fmt.Sprintf("empty version constraint at %q", p.in[start:end])
+	}
+	s, err := parseClause(clause)
 	if err != "" {
 		return nil, err
 	}
 	p.skipSpace()
 	if p.pos < len(p.in) && !strings.ContainsRune("|,)", rune(p.in[p.pos])) {
-		return nil, fmt.Sprintf("unexpected %q after %q", p.in[p.pos:], strings.TrimSpace(p.in[start:end]))
+		return nil, fmt.Sprintf("unexpected %q after %q", p.in[p.pos:], clause)
 	}
 	return s, ""
 }
