@@ -73,7 +73,11 @@ func Parse(s string) (Requirement, error) {
 		if i := strings.Index(url, " ;"); i >= 0 {
 			marker = url[i+2:]
 			url = strings.TrimSpace(url[:i])
-		} else if strings.ContainsAny(url, " \t") {
+			if strings.TrimSpace(marker) == "" {
+				return r, fmt.Errorf("requirement %q: empty marker after ;", s)
+			}
+		}
+		if strings.ContainsAny(url, " \t") {
 			return r, fmt.Errorf("requirement %q: a URL requirement's marker follows \" ;\"", s)
 		}
 		if url == "" {
