@@ -7,6 +7,7 @@ package channel
 import (
 	"fmt"
 	"net/url"
+	"path"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -244,7 +245,9 @@ func underPrefix(u, prefix string) (string, bool) {
 // made a file URL) and strips trailing slashes.
 func absoluteURL(s string) (string, error) {
 	if filepath.IsAbs(s) {
-		s = "file://" + filepath.ToSlash(filepath.Clean(s))
+		// Escaped, so that a directory named with '#', '?', '%' or
+		// spaces stays one path.
+		s = fileURL(filepath.ToSlash(filepath.Clean(s)))
 	}
 	u, err := url.Parse(s)
 	if err != nil {
@@ -256,20 +259,31 @@ func absoluteURL(s string) (string, error) {
 			return "", fmt.Errorf("channel URL %q: no host", s)
 		}
 	case "file":
-		if u.Host != "" && u.Host != "localhost" || !strings.HasPrefix(u.Path, "/") || strings.Trim(u.Path, "/") == "" {
+		if u.Host != "" && u.Host != "localhost" || !strings.HasPrefix(u.Path, "/") || path.Clean(u.Path) == "/" {
 			return "", fmt.Errorf("channel URL %q: file URLs need an absolute path below the root (file:///dir)", s)
 		}
 	default:
 		return "", fmt.Errorf("channel URL %q: scheme must be http, https or file", s)
 	}
-	if u.RawQuery != "" || u.Fragment != "" {
+	if u.RawQuery != "" || u.Fragment != "" || strings.ContainsAny(s, "?#") {
 		return "", fmt.Errorf("channel URL %q: no query or fragment allowed", s)
 	}
 	canonical := strings.TrimRight(s, "/")
+	if u.Scheme == "file" {
+		// Spelled from the parsed path, so that every spelling of a
+		// directory (file://localhost/d, file:///d/./) is one channel and
+		// resolves to itself.
+		canonical = fileURL(path.Clean(u.Path))
+	}
 	// Channels are read with surrounding white space trimmed, so a URL
 	// ending in it ("/ /" is "file:/// ") would not name itself again.
 	if strings.TrimSpace(canonical) != canonical {
 		return "", fmt.Errorf("channel URL %q: a path may not end in white space", s)
 	}
 	return canonical, nil
+}
+
+// fileURL is the file:// URL of an absolute slash-separated path.
+func fileURL(p string) string {
+	return (&url.URL{Scheme: "file", Path: p}).String()
 }

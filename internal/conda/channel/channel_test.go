@@ -33,6 +33,8 @@ func TestResolve(t *testing.T) {
 		}},
 		{"file:///work/channels/test-recipes/", "", []Channel{{"file:///work/channels/test-recipes", "file:///work/channels/test-recipes", "file:///work/channels/test-recipes"}}},
 		{"/work/channels/./x", "", []Channel{{"file:///work/channels/x", "file:///work/channels/x", "file:///work/channels/x"}}},
+		{"file://localhost/work/channels/x", "", []Channel{{"file:///work/channels/x", "file:///work/channels/x", "file:///work/channels/x"}}},
+		{"file:///work/channels/y/../x/", "", []Channel{{"file:///work/channels/x", "file:///work/channels/x", "file:///work/channels/x"}}},
 		{"http://127.0.0.1:9000/dir", "", []Channel{{"http://127.0.0.1:9000/dir", "http://127.0.0.1:9000/dir", "http://127.0.0.1:9000/dir"}}},
 		{"https://example.org/x/y", "", []Channel{{"https://example.org/x/y", "https://example.org/x/y", "file:///mnt/x/y"}}},
 	} {
