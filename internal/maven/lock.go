@@ -51,6 +51,12 @@ func FromCustom(custom map[string]string) ([]Jar, error) {
 		if len(parts) == 4 {
 			j.Classifier = parts[3]
 		}
+		if err := j.check(); err != nil {
+			return nil, fmt.Errorf("custom_metadata %q: %w", k, err)
+		}
+		if j.Classifier != "" && !validPart(j.Classifier) {
+			return nil, fmt.Errorf("custom_metadata %q: classifier %q: want letters, digits and ._-+", k, j.Classifier)
+		}
 		out = append(out, j)
 	}
 	return out, nil

@@ -148,6 +148,21 @@ func TestFailures(t *testing.T) {
 	if _, err := ParseCoordinate("a:b"); err == nil {
 		t.Error("a:b accepted")
 	}
+	// A part that would leave the repository layout or the jar directory
+	// (a definition's, a lock's or a POM's) is refused before any fetch.
+	for _, c := range []string{"org.x:../../etc:1.0", "org..x:a:1.0", "org.x:a:1.0/../..", "..:a:1", "org.x:.:1"} {
+		if _, err := ParseCoordinate(c); err == nil {
+			t.Errorf("%s accepted", c)
+		}
+	}
+	a.add("com.example:sneaky:1.0", deps(dep("com.example:../../../tmp/x:1.0", "")), "jar")
+	_, err = Resolve(context.Background(), []Coordinate{{"com.example", "sneaky", "1.0"}}, opts)
+	if err == nil || !strings.Contains(err.Error(), `artifact "../../../tmp/x"`) {
+		t.Errorf("a POM's dependency outside the layout: %v", err)
+	}
+	if _, err := FromCustom(map[string]string{CustomPrefix + "org.x:../x:1.0": "http://r/x.jar#sha256=" + strings.Repeat("0", 64)}); err == nil {
+		t.Error("a lock's jar outside the jar directory accepted")
+	}
 }
 
 func TestSparkDefaults(t *testing.T) {

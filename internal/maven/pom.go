@@ -26,7 +26,44 @@ func ParseCoordinate(s string) (Coordinate, error) {
 	if len(parts) != 3 || parts[0] == "" || parts[1] == "" || parts[2] == "" {
 		return Coordinate{}, fmt.Errorf("maven coordinate %q: want group:artifact:version", s)
 	}
-	return Coordinate{parts[0], parts[1], parts[2]}, nil
+	c := Coordinate{parts[0], parts[1], parts[2]}
+	if err := c.check(); err != nil {
+		return Coordinate{}, fmt.Errorf("maven coordinate %q: %w", s, err)
+	}
+	return c, nil
+}
+
+// check refuses coordinates that could not name a file of a repository
+// layout: the parts become URL path segments and jar file names (in the
+// image and under envkit create's prefix), so a "/" or ".." from a
+// definition, a lock or a repository's POM must not reach them.
+func (c Coordinate) check() error {
+	for _, seg := range strings.Split(c.Group, ".") {
+		if !validPart(seg) {
+			return fmt.Errorf("group %q: want dot-separated names of letters, digits and _-+", c.Group)
+		}
+	}
+	if !validPart(c.Artifact) {
+		return fmt.Errorf("artifact %q: want letters, digits and ._-+", c.Artifact)
+	}
+	if !validPart(c.Version) {
+		return fmt.Errorf("version %q: want letters, digits and ._-+", c.Version)
+	}
+	return nil
+}
+
+// validPart is a non-empty name of letters, digits and ._-+ that starts
+// with a letter, digit or _ (so never "." or "..").
+func validPart(s string) bool {
+	if s == "" || s[0] == '.' || s[0] == '-' || s[0] == '+' {
+		return false
+	}
+	for _, r := range s {
+		if !('a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9' || strings.ContainsRune("._-+", r)) {
+			return false
+		}
+	}
+	return true
 }
 
 // path is the repository layout directory of the coordinate.

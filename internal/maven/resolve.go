@@ -194,6 +194,9 @@ func (r *resolver) pom(c Coordinate, depth int) (*effective, error) {
 	if e, ok := r.poms[c.String()]; ok {
 		return e, nil
 	}
+	if err := c.check(); err != nil {
+		return nil, fmt.Errorf("%s: %w", c, err)
+	}
 	if depth > 16 {
 		return nil, fmt.Errorf("parent POMs nested deeper than 16 (a cycle?)")
 	}
@@ -294,6 +297,9 @@ func (r *resolver) get(url string) ([]byte, int, error) {
 // jar downloads the artifact's jar from the repository its POM came from
 // and checks the .sha1 the repository publishes beside it.
 func (r *resolver) jar(e *effective, classifier string) (Jar, error) {
+	if classifier != "" && !validPart(classifier) {
+		return Jar{}, fmt.Errorf("%s: classifier %q: want letters, digits and ._-+", e.coord, classifier)
+	}
 	name := e.coord.Artifact + "-" + e.coord.Version
 	if classifier != "" {
 		name += "-" + classifier
