@@ -5,6 +5,8 @@ import (
 	"maps"
 	"slices"
 	"strings"
+
+	"github.com/envkit/envkit/internal/spec"
 )
 
 // CustomPrefix starts the conda-lock custom_metadata keys that hold Spark
@@ -54,7 +56,7 @@ func FromCustom(custom map[string]string) ([]Jar, error) {
 		if err := j.check(); err != nil {
 			return nil, fmt.Errorf("custom_metadata %q: %w", k, err)
 		}
-		if j.Classifier != "" && !validPart(j.Classifier) {
+		if j.Classifier != "" && !spec.ValidMavenName(j.Classifier) {
 			return nil, fmt.Errorf("custom_metadata %q: classifier %q: want letters, digits and ._-+", k, j.Classifier)
 		}
 		out = append(out, j)

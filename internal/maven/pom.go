@@ -8,6 +8,8 @@ import (
 	"encoding/xml"
 	"fmt"
 	"strings"
+
+	"github.com/envkit/envkit/internal/spec"
 )
 
 // Coordinate is groupId:artifactId:version.
@@ -38,32 +40,16 @@ func ParseCoordinate(s string) (Coordinate, error) {
 // image and under envkit create's prefix), so a "/" or ".." from a
 // definition, a lock or a repository's POM must not reach them.
 func (c Coordinate) check() error {
-	for _, seg := range strings.Split(c.Group, ".") {
-		if !validPart(seg) {
-			return fmt.Errorf("group %q: want dot-separated names of letters, digits and _-+", c.Group)
-		}
+	if !spec.ValidMavenGroup(c.Group) {
+		return fmt.Errorf("group %q: want dot-separated names of letters, digits and _-+", c.Group)
 	}
-	if !validPart(c.Artifact) {
+	if !spec.ValidMavenName(c.Artifact) {
 		return fmt.Errorf("artifact %q: want letters, digits and ._-+", c.Artifact)
 	}
-	if !validPart(c.Version) {
+	if !spec.ValidMavenName(c.Version) {
 		return fmt.Errorf("version %q: want letters, digits and ._-+", c.Version)
 	}
 	return nil
-}
-
-// validPart is a non-empty name of letters, digits and ._-+ that starts
-// with a letter, digit or _ (so never "." or "..").
-func validPart(s string) bool {
-	if s == "" || s[0] == '.' || s[0] == '-' || s[0] == '+' {
-		return false
-	}
-	for _, r := range s {
-		if !('a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9' || strings.ContainsRune("._-+", r)) {
-			return false
-		}
-	}
-	return true
 }
 
 // path is the repository layout directory of the coordinate.

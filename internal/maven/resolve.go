@@ -10,6 +10,8 @@ import (
 	"net/http"
 	"regexp"
 	"strings"
+
+	"github.com/envkit/envkit/internal/spec"
 )
 
 // DefaultRepository is Maven Central, used when the definition names none.
@@ -297,7 +299,7 @@ func (r *resolver) get(url string) ([]byte, int, error) {
 // jar downloads the artifact's jar from the repository its POM came from
 // and checks the .sha1 the repository publishes beside it.
 func (r *resolver) jar(e *effective, classifier string) (Jar, error) {
-	if classifier != "" && !validPart(classifier) {
+	if classifier != "" && !spec.ValidMavenName(classifier) {
 		return Jar{}, fmt.Errorf("%s: classifier %q: want letters, digits and ._-+", e.coord, classifier)
 	}
 	name := e.coord.Artifact + "-" + e.coord.Version

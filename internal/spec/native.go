@@ -179,6 +179,7 @@ func readMavenList(d *doc, n *yaml.Node, what string) []MavenPackage {
 			continue
 		}
 		p := MavenPackage{Pos: d.pos(it)}
+		bad := false
 		for _, f := range fields {
 			s, _ := d.str(f.v, what+"."+f.key)
 			switch f.key {
@@ -189,6 +190,17 @@ func readMavenList(d *doc, n *yaml.Node, what string) []MavenPackage {
 			case "version":
 				p.Version = s
 			}
+			valid := ValidMavenName(s)
+			if f.key == "group" {
+				valid = ValidMavenGroup(s)
+			}
+			if s != "" && !valid {
+				d.errorf(f.v, "%s.%s %q: want letters, digits and ._-+ (not starting with . - or +)", what, f.key, s)
+				bad = true
+			}
+		}
+		if bad {
+			continue
 		}
 		if p.Group == "" || p.Artifact == "" || p.Version == "" {
 			d.errorf(it, "%s entries need group, artifact and version", what)

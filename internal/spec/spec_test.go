@@ -222,6 +222,7 @@ func TestErrors(t *testing.T) {
 		{"tab indent", "name: x\nchannels:\n\t- a\n", []string{`env.yml:3:1: found character that cannot start any token (YAML cannot be indented with tabs)`}},
 		{"conda_file with build", "build: {path: sub}\nconda_file: conda.yml\n", []string{`env.yml:2:1: conda_file needs image`}},
 		{"step FROM", "base: {image: debian}\nsteps: [FROM ubuntu]\n", []string{`env.yml:2:9: a step cannot be FROM`}},
+		{"spark coordinate outside the layout", "base: {image: debian}\nspark:\n  packages:\n    - {group: org.x, artifact: ../../etc, version: \"1.0\"}\n", []string{`env.yml:4:32: spark.packages.artifact "../../etc": want letters, digits and ._-+ (not starting with . - or +)`}},
 		{"bad image", "base: {image: \"Debian:12\"}\n", []string{`env.yml:1:15: base image "Debian:12"`}},
 		{"duplicate key", "base: {image: debian}\nenv: {A: 1, A: 2}\n", []string{`env.yml:2:13: env: duplicate key "A"`}},
 		{"bad env name", "base: {image: debian}\nenv: {\"A B\": 1}\n", []string{`env.yml:2:7: environment variable name "A B"`}},
