@@ -140,7 +140,7 @@ func Build(ctx context.Context, env Environment, opts Options) (*Result, error) 
 		budget = DefaultPackageLayers
 	}
 	condaBudget, wheelBudget := splitBudget(len(env.Packages), len(env.Wheels), budget)
-	wheelGroups := groupWheels(sortedWheels(env.Wheels), wheelBudget)
+	wheelGroups := groupByName(sortedWheels(env.Wheels), func(w Wheel) string { return w.Name }, wheelBudget)
 	if len(env.Wheels) > 0 && len(env.Packages) == 0 {
 		return nil, fmt.Errorf("pip packages are installed into the conda environment's python, and the environment has no conda packages")
 	}

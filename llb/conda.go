@@ -51,7 +51,7 @@ func condaLayers(env Environment, opts Options, base llb.State) (*condaResult, e
 	if budget <= 0 {
 		budget = DefaultPackageLayers
 	}
-	groups := groupPackages(pkgs, budget)
+	groups := groupByName(pkgs, func(p *repodata.Record) string { return p.Name }, budget)
 	if base := len(opts.Base.Config.RootFS.DiffIDs); env.BaseImage != "" && base+len(groups)+1 > MaxLayers {
 		return nil, fmt.Errorf("the image would have %d layers (base %d, conda %d, finalize 1), over containerd's limit of %d: lower the package layer budget",
 			base+len(groups)+1, base, len(groups), MaxLayers)
@@ -287,24 +287,25 @@ func pythonVersion(pkgs []*repodata.Record) (string, error) {
 	return version, nil
 }
 
-// groupPackages returns one group per package while the budget allows, and
-// beyond it budget groups chosen by a hash of the package name: adding or
-// changing a package then disturbs the one group it falls into, not the
-// groups after it as name-order chunks would. Groups keep name order.
-func groupPackages(pkgs []*repodata.Record, budget int) [][]*repodata.Record {
-	if len(pkgs) <= budget {
-		groups := make([][]*repodata.Record, len(pkgs))
-		for i, p := range pkgs {
-			groups[i] = []*repodata.Record{p}
+// groupByName returns one group per item while the budget allows, and
+// beyond it budget groups chosen by a hash of the item's name (a conda
+// package's or a wheel's): adding or changing an item then disturbs the
+// one group it falls into, not the groups after it as name-order chunks
+// would. Groups keep the items' (name) order.
+func groupByName[T any](items []T, name func(T) string, budget int) [][]T {
+	if len(items) <= budget {
+		groups := make([][]T, len(items))
+		for i, it := range items {
+			groups[i] = []T{it}
 		}
 		return groups
 	}
-	buckets := make([][]*repodata.Record, budget)
-	for _, p := range pkgs {
+	buckets := make([][]T, budget)
+	for _, it := range items {
 		h := fnv.New32a()
-		h.Write([]byte(p.Name))
+		h.Write([]byte(name(it)))
 		b := h.Sum32() % uint32(budget)
-		buckets[b] = append(buckets[b], p)
+		buckets[b] = append(buckets[b], it)
 	}
 	groups := buckets[:0]
 	for _, b := range buckets {

@@ -2,7 +2,6 @@ package llb
 
 import (
 	"fmt"
-	"hash/fnv"
 	"net/url"
 	"path"
 	"sort"
@@ -46,34 +45,6 @@ func splitBudget(conda, wheels, budget int) (condaBudget, wheelBudget int) {
 		w = min(w, budget-1)
 	}
 	return budget - w, w
-}
-
-// groupWheels gives every wheel its own group while the budget allows,
-// and beyond it budget groups chosen by a hash of the project name (as
-// conda packages are grouped): a changed pin disturbs its own group only.
-// Wheels arrive sorted by name and groups keep that order.
-func groupWheels(wheels []Wheel, budget int) [][]Wheel {
-	if len(wheels) <= budget {
-		groups := make([][]Wheel, len(wheels))
-		for i, w := range wheels {
-			groups[i] = []Wheel{w}
-		}
-		return groups
-	}
-	buckets := make([][]Wheel, budget)
-	for _, w := range wheels {
-		h := fnv.New32a()
-		h.Write([]byte(w.Name))
-		b := h.Sum32() % uint32(budget)
-		buckets[b] = append(buckets[b], w)
-	}
-	groups := buckets[:0]
-	for _, b := range buckets {
-		if len(b) > 0 {
-			groups = append(groups, b)
-		}
-	}
-	return groups
 }
 
 // sortedWheels returns the wheels in name order (the order of their
