@@ -1,19 +1,16 @@
 package frontend
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"io"
 	"io/fs"
 	"net/url"
 	"path"
 	"sort"
 	"strings"
 
-	"github.com/klauspost/compress/zstd"
 	"github.com/moby/buildkit/client/llb"
 	"github.com/moby/buildkit/frontend/dockerui"
 	gwclient "github.com/moby/buildkit/frontend/gateway/client"
@@ -302,21 +299,4 @@ func (b *build) channelRepodata(ctx context.Context, def *spec.Definition, locat
 	}
 	b.repodataRefs[location] = ref
 	return ref, nil
-}
-
-// maxRepodata bounds a decompressed repodata.json (conda-forge's linux-64
-// is about 250 MB), so a zstd bomb fails instead of eating memory.
-const maxRepodata = 2 << 30
-
-func decompressRepodata(name string, raw []byte) ([]byte, error) {
-	dec, err := zstd.NewReader(bytes.NewReader(raw), zstd.WithDecoderMaxMemory(maxRepodata))
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", name, err)
-	}
-	defer dec.Close()
-	data, err := io.ReadAll(dec)
-	if err != nil {
-		return nil, fmt.Errorf("%s: zstd: %w", name, err)
-	}
-	return data, nil
 }

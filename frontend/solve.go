@@ -13,6 +13,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/envkit/envkit/internal/conda/channel"
+	"github.com/envkit/envkit/internal/conda/fetch"
 	"github.com/envkit/envkit/internal/conda/lock"
 	"github.com/envkit/envkit/internal/conda/repodata"
 	"github.com/envkit/envkit/internal/conda/solve"
@@ -159,7 +160,7 @@ func (b *build) localRepodata(ctx context.Context, def *spec.Definition, ch chan
 		var zst []byte
 		zst, err = ref.ReadFile(ctx, gwclient.ReadRequest{Filename: subdir + "/repodata.json.zst"})
 		if err == nil {
-			data, err = decompressRepodata(u+".zst", zst)
+			data, err = fetch.Decompress(u+".zst", zst)
 		}
 	}
 	switch {

@@ -156,7 +156,7 @@ func (c *Client) repodataJSON(ctx context.Context, u string) ([]byte, error) {
 		if errors.Is(err, fs.ErrNotExist) {
 			zst, zerr := readFile(parsed.Path + ".zst")
 			if zerr == nil {
-				return decompress(u+".zst", zst)
+				return Decompress(u+".zst", zst)
 			}
 			return nil, &NotFoundError{URL: u}
 		}
@@ -248,7 +248,7 @@ func (c *Client) request(ctx context.Context, variant string, prev *entry) ([]by
 	}
 	data := raw
 	if strings.HasSuffix(variant, ".zst") {
-		if data, err = decompress(variant, raw); err != nil {
+		if data, err = Decompress(variant, raw); err != nil {
 			return nil, false, err
 		}
 	}
@@ -317,7 +317,9 @@ func transient(resp *http.Response, err error) bool {
 	return false
 }
 
-func decompress(name string, raw []byte) ([]byte, error) {
+// Decompress reads a repodata.json.zst (CEP 36) named name in errors,
+// bounded so that a zstd bomb fails instead of eating memory.
+func Decompress(name string, raw []byte) ([]byte, error) {
 	dec, err := zstd.NewReader(bytes.NewReader(raw), zstd.WithDecoderMaxMemory(maxRepodata))
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
