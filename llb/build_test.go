@@ -188,24 +188,7 @@ func TestGolden(t *testing.T) {
 				if tc.options != nil {
 					tc.options(&opts)
 				}
-				res, err := Build(context.Background(), tc.env, opts)
-				if err != nil {
-					t.Fatal(err)
-				}
-				// A fixed unique ID for the build context keeps the golden
-				// bytes stable (BuildKit picks a random one per process).
-				def, err := res.State.Marshal(context.Background(), llb.Platform(p), llb.LocalUniqueID("golden"))
-				if err != nil {
-					t.Fatal(err)
-				}
-				text, err := render(def)
-				if err != nil {
-					t.Fatal(err)
-				}
-				cfg, err := json.MarshalIndent(res.Image, "", "  ")
-				if err != nil {
-					t.Fatal(err)
-				}
+				_, text, cfg := goldenBuild(t, tc.env, opts)
 				fmt.Fprintf(&got, "=== %s LLB\n%s=== %s image config\n%s\n", formatPlatform(p), text, formatPlatform(p), cfg)
 			}
 			compareGolden(t, filepath.Join("testdata", tc.name+".golden"), got.String())
@@ -235,6 +218,32 @@ func localChannel(files ...string) func(string) (llb.State, string, bool) {
 		}
 		return dir, file, true
 	}
+}
+
+// goldenBuild builds env for opts.Platform and returns the result with
+// its LLB rendered as text and its image config indented: what the golden
+// files hold.
+func goldenBuild(t *testing.T, env Environment, opts Options) (res *Result, llbText string, imageConfig []byte) {
+	t.Helper()
+	res, err := Build(context.Background(), env, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A fixed unique ID for the build context keeps the golden bytes
+	// stable (BuildKit picks a random one per process).
+	def, err := res.State.Marshal(context.Background(), llb.Platform(opts.Platform), llb.LocalUniqueID("golden"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	llbText, err = render(def)
+	if err != nil {
+		t.Fatal(err)
+	}
+	imageConfig, err = json.MarshalIndent(res.Image, "", "  ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res, llbText, imageConfig
 }
 
 func compareGolden(t *testing.T, file, got string) {
@@ -273,8 +282,9 @@ func lineDiff(want, got string) string {
 	return b.String()
 }
 
-// opDigests marshals env and returns its vertices' digests by name.
-func opDigests(t *testing.T, env Environment, opts Options) map[digest.Digest]string {
+// buildVertices builds env for opts.Platform and returns its marshalled
+// vertices.
+func buildVertices(t *testing.T, env Environment, opts Options) []vertex {
 	t.Helper()
 	res, err := Build(context.Background(), env, opts)
 	if err != nil {
@@ -288,6 +298,13 @@ func opDigests(t *testing.T, env Environment, opts Options) map[digest.Digest]st
 	if err != nil {
 		t.Fatal(err)
 	}
+	return vs
+}
+
+// opDigests marshals env and returns its vertices' digests by name.
+func opDigests(t *testing.T, env Environment, opts Options) map[digest.Digest]string {
+	t.Helper()
+	vs := buildVertices(t, env, opts)
 	out := map[digest.Digest]string{}
 	for _, v := range vs {
 		out[v.Digest] = v.Name
@@ -396,18 +413,7 @@ func TestLayerBudgetGroupsStably(t *testing.T) {
 // names.
 func linkSteps(t *testing.T, env Environment, opts Options) []string {
 	t.Helper()
-	res, err := Build(context.Background(), env, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	def, err := res.State.Marshal(context.Background(), llb.Platform(opts.Platform))
-	if err != nil {
-		t.Fatal(err)
-	}
-	vs, err := vertices(def)
-	if err != nil {
-		t.Fatal(err)
-	}
+	vs := buildVertices(t, env, opts)
 	var names []string
 	for _, v := range vs {
 		ex := v.Op.GetExec()

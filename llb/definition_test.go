@@ -2,7 +2,6 @@ package llb
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"path/filepath"
@@ -40,22 +39,7 @@ func TestGoldenAzureMLDockerContext(t *testing.T) {
 	opts.MetaResolver = staticResolver{"python:3.8": "docker.io/library/python:3.8@sha256:" + strings.Repeat("3", 64)}
 	ctxState := llb.Local("context", llb.SharedKeyHint("context"))
 	opts.BuildContext = &ctxState
-	res, err := Build(context.Background(), env, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	def2, err := res.State.Marshal(context.Background(), llb.Platform(amd64), llb.LocalUniqueID("golden"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	text, err := render(def2)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := json.MarshalIndent(res.Image, "", "  ")
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, text, cfg := goldenBuild(t, env, opts)
 	compareGolden(t, filepath.Join("testdata", "azureml-docker-context.golden"), fmt.Sprintf("=== LLB\n%s=== image config\n%s\n", text, cfg))
 }
 

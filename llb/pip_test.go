@@ -2,13 +2,10 @@ package llb
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
-
-	"github.com/moby/buildkit/client/llb"
 
 	"github.com/envkit/envkit/internal/maven"
 )
@@ -50,22 +47,7 @@ func TestGoldenPipSpark(t *testing.T) {
 	env := pipEnvironment(t, "2.32.3", "1.0", "2.0")
 	env.Spark = sparkSection()
 	opts := baseOptions(amd64)
-	res, err := Build(context.Background(), env, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	def, err := res.State.Marshal(context.Background(), llb.Platform(amd64), llb.LocalUniqueID("golden"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	text, err := render(def)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := json.MarshalIndent(res.Image, "", "  ")
-	if err != nil {
-		t.Fatal(err)
-	}
+	res, text, cfg := goldenBuild(t, env, opts)
 	compareGolden(t, filepath.Join("testdata", "pip-spark.golden"), fmt.Sprintf("=== LLB\n%s=== image config\n%s\n", text, cfg))
 	if got := lookupEnv(res.Image.Config.Env, "SPARK_CONF_DIR"); got != "/opt/conda/share/envkit/spark/conf" {
 		t.Errorf("SPARK_CONF_DIR=%q", got)
@@ -200,20 +182,7 @@ func BenchmarkBuild50Wheels(b *testing.B) {
 		env.Wheels = append(env.Wheels, Wheel{Name: fmt.Sprintf("project-%02d", i), Version: "1.0." + fmt.Sprint(i),
 			URL: fmt.Sprintf("https://files.pythonhosted.org/packages/xx/project_%02d-1.0.%d-py3-none-any.whl", i, i), SHA256: fmt.Sprintf("%064x", i+1)})
 	}
-	opts := baseOptions(amd64)
-	ctx := context.Background()
-	b.ReportAllocs()
-	for b.Loop() {
-		res, err := Build(ctx, env, opts)
-		if err != nil {
-			b.Fatal(err)
-		}
-		def, err := res.State.Marshal(ctx, llb.Platform(amd64))
-		if err != nil {
-			b.Fatal(err)
-		}
-		_ = def.ToPB()
-	}
+	benchmarkBuildEnvironment(b, env)
 }
 
 // In a multi-platform build each platform installs the wheels on its own
