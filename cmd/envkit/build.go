@@ -95,8 +95,9 @@ func runBuild(ctx context.Context, stderr, stdout io.Writer, file string, f buil
 		return err
 	}
 	// The definition as the frontend will read it; nil when it does not
-	// parse: the frontend then reports the errors, at their lines.
-	def := readDefinition(file, contextDir)
+	// parse: the frontend then reports the errors, at their lines (the
+	// key lookup of --push reports them itself).
+	def, defErr := readDefinition(file, contextDir)
 	platforms := splitList(f.platforms)
 	cacheExports, cacheImports, err := cacheOptions(f.cacheTo, f.cacheFrom)
 	if err != nil {
@@ -118,7 +119,10 @@ func runBuild(ctx context.Context, stderr, stdout io.Writer, file string, f buil
 	var names []string
 	noKey := ""
 	if f.push != "" {
-		k, err := imageKey(ctx, c, auth, f.push, file, contextDir, buildArgs, platforms)
+		if defErr != nil {
+			return defErr
+		}
+		k, err := imageKey(ctx, c, auth, f.push, def, contextDir, buildArgs, platforms)
 		if err != nil {
 			return err
 		}
@@ -298,18 +302,13 @@ func dockerAuth(stderr io.Writer) session.Attachable {
 	})
 }
 
-// readDefinition parses the definition as the frontend will; nil when it
-// does not parse.
-func readDefinition(file, contextDir string) *spec.Definition {
+// readDefinition parses the definition as the frontend will.
+func readDefinition(file, contextDir string) (*spec.Definition, error) {
 	data, err := os.ReadFile(file)
 	if err != nil {
-		return nil
+		return nil, err
 	}
-	def, err := spec.Parse(filepath.Base(file), data, os.DirFS(contextDir))
-	if err != nil {
-		return nil
-	}
-	return def
+	return spec.Parse(filepath.Base(file), data, os.DirFS(contextDir))
 }
 
 // runsSteps says whether the definition has layers envkit does not write

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"os"
-	"path/filepath"
 
 	"github.com/containerd/platforms"
 	"github.com/moby/buildkit/client"
@@ -28,16 +27,8 @@ type keyLookup struct {
 // (frontend.KeyOf: definition hash, the lock's pins for the target
 // platforms, the base's digest) and looks the tag up in repo, through the
 // daemon so its registry mirrors and credentials apply.
-func imageKey(ctx context.Context, c *client.Client, auth session.Attachable, repo, file, contextDir string, buildArgs map[string]string, targets []string) (keyLookup, error) {
-	data, err := os.ReadFile(file)
-	if err != nil {
-		return keyLookup{}, err
-	}
+func imageKey(ctx context.Context, c *client.Client, auth session.Attachable, repo string, def *spec.Definition, contextDir string, buildArgs map[string]string, targets []string) (keyLookup, error) {
 	contextFS := os.DirFS(contextDir)
-	def, err := spec.Parse(filepath.Base(file), data, contextFS)
-	if err != nil {
-		return keyLookup{}, err
-	}
 	var requested []ocispecs.Platform
 	for _, t := range targets {
 		p, err := platforms.Parse(t)
@@ -47,7 +38,7 @@ func imageKey(ctx context.Context, c *client.Client, auth session.Attachable, re
 		requested = append(requested, platforms.Normalize(p)) // as dockerui reads --platform
 	}
 	var k keyLookup
-	_, err = c.Build(ctx, client.SolveOpt{Session: []session.Attachable{auth}}, "envkit", func(ctx context.Context, gw gwclient.Client) (*gwclient.Result, error) {
+	_, err := c.Build(ctx, client.SolveOpt{Session: []session.Attachable{auth}}, "envkit", func(ctx context.Context, gw gwclient.Client) (*gwclient.Result, error) {
 		key, err := frontend.KeyOf(ctx, gw, contextFS, def, buildArgs, requested)
 		if k.Key = key; err != nil || k.Tag == "" {
 			return gwclient.NewResult(), err
