@@ -132,7 +132,7 @@ base digest, hence the key, is the one the build saw.`,
 					if err != nil {
 						return usagef("--platform %s: %v", platform, err)
 					}
-					requested = []ocispecs.Platform{p}
+					requested = []ocispecs.Platform{platforms.Normalize(p)} // as envkit build and dockerui read --platform
 				}
 				targets, err := frontend.Targets(def, requested, ocispecs.Platform{OS: "linux", Architecture: runtime.GOARCH})
 				if err != nil {
