@@ -25,6 +25,8 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 step() { printf '\n==> %s\n' "$*"; }
+# metadata_digest FILE: the image digest a --metadata-file records.
+metadata_digest() { sed -n 's/.*"containerimage.digest": "\(sha256:[0-9a-f]*\)".*/\1/p' "$1"; }
 
 step "services (state $STATE)"
 eval "$("$BIN/envkit-dev" up -state "$STATE" -fixtures "$FIXTURES")"
@@ -42,7 +44,7 @@ repo=$ENVKIT_REGISTRY/envkit/demo
 step "envkit build (frontend in-process) --push $repo"
 "$BIN/envkit" build "$work/environment.yml" --push "$repo" --progress plain \
 	--build-arg SOURCE_DATE_EPOCH=$EPOCH --metadata-file "$work/envkit.json"
-digest=$(sed -n 's/.*"containerimage.digest": "\(sha256:[0-9a-f]*\)".*/\1/p' "$work/envkit.json")
+digest=$(metadata_digest "$work/envkit.json")
 
 step "run a command in $repo@$digest"
 "$BIN/envkit-dev" run -state "$STATE" "$repo@$digest" \
@@ -61,7 +63,7 @@ step "buildctl build --frontend dockerfile.v0 (# syntax= line)"
 	--opt build-arg:SOURCE_DATE_EPOCH=$EPOCH \
 	--output "type=image,name=$repo:buildctl,push=true,oci-mediatypes=true" \
 	--metadata-file "$work/buildctl.json"
-digest_buildctl=$(sed -n 's/.*"containerimage.digest": "\(sha256:[0-9a-f]*\)".*/\1/p' "$work/buildctl.json")
+digest_buildctl=$(metadata_digest "$work/buildctl.json")
 
 step "docker buildx build (remote driver, # syntax= line)"
 "$BIN/docker-buildx" create --name "$builder" --driver remote "$BUILDKIT_HOST" >/dev/null
@@ -69,7 +71,7 @@ step "docker buildx build (remote driver, # syntax= line)"
 	--provenance=false --sbom=false --build-arg SOURCE_DATE_EPOCH=$EPOCH \
 	--output "type=image,name=$repo:buildx,push=true,oci-mediatypes=true" \
 	--metadata-file "$work/buildx.json" "$work"
-digest_buildx=$(sed -n 's/.*"containerimage.digest": "\(sha256:[0-9a-f]*\)".*/\1/p' "$work/buildx.json")
+digest_buildx=$(metadata_digest "$work/buildx.json")
 
 # The same with a pip part: wheels from the fixture index, found through
 # pip's own PIP_INDEX_URL, one layer each on the finished conda environment.
@@ -81,7 +83,7 @@ step "envkit lock + build examples/offline-pip (conda + pip wheels)"
 hash_pip=$("$BIN/envkit" hash "$work/pip/environment.yml")
 "$BIN/envkit" build "$work/pip/environment.yml" --push "$repo-pip" --progress plain \
 	--build-arg SOURCE_DATE_EPOCH=$EPOCH --metadata-file "$work/pip.json"
-digest_pip=$(sed -n 's/.*"containerimage.digest": "\(sha256:[0-9a-f]*\)".*/\1/p' "$work/pip.json")
+digest_pip=$(metadata_digest "$work/pip.json")
 step "run a command in $repo-pip@$digest_pip"
 "$BIN/envkit-dev" run -state "$STATE" "$repo-pip@$digest_pip" \
 	'set -e; { envkit-greet; python -m pip list 2>/dev/null | grep -E "^(envkit-|pip )"; echo "$DEMO_GREETING"; } > $OUT/result'
