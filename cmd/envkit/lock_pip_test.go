@@ -44,17 +44,9 @@ func TestLockAndCreateWithPip(t *testing.T) {
 	defer ix.Server.Close()
 	dir := t.TempDir()
 	env := pipEnv(t, dir, ix, "greet")
-	if _, errOut, code := runSolveCLI(t, "lock", env); code != 0 {
-		t.Fatalf("lock: exit %d: %s", code, errOut)
-	}
 	lk := filepath.Join(dir, "conda-lock.yml")
-	l, err := lock.ReadFile(lk)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var got []string
+	l := lockFile(t, lk, env)
 	for _, p := range l.ForPlatform("linux-64") {
-		got = append(got, fmt.Sprintf("%s:%s=%s", p.Manager, p.Name, p.Version))
 		if p.Manager == lock.Pip {
 			file := filepath.Base(p.URL)
 			if p.Hash.SHA256 != ix.SHA256(file) || !strings.HasPrefix(p.URL, ix.Server.URL+"/") {
@@ -62,8 +54,8 @@ func TestLockAndCreateWithPip(t *testing.T) {
 			}
 		}
 	}
-	if want := "conda:python=3.99.99 pip:colour-util=2.1 pip:greet=1.0"; strings.Join(got, " ") != want {
-		t.Errorf("locked %s, want %s", strings.Join(got, " "), want)
+	if got, want := managedVersionsOf(l), "conda:python=3.99.99 pip:colour-util=2.1 pip:greet=1.0"; got != want {
+		t.Errorf("locked %s, want %s", got, want)
 	}
 
 	// The pip lines are part of the content hash: a lock is current until
@@ -91,18 +83,8 @@ func TestLockAndCreateWithPip(t *testing.T) {
 
 	// Changing the pip lines stales the lock; the pip part is solved again.
 	env = pipEnv(t, dir, ix, "colour-util<2")
-	if _, errOut, code := runSolveCLI(t, "lock", env); code != 0 {
-		t.Fatalf("relock: exit %d: %s", code, errOut)
-	}
-	if l, err = lock.ReadFile(lk); err != nil {
-		t.Fatal(err)
-	}
-	got = got[:0]
-	for _, p := range l.ForPlatform("linux-64") {
-		got = append(got, fmt.Sprintf("%s:%s=%s", p.Manager, p.Name, p.Version))
-	}
-	if want := "conda:python=3.99.99 pip:colour-util=1.0"; strings.Join(got, " ") != want {
-		t.Errorf("relocked %s, want %s", strings.Join(got, " "), want)
+	if got, want := managedVersionsOf(lockFile(t, lk, env)), "conda:python=3.99.99 pip:colour-util=1.0"; got != want {
+		t.Errorf("relocked %s, want %s", got, want)
 	}
 
 	// A wheel that no longer matches its sha256 stops create before the
@@ -171,25 +153,15 @@ spark:
 		}
 	}
 	write("colour-util>=1")
-	if _, errOut, code := runSolveCLI(t, "lock", env); code != 0 {
-		t.Fatalf("lock: exit %d: %s", code, errOut)
-	}
 	lk := filepath.Join(dir, "conda-lock.yml")
-	l, err := lock.ReadFile(lk)
-	if err != nil {
-		t.Fatal(err)
-	}
+	l := lockFile(t, lk, env)
 	want := mavenRepo.URL + "/maven2/org/demo/util/1.0/util-1.0.jar#sha256="
 	if got := l.Metadata.Custom["spark-jar:org.demo:util:1.0"]; !strings.HasPrefix(got, want) {
 		t.Errorf("spark jar pin %q, want %s…", got, want)
 	}
 
-	var got []string
-	for _, p := range l.ForPlatform("linux-64") {
-		got = append(got, fmt.Sprintf("%s:%s=%s", p.Manager, p.Name, p.Version))
-	}
-	if want := "conda:python=3.99.99 pip:colour-util=1.0"; strings.Join(got, " ") != want {
-		t.Errorf("locked %s, want %s", strings.Join(got, " "), want)
+	if got, want := managedVersionsOf(l), "conda:python=3.99.99 pip:colour-util=1.0"; got != want {
+		t.Errorf("locked %s, want %s", got, want)
 	}
 
 	// greet (top level) needs colour-util>=2, which the conda file's pip

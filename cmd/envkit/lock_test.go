@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -30,19 +31,9 @@ func TestLockCommand(t *testing.T) {
 	isolate(t)
 	dir := t.TempDir()
 	env := writeEnv(t, dir, "  - dependent\n  - run_constrained\n")
-	if _, errOut, code := runSolveCLI(t, "lock", env); code != 0 {
-		t.Fatalf("exit %d: %s", code, errOut)
-	}
 	path := filepath.Join(dir, "conda-lock.yml")
-	l, err := lock.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var got []string
-	for _, p := range l.ForPlatform("linux-64") {
-		got = append(got, p.Name+"="+p.Version)
-	}
-	if strings.Join(got, " ") != "dependency=2.0 dependent=2.0 run_constrained=1.0" {
+	l := lockFile(t, path, env)
+	if got := versionsOf(l); got != "dependency=2.0 dependent=2.0 run_constrained=1.0" {
 		t.Errorf("locked %v", got)
 	}
 	if l.Metadata.ContentHash["linux-64"] == "" || len(l.Metadata.Sources) != 1 || l.Metadata.Sources[0] != "environment.yml" {
@@ -68,13 +59,7 @@ func TestLockCommand(t *testing.T) {
 	// A changed definition is solved again, here to an explicit output.
 	writeEnv(t, dir, "  - dependent 1.0\n")
 	other := filepath.Join(dir, "other.yml")
-	if _, errOut, code := runSolveCLI(t, "lock", env, "-o", other, "--platform", "linux-64", "--platform", "linux-aarch64"); code != 0 {
-		t.Fatalf("exit %d: %s", code, errOut)
-	}
-	l, err = lock.ReadFile(other)
-	if err != nil {
-		t.Fatal(err)
-	}
+	l = lockFile(t, other, env, "-o", other, "--platform", "linux-64", "--platform", "linux-aarch64")
 	if len(l.Metadata.Platforms) != 2 || len(l.ForPlatform("linux-aarch64")) != 2 {
 		t.Errorf("two platforms expected: %+v", l.Metadata.Platforms)
 	}
@@ -128,17 +113,49 @@ func writeChannel(t *testing.T, dir string, keep func(version string) bool) {
 	}
 }
 
-func lockedVersions(t *testing.T, path string) string {
+// lockFile runs envkit lock with args, which must succeed, and reads the
+// lock it wrote at path.
+func lockFile(t *testing.T, path string, args ...string) *lock.Lock {
+	t.Helper()
+	if _, errOut, code := runSolveCLI(t, append([]string{"lock"}, args...)...); code != 0 {
+		t.Fatalf("lock %v: exit %d: %s", args, code, errOut)
+	}
+	return readLock(t, path)
+}
+
+func readLock(t *testing.T, path string) *lock.Lock {
 	t.Helper()
 	l, err := lock.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var got []string
+	return l
+}
+
+// lockedVersions reads the lock at path and lists its linux-64 pins.
+func lockedVersions(t *testing.T, path string) string {
+	t.Helper()
+	return versionsOf(readLock(t, path))
+}
+
+// versionsOf lists a lock's linux-64 packages as name=version, in the
+// lock's order (conda ones first).
+func versionsOf(l *lock.Lock) string {
+	var pins []string
 	for _, p := range l.ForPlatform("linux-64") {
-		got = append(got, p.Name+"="+p.Version)
+		pins = append(pins, p.Name+"="+p.Version)
 	}
-	return strings.Join(got, " ")
+	return strings.Join(pins, " ")
+}
+
+// managedVersionsOf lists them as manager:name=version, telling pip pins
+// from conda ones.
+func managedVersionsOf(l *lock.Lock) string {
+	var pins []string
+	for _, p := range l.ForPlatform("linux-64") {
+		pins = append(pins, fmt.Sprintf("%s:%s=%s", p.Manager, p.Name, p.Version))
+	}
+	return strings.Join(pins, " ")
 }
 
 // A channel update changes no pin by itself: lock keeps them (also when
