@@ -91,14 +91,7 @@ func (d *decoder) null() bool {
 // object calls field for each key of an object; field must consume the
 // value.
 func (d *decoder) object(field func(key []byte) error) error {
-	if err := d.expect('{'); err != nil {
-		return err
-	}
-	if d.peek() == '}' {
-		d.pos++
-		return nil
-	}
-	for {
+	return d.elements('{', '}', func() error {
 		key, err := d.rawString()
 		if err != nil {
 			return err
@@ -106,27 +99,22 @@ func (d *decoder) object(field func(key []byte) error) error {
 		if err := d.expect(':'); err != nil {
 			return err
 		}
-		if err := field(key); err != nil {
-			return err
-		}
-		switch d.peek() {
-		case ',':
-			d.pos++
-		case '}':
-			d.pos++
-			return nil
-		default:
-			return d.unexpected(`"," or "}"`)
-		}
-	}
+		return field(key)
+	})
 }
 
 // array calls elem for each element; elem must consume it.
 func (d *decoder) array(elem func() error) error {
-	if err := d.expect('['); err != nil {
+	return d.elements('[', ']', elem)
+}
+
+// elements reads open, then comma-separated elements through elem, then
+// close: the frame objects and arrays share.
+func (d *decoder) elements(open, close byte, elem func() error) error {
+	if err := d.expect(open); err != nil {
 		return err
 	}
-	if d.peek() == ']' {
+	if d.peek() == close {
 		d.pos++
 		return nil
 	}
@@ -137,11 +125,11 @@ func (d *decoder) array(elem func() error) error {
 		switch d.peek() {
 		case ',':
 			d.pos++
-		case ']':
+		case close:
 			d.pos++
 			return nil
 		default:
-			return d.unexpected(`"," or "]"`)
+			return d.unexpected(`"," or "` + string(close) + `"`)
 		}
 	}
 }
