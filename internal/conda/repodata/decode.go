@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"fmt"
 	"strconv"
-	"strings"
 	"unicode/utf16"
 	"unicode/utf8"
 )
@@ -466,7 +465,7 @@ func (d *decoder) trackFeatures() ([]string, error) {
 		if err != nil {
 			return nil, err
 		}
-		return strings.FieldsFunc(s, func(c rune) bool { return c == ',' || c == ' ' }), nil
+		return splitFeatures(s), nil
 	case '[', 'n':
 		return d.strList()
 	}

@@ -53,6 +53,12 @@ func timestampMillis(ts float64) int64 {
 	return ms
 }
 
+// splitFeatures splits a track_features string, which separates features
+// by commas or spaces (conda's _FeaturesField).
+func splitFeatures(s string) []string {
+	return strings.FieldsFunc(s, func(c rune) bool { return c == ',' || c == ' ' })
+}
+
 // rawRecord mirrors the JSON encodings seen in real repodata: noarch as a
 // bool or string, track_features as a string or list, timestamps in
 // seconds or milliseconds.
@@ -106,7 +112,7 @@ func (raw *rawRecord) record() (Record, error) {
 		var list []string
 		switch {
 		case json.Unmarshal(raw.TrackFeatures, &s) == nil:
-			r.TrackFeatures = strings.FieldsFunc(s, func(c rune) bool { return c == ',' || c == ' ' })
+			r.TrackFeatures = splitFeatures(s)
 		case json.Unmarshal(raw.TrackFeatures, &list) == nil:
 			r.TrackFeatures = list
 		default:
