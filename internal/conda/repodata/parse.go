@@ -108,11 +108,19 @@ func ParseMirrored(channel, location, subdir string, data []byte) (*Repodata, er
 	for _, fn := range rd.Removed {
 		skip[fn] = true
 	}
-	records := selectSorted(all, skip)
+	rd.Records = selectSorted(all, skip)
+	locate(rd.Records, channel, location, rd.Info.Subdir, base)
+	return rd, nil
+}
+
+// locate sets where each record comes from: its subdir (subdir when it
+// names none), its channel, and its URL, under base or, when base is "",
+// under location/<the record's subdir>/.
+func locate(records []Record, channel, location, subdir, base string) {
 	for i := range records {
 		r := &records[i]
 		if r.Subdir == "" {
-			r.Subdir = rd.Info.Subdir
+			r.Subdir = subdir
 		}
 		r.Channel = channel
 		r.URL = base + r.Filename
@@ -120,8 +128,6 @@ func ParseMirrored(channel, location, subdir string, data []byte) (*Repodata, er
 			r.URL = location + "/" + r.Subdir + "/" + r.Filename
 		}
 	}
-	rd.Records = records
-	return rd, nil
 }
 
 func archiveKey(fn string) error {
@@ -193,14 +199,7 @@ func parseFlat(channel, location, subdir string, data []byte) (*Repodata, error)
 		return nil, positioned(data, err)
 	}
 	records = selectSorted(records, nil)
-	for i := range records {
-		r := &records[i]
-		if r.Subdir == "" {
-			r.Subdir = subdir
-		}
-		r.Channel = channel
-		r.URL = location + "/" + r.Subdir + "/" + r.Filename
-	}
+	locate(records, channel, location, subdir, "")
 	return &Repodata{Info: Info{Subdir: subdir}, Records: records}, nil
 }
 
