@@ -1,0 +1,358 @@
+// Package netfetch is envkit's one client for downloads: conda packages,
+// repodata (and its shards), wheels, index pages, POMs and jars, over
+// http(s) and file://. Every read is bounded in time (connect, response
+// headers, and each read of the body) and in size, and transient failures
+// are retried with backoff, so a server that never answers or never stops
+// answering fails with an error instead of hanging or filling memory.
+package netfetch
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"hash"
+	"io"
+	"io/fs"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// DefaultLimit bounds a body whose size nobody states (a conda-lock v1
+// entry, a wheel): above the largest packages published (about 3 GB), far
+// below a filled disk.
+const DefaultLimit int64 = 4 << 30
+
+// Client fetches URLs. Its zero fields take Default's values.
+type Client struct {
+	// Connect bounds dialing and the TLS handshake.
+	Connect time.Duration
+	// Header bounds the wait for the response headers once the request
+	// is sent: a server that accepts and never answers.
+	Header time.Duration
+	// Idle bounds each read of the body: a server that stops sending.
+	Idle time.Duration
+	// Attempts is how often a transient failure is tried in all;
+	// Backoff is the first wait between tries, doubled at each one.
+	Attempts int
+	Backoff  time.Duration
+
+	once sync.Once
+	hc   *http.Client
+}
+
+// Default is the client of callers that give none. Large files on a slow
+// link take long, but never a minute without a byte.
+var Default = &Client{
+	Connect:  30 * time.Second,
+	Header:   time.Minute,
+	Idle:     time.Minute,
+	Attempts: 3,
+	Backoff:  500 * time.Millisecond,
+}
+
+// Or returns c, or Default when c is nil.
+func Or(c *Client) *Client {
+	if c == nil {
+		return Default
+	}
+	return c
+}
+
+func (c *Client) setting(own, def time.Duration) time.Duration {
+	if own > 0 {
+		return own
+	}
+	return def
+}
+
+func (c *Client) http() *http.Client {
+	c.once.Do(func() {
+		t := http.DefaultTransport.(*http.Transport).Clone()
+		connect := c.setting(c.Connect, Default.Connect)
+		t.DialContext = (&net.Dialer{Timeout: connect, KeepAlive: 30 * time.Second}).DialContext
+		t.TLSHandshakeTimeout = connect
+		t.ResponseHeaderTimeout = c.setting(c.Header, Default.Header)
+		c.hc = &http.Client{Transport: t}
+	})
+	return c.hc
+}
+
+// Request is one GET.
+type Request struct {
+	URL string
+	// Header holds extra request headers (Range, If-None-Match).
+	Header http.Header
+	// Limit is the most bytes the body may have: the size a record
+	// states, else DefaultLimit when 0.
+	Limit int64
+}
+
+// Response is what a read function gets: a 2xx or 304 answer (or a
+// file), its body bounded by the request's limit and the idle timeout.
+type Response struct {
+	// URL is the URL answered, after redirects.
+	URL        *url.URL
+	StatusCode int
+	Header     http.Header
+	Body       io.Reader
+}
+
+// StatusError is an HTTP answer other than 2xx and 304, after retries.
+type StatusError struct {
+	URL    string
+	Code   int
+	Status string
+}
+
+func (e *StatusError) Error() string { return "GET " + e.URL + ": " + e.Status }
+
+// TooLargeError is a body longer than its request's limit.
+type TooLargeError struct {
+	URL   string
+	Limit int64
+}
+
+func (e *TooLargeError) Error() string {
+	return fmt.Sprintf("%s: more than %d bytes: refused (the size its record states, else at most %d)", e.URL, e.Limit, DefaultLimit)
+}
+
+// idleError is a body that stopped arriving; it reaches callers inside a
+// *url.Error, as the transport's own timeouts do.
+type idleError struct{ d time.Duration }
+
+func (e idleError) Error() string   { return fmt.Sprintf("no data for %s: timed out", e.d) }
+func (e idleError) Timeout() bool   { return true }
+func (e idleError) Temporary() bool { return true }
+
+// NotFound reports whether err is a 404 or a missing file.
+func NotFound(err error) bool {
+	var se *StatusError
+	return errors.As(err, &se) && se.Code == http.StatusNotFound || errors.Is(err, fs.ErrNotExist)
+}
+
+// Unreachable reports whether err says the server could not be used (no
+// connection, a timeout, a server error after retries), the case where
+// callers suggest a mirror.
+func Unreachable(err error) bool {
+	var ue *url.Error
+	var se *StatusError
+	return errors.As(err, &ue) || errors.As(err, &se) && retryStatus(se.Code)
+}
+
+// Fetch GETs req.URL (http, https or file) and calls read with the
+// answer. Transient failures, in the request or while read consumes the
+// body (network errors, timeouts, 408, 429, 5xx), are retried with
+// backoff: read is then called again from the start and must begin
+// afresh. Other statuses are a *StatusError, a body over the limit a
+// *TooLargeError. A file:// URL must name a regular file.
+func (c *Client) Fetch(ctx context.Context, req Request, read func(*Response) error) error {
+	u, err := url.Parse(req.URL)
+	if err != nil {
+		return fmt.Errorf("%s: %w", req.URL, err)
+	}
+	limit := req.Limit
+	if limit <= 0 {
+		limit = DefaultLimit
+	}
+	switch u.Scheme {
+	case "file":
+		return readFile(u, limit, read)
+	case "http", "https":
+	default:
+		return fmt.Errorf("%s: unsupported URL scheme %q (want http, https or file)", req.URL, u.Scheme)
+	}
+	delay := c.setting(c.Backoff, Default.Backoff)
+	attempts := c.Attempts
+	if attempts <= 0 {
+		attempts = Default.Attempts
+	}
+	for attempt := 1; ; attempt++ {
+		err := c.try(ctx, req, limit, read)
+		if err == nil || attempt >= attempts || !transient(ctx, err) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(delay):
+		}
+		delay *= 2
+	}
+}
+
+// try makes one request. The body is read under a context of its own,
+// cancelled when a read waits longer than the idle timeout.
+func (c *Client) try(ctx context.Context, req Request, limit int64, read func(*Response) error) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	hreq, err := http.NewRequestWithContext(ctx, http.MethodGet, req.URL, nil)
+	if err != nil {
+		return err
+	}
+	for k, v := range req.Header {
+		hreq.Header[k] = v
+	}
+	resp, err := c.http().Do(hreq)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode/100 != 2 && resp.StatusCode != http.StatusNotModified {
+		return &StatusError{URL: req.URL, Code: resp.StatusCode, Status: resp.Status}
+	}
+	if resp.ContentLength > limit {
+		return &TooLargeError{URL: req.URL, Limit: limit}
+	}
+	body := &idleReader{r: resp.Body, url: req.URL, idle: c.setting(c.Idle, Default.Idle), cancel: cancel}
+	defer body.stop()
+	return read(&Response{
+		URL:        resp.Request.URL,
+		StatusCode: resp.StatusCode,
+		Header:     resp.Header,
+		Body:       &limitReader{r: body, url: req.URL, limit: limit},
+	})
+}
+
+// transient reports whether err may pass on a new try: not when the
+// caller's context is done, nor for a size or status a retry cannot change.
+func transient(ctx context.Context, err error) bool {
+	if ctx.Err() != nil {
+		return false
+	}
+	var se *StatusError
+	if errors.As(err, &se) {
+		return retryStatus(se.Code)
+	}
+	var ue *url.Error
+	return errors.As(err, &ue)
+}
+
+func retryStatus(code int) bool {
+	switch code {
+	case http.StatusRequestTimeout, http.StatusTooManyRequests, http.StatusInternalServerError,
+		http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
+		return true
+	}
+	return false
+}
+
+// idleReader fails a read that waits longer than idle, by cancelling the
+// request's context; its errors are *url.Error, transient.
+type idleReader struct {
+	r      io.Reader
+	url    string
+	idle   time.Duration
+	cancel context.CancelFunc
+	timer  *time.Timer
+	fired  atomic.Bool
+}
+
+func (b *idleReader) Read(p []byte) (int, error) {
+	if b.timer == nil {
+		b.timer = time.AfterFunc(b.idle, func() { b.fired.Store(true); b.cancel() })
+	} else {
+		b.timer.Reset(b.idle)
+	}
+	n, err := b.r.Read(p)
+	b.timer.Stop()
+	switch {
+	case err == nil || err == io.EOF:
+		return n, err
+	case b.fired.Load():
+		err = idleError{b.idle}
+	}
+	var ue *url.Error
+	if !errors.As(err, &ue) {
+		err = &url.Error{Op: "GET", URL: b.url, Err: err}
+	}
+	return n, err
+}
+
+func (b *idleReader) stop() {
+	if b.timer != nil {
+		b.timer.Stop()
+	}
+}
+
+// limitReader fails once more than limit bytes arrive.
+type limitReader struct {
+	r        io.Reader
+	url      string
+	limit, n int64
+}
+
+func (l *limitReader) Read(p []byte) (int, error) {
+	if l.n > l.limit {
+		return 0, &TooLargeError{URL: l.url, Limit: l.limit}
+	}
+	if room := l.limit - l.n + 1; int64(len(p)) > room {
+		p = p[:room] // one byte past the limit tells a body at it from a longer one
+	}
+	n, err := l.r.Read(p)
+	l.n += int64(n)
+	if l.n > l.limit {
+		return n - 1, &TooLargeError{URL: l.url, Limit: l.limit}
+	}
+	return n, err
+}
+
+// readFile serves a file:// URL as a 200, bounded as a body is.
+func readFile(u *url.URL, limit int64, read func(*Response) error) error {
+	f, err := os.Open(u.Path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	if !st.Mode().IsRegular() {
+		return fmt.Errorf("%s: not a regular file", u)
+	}
+	if st.Size() > limit {
+		return &TooLargeError{URL: u.String(), Limit: limit}
+	}
+	return read(&Response{URL: u, StatusCode: http.StatusOK, Header: http.Header{},
+		Body: &limitReader{r: f, url: u.String(), limit: limit}})
+}
+
+// Get returns the body of req.URL, at most req.Limit bytes.
+func (c *Client) Get(ctx context.Context, req Request) ([]byte, error) {
+	var data []byte
+	err := c.Fetch(ctx, req, func(r *Response) error {
+		var err error
+		data, err = io.ReadAll(r.Body)
+		return err
+	})
+	return data, err
+}
+
+// Download streams the body of req.URL into f, which it truncates at
+// every try, and through the hashes (reset at every try). It returns the
+// number of bytes written.
+func (c *Client) Download(ctx context.Context, req Request, f *os.File, hashes ...hash.Hash) (int64, error) {
+	var n int64
+	err := c.Fetch(ctx, req, func(r *Response) error {
+		if _, err := f.Seek(0, io.SeekStart); err != nil {
+			return err
+		}
+		if err := f.Truncate(0); err != nil {
+			return err
+		}
+		w := []io.Writer{f}
+		for _, h := range hashes {
+			h.Reset()
+			w = append(w, h)
+		}
+		var err error
+		n, err = io.Copy(io.MultiWriter(w...), r.Body)
+		return err
+	})
+	return n, err
+}
