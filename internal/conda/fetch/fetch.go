@@ -12,17 +12,16 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/envkit/envkit/internal/conda/channel"
 	"github.com/envkit/envkit/internal/conda/repodata"
+	"github.com/envkit/envkit/internal/netfetch"
 	"github.com/klauspost/compress/zstd"
 )
 
@@ -33,10 +32,15 @@ const EnvCacheDir = "ENVKIT_CACHE_DIR"
 // linux-64 is about 250 MB): a zstd bomb fails instead of eating memory.
 const maxRepodata = 2 << 30
 
+// maxRepodataDownload bounds the bytes of one repodata.json (or its
+// .zst) as read, before decompression: conda-forge's linux-64 is about
+// 250 MB plain.
+const maxRepodataDownload = 1 << 30
+
 // Client fetches repodata. The zero value fetches without a cache.
 type Client struct {
-	// HTTP is the client for http(s) URLs; http.DefaultClient when nil.
-	HTTP *http.Client
+	// Net downloads; netfetch.Default when nil.
+	Net *netfetch.Client
 	// CacheDir holds cached responses; no caching when empty.
 	CacheDir string
 }
@@ -152,9 +156,9 @@ func (c *Client) repodataJSON(ctx context.Context, u string) ([]byte, error) {
 	}
 	switch parsed.Scheme {
 	case "file":
-		data, err := readFile(parsed.Path)
-		if errors.Is(err, fs.ErrNotExist) {
-			zst, zerr := readFile(parsed.Path + ".zst")
+		data, err := c.read(ctx, u)
+		if netfetch.NotFound(err) {
+			zst, zerr := c.read(ctx, u+".zst")
 			if zerr == nil {
 				return Decompress(u+".zst", zst)
 			}
@@ -168,12 +172,9 @@ func (c *Client) repodataJSON(ctx context.Context, u string) ([]byte, error) {
 	}
 }
 
-func readFile(path string) ([]byte, error) {
-	data, err := os.ReadFile(path)
-	if err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return nil, err
-	}
-	return data, err
+// read reads a file:// URL, bounded as a download is.
+func (c *Client) read(ctx context.Context, u string) ([]byte, error) {
+	return netfetch.Or(c.Net).Get(ctx, netfetch.Request{URL: u, Limit: maxRepodataDownload})
 }
 
 // entry is the header line of a cache file; the body follows it.
@@ -214,37 +215,38 @@ func (c *Client) get(ctx context.Context, u string) ([]byte, error) {
 // decoded body and true, or false when the server answered 304. A 200 is
 // written to the cache.
 func (c *Client) request(ctx context.Context, variant string, prev *entry) ([]byte, bool, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, variant, nil)
-	if err != nil {
-		return nil, false, fmt.Errorf("GET %s: %w", variant, err)
-	}
+	header := http.Header{}
 	if prev != nil {
 		if prev.ETag != "" {
-			req.Header.Set("If-None-Match", prev.ETag)
+			header.Set("If-None-Match", prev.ETag)
 		}
 		if prev.LastModified != "" {
-			req.Header.Set("If-Modified-Since", prev.LastModified)
+			header.Set("If-Modified-Since", prev.LastModified)
 		}
 	}
-	resp, err := c.do(req)
-	if err != nil {
-		return nil, false, fmt.Errorf("GET %s: %w", variant, err)
-	}
-	defer resp.Body.Close()
+	var (
+		raw         []byte
+		notModified bool
+		e           = entry{URL: strings.TrimSuffix(variant, ".zst"), Variant: variant}
+	)
+	err := netfetch.Or(c.Net).Fetch(ctx, netfetch.Request{URL: variant, Header: header, Limit: maxRepodataDownload}, func(r *netfetch.Response) error {
+		if notModified = r.StatusCode == http.StatusNotModified; notModified {
+			return nil
+		}
+		e.ETag, e.LastModified = r.Header.Get("ETag"), r.Header.Get("Last-Modified")
+		var err error
+		raw, err = io.ReadAll(r.Body)
+		return err
+	})
 	switch {
-	case resp.StatusCode == http.StatusNotModified && prev != nil:
-		return nil, false, nil
-	case resp.StatusCode == http.StatusNotFound:
+	case netfetch.NotFound(err):
 		return nil, false, &NotFoundError{URL: variant}
-	case resp.StatusCode != http.StatusOK:
-		return nil, false, fmt.Errorf("GET %s: %s", variant, resp.Status)
-	}
-	raw, err := io.ReadAll(io.LimitReader(resp.Body, maxRepodata+1))
-	if err != nil {
-		return nil, false, fmt.Errorf("GET %s: %w", variant, err)
-	}
-	if len(raw) > maxRepodata {
-		return nil, false, fmt.Errorf("GET %s: larger than %d bytes", variant, maxRepodata)
+	case err != nil:
+		return nil, false, err
+	case notModified && prev != nil:
+		return nil, false, nil
+	case notModified:
+		return nil, false, fmt.Errorf("GET %s: 304 Not Modified to an unconditional request", variant)
 	}
 	data := raw
 	if strings.HasSuffix(variant, ".zst") {
@@ -252,69 +254,10 @@ func (c *Client) request(ctx context.Context, variant string, prev *entry) ([]by
 			return nil, false, err
 		}
 	}
-	e := entry{
-		URL:          strings.TrimSuffix(variant, ".zst"),
-		Variant:      variant,
-		ETag:         resp.Header.Get("ETag"),
-		LastModified: resp.Header.Get("Last-Modified"),
-	}
 	if err := c.writeCache(e, data); err != nil {
 		return nil, false, err
 	}
 	return data, true, nil
-}
-
-// defaultHTTP bounds the wait for a response's headers (a hung server
-// fails instead of hanging the build); the body may take as long as the
-// context allows, since large repodata on a slow link takes minutes.
-var defaultHTTP = &http.Client{Transport: func() http.RoundTripper {
-	t := http.DefaultTransport.(*http.Transport).Clone()
-	t.ResponseHeaderTimeout = 2 * time.Minute
-	return t
-}()}
-
-// Retries of a request that failed in transit or got a 429/5xx status.
-var (
-	attempts   = 3
-	retryDelay = 500 * time.Millisecond // doubled at each retry
-)
-
-// do sends req, retrying transient failures as conda does; the last
-// answer or error is returned.
-func (c *Client) do(req *http.Request) (*http.Response, error) {
-	hc := c.HTTP
-	if hc == nil {
-		hc = defaultHTTP
-	}
-	delay := retryDelay
-	for attempt := 1; ; attempt++ {
-		resp, err := hc.Do(req)
-		if attempt == attempts || !transient(resp, err) {
-			return resp, err
-		}
-		if resp != nil {
-			io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<16)) // lets the connection be reused
-			resp.Body.Close()
-		}
-		select {
-		case <-req.Context().Done():
-			return nil, req.Context().Err()
-		case <-time.After(delay):
-		}
-		delay *= 2
-	}
-}
-
-func transient(resp *http.Response, err error) bool {
-	if err != nil {
-		return !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded)
-	}
-	switch resp.StatusCode {
-	case http.StatusTooManyRequests, http.StatusInternalServerError, http.StatusBadGateway,
-		http.StatusServiceUnavailable, http.StatusGatewayTimeout:
-		return true
-	}
-	return false
 }
 
 // Decompress reads a repodata.json.zst (CEP 36) named name in errors,

@@ -16,6 +16,7 @@ import (
 	"github.com/envkit/envkit/internal/conda/channel"
 	"github.com/envkit/envkit/internal/conda/repodata"
 	"github.com/envkit/envkit/internal/conformance"
+	"github.com/envkit/envkit/internal/netfetch"
 	"github.com/klauspost/compress/zstd"
 )
 
@@ -204,11 +205,10 @@ func TestRevalidationWithLastModifiedPlainJSON(t *testing.T) {
 }
 
 func TestErrors(t *testing.T) {
-	retryDelay = time.Millisecond
 	s, srv := newChannelServer(t)
 	s.status["/broken/noarch/repodata.json.zst"] = http.StatusInternalServerError
 	s.put("/bad/noarch/repodata.json", []byte("{\n  \"packages\": {,}\n}"), "")
-	c := &Client{CacheDir: t.TempDir()}
+	c := &Client{CacheDir: t.TempDir(), Net: quickNet}
 	ctx := context.Background()
 	for _, tc := range []struct {
 		loc, want string
@@ -329,8 +329,10 @@ func TestConformanceChannelsOverHTTP(t *testing.T) {
 	}
 }
 
+// quickNet retries without waiting long.
+var quickNet = &netfetch.Client{Backoff: time.Millisecond}
+
 func TestRetriesTransientErrors(t *testing.T) {
-	retryDelay = time.Millisecond
 	noarch := readConformance(t, "channels", "test-recipes", "noarch", "repodata.json")
 	var mu sync.Mutex
 	calls := 0
@@ -349,13 +351,41 @@ func TestRetriesTransientErrors(t *testing.T) {
 	}))
 	t.Cleanup(srv.Close)
 	ch := channel.Channel{Name: "c", URL: srv.URL + "/c", Location: srv.URL + "/c"}
-	rd, err := (&Client{}).Repodata(context.Background(), ch, "noarch")
+	rd, err := (&Client{Net: quickNet}).Repodata(context.Background(), ch, "noarch")
 	if err != nil || len(rd.Records) == 0 || calls != 3 {
 		t.Fatalf("after two 503s: %v, %d calls", err, calls)
 	}
 	calls = -10 // always busy now
-	_, err = (&Client{}).Repodata(context.Background(), ch, "noarch")
+	_, err = (&Client{Net: quickNet}).Repodata(context.Background(), ch, "noarch")
 	if err == nil || !strings.Contains(err.Error(), "503 Service Unavailable") || calls != -7 {
 		t.Errorf("a server that stays busy: %v after %d calls, want the 503 after 3", err, calls+10)
+	}
+}
+
+// A channel server that accepts and never answers fails in bounded time
+// (the client's timeouts, not the caller's context), with an error that
+// names the URL and that callers recognise as out of reach; a repodata.json
+// that is a device (an endless file) is refused.
+func TestHungAndEndless(t *testing.T) {
+	release := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { <-release }))
+	t.Cleanup(func() { close(release); srv.Close() })
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	ch := channel.Channel{Name: "c", URL: srv.URL + "/c", Location: srv.URL + "/c"}
+	c := &Client{CacheDir: t.TempDir(), Net: &netfetch.Client{Header: 100 * time.Millisecond, Attempts: 2, Backoff: time.Millisecond}}
+	_, err := c.Repodata(ctx, ch, "noarch")
+	if !netfetch.Unreachable(err) || !strings.Contains(err.Error(), srv.URL+"/c/noarch/repodata.json.zst") || ctx.Err() != nil {
+		t.Errorf("hung server: %v", err)
+	}
+
+	dir := t.TempDir()
+	os.Mkdir(filepath.Join(dir, "noarch"), 0o755)
+	if err := os.Symlink("/dev/zero", filepath.Join(dir, "noarch", "repodata.json")); err != nil {
+		t.Fatal(err)
+	}
+	ch = channel.Channel{Name: "z", URL: "file://" + dir, Location: "file://" + dir}
+	if _, err := c.Repodata(ctx, ch, "noarch"); err == nil || !strings.Contains(err.Error(), "not a regular file") {
+		t.Errorf("/dev/zero as repodata.json: %v", err)
 	}
 }
