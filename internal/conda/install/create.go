@@ -64,7 +64,7 @@ func Create(ctx context.Context, recs []*repodata.Record, opts CreateOptions) er
 		if file == "" {
 			file = filepath.Base(r.URL)
 		}
-		a, err := opts.Cache.Fetch(ctx, r.URL, file, pkg.Digests{SHA256: r.SHA256, MD5: r.MD5})
+		a, err := opts.Cache.Fetch(ctx, r.URL, file, pkg.Digests{SHA256: r.SHA256, MD5: r.MD5}, r.Size)
 		if err != nil {
 			return err
 		}
