@@ -92,9 +92,15 @@ func condaLayers(env Environment, opts Options, base llb.State) (*condaResult, e
 	merged := llb.Merge(layers, llb.WithCustomName(vertexName(opts, "conda", fmt.Sprintf("merge %d package layers", len(groups)))))
 
 	// The finalize step needs the whole environment and the base's shell
-	// and libc (post-link scripts), so it runs on the merged root, for the
-	// target platform, as root.
-	finalize := merged.Run(
+	// and libc (post-link scripts): it runs on the base as root, for the
+	// target platform, with the merged environment mounted at the prefix.
+	// Its result is that mount's output, the merged root with the prefix's
+	// changes only; the root mount's output, which holds what the runtime
+	// adds (mount points such as /dev, /proc and /sys on a base without
+	// them, with the build's wall-clock time), is dropped. On the base's
+	// own root, the step also sees whether the prefix's path crosses a
+	// symbolic link, which the package layers would replace.
+	finalize := base.Run(
 		llb.Args([]string{path.Join(binDir, "envkit"), "link", "--finalize", "--prefix", env.Prefix}),
 		llb.AddMount(binDir, opts.LinkBinary(opts.Platform), llb.Readonly),
 		llb.AddEnv("PATH", path.Join(env.Prefix, "bin")+":"+defaultPath),
@@ -109,7 +115,7 @@ func condaLayers(env Environment, opts Options, base llb.State) (*condaResult, e
 		CreatedBy: "envkit link --finalize --prefix " + env.Prefix,
 		Comment:   imagemeta.CondaEnvironment,
 	})
-	return &condaResult{State: finalize.Root(), History: history}, nil
+	return &condaResult{State: finalize.AddMount(env.Prefix, merged, llb.SourcePath(env.Prefix)), History: history}, nil
 }
 
 // linkInput is what a link step needs of one package: its archive (a

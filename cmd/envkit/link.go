@@ -74,6 +74,9 @@ which join RECORD. Everything under DIR gets the mtime SOURCE_DATE_EPOCH.`,
 				if len(args) != 0 || dest != "" || python != "" || len(records) != 0 || requested != "" {
 					return usagef("link --finalize takes only --prefix")
 				}
+				if err := checkPrefixPath("/", prefix); err != nil {
+					return err
+				}
 				return install.Finalize(prefix, install.FinalizeOptions{Epoch: epoch, Command: "envkit link --finalize", Messages: cmd.ErrOrStderr()})
 			}
 			return linkConda(args, records, prefix, dest, python, requested, epoch)
