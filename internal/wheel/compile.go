@@ -6,8 +6,8 @@ import (
 	"encoding/base64"
 	"encoding/csv"
 	"fmt"
+	"io/fs"
 	"os"
-	"os/exec"
 	"path"
 	"path/filepath"
 	"slices"
@@ -19,51 +19,56 @@ import (
 // site-packages directory as written under a staging root) with python,
 // recording final (the same directory's path in the image) as their
 // source path, so tracebacks and inspect point where the files will be.
-//
-// The .pyc are reproducible: unchecked-hash mode embeds a hash of the
-// source instead of its mtime, and PYTHONHASHSEED=0 fixes the order in
-// which marshal writes sets and frozensets. A file that does not compile
-// (wheels carry templates and code for other python versions) is left
-// without .pyc, as pip leaves it; only a python that cannot run fails.
+// It walks staged as compileall.compile_dir does: __pycache__ and links to
+// directories are not entered. See CompileFiles for what the .pyc hold.
 func Compile(python, staged, final string) error {
-	const script = "import compileall, py_compile, sys\n" +
-		"compileall.compile_dir(sys.argv[1], ddir=sys.argv[2], quiet=2,\n" +
-		"    invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH)\n"
-	return runPython(python, script, "", staged, final)
+	root, err := os.OpenRoot(staged)
+	if err != nil {
+		return err
+	}
+	defer root.Close()
+	var srcs []string
+	err = fs.WalkDir(root.FS(), ".", func(p string, d fs.DirEntry, err error) error {
+		switch {
+		case err != nil:
+			return err
+		case d.IsDir() && d.Name() == "__pycache__":
+			return fs.SkipDir
+		case d.IsDir() || !strings.HasSuffix(p, ".py"):
+			return nil
+		}
+		if st, err := root.Stat(p); err == nil && st.Mode().IsRegular() {
+			srcs = append(srcs, p)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	_, err = CompileFiles(python, nil, root, srcs, func(src string) string { return path.Join(final, src) })
+	return err
 }
 
 // CompileInstalled writes the .pyc files of the .py files inst put in
 // site-packages under prefix, where they stay (envkit create), the same
 // way as Compile; the rest of the prefix is left alone.
 func CompileInstalled(python, prefix string, inst *Installed) error {
-	var files []string
+	var srcs []string
 	for _, f := range inst.Files {
 		if strings.HasSuffix(f, ".py") && strings.Contains(f, "/site-packages/") {
-			files = append(files, filepath.Join(prefix, filepath.FromSlash(f)))
+			srcs = append(srcs, f)
 		}
 	}
-	if len(files) == 0 {
+	if len(srcs) == 0 {
 		return nil
 	}
-	const script = "import compileall, py_compile, sys\n" +
-		"for f in sys.stdin.read().split('\\0'):\n" +
-		"    compileall.compile_file(f, quiet=2,\n" +
-		"        invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH)\n"
-	return runPython(python, script, strings.Join(files, "\x00"))
-}
-
-// runPython runs script with python, PYTHONHASHSEED=0 (marshal's order of
-// sets) and nothing that would redirect or suppress the .pyc.
-func runPython(python, script, stdin string, args ...string) error {
-	cmd := exec.Command(python, append([]string{"-Wi", "-c", script}, args...)...)
-	cmd.Env = append(slices.DeleteFunc(os.Environ(), func(kv string) bool {
-		return strings.HasPrefix(kv, "PYTHONHASHSEED=") || strings.HasPrefix(kv, "PYTHONDONTWRITEBYTECODE=") || strings.HasPrefix(kv, "PYTHONPYCACHEPREFIX=")
-	}), "PYTHONHASHSEED=0")
-	cmd.Stdin = strings.NewReader(stdin)
-	if out, err := cmd.CombinedOutput(); err != nil {
-		return fmt.Errorf("compiling .pyc with %s: %v\n%s", python, err, out)
+	root, err := os.OpenRoot(prefix)
+	if err != nil {
+		return err
 	}
-	return nil
+	defer root.Close()
+	_, err = CompileFiles(python, nil, root, srcs, func(src string) string { return filepath.Join(prefix, filepath.FromSlash(src)) })
+	return err
 }
 
 // RecordCompiled adds the .pyc files compiled from inst's .py files
@@ -80,6 +85,11 @@ func RecordCompiled(prefix string, inst *Installed) ([]string, error) {
 		return nil, fmt.Errorf("%s %s: no RECORD among the installed files", inst.Name, inst.Version)
 	}
 	sitePackages := path.Dir(path.Dir(recordPath))
+	root, err := os.OpenRoot(prefix)
+	if err != nil {
+		return nil, err
+	}
+	defer root.Close()
 	var rows [][]string
 	var added []string
 	for _, f := range inst.Files {
@@ -87,17 +97,16 @@ func RecordCompiled(prefix string, inst *Installed) ([]string, error) {
 			continue
 		}
 		stem := strings.TrimSuffix(path.Base(f), ".py")
-		pycs, err := filepath.Glob(filepath.Join(prefix, filepath.FromSlash(path.Dir(f)), "__pycache__", stem+".*.pyc"))
+		pycs, err := fs.Glob(root.FS(), path.Join(globQuote(path.Dir(f)), "__pycache__", globQuote(stem)+".*.pyc"))
 		if err != nil {
 			return nil, err
 		}
 		slices.Sort(pycs)
-		for _, p := range pycs {
-			data, err := os.ReadFile(p)
+		for _, rel := range pycs {
+			data, err := root.ReadFile(rel)
 			if err != nil {
 				return nil, err
 			}
-			rel := path.Join(path.Dir(f), "__pycache__", filepath.Base(p))
 			sum := sha256.Sum256(data)
 			rows = append(rows, []string{relTo(sitePackages, rel), "sha256=" + base64.RawURLEncoding.EncodeToString(sum[:]), strconv.Itoa(len(data))})
 			added = append(added, rel)
@@ -106,14 +115,13 @@ func RecordCompiled(prefix string, inst *Installed) ([]string, error) {
 	if len(rows) == 0 {
 		return nil, nil
 	}
-	file := filepath.Join(prefix, filepath.FromSlash(recordPath))
-	old, err := os.ReadFile(file)
+	old, err := root.ReadFile(recordPath)
 	if err != nil {
 		return nil, err
 	}
 	existing, err := csv.NewReader(bytes.NewReader(old)).ReadAll()
 	if err != nil {
-		return nil, fmt.Errorf("%s: %v", file, err)
+		return nil, fmt.Errorf("%s: %v", recordPath, err)
 	}
 	// RECORD's own row (no hash, no size) stays last.
 	self := relTo(sitePackages, recordPath)
@@ -124,12 +132,19 @@ func RecordCompiled(prefix string, inst *Installed) ([]string, error) {
 	if err := w.Error(); err != nil {
 		return nil, err
 	}
-	st, err := os.Stat(file)
+	st, err := root.Stat(recordPath)
 	if err != nil {
 		return nil, err
 	}
-	if err := os.WriteFile(file, b.Bytes(), st.Mode().Perm()); err != nil {
+	if err := root.WriteFile(recordPath, b.Bytes(), st.Mode().Perm()); err != nil {
 		return nil, err
 	}
 	return added, nil
 }
+
+// globQuote escapes the pattern characters of a literal path part.
+func globQuote(s string) string {
+	return globMeta.Replace(s)
+}
+
+var globMeta = strings.NewReplacer(`\`, `\\`, "*", `\*`, "?", `\?`, "[", `\[`)

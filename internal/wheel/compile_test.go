@@ -134,3 +134,38 @@ func TestCompileInstalledTouchesOnlyTheWheel(t *testing.T) {
 		t.Errorf("RecordCompiled: %q, %v; want the wheel's 3 .pyc", added, err)
 	}
 }
+
+// CompileFiles makes the bytes py_compile makes in unchecked-hash mode
+// for the same source and recorded path, while python itself writes
+// nothing.
+func TestCompileFilesMatchesPyCompile(t *testing.T) {
+	python, err := exec.LookPath("python3.11")
+	if err != nil {
+		t.Skip("no python3.11 on this machine")
+	}
+	dir := t.TempDir()
+	src := "import os\nS = {'a', 'b', frozenset({1, 2})}\ndef f(x):\n    return [y * 2 for y in x if y]\n"
+	os.MkdirAll(filepath.Join(dir, "pkg"), 0o755)
+	os.WriteFile(filepath.Join(dir, "pkg/m.py"), []byte(src), 0o644)
+	os.WriteFile(filepath.Join(dir, "pkg/bad.py"), []byte("print 'py2'\n"), 0o644)
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer root.Close()
+	pycs, err := CompileFiles(python, nil, root, []string{"pkg/m.py", "pkg/bad.py"}, func(s string) string { return "/opt/env/" + s })
+	if err != nil || len(pycs) != 1 || pycs[0].Path != "pkg/__pycache__/m.cpython-311.pyc" {
+		t.Fatalf("%+v %v", pycs, err)
+	}
+	got, _ := os.ReadFile(filepath.Join(dir, pycs[0].Path))
+	ref := filepath.Join(t.TempDir(), "ref.pyc")
+	cmd := exec.Command(python, "-c", "import py_compile, sys; py_compile.compile(sys.argv[1], cfile=sys.argv[2], dfile='/opt/env/pkg/m.py', doraise=True, invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH)", filepath.Join(dir, "pkg/m.py"), ref)
+	cmd.Env = append(os.Environ(), "PYTHONHASHSEED=0")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	want, _ := os.ReadFile(ref)
+	if !bytes.Equal(got, want) {
+		t.Error("CompileFiles and py_compile differ")
+	}
+}

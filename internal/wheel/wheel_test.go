@@ -212,3 +212,41 @@ func TestInstallFromFile(t *testing.T) {
 		t.Errorf("%v %v", fi, err)
 	}
 }
+
+// TestPlantedLinkOut: a prefix holding links that leave it (planted by
+// an earlier package, or by hand) must not lead the wheel's writes out:
+// the install fails, writes nothing outside, and takes back what it did.
+func TestPlantedLinkOut(t *testing.T) {
+	data := tool.Build()
+	for _, planted := range []struct{ at, target string }{
+		{"lib/python3.11/site-packages/demo_tool", "../../../../out"},
+		{"bin", "OUT"},
+		{"lib/python3.11/site-packages/demo_tool-1.2.dist-info", "OUT"},
+	} {
+		parent := t.TempDir()
+		out := filepath.Join(parent, "out")
+		prefix := filepath.Join(parent, "env")
+		os.MkdirAll(out, 0o755)
+		os.MkdirAll(filepath.Join(prefix, filepath.Dir(planted.at)), 0o755)
+		if err := os.Symlink(strings.Replace(planted.target, "OUT", out, 1), filepath.Join(prefix, planted.at)); err != nil {
+			t.Fatal(err)
+		}
+		_, err := InstallBytes(tool.Filename(), data, prefix, "3.11", Options{SHA256: sha(data)})
+		if err == nil || !strings.Contains(err.Error(), planted.at) {
+			t.Errorf("%s: got %v, want the planted link named", planted.at, err)
+		}
+		if ls, _ := os.ReadDir(out); len(ls) != 0 {
+			t.Errorf("%s: written outside the prefix: %v", planted.at, ls)
+		}
+		var left []string
+		filepath.WalkDir(prefix, func(p string, d os.DirEntry, err error) error {
+			if d != nil && !d.IsDir() && d.Type()&os.ModeSymlink == 0 {
+				left = append(left, p)
+			}
+			return nil
+		})
+		if len(left) != 0 {
+			t.Errorf("%s: left %v", planted.at, left)
+		}
+	}
+}
