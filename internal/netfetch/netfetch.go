@@ -40,6 +40,8 @@ type Client struct {
 	// Backoff is the first wait between tries, doubled at each one.
 	Attempts int
 	Backoff  time.Duration
+	// Ceiling bounds a body whose size nobody states; DefaultLimit when 0.
+	Ceiling int64
 
 	once sync.Once
 	hc   *http.Client
@@ -88,7 +90,7 @@ type Request struct {
 	// Header holds extra request headers (Range, If-None-Match).
 	Header http.Header
 	// Limit is the most bytes the body may have: the size a record
-	// states, else DefaultLimit when 0.
+	// states, else the client's Ceiling when 0.
 	Limit int64
 }
 
@@ -118,7 +120,7 @@ type TooLargeError struct {
 }
 
 func (e *TooLargeError) Error() string {
-	return fmt.Sprintf("%s: more than %d bytes: refused (the size its record states, else at most %d)", e.URL, e.Limit, DefaultLimit)
+	return fmt.Sprintf("%s: more than %d bytes (the size its record states, or the bound for a download of unknown size): refused", e.URL, e.Limit)
 }
 
 // idleError is a body that stopped arriving; it reaches callers inside a
@@ -156,6 +158,9 @@ func (c *Client) Fetch(ctx context.Context, req Request, read func(*Response) er
 		return fmt.Errorf("%s: %w", req.URL, err)
 	}
 	limit := req.Limit
+	if limit <= 0 {
+		limit = c.Ceiling
+	}
 	if limit <= 0 {
 		limit = DefaultLimit
 	}
@@ -333,26 +338,31 @@ func (c *Client) Get(ctx context.Context, req Request) ([]byte, error) {
 	return data, err
 }
 
-// Download streams the body of req.URL into f, which it truncates at
-// every try, and through the hashes (reset at every try). It returns the
-// number of bytes written.
+// Download streams the body of req.URL into f through the hashes, as
+// Save does at every try. It returns the number of bytes written.
 func (c *Client) Download(ctx context.Context, req Request, f *os.File, hashes ...hash.Hash) (int64, error) {
 	var n int64
 	err := c.Fetch(ctx, req, func(r *Response) error {
-		if _, err := f.Seek(0, io.SeekStart); err != nil {
-			return err
-		}
-		if err := f.Truncate(0); err != nil {
-			return err
-		}
-		w := []io.Writer{f}
-		for _, h := range hashes {
-			h.Reset()
-			w = append(w, h)
-		}
 		var err error
-		n, err = io.Copy(io.MultiWriter(w...), r.Body)
+		n, err = Save(r, f, hashes...)
 		return err
 	})
 	return n, err
+}
+
+// Save writes r's body into f, which it truncates first, and through the
+// hashes, which it resets first, so that a retry starts afresh.
+func Save(r *Response, f *os.File, hashes ...hash.Hash) (int64, error) {
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return 0, err
+	}
+	if err := f.Truncate(0); err != nil {
+		return 0, err
+	}
+	w := []io.Writer{f}
+	for _, h := range hashes {
+		h.Reset()
+		w = append(w, h)
+	}
+	return io.Copy(io.MultiWriter(w...), r.Body)
 }

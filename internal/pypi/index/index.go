@@ -19,6 +19,7 @@ import (
 
 	"golang.org/x/net/html"
 
+	"github.com/envkit/envkit/internal/netfetch"
 	"github.com/envkit/envkit/internal/pypi/pep508"
 )
 
@@ -36,9 +37,13 @@ type Options struct {
 	// FindLinks are HTML pages or local directories listing files (pip
 	// --find-links).
 	FindLinks []string
-	// Client defaults to http.DefaultClient.
-	Client *http.Client
+	// Net downloads; netfetch.Default when nil.
+	Net *netfetch.Client
 }
+
+// maxInMemory bounds what is read into memory (pages, metadata files, the
+// .sha1 of a wheel); wheels themselves go to files (Download).
+const maxInMemory = 256 << 20
 
 // File is one distribution file an index offers for a project.
 type File struct {
@@ -58,16 +63,12 @@ type File struct {
 // Client lists and fetches files.
 type Client struct {
 	opts Options
-	http *http.Client
+	net  *netfetch.Client
 }
 
 // New returns a client for opts.
 func New(opts Options) *Client {
-	c := opts.Client
-	if c == nil {
-		c = http.DefaultClient
-	}
-	return &Client{opts: opts, http: c}
+	return &Client{opts: opts, net: netfetch.Or(opts.Net)}
 }
 
 // Indexes lists the simple index base URLs searched, in order.
@@ -130,31 +131,24 @@ const accept = "application/vnd.pypi.simple.v1+json, application/vnd.pypi.simple
 // project reads one project page; a missing project is an empty list, as
 // pip treats it.
 func (c *Client) project(ctx context.Context, pageURL string) ([]File, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, pageURL, nil)
-	if err != nil {
-		return nil, err
-	}
-	req.Header.Set("Accept", accept)
-	resp, err := c.http.Do(req)
-	if err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode == http.StatusNotFound {
+	var (
+		body []byte
+		base *url.URL
+		ct   string
+	)
+	err := c.net.Fetch(ctx, netfetch.Request{URL: pageURL, Header: http.Header{"Accept": {accept}}, Limit: maxInMemory}, func(r *netfetch.Response) error {
+		base = r.URL // after redirects
+		ct, _, _ = mime.ParseMediaType(r.Header.Get("Content-Type"))
+		var err error
+		body, err = io.ReadAll(r.Body)
+		return err
+	})
+	if netfetch.NotFound(err) {
 		return nil, nil
 	}
-	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("GET %s: %s", pageURL, resp.Status)
-	}
-	body, err := io.ReadAll(io.LimitReader(resp.Body, 256<<20))
 	if err != nil {
-		return nil, fmt.Errorf("GET %s: %v", pageURL, err)
+		return nil, err
 	}
-	base, _ := url.Parse(pageURL)
-	if resp.Request != nil && resp.Request.URL != nil {
-		base = resp.Request.URL // after redirects
-	}
-	ct, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type"))
 	if ct == "application/vnd.pypi.simple.v1+json" {
 		files, err := ParseJSON(base, body)
 		if err != nil {
@@ -326,47 +320,65 @@ func ParseHTML(base *url.URL, body []byte) ([]File, error) {
 	}
 }
 
-// Fetch reads url (http, https or file) and checks its sha256 when want is
-// not empty. The bytes are returned only when they match.
+// Fetch reads url (http, https or file) into memory, at most 256 MiB,
+// and checks its sha256 when want is not empty. The bytes are returned
+// only when they match.
 func (c *Client) Fetch(ctx context.Context, rawURL, want string) ([]byte, error) {
-	var data []byte
-	u, err := url.Parse(rawURL)
-	if err != nil {
-		return nil, err
-	}
-	if u.Scheme == "file" {
-		data, err = os.ReadFile(u.Path)
-	} else {
-		data, err = c.get(ctx, rawURL)
-	}
+	data, err := c.net.Get(ctx, netfetch.Request{URL: rawURL, Limit: maxInMemory})
 	if err != nil {
 		return nil, err
 	}
 	if want != "" {
 		sum := sha256.Sum256(data)
-		if got := hex.EncodeToString(sum[:]); got != strings.ToLower(want) {
-			return nil, fmt.Errorf("%s: sha256 %s, the index says %s", rawURL, got, want)
+		if err := checkSHA256(rawURL, sum[:], want); err != nil {
+			return nil, err
 		}
 	}
 	return data, nil
 }
 
-func (c *Client) get(ctx context.Context, rawURL string) ([]byte, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, rawURL, nil)
+func checkSHA256(rawURL string, sum []byte, want string) error {
+	if got := hex.EncodeToString(sum); got != strings.ToLower(want) {
+		return fmt.Errorf("%s: sha256 %s, the index says %s", rawURL, got, want)
+	}
+	return nil
+}
+
+// VerifyFile checks the sha256 of a file, reading it as a stream.
+func VerifyFile(path, want string) error {
+	f, err := os.Open(path)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	resp, err := c.http.Do(req)
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return err
+	}
+	return checkSHA256(path, h.Sum(nil), want)
+}
+
+// Download streams url (http, https or file) to dest, atomically, and
+// checks its sha256 when want is not empty: dest appears only when the
+// bytes match, and nothing else stays on failure.
+func (c *Client) Download(ctx context.Context, rawURL, want, dest string) error {
+	tmp, err := os.CreateTemp(filepath.Dir(dest), ".download-*.part")
 	if err != nil {
-		return nil, err
+		return err
 	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("GET %s: %s", rawURL, resp.Status)
+	defer os.Remove(tmp.Name()) // a no-op after the rename
+	h := sha256.New()
+	_, err = c.net.Download(ctx, netfetch.Request{URL: rawURL}, tmp, h)
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
 	}
-	data, err := io.ReadAll(resp.Body)
 	if err != nil {
-		return nil, fmt.Errorf("GET %s: %v", rawURL, err)
+		return err
 	}
-	return data, nil
+	if want != "" {
+		if err := checkSHA256(rawURL, h.Sum(nil), want); err != nil {
+			return err
+		}
+	}
+	return os.Rename(tmp.Name(), dest)
 }

@@ -4,13 +4,14 @@ import (
 	"archive/zip"
 	"context"
 	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"strconv"
 	"strings"
 
+	"github.com/envkit/envkit/internal/netfetch"
 	"github.com/envkit/envkit/internal/pypi/metadata"
 )
 
@@ -33,67 +34,95 @@ func (c *Client) Metadata(ctx context.Context, f File) (metadata.Metadata, error
 		return m, nil
 	}
 	if strings.HasPrefix(f.URL, "http://") || strings.HasPrefix(f.URL, "https://") {
-		m, ok, err := c.tailMetadata(ctx, f)
-		if ok || err != nil {
-			return m, err
-		}
+		return c.tailMetadata(ctx, f)
 	}
-	data, err := c.Fetch(ctx, f.URL, f.SHA256)
-	if err != nil {
-		return metadata.Metadata{}, err
-	}
-	return metadata.FromWheel(data)
+	var m metadata.Metadata
+	err := c.net.Fetch(ctx, netfetch.Request{URL: f.URL}, func(r *netfetch.Response) error {
+		var err error
+		m, err = wheelMetadata(r, f)
+		return err
+	})
+	return m, err
 }
 
 // tailMetadata asks for the last 64 kB of the wheel (where the zip
 // directory is), as pip's lazy wheel does. A small wheel comes whole in
-// that one answer; a big one is then read by ranges. ok is false when the
-// server does not answer ranges.
-func (c *Client) tailMetadata(ctx context.Context, f File) (metadata.Metadata, bool, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, f.URL, nil)
-	if err != nil {
-		return metadata.Metadata{}, false, err
-	}
-	req.Header.Set("Range", "bytes=-"+strconv.Itoa(rangeBlock))
-	resp, err := c.http.Do(req)
-	if err != nil {
-		return metadata.Metadata{}, false, err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusPartialContent && resp.StatusCode != http.StatusOK {
-		return metadata.Metadata{}, false, nil
-	}
-	data, err := io.ReadAll(io.LimitReader(resp.Body, 1<<30))
-	if err != nil {
-		return metadata.Metadata{}, false, fmt.Errorf("GET %s: %v", f.URL, err)
-	}
-	var start, total int64
-	if resp.StatusCode == http.StatusPartialContent {
+// that one answer; a big one is then read by ranges. A server that does
+// not answer ranges sends the whole wheel, which goes to a file.
+func (c *Client) tailMetadata(ctx context.Context, f File) (metadata.Metadata, error) {
+	var (
+		data         []byte
+		start, total int64
+		m            metadata.Metadata
+		whole        bool
+	)
+	req := netfetch.Request{URL: f.URL, Header: http.Header{"Range": {"bytes=-" + strconv.Itoa(rangeBlock)}}}
+	err := c.net.Fetch(ctx, req, func(r *netfetch.Response) error {
 		// Content-Range: bytes START-END/TOTAL
 		var end int64
-		if _, err := fmt.Sscanf(resp.Header.Get("Content-Range"), "bytes %d-%d/%d", &start, &end, &total); err != nil ||
-			end-start+1 != int64(len(data)) || end != total-1 {
-			return metadata.Metadata{}, false, nil
+		_, err := fmt.Sscanf(r.Header.Get("Content-Range"), "bytes %d-%d/%d", &start, &end, &total)
+		if whole = r.StatusCode != http.StatusPartialContent; whole {
+			m, err = wheelMetadata(r, f)
+			return err
 		}
-	}
-	if start == 0 {
+		if err != nil || end != total-1 || end-start+1 > rangeBlock {
+			return fmt.Errorf("GET %s: bad Content-Range %q for a range of %d bytes", f.URL, r.Header.Get("Content-Range"), rangeBlock)
+		}
+		data, err = io.ReadAll(io.LimitReader(r.Body, rangeBlock))
+		if err == nil && end-start+1 != int64(len(data)) {
+			err = fmt.Errorf("GET %s: %d bytes for Content-Range %q", f.URL, len(data), r.Header.Get("Content-Range"))
+		}
+		return err
+	})
+	switch {
+	case err != nil || whole:
+		return m, err
+	case start == 0:
 		// The whole wheel: check it as Fetch would.
 		if want := f.SHA256; want != "" {
 			sum := sha256.Sum256(data)
-			if got := hex.EncodeToString(sum[:]); got != strings.ToLower(want) {
-				return metadata.Metadata{}, true, fmt.Errorf("%s: sha256 %s, the index says %s", f.URL, got, want)
+			if err := checkSHA256(f.URL, sum[:], want); err != nil {
+				return metadata.Metadata{}, err
 			}
 		}
-		m, err := metadata.FromWheel(data)
-		return m, true, err
+		return metadata.FromWheel(data)
 	}
 	ra := &httpReaderAt{ctx: ctx, c: c, url: f.URL, blockStart: start, block: data}
 	zr, err := zip.NewReader(ra, total)
 	if err != nil {
-		return metadata.Metadata{}, true, fmt.Errorf("%s: %v", f.URL, err)
+		return metadata.Metadata{}, fmt.Errorf("%s: %v", f.URL, err)
 	}
-	m, err := metadata.FromZip(zr)
-	return m, true, err
+	return metadata.FromZip(zr)
+}
+
+// wheelMetadata reads the metadata of the whole wheel in r, saved to a
+// temporary file (a wheel may be larger than memory allows) and checked
+// against the index's sha256.
+func wheelMetadata(r *netfetch.Response, f File) (metadata.Metadata, error) {
+	if r.StatusCode != http.StatusOK {
+		return metadata.Metadata{}, fmt.Errorf("GET %s: status %d, want 200", f.URL, r.StatusCode)
+	}
+	tmp, err := os.CreateTemp("", "envkit-wheel-*.whl")
+	if err != nil {
+		return metadata.Metadata{}, err
+	}
+	defer os.Remove(tmp.Name())
+	defer tmp.Close()
+	h := sha256.New()
+	n, err := netfetch.Save(r, tmp, h)
+	if err != nil {
+		return metadata.Metadata{}, err
+	}
+	if f.SHA256 != "" {
+		if err := checkSHA256(f.URL, h.Sum(nil), f.SHA256); err != nil {
+			return metadata.Metadata{}, err
+		}
+	}
+	zr, err := zip.NewReader(tmp, n)
+	if err != nil {
+		return metadata.Metadata{}, fmt.Errorf("%s: wheel: %v", f.URL, err)
+	}
+	return metadata.FromZip(zr)
 }
 
 // httpReaderAt reads byte ranges, fetching at least 64 kB at a time and
@@ -113,20 +142,16 @@ func (h *httpReaderAt) ReadAt(p []byte, off int64) (int, error) {
 		return copy(p, h.block[off-h.blockStart:]), nil
 	}
 	n := max(int64(len(p)), rangeBlock)
-	req, err := http.NewRequestWithContext(h.ctx, http.MethodGet, h.url, nil)
-	if err != nil {
-		return 0, err
-	}
-	req.Header.Set("Range", "bytes="+strconv.FormatInt(off, 10)+"-"+strconv.FormatInt(off+n-1, 10))
-	resp, err := h.c.http.Do(req)
-	if err != nil {
-		return 0, err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusPartialContent {
-		return 0, fmt.Errorf("GET %s with Range: %s", h.url, resp.Status)
-	}
-	data, err := io.ReadAll(io.LimitReader(resp.Body, n))
+	var data []byte
+	req := netfetch.Request{URL: h.url, Header: http.Header{"Range": {"bytes=" + strconv.FormatInt(off, 10) + "-" + strconv.FormatInt(off+n-1, 10)}}, Limit: n}
+	err := h.c.net.Fetch(h.ctx, req, func(r *netfetch.Response) error {
+		if r.StatusCode != http.StatusPartialContent {
+			return fmt.Errorf("GET %s with Range: %d", h.url, r.StatusCode)
+		}
+		var err error
+		data, err = io.ReadAll(r.Body)
+		return err
+	})
 	if err != nil {
 		return 0, err
 	}

@@ -182,31 +182,16 @@ func fetch(ctx context.Context, client *index.Client, p lock.Package, cacheDir s
 	}
 	cached := filepath.Join(cacheDir, strings.ToLower(p.Hash.SHA256)+".whl")
 	if _, err := os.Stat(cached); err == nil {
-		if _, err := client.Fetch(ctx, (&url.URL{Scheme: "file", Path: cached}).String(), p.Hash.SHA256); err == nil {
+		if err := index.VerifyFile(cached, p.Hash.SHA256); err == nil {
 			return cached, nil
 		}
-	}
-	data, err := client.Fetch(ctx, p.URL, p.Hash.SHA256)
-	if err != nil {
-		return "", err
 	}
 	if err := os.MkdirAll(cacheDir, 0o755); err != nil {
 		return "", err
 	}
-	tmp, err := os.CreateTemp(cacheDir, ".tmp-")
-	if err != nil {
+	// Streamed to the cache, never whole in memory: a wheel may be large.
+	if err := client.Download(ctx, p.URL, p.Hash.SHA256, cached); err != nil {
 		return "", err
-	}
-	_, werr := tmp.Write(data)
-	if cerr := tmp.Close(); werr == nil {
-		werr = cerr
-	}
-	if werr == nil {
-		werr = os.Rename(tmp.Name(), cached)
-	}
-	if werr != nil {
-		os.Remove(tmp.Name())
-		return "", fmt.Errorf("caching %s: %v", p.URL, werr)
 	}
 	return cached, nil
 }
