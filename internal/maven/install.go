@@ -5,10 +5,10 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"net/http"
 	"os"
 	"path/filepath"
 
+	"github.com/envkit/envkit/internal/netfetch"
 	"github.com/envkit/envkit/internal/spec"
 )
 
@@ -25,41 +25,65 @@ func FromSpec(s *spec.Spark) ([]Coordinate, Options) {
 }
 
 // Install writes spark-defaults.conf under prefix and, with precache, the
-// pinned jars, each checked against its sha256 before any is written.
-func Install(ctx context.Context, prefix string, jars []Jar, roots []Coordinate, repositories []string, precache bool, client *http.Client) error {
-	r := &resolver{ctx: ctx, http: client}
-	if r.http == nil {
-		r.http = http.DefaultClient
-	}
-	var data [][]byte
+// pinned jars, each streamed to a temporary file and checked against its
+// sha256 before any takes its name.
+func Install(ctx context.Context, prefix string, jars []Jar, roots []Coordinate, repositories []string, precache bool, client *netfetch.Client) error {
 	if precache {
-		for _, j := range jars {
-			b, status, err := r.get(j.URL)
-			if err != nil {
-				return err
-			}
-			if status != http.StatusOK {
-				return fmt.Errorf("%s: %s: HTTP %d", j, j.URL, status)
-			}
-			sum := sha256.Sum256(b)
-			if got := hex.EncodeToString(sum[:]); got != j.SHA256 {
-				return fmt.Errorf("%s: %s: sha256 %s, the lock says %s", j, j.URL, got, j.SHA256)
-			}
-			data = append(data, b)
+		if err := installJars(ctx, filepath.Join(prefix, JarDir), jars, netfetch.Or(client)); err != nil {
+			return err
 		}
 	}
 	conf := filepath.Join(prefix, ConfDir)
 	if err := os.MkdirAll(conf, 0o755); err != nil {
 		return err
 	}
-	for i, j := range jars[:len(data)] {
-		dir := filepath.Join(prefix, JarDir)
-		if err := os.MkdirAll(dir, 0o755); err != nil {
+	return os.WriteFile(filepath.Join(conf, "spark-defaults.conf"), []byte(SparkDefaults(prefix, jars, roots, repositories, precache)), 0o644)
+}
+
+// installJars downloads every jar into dir; on failure nothing of them
+// stays, nor the directories made for them.
+func installJars(ctx context.Context, dir string, jars []Jar, client *netfetch.Client) (err error) {
+	made := "" // the topmost directory MkdirAll makes
+	for d := dir; ; d = filepath.Dir(d) {
+		if _, err := os.Lstat(d); err == nil || filepath.Dir(d) == d {
+			break
+		}
+		made = d
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	var parts []string
+	defer func() {
+		for _, p := range parts {
+			os.Remove(p) // a no-op after the rename
+		}
+		if err != nil && made != "" {
+			os.RemoveAll(made)
+		}
+	}()
+	for _, j := range jars {
+		f, err := os.CreateTemp(dir, "."+j.Filename()+".part-")
+		if err != nil {
 			return err
 		}
-		if err := os.WriteFile(filepath.Join(dir, j.Filename()), data[i], 0o644); err != nil {
+		parts = append(parts, f.Name())
+		h := sha256.New()
+		_, err = client.Download(ctx, netfetch.Request{URL: j.URL}, f, h)
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			return fmt.Errorf("%s: %w", j, err)
+		}
+		if got := hex.EncodeToString(h.Sum(nil)); got != j.SHA256 {
+			return fmt.Errorf("%s: %s: sha256 %s, the lock says %s", j, j.URL, got, j.SHA256)
+		}
+	}
+	for i, j := range jars {
+		if err := os.Rename(parts[i], filepath.Join(dir, j.Filename())); err != nil {
 			return err
 		}
 	}
-	return os.WriteFile(filepath.Join(conf, "spark-defaults.conf"), []byte(SparkDefaults(prefix, jars, roots, repositories, precache)), 0o644)
+	return nil
 }

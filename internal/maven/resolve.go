@@ -7,10 +7,10 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
-	"net/http"
 	"regexp"
 	"strings"
 
+	"github.com/envkit/envkit/internal/netfetch"
 	"github.com/envkit/envkit/internal/spec"
 )
 
@@ -23,9 +23,12 @@ type Options struct {
 	// Central is appended unless it is listed or NoCentral is set.
 	Repositories []string
 	NoCentral    bool
-	// Client defaults to http.DefaultClient.
-	Client *http.Client
+	// Net downloads; netfetch.Default when nil.
+	Net *netfetch.Client
 }
+
+// maxPOM bounds a POM or .sha1 file, read into memory.
+const maxPOM = 64 << 20
 
 // Jar is one resolved artifact, pinned.
 type Jar struct {
@@ -49,7 +52,7 @@ func (j Jar) Filename() string {
 type resolver struct {
 	ctx   context.Context
 	repos []string
-	http  *http.Client
+	net   *netfetch.Client
 	poms  map[string]*effective
 }
 
@@ -69,10 +72,7 @@ type effective struct {
 // root wins, the first declared on a tie. Jars are downloaded, checked
 // against the repository's .sha1 when there is one, and pinned by sha256.
 func Resolve(ctx context.Context, roots []Coordinate, opts Options) ([]Jar, error) {
-	r := &resolver{ctx: ctx, http: opts.Client, poms: map[string]*effective{}}
-	if r.http == nil {
-		r.http = http.DefaultClient
-	}
+	r := &resolver{ctx: ctx, net: netfetch.Or(opts.Net), poms: map[string]*effective{}}
 	for _, repo := range opts.Repositories {
 		r.repos = append(r.repos, strings.TrimSuffix(repo, "/"))
 	}
@@ -105,9 +105,9 @@ func Resolve(ctx context.Context, roots []Coordinate, opts Options) ([]Jar, erro
 		eff, err := r.pom(it.coord, 0)
 		if err != nil {
 			if it.from != "" {
-				return nil, fmt.Errorf("%s (required by %s): %v", it.coord, it.from, err)
+				return nil, fmt.Errorf("%s (required by %s): %w", it.coord, it.from, err)
 			}
-			return nil, fmt.Errorf("%s: %v", it.coord, err)
+			return nil, fmt.Errorf("%s: %w", it.coord, err)
 		}
 		if eff.packaging != "pom" {
 			jar, err := r.jar(eff, it.classifier)
@@ -261,39 +261,16 @@ func (r *resolver) pom(c Coordinate, depth int) (*effective, error) {
 func (r *resolver) find(rel string) ([]byte, string, error) {
 	var tried []string
 	for _, repo := range r.repos {
-		data, status, err := r.get(repo + "/" + rel)
-		if err != nil {
-			return nil, "", err
-		}
-		if status == http.StatusOK {
+		data, err := r.net.Get(r.ctx, netfetch.Request{URL: repo + "/" + rel, Limit: maxPOM})
+		if err == nil {
 			return data, repo, nil
+		}
+		if !netfetch.NotFound(err) {
+			return nil, "", err
 		}
 		tried = append(tried, repo)
 	}
 	return nil, "", fmt.Errorf("%s: not found in %s", rel, strings.Join(tried, ", "))
-}
-
-func (r *resolver) get(url string) ([]byte, int, error) {
-	req, err := http.NewRequestWithContext(r.ctx, http.MethodGet, url, nil)
-	if err != nil {
-		return nil, 0, err
-	}
-	resp, err := r.http.Do(req)
-	if err != nil {
-		return nil, 0, err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode == http.StatusNotFound {
-		return nil, resp.StatusCode, nil
-	}
-	if resp.StatusCode != http.StatusOK {
-		return nil, resp.StatusCode, fmt.Errorf("GET %s: %s", url, resp.Status)
-	}
-	data, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return nil, 0, fmt.Errorf("GET %s: %v", url, err)
-	}
-	return data, resp.StatusCode, nil
 }
 
 // jar downloads the artifact's jar from the repository its POM came from
@@ -307,25 +284,30 @@ func (r *resolver) jar(e *effective, classifier string) (Jar, error) {
 		name += "-" + classifier
 	}
 	url := e.repo + "/" + e.coord.path() + name + ".jar"
-	data, status, err := r.get(url)
-	if err != nil {
-		return Jar{}, err
-	}
-	if status != http.StatusOK {
+	// Hashed as it streams: a jar is never held in memory.
+	s1, s256 := sha1.New(), sha256.New()
+	err := r.net.Fetch(r.ctx, netfetch.Request{URL: url}, func(resp *netfetch.Response) error {
+		s1.Reset()
+		s256.Reset()
+		_, err := io.Copy(io.MultiWriter(s1, s256), resp.Body)
+		return err
+	})
+	if netfetch.NotFound(err) {
 		return Jar{}, fmt.Errorf("%s: no jar at %s", e.coord, url)
 	}
-	sha1sum, status, err := r.get(url + ".sha1")
 	if err != nil {
 		return Jar{}, err
 	}
-	if status == http.StatusOK {
+	sha1sum, err := r.net.Get(r.ctx, netfetch.Request{URL: url + ".sha1", Limit: maxPOM})
+	switch {
+	case err == nil:
 		// The file may hold "digest  filename".
 		want := strings.ToLower(strings.Fields(string(sha1sum) + " ")[0])
-		got := sha1.Sum(data)
-		if hex.EncodeToString(got[:]) != want {
-			return Jar{}, fmt.Errorf("%s: sha1 %x, the repository's .sha1 says %s", url, got, want)
+		if got := hex.EncodeToString(s1.Sum(nil)); got != want {
+			return Jar{}, fmt.Errorf("%s: sha1 %s, the repository's .sha1 says %s", url, got, want)
 		}
+	case !netfetch.NotFound(err):
+		return Jar{}, err
 	}
-	sum := sha256.Sum256(data)
-	return Jar{Coordinate: e.coord, Classifier: classifier, URL: url, SHA256: hex.EncodeToString(sum[:])}, nil
+	return Jar{Coordinate: e.coord, Classifier: classifier, URL: url, SHA256: hex.EncodeToString(s256.Sum(nil))}, nil
 }
