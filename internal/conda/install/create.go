@@ -81,7 +81,7 @@ func Create(ctx context.Context, recs []*repodata.Record, opts CreateOptions) er
 		os.RemoveAll(tmp)
 		return err
 	}
-	if err := linkAllInto(tmp, ordered, archives, opts); err != nil {
+	if err := linkAllInto(ctx, tmp, ordered, archives, opts); err != nil {
 		os.RemoveAll(tmp)
 		return err
 	}
@@ -107,13 +107,17 @@ func (o *CreateOptions) progress(format string, a ...any) {
 
 // linkAllInto links the packages in order. When two packages write the
 // same path, the later one in dependency order wins, with a warning that
-// names both (conda's "clobber" case).
-func linkAllInto(dest string, ordered []*repodata.Record, archives []string, opts CreateOptions) error {
+// names both (conda's "clobber" case). A cancelled ctx (an interrupt)
+// stops it between packages.
+func linkAllInto(ctx context.Context, dest string, ordered []*repodata.Record, archives []string, opts CreateOptions) error {
 	// noarch: python packages depend on python, so python is linked
 	// before them and its index.json may still name site-packages (CEP 17).
 	py := pythonOf(ordered)
 	owners := map[string]string{}
 	for i, r := range ordered {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
 		opts.progress("link %s", r)
 		pr, err := Link(archives[i], dest, Options{Prefix: opts.Prefix, Record: r, RequestedSpec: opts.RequestedSpecs[r.Name], Python: py})
 		if err != nil {
@@ -134,7 +138,7 @@ func linkAllInto(dest string, ordered []*repodata.Record, archives []string, opt
 			opts.Warn(fmt.Sprintf("%s overwrites paths of earlier packages: %s", pr.Dist(), strings.Join(clobbered, ", ")))
 		}
 	}
-	return nil
+	return ctx.Err() // an interrupt during the last package keeps nothing either
 }
 
 // pythonOf is the environment's python (X.Y of the python record), or nil.
