@@ -41,10 +41,10 @@ while True:
 
 // Pyc is one compiled file.
 type Pyc struct {
-	// Path is the .pyc, relative to the root it was written under.
-	Path   string
-	SHA256 [sha256.Size]byte
-	Size   int64
+	// Source and Path are the .py and its .pyc, relative to the root.
+	Source, Path string
+	SHA256       [sha256.Size]byte
+	Size         int64
 }
 
 // maxPyc bounds one .pyc read back from python.
@@ -165,7 +165,7 @@ func writePycs(r *bufio.Reader, root *os.Root, srcs []string) ([]Pyc, error) {
 		if err := writePyc(root, src, p, data); err != nil {
 			return nil, fmt.Errorf("%w %s: %v", errWrite, p, err)
 		}
-		out = append(out, Pyc{Path: p, SHA256: sha256.Sum256(data), Size: int64(n)})
+		out = append(out, Pyc{Source: src, Path: p, SHA256: sha256.Sum256(data), Size: int64(n)})
 	}
 	return out, nil
 }

@@ -32,6 +32,8 @@ type CreateOptions struct {
 	Warn func(string)
 	// Messages receives the link scripts' messages to the user.
 	Messages io.Writer
+	// NoScripts skips the packages' pre- and post-link scripts.
+	NoScripts bool
 }
 
 // Create downloads (once, into the cache, verified), links and finalizes
@@ -91,7 +93,7 @@ func Create(ctx context.Context, recs []*repodata.Record, opts CreateOptions) er
 		return err
 	}
 	opts.progress("finalize %s", prefix)
-	err = Finalize(prefix, FinalizeOptions{Epoch: opts.Epoch, Command: opts.Command, Messages: opts.Messages})
+	err = Finalize(prefix, FinalizeOptions{Epoch: opts.Epoch, Command: opts.Command, Messages: opts.Messages, NoScripts: opts.NoScripts})
 	if err != nil {
 		os.RemoveAll(prefix)
 		return err

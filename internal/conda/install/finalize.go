@@ -1,10 +1,9 @@
 package install
 
 import (
-	"bytes"
-	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -16,8 +15,10 @@ import (
 	"strings"
 	"time"
 
-	"github.com/envkit/envkit/internal/conda/pkg"
+	"golang.org/x/sys/unix"
+
 	"github.com/envkit/envkit/internal/conda/repodata"
+	"github.com/envkit/envkit/internal/wheel"
 )
 
 // FinalizeOptions say how to finish an environment whose packages are all
@@ -33,6 +34,9 @@ type FinalizeOptions struct {
 	// Messages receives what scripts leave in PREFIX/.messages.txt for the
 	// user (conda prints it, then deletes the file); nil discards it.
 	Messages io.Writer
+	// NoScripts skips the pre- and post-link scripts: nothing a package
+	// ships then runs on the host (docs/installer.md says what it breaks).
+	NoScripts bool
 }
 
 // ScriptError is a link script that failed; Output is what it printed.
@@ -52,13 +56,28 @@ func (e *ScriptError) Error() string {
 
 // Finalize runs what needs the whole environment at prefix (an absolute
 // path where it now lives): each package's pre-link scripts, then each
-// package's post-link scripts, in dependency order; .pyc compilation of
-// noarch: python packages when the environment has a python; and
-// conda-meta/history. Afterwards every entry under prefix whose mtime is
-// not opts.Epoch gets it, so an image layer holding only Finalize's
-// changes stays reproducible and unchanged files are not copied up.
+// package's post-link scripts, in dependency order (unless
+// opts.NoScripts); .pyc compilation of noarch: python packages when the
+// environment has a python; and conda-meta/history. Afterwards every
+// entry under prefix whose mtime is not opts.Epoch gets it, so an image
+// layer holding only Finalize's changes stays reproducible and unchanged
+// files are not copied up.
+//
+// Every symlink in the prefix is resolved first and one that leaves it is
+// refused: packages linked separately (or layers merged) can combine links
+// that were each fine into one that is not, and the scripts and python run
+// on paths in the prefix. Finalize's own reads and writes go through an
+// os.Root of the prefix.
 func Finalize(prefix string, opts FinalizeOptions) error {
-	prs, err := ReadRecords(prefix)
+	root, err := os.OpenRoot(prefix)
+	if err != nil {
+		return err
+	}
+	defer root.Close()
+	if err := CheckLinks(root); err != nil {
+		return err
+	}
+	prs, err := readRecords(root)
 	if err != nil {
 		return err
 	}
@@ -69,21 +88,24 @@ func Finalize(prefix string, opts FinalizeOptions) error {
 	}
 	for _, kind := range []string{"pre-link", "post-link"} {
 		for _, r := range ordered {
-			if err := runScript(prefix, r, kind, env); err != nil {
+			if opts.NoScripts {
+				continue
+			}
+			if err := runScript(root, prefix, r, kind, env); err != nil {
 				return err
 			}
-			if err := takeMessages(prefix, opts.Messages); err != nil {
+			if err := takeMessages(root, opts.Messages); err != nil {
 				return err
 			}
 		}
 	}
-	if err := compilePyc(prefix, ordered, env); err != nil {
+	if err := compilePyc(root, prefix, ordered, env); err != nil {
 		return err
 	}
-	if err := writeHistory(prefix, ordered, opts); err != nil {
+	if err := writeHistory(root, ordered, opts); err != nil {
 		return err
 	}
-	return settleMtimes(prefix, opts.Epoch)
+	return settleMtimes(root, opts.Epoch)
 }
 
 // recordsInOrder is DependencyOrder for prefix records.
@@ -104,17 +126,19 @@ func recordsInOrder(prs []*PrefixRecord) []*PrefixRecord {
 // runScript runs bin/.<name>-<kind>.sh when the package has one. conda
 // runs it through a shell that *sources* it (so a top-level `return`
 // works), with bash when there is one (scripts use bashisms such as
-// [[ ]]) and /bin/sh otherwise.
-func runScript(prefix string, r *PrefixRecord, kind string, env []string) error {
-	script := filepath.Join(prefix, "bin", "."+r.Name+"-"+kind+".sh")
-	if _, err := os.Stat(script); err != nil {
+// [[ ]]) and /bin/sh otherwise. The script is arbitrary code, as in conda.
+func runScript(root *os.Root, prefix string, r *PrefixRecord, kind string, env []string) error {
+	rel := "bin/." + r.Name + "-" + kind + ".sh"
+	if st, err := root.Stat(rel); errors.Is(err, fs.ErrNotExist) || err == nil && !st.Mode().IsRegular() {
 		return nil
+	} else if err != nil {
+		return fmt.Errorf("%s: %w", r.Dist(), err)
 	}
 	shell := "/bin/sh"
 	if p, err := lookPath("bash", env); err == nil {
 		shell = p
 	}
-	cmd := exec.Command(shell, "-c", `. "$0"`, script)
+	cmd := exec.Command(shell, "-c", `. "$0"`, filepath.Join(prefix, rel))
 	cmd.Dir = prefix
 	cmd.Env = append(withPath(env, filepath.Join(prefix, "bin")),
 		"PREFIX="+prefix, "ROOT_PREFIX="+prefix, "CONDA_PREFIX="+prefix,
@@ -128,19 +152,24 @@ func runScript(prefix string, r *PrefixRecord, kind string, env []string) error 
 
 // takeMessages moves PREFIX/.messages.txt, which link scripts append to,
 // out of the environment and to w.
-func takeMessages(prefix string, w io.Writer) error {
-	file := filepath.Join(prefix, ".messages.txt")
-	b, err := os.ReadFile(file)
-	if os.IsNotExist(err) {
+func takeMessages(root *os.Root, w io.Writer) error {
+	const file = ".messages.txt"
+	f, err := root.Open(file)
+	if errors.Is(err, fs.ErrNotExist) {
 		return nil
 	}
 	if err != nil {
-		return err
+		return fmt.Errorf("%s: %w", file, err)
 	}
-	if w != nil {
-		w.Write(b)
+	if w == nil {
+		w = io.Discard
 	}
-	return os.Remove(file)
+	_, err = io.Copy(w, f)
+	f.Close()
+	if err != nil {
+		return fmt.Errorf("%s: %w", file, err)
+	}
+	return root.Remove(file)
 }
 
 // withPath puts dir first on PATH, as conda's activation does.
@@ -179,10 +208,10 @@ func lookPath(name string, env []string) (string, error) {
 // hash of the source instead of its mtime, so it is reproducible and stays
 // valid whatever mtimes the image gets. The .pyc files join the packages'
 // records, as conda records them (path type pyc_file).
-func compilePyc(prefix string, recs []*PrefixRecord, env []string) error {
+func compilePyc(root *os.Root, prefix string, recs []*PrefixRecord, env []string) error {
 	python := ""
 	for _, c := range []string{"bin/python", "bin/python3"} {
-		if st, err := os.Stat(filepath.Join(prefix, c)); err == nil && !st.IsDir() {
+		if st, err := root.Stat(c); err == nil && !st.IsDir() {
 			python = filepath.Join(prefix, c)
 			break
 		}
@@ -190,26 +219,25 @@ func compilePyc(prefix string, recs []*PrefixRecord, env []string) error {
 	if python == "" {
 		return nil
 	}
-	var list bytes.Buffer
+	var srcs []string
 	for _, r := range recs {
 		if r.Noarch != "python" {
 			continue
 		}
 		for _, f := range r.Files {
 			if strings.HasSuffix(f, ".py") && strings.Contains(f, "site-packages/") {
-				list.WriteString(filepath.Join(prefix, f) + "\n")
+				srcs = append(srcs, f)
 			}
 		}
 	}
-	if list.Len() == 0 {
-		return nil
+	pycs, err := wheel.CompileFiles(python, withPath(env, filepath.Join(prefix, "bin")), root, srcs,
+		func(src string) string { return filepath.Join(prefix, src) })
+	if err != nil {
+		return err
 	}
-	cmd := exec.Command(python, "-Wi", "-m", "compileall", "-q", "-l", "--invalidation-mode", "unchecked-hash", "-i", "-")
-	cmd.Stdin = &list
-	cmd.Dir = prefix
-	cmd.Env = withPath(env, filepath.Join(prefix, "bin"))
-	if out, err := cmd.CombinedOutput(); err != nil {
-		return fmt.Errorf("compiling .pyc with %s: %v\n%s", python, err, out)
+	bySource := map[string]wheel.Pyc{}
+	for _, p := range pycs {
+		bySource[p.Source] = p
 	}
 	for _, r := range recs {
 		if r.Noarch != "python" {
@@ -217,34 +245,20 @@ func compilePyc(prefix string, recs []*PrefixRecord, env []string) error {
 		}
 		added := false
 		for _, f := range r.Files {
-			if !strings.HasSuffix(f, ".py") {
+			p, ok := bySource[f]
+			if !ok || hasFile(r, p.Path) {
 				continue
 			}
-			stem := strings.TrimSuffix(path.Base(f), ".py")
-			pycs, _ := filepath.Glob(filepath.Join(prefix, path.Dir(f), "__pycache__", stem+".*.pyc"))
-			sort.Strings(pycs)
-			for _, p := range pycs {
-				rel, _ := filepath.Rel(prefix, p)
-				rel = filepath.ToSlash(rel)
-				if hasFile(r, rel) {
-					continue
-				}
-				b, err := os.ReadFile(p)
-				if err != nil {
-					return err
-				}
-				sum := sha256.Sum256(b)
-				n := int64(len(b))
-				r.PathsData.Paths = append(r.PathsData.Paths, PathEntry{Path: rel, PathType: PycFile, SHA256InPrefix: hex.EncodeToString(sum[:]), SizeInBytes: &n})
-				added = true
-			}
+			n := p.Size
+			r.PathsData.Paths = append(r.PathsData.Paths, PathEntry{Path: p.Path, PathType: PycFile, SHA256InPrefix: hex.EncodeToString(p.SHA256[:]), SizeInBytes: &n})
+			added = true
 		}
 		if added {
 			r.Files = r.Files[:0]
 			for _, p := range r.PathsData.Paths {
 				r.Files = append(r.Files, p.Path)
 			}
-			if err := rewriteRecord(prefix, r); err != nil {
+			if err := writeRecord(root, r); err != nil {
 				return err
 			}
 		}
@@ -261,18 +275,9 @@ func hasFile(r *PrefixRecord, p string) bool {
 	return false
 }
 
-func rewriteRecord(prefix string, r *PrefixRecord) error {
-	root, err := os.OpenRoot(prefix)
-	if err != nil {
-		return err
-	}
-	defer root.Close()
-	return writeRecord(root, r)
-}
-
 // writeHistory writes conda-meta/history as one revision holding every
 // package, dated at the epoch and free of host paths.
-func writeHistory(prefix string, recs []*PrefixRecord, opts FinalizeOptions) error {
+func writeHistory(root *os.Root, recs []*PrefixRecord, opts FinalizeOptions) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "==> %s <==\n", opts.Epoch.UTC().Format("2006-01-02 15:04:05"))
 	cmd := opts.Command
@@ -297,17 +302,18 @@ func writeHistory(prefix string, recs []*PrefixRecord, opts FinalizeOptions) err
 		js = []byte("[]")
 	}
 	fmt.Fprintf(&b, "# update specs: %s\n", js)
-	if err := os.MkdirAll(filepath.Join(prefix, "conda-meta"), 0o755); err != nil {
+	if err := root.MkdirAll("conda-meta", 0o755); err != nil {
 		return err
 	}
-	return os.WriteFile(filepath.Join(prefix, "conda-meta", "history"), []byte(b.String()), 0o644)
+	return root.WriteFile("conda-meta/history", []byte(b.String()), 0o644)
 }
 
-// settleMtimes gives every entry under prefix whose mtime differs from
-// epoch that mtime, deepest first.
-func settleMtimes(prefix string, epoch time.Time) error {
+// settleMtimes gives every entry under root whose mtime differs from
+// epoch that mtime, deepest first. Links get it themselves (not their
+// targets): each is set through its parent directory, opened in root.
+func settleMtimes(root *os.Root, epoch time.Time) error {
 	var changed []string
-	err := filepath.WalkDir(prefix, func(p string, d fs.DirEntry, err error) error {
+	err := fs.WalkDir(root.FS(), ".", func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
@@ -323,16 +329,24 @@ func settleMtimes(prefix string, epoch time.Time) error {
 	if err != nil {
 		return err
 	}
+	ts := unix.NsecToTimespec(epoch.UnixNano())
 	for i := len(changed) - 1; i >= 0; i-- {
-		st, err := os.Lstat(changed[i])
+		p := changed[i]
+		st, err := root.Lstat(p)
 		if err != nil {
 			return err
 		}
 		if st.ModTime().Equal(epoch) {
 			continue
 		}
-		if err := pkg.SetMtime(changed[i], "", epoch); err != nil {
+		dir, err := root.Open(path.Dir(p))
+		if err != nil {
 			return err
+		}
+		err = unix.UtimesNanoAt(int(dir.Fd()), path.Base(p), []unix.Timespec{ts, ts}, unix.AT_SYMLINK_NOFOLLOW)
+		dir.Close()
+		if err != nil {
+			return &os.PathError{Op: "utimensat", Path: p, Err: err}
 		}
 	}
 	return nil

@@ -203,6 +203,41 @@ type linker struct {
 	record       *PrefixRecord
 	root         *os.Root
 	sitePackages string
+	// links are the symlinks written, checked again once all are in.
+	links []string
+}
+
+// write is pkg.WriteEntry, whose os.Root refuses to go through a link
+// that leaves the prefix; the error then names that link.
+func (l *linker) write(e *pkg.Entry, r io.Reader) error {
+	return l.explain(e.Path, pkg.WriteEntry(l.root, e, r))
+}
+
+// explain replaces err, a failure to write p, by the link on p's way that
+// leaves the prefix when there is one.
+func (l *linker) explain(p string, err error) error {
+	if err != nil {
+		if le := leavingLinkOn(l.root, p); le != nil {
+			return le
+		}
+	}
+	return err
+}
+
+// recheckLinks resolves the package's links again now that all its
+// entries are in: a later entry can turn an earlier link's target into
+// one that leaves (y -> x/.., then x -> .).
+func (l *linker) recheckLinks() error {
+	for _, p := range l.links {
+		t, err := l.root.Readlink(p)
+		if err != nil {
+			return fmt.Errorf("%s: %s: %w", l.name, p, err)
+		}
+		if _, err := resolveLink(l.root, p, t); err != nil {
+			return fmt.Errorf("%s: %w", l.name, err)
+		}
+	}
+	return nil
 }
 
 // target is where an archive path lands in the prefix (noarch: python
@@ -253,6 +288,9 @@ func (l *linker) linkPayload(archive string) error {
 	if err != nil {
 		return err
 	}
+	if err := l.recheckLinks(); err != nil {
+		return err
+	}
 	if l.in.fromListing {
 		l.in.paths = listed
 	}
@@ -260,7 +298,7 @@ func (l *linker) linkPayload(archive string) error {
 		pe := &l.in.paths[i]
 		switch {
 		case pe.PathType == Directory:
-			if err := l.root.MkdirAll(l.target(pe.Path), 0o755); err != nil {
+			if err := l.explain(l.target(pe.Path), l.root.MkdirAll(l.target(pe.Path), 0o755)); err != nil {
 				return fmt.Errorf("%s: %s: %w", l.name, pe.Path, err)
 			}
 		case !done[pe.Path]:
@@ -285,9 +323,13 @@ func (l *linker) linkEntry(e *pkg.Entry, r io.Reader, pe *PathEntry, tgt string,
 	}
 	switch e.Type {
 	case pkg.Dir:
-		return l.root.MkdirAll(tgt, 0o755)
+		return l.explain(tgt, l.root.MkdirAll(tgt, 0o755))
 	case pkg.Symlink:
-		return pkg.WriteEntry(l.root, &pkg.Entry{Path: tgt, Type: pkg.Symlink, Link: e.Link}, nil)
+		if _, err := resolveLink(l.root, tgt, e.Link); err != nil {
+			return err
+		}
+		l.links = append(l.links, tgt)
+		return l.write(&pkg.Entry{Path: tgt, Type: pkg.Symlink, Link: e.Link}, nil)
 	case pkg.Hardlink:
 		if b, ok := originals[e.Link]; ok {
 			r = bytes.NewReader(b)
@@ -306,7 +348,7 @@ func (l *linker) linkEntry(e *pkg.Entry, r io.Reader, pe *PathEntry, tgt string,
 	}
 	if pe.PrefixPlaceholder == "" {
 		h := sha256.New()
-		err := pkg.WriteEntry(l.root, &pkg.Entry{Path: tgt, Type: pkg.File, Mode: mode}, io.TeeReader(r, h))
+		err := l.write(&pkg.Entry{Path: tgt, Type: pkg.File, Mode: mode}, io.TeeReader(r, h))
 		pe.SHA256InPrefix = hex.EncodeToString(h.Sum(nil))
 		return err
 	}
@@ -325,7 +367,7 @@ func (l *linker) linkEntry(e *pkg.Entry, r io.Reader, pe *PathEntry, tgt string,
 	originals[e.Path] = data
 	sum := sha256.Sum256(out)
 	pe.SHA256InPrefix = hex.EncodeToString(sum[:])
-	return pkg.WriteEntry(l.root, &pkg.Entry{Path: tgt, Type: pkg.File, Mode: mode}, bytes.NewReader(out))
+	return l.write(&pkg.Entry{Path: tgt, Type: pkg.File, Mode: mode}, bytes.NewReader(out))
 }
 
 // writeEntryPoints writes bin/<command> for each "command = module:func"
@@ -342,7 +384,7 @@ func (l *linker) writeEntryPoints() error {
 		python := path.Join(l.opts.Prefix, "bin", "python"+l.opts.Python.Version)
 		script := []byte(entryPointShebang(python) + "\n" + entryPointScript(module, fn))
 		tgt := path.Join("bin", cmd)
-		if err := pkg.WriteEntry(l.root, &pkg.Entry{Path: tgt, Type: pkg.File, Mode: 0o755}, bytes.NewReader(script)); err != nil {
+		if err := l.write(&pkg.Entry{Path: tgt, Type: pkg.File, Mode: 0o755}, bytes.NewReader(script)); err != nil {
 			return fmt.Errorf("%s: entry point %s: %w", l.name, cmd, err)
 		}
 		sum := sha256.Sum256(script)

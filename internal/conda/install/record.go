@@ -4,8 +4,9 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io/fs"
 	"os"
-	"path/filepath"
+	"path"
 	"sort"
 	"strings"
 
@@ -100,6 +101,9 @@ func newPrefixRecord(idx map[string]json.RawMessage, rec *repodata.Record) (*Pre
 	if base.Name == "" || base.Version == "" || base.Build == "" {
 		return nil, fmt.Errorf("info/index.json lacks name, version or build")
 	}
+	if err := checkDist(base.Name, base.Version, base.Build); err != nil {
+		return nil, fmt.Errorf("info/index.json: %w", err)
+	}
 	r := &PrefixRecord{
 		Name: base.Name, Version: base.Version, Build: base.Build, BuildNumber: base.BuildNumber,
 		Depends: base.Depends, Constrains: base.Constrains, Subdir: base.Subdir,
@@ -163,22 +167,49 @@ func (r *PrefixRecord) encode() ([]byte, error) {
 	return b.Bytes(), nil
 }
 
+// checkDist refuses a name, version or build that could not be one
+// component of a file name: they make conda-meta/NAME-VERSION-BUILD.json
+// and Finalize's bin/.NAME-post-link.sh.
+func checkDist(name, version, build string) error {
+	for _, f := range []struct{ field, value string }{{"name", name}, {"version", version}, {"build", build}} {
+		if f.value == "" || strings.ContainsAny(f.value, "/\\\x00") || strings.Contains(f.value, "..") {
+			return fmt.Errorf("%s %q is empty or has a /, \\, .. or NUL: it would name a path outside conda-meta or bin", f.field, f.value)
+		}
+	}
+	return nil
+}
+
 // ReadRecords reads every conda-meta/*.json of the prefix at dir, sorted
 // by name.
 func ReadRecords(dir string) ([]*PrefixRecord, error) {
-	files, err := filepath.Glob(filepath.Join(dir, "conda-meta", "*.json"))
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		return nil, err
+	}
+	defer root.Close()
+	return readRecords(root)
+}
+
+// readRecords reads the records through root, refusing any whose name,
+// version or build is not a plain file name component (a record is
+// a file like any other: a package can ship one).
+func readRecords(root *os.Root) ([]*PrefixRecord, error) {
+	files, err := fs.Glob(root.FS(), "conda-meta/*.json")
 	if err != nil {
 		return nil, err
 	}
 	var out []*PrefixRecord
 	for _, f := range files {
-		b, err := os.ReadFile(f)
+		b, err := root.ReadFile(f)
 		if err != nil {
 			return nil, err
 		}
 		var r PrefixRecord
 		if err := json.Unmarshal(b, &r); err != nil {
 			return nil, fmt.Errorf("%s: %v", f, err)
+		}
+		if err := checkDist(r.Name, r.Version, r.Build); err != nil {
+			return nil, fmt.Errorf("%s: %w", f, err)
 		}
 		out = append(out, &r)
 	}
@@ -195,5 +226,5 @@ func writeRecord(root *os.Root, r *PrefixRecord) error {
 	if err := root.MkdirAll("conda-meta", 0o755); err != nil {
 		return err
 	}
-	return root.WriteFile(filepath.Join("conda-meta", r.Dist()+".json"), b, 0o644)
+	return root.WriteFile(path.Join("conda-meta", r.Dist()+".json"), b, 0o644)
 }
