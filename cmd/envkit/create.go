@@ -24,8 +24,10 @@ func init() { commands = append(commands, newCreateCmd) }
 
 func newCreateCmd() *cobra.Command {
 	var (
+		noScripts                  bool
 		prefix, lockFile, platform string
 		channels                   []string
+		allowUnverified            bool
 	)
 	cmd := &cobra.Command{
 		Use:   "create --prefix DIR (--lock FILE | [--channel C]... [--platform SUBDIR] SPEC...)",
@@ -34,10 +36,12 @@ func newCreateCmd() *cobra.Command {
 conda-lock file, or by solving SPECs against the channels. Packages are
 downloaded once into $ENVKIT_PKGS_DIR (default ~/.cache/envkit/pkgs) and
 verified, linked in dependency order into a temporary directory beside DIR,
-which is then renamed to DIR; pre- and post-link scripts run, .pyc files are
+which is then renamed to DIR; pre- and post-link scripts run (arbitrary code
+from the packages, as with conda; --no-scripts skips them), .pyc files are
 compiled with the environment's python, and every file gets the mtime
 SOURCE_DATE_EPOCH (default 0). DIR must not exist or be empty; if anything
-fails, DIR is removed.`,
+fails, or envkit is interrupted, DIR is removed. A package whose record has
+neither sha256 nor md5 is refused unless --allow-unverified is given.`,
 		RunE: func(cmd *cobra.Command, specs []string) error {
 			if prefix == "" {
 				return usagef("create: --prefix is required")
@@ -103,10 +107,10 @@ fails, DIR is removed.`,
 				}
 			}
 			if err := install.Create(cmd.Context(), recs, install.CreateOptions{
-				Prefix: abs, Cache: &pkg.Cache{Dir: cacheDir}, Epoch: epoch,
+				Prefix: abs, Cache: &pkg.Cache{Dir: cacheDir, AllowUnverified: allowUnverified}, Epoch: epoch,
 				Command: "envkit create", RequestedSpecs: requested, Progress: progress,
 				Warn:     func(s string) { fmt.Fprintln(stderr, "envkit: warning: "+s) },
-				Messages: stderr,
+				Messages: stderr, NoScripts: noScripts,
 			}); err != nil || len(pip) == 0 {
 				return err
 			}
@@ -119,10 +123,12 @@ fails, DIR is removed.`,
 		},
 	}
 	f := cmd.Flags()
+	f.BoolVar(&noScripts, "no-scripts", false, "do not run the packages' pre- and post-link scripts (packages that set themselves up in them, e.g. by writing config or registering kernels, may then be incomplete)")
 	f.StringVarP(&prefix, "prefix", "p", "", "directory of the new environment")
 	f.StringVar(&lockFile, "lock", "", "conda-lock v1 file to install")
 	f.StringArrayVarP(&channels, "channel", "c", nil, "channel name or URL, highest priority first (repeatable)")
 	f.StringVar(&platform, "platform", "", "platform subdir (default: the lock's only platform, else "+defaultPlatform+")")
+	f.BoolVar(&allowUnverified, "allow-unverified", false, "install packages whose records have no sha256 or md5 (nothing then checks what was downloaded)")
 	return cmd
 }
 

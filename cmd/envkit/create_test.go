@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"io"
 	"io/fs"
@@ -49,13 +50,19 @@ func recipesLock(t *testing.T, fns ...string) string {
 // runCaptured runs the CLI with stderr captured.
 func runCaptured(t *testing.T, args ...string) (int, string) {
 	t.Helper()
+	return runCapturedContext(t, context.Background(), args...)
+}
+
+// runCapturedContext is runCaptured under ctx (cancelled: an interrupt).
+func runCapturedContext(t *testing.T, ctx context.Context, args ...string) (int, string) {
+	t.Helper()
 	r, w, err := os.Pipe()
 	if err != nil {
 		t.Fatal(err)
 	}
 	saved := os.Stderr
 	os.Stderr = w
-	code := run(args)
+	code := runContext(ctx, args)
 	os.Stderr = saved
 	w.Close()
 	out, _ := io.ReadAll(r)
