@@ -5,7 +5,9 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"io/fs"
+	"os"
 	"path"
+	"path/filepath"
 	"sort"
 	"strings"
 
@@ -29,7 +31,13 @@ func (r *reader) contextFiles(d *doc, def *Definition) {
 		}
 		ctxDir = p
 	}
-	ignored, err := r.dockerignore(ctxDir)
+	cfs, closeFS, err := r.contextFS(ctxDir)
+	if err != nil {
+		d.e.add(Pos{File: r.display(ctxDir)}, "build context: %v", unwrapPathError(err))
+		return
+	}
+	defer closeFS()
+	ignored, err := dockerignore(cfs)
 	if err != nil {
 		d.e.add(Pos{File: r.display(path.Join(ctxDir, ".dockerignore"))}, "%v", err)
 		return
@@ -50,7 +58,7 @@ func (r *reader) contextFiles(d *doc, def *Definition) {
 			if def.Base.DockerfileFile != "" {
 				at = Pos{File: file.File, Line: n.StartLine, Col: 1}
 			}
-			r.digestSources(d, n, at, ctxDir, ignored, digests)
+			r.digestSources(d, n, at, cfs, ignored, digests)
 		}
 	}
 	for _, st := range def.Steps {
@@ -60,7 +68,7 @@ func (r *reader) contextFiles(d *doc, def *Definition) {
 			continue
 		}
 		for _, n := range ast.AST.Children {
-			r.digestSources(d, n, st.Pos, ctxDir, ignored, digests)
+			r.digestSources(d, n, st.Pos, cfs, ignored, digests)
 		}
 	}
 	for p, dg := range digests {
@@ -122,45 +130,81 @@ func contextSources(n *parser.Node) []string {
 	return nil
 }
 
-// digestSources digests the context files one instruction reads.
-func (r *reader) digestSources(d *doc, n *parser.Node, at Pos, ctxDir string, ignored func(string) bool, digests map[string]string) {
+const escapeMsg = "a symlink in it leaves the build context: refused (BuildKit resolves links inside the context; make it point inside, or copy the file in)"
+
+// escapes reports whether err is os.Root's refusal of a path that leaves
+// it (its error value is not exported; its text is fixed).
+func escapes(err error) bool {
+	return err != nil && strings.Contains(err.Error(), "path escapes from parent")
+}
+
+// contextFS is the build context seen from inside, as BuildKit's context
+// transfer sees it: on the host an os.Root, where a symlink resolves inside
+// the context or fails; else fsys below ctxDir. It is nil without fsys.
+func (r *reader) contextFS(ctxDir string) (fs.FS, func(), error) {
+	switch {
+	case r.fsys == nil:
+		return nil, func() {}, nil
+	case r.hostDir == "":
+		sub, err := fs.Sub(r.fsys, ctxDir)
+		return sub, func() {}, err
+	}
+	// Opened through the definition's directory, so that the context
+	// directory itself cannot be a link out of it either.
+	host, err := os.OpenRoot(r.hostDir)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer host.Close()
+	root, err := host.OpenRoot(filepath.FromSlash(ctxDir))
+	if err != nil {
+		return nil, nil, err
+	}
+	return root.FS(), func() { root.Close() }, nil
+}
+
+// digestSources digests the context files one instruction reads; cfs is
+// the build context.
+func (r *reader) digestSources(d *doc, n *parser.Node, at Pos, cfs fs.FS, ignored func(string) bool, digests map[string]string) {
 	instr := strings.ToUpper(n.Value)
 	for _, src := range contextSources(n) {
 		rel := path.Clean("/" + src)[1:]
 		if rel == "" {
 			rel = "."
 		}
-		p := path.Join(ctxDir, rel)
-		if !fs.ValidPath(p) || r.fsys == nil {
+		if cfs == nil {
 			d.e.add(at, "%s source %q is outside the build context", instr, src)
 			continue
 		}
-		matches, err := fs.Glob(r.fsys, p)
+		matches, err := fs.Glob(cfs, rel)
 		if err != nil || len(matches) == 0 {
-			d.e.add(at, "%s source %q: no such file in the build context", instr, src)
+			if _, err := fs.Stat(cfs, rel); escapes(err) {
+				d.e.add(at, "%s source %q: %s", instr, src, escapeMsg)
+			} else {
+				d.e.add(at, "%s source %q: no such file in the build context", instr, src)
+			}
 			continue
 		}
 		for _, m := range matches {
-			err := fs.WalkDir(r.fsys, m, func(fp string, de fs.DirEntry, err error) error {
+			err := fs.WalkDir(cfs, m, func(fp string, de fs.DirEntry, err error) error {
 				if err != nil || de.IsDir() {
 					return err
 				}
-				rel := fp
-				if ctxDir != "." {
-					rel = strings.TrimPrefix(fp, ctxDir+"/")
-				}
-				if ignored(rel) {
+				if ignored(fp) {
 					return nil // BuildKit never sends it
 				}
-				data, err := fs.ReadFile(r.fsys, fp)
+				data, err := fs.ReadFile(cfs, fp)
 				if err != nil {
 					return err
 				}
 				sum := sha256.Sum256(data)
-				digests[rel] = "sha256:" + hex.EncodeToString(sum[:])
+				digests[fp] = "sha256:" + hex.EncodeToString(sum[:])
 				return nil
 			})
-			if err != nil {
+			switch {
+			case escapes(err):
+				d.e.add(at, "%s source %q: %s", instr, src, escapeMsg)
+			case err != nil:
 				d.e.add(at, "%s source %q: %v", instr, src, unwrapPathError(err))
 			}
 		}
@@ -169,12 +213,12 @@ func (r *reader) digestSources(d *doc, n *parser.Node, at Pos, ctxDir string, ig
 
 // dockerignore returns the matcher of the context's .dockerignore: files it
 // excludes are not sent to BuildKit, so they cannot change the image.
-func (r *reader) dockerignore(ctxDir string) (func(string) bool, error) {
+func dockerignore(cfs fs.FS) (func(string) bool, error) {
 	none := func(string) bool { return false }
-	if r.fsys == nil {
+	if cfs == nil {
 		return none, nil
 	}
-	data, err := fs.ReadFile(r.fsys, path.Join(ctxDir, ".dockerignore"))
+	data, err := fs.ReadFile(cfs, ".dockerignore")
 	if err != nil {
 		return none, nil // no .dockerignore
 	}
