@@ -160,7 +160,7 @@ func (b *build) localRepodata(ctx context.Context, def *spec.Definition, ch chan
 		var zst []byte
 		zst, err = ref.ReadFile(ctx, gwclient.ReadRequest{Filename: subdir + "/repodata.json.zst"})
 		if err == nil {
-			data, err = fetch.Decompress(u+".zst", zst)
+			data, err = fetch.DecompressRepodata(u+".zst", zst)
 		}
 	}
 	switch {

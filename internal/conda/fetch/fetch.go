@@ -22,15 +22,10 @@ import (
 	"github.com/envkit/envkit/internal/conda/channel"
 	"github.com/envkit/envkit/internal/conda/repodata"
 	"github.com/envkit/envkit/internal/netfetch"
-	"github.com/klauspost/compress/zstd"
 )
 
 // EnvCacheDir overrides the cache directory.
 const EnvCacheDir = "ENVKIT_CACHE_DIR"
-
-// maxRepodata bounds a decompressed repodata.json (conda-forge's
-// linux-64 is about 250 MB): a zstd bomb fails instead of eating memory.
-const maxRepodata = 2 << 30
 
 // maxRepodataDownload bounds the bytes of one repodata.json (or its
 // .zst) as read, before decompression: conda-forge's linux-64 is about
@@ -160,7 +155,7 @@ func (c *Client) repodataJSON(ctx context.Context, u string) ([]byte, error) {
 		if netfetch.NotFound(err) {
 			zst, zerr := c.read(ctx, u+".zst")
 			if zerr == nil {
-				return Decompress(u+".zst", zst)
+				return DecompressRepodata(u+".zst", zst)
 			}
 			return nil, &NotFoundError{URL: u}
 		}
@@ -250,7 +245,7 @@ func (c *Client) request(ctx context.Context, variant string, prev *entry) ([]by
 	}
 	data := raw
 	if strings.HasSuffix(variant, ".zst") {
-		if data, err = Decompress(variant, raw); err != nil {
+		if data, err = DecompressRepodata(variant, raw); err != nil {
 			return nil, false, err
 		}
 	}
@@ -258,21 +253,6 @@ func (c *Client) request(ctx context.Context, variant string, prev *entry) ([]by
 		return nil, false, err
 	}
 	return data, true, nil
-}
-
-// Decompress reads a repodata.json.zst (CEP 36) named name in errors,
-// bounded so that a zstd bomb fails instead of eating memory.
-func Decompress(name string, raw []byte) ([]byte, error) {
-	dec, err := zstd.NewReader(bytes.NewReader(raw), zstd.WithDecoderMaxMemory(maxRepodata))
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", name, err)
-	}
-	defer dec.Close()
-	data, err := io.ReadAll(dec)
-	if err != nil {
-		return nil, fmt.Errorf("%s: zstd: %w", name, err)
-	}
-	return data, nil
 }
 
 func (c *Client) cachePath(u string) string {

@@ -1,0 +1,230 @@
+package fetch
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"sync"
+
+	"github.com/dsnet/compress/bzip2"
+	"github.com/klauspost/compress/zstd"
+)
+
+// This file is envkit's one bounded decompressor: repodata.json.zst (CEP
+// 36), the .tar.zst members of .conda packages and .tar.bz2 packages all
+// go through NewReader or Decompress, as will the msgpack.zst shards of
+// CEP 16. Every caller states how many bytes may come out, so a small
+// input that expands without end (a "bomb") fails with a *LimitError
+// after at most that many bytes, and memory is bounded before anything
+// is allocated: the output by the limit, a zstd window by maxZstdWindow.
+
+// Kind is a compression format.
+type Kind int
+
+const (
+	Zstd Kind = iota + 1
+	Bzip2
+)
+
+func (k Kind) String() string {
+	switch k {
+	case Zstd:
+		return "zstd"
+	case Bzip2:
+		return "bzip2"
+	}
+	return "unknown compression"
+}
+
+// MaxRepodata bounds a decompressed repodata.json (conda-forge's
+// linux-64, the largest, is about 250 MB), as maxRepodataDownload
+// bounds one read plain.
+const MaxRepodata = 1 << 30
+
+// DecompressRepodata reads a repodata.json.zst (CEP 36) named name in
+// errors, at most MaxRepodata bytes of JSON.
+func DecompressRepodata(name string, zst []byte) ([]byte, error) {
+	data, err := Decompress(bytes.NewReader(zst), Zstd, MaxRepodata)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	return data, nil
+}
+
+// maxZstdWindow is the largest zstd window accepted: 128 MiB, the zstd
+// tool's own default limit, which early .conda files declare (Anaconda's
+// zlib) even when tiny. A frame asking for more is refused before its
+// window is allocated.
+const maxZstdWindow = 1 << 27
+
+// LimitError is a stream that decompresses to more than Limit bytes.
+type LimitError struct {
+	Kind  Kind
+	Limit int64
+}
+
+func (e *LimitError) Error() string {
+	return fmt.Sprintf("%s data decompresses to more than %d bytes, the limit: refused as a decompression bomb", e.Kind, e.Limit)
+}
+
+// Reader is a decompressing reader that fails with a *LimitError once
+// more than its limit has come out. Close it to release the decoder.
+type Reader struct {
+	dec   io.Reader
+	close func()
+	limit int64
+	n     int64
+	kind  Kind
+}
+
+// NewReader decompresses r (of format kind), allowing at most limit
+// bytes of output.
+func NewReader(r io.Reader, kind Kind, limit int64) (*Reader, error) {
+	switch kind {
+	case Zstd:
+		d, err := getZstd(r)
+		if err != nil {
+			return nil, fmt.Errorf("zstd: %w", err)
+		}
+		return &Reader{dec: d, close: func() { putZstd(d) }, limit: limit, kind: kind}, nil
+	case Bzip2:
+		d, err := bzip2.NewReader(r, nil)
+		if err != nil {
+			return nil, fmt.Errorf("bzip2: %w", err)
+		}
+		return &Reader{dec: d, close: func() { d.Close() }, limit: limit, kind: kind}, nil
+	}
+	return nil, fmt.Errorf("%v: not a supported compression", kind)
+}
+
+func (r *Reader) Read(p []byte) (int, error) {
+	if r.n > r.limit {
+		return 0, &LimitError{r.kind, r.limit}
+	}
+	// One byte past the limit tells output at the limit from a longer one.
+	if room := r.limit - r.n + 1; int64(len(p)) > room {
+		p = p[:room]
+	}
+	n, err := r.dec.Read(p)
+	r.n += int64(n)
+	if r.n > r.limit {
+		return n - 1, &LimitError{r.kind, r.limit}
+	}
+	if err != nil && err != io.EOF {
+		err = fmt.Errorf("%s: %w", r.kind, err)
+	}
+	return n, err
+}
+
+// N is the number of bytes decompressed so far.
+func (r *Reader) N() int64 { return r.n }
+
+// Close releases the decoder; r is unusable afterwards.
+func (r *Reader) Close() error {
+	if r.close != nil {
+		r.close()
+		r.close = nil
+	}
+	return nil
+}
+
+// Decompress returns all of r decompressed (format kind), at most limit
+// bytes, else a *LimitError. The output grows in chunks, never past the
+// limit, and is joined once at the end: a bomb costs at most limit bytes
+// of memory, not the doubling of a growing slice. A zstd frame that
+// states its size is refused up front when over the limit.
+func Decompress(r io.Reader, kind Kind, limit int64) ([]byte, error) {
+	first := int64(64 << 10)
+	if kind == Zstd {
+		var head [zstd.HeaderMaxSize]byte
+		n, err := io.ReadFull(r, head[:])
+		if err != nil && err != io.ErrUnexpectedEOF {
+			return nil, fmt.Errorf("zstd: %w", err)
+		}
+		var h zstd.Header
+		if h.Decode(head[:n]) == nil && h.HasFCS {
+			if h.FrameContentSize > uint64(limit) {
+				return nil, &LimitError{kind, limit}
+			}
+			first = int64(h.FrameContentSize) + 1 // +1: a second frame or EOF
+		}
+		r = io.MultiReader(bytes.NewReader(head[:n]), r)
+	}
+	d, err := NewReader(r, kind, limit)
+	if err != nil {
+		return nil, err
+	}
+	defer d.Close()
+	var chunks [][]byte
+	size := min(first, limit+1)
+	total := int64(0)
+	for {
+		chunk := make([]byte, size)
+		n, err := io.ReadFull(d, chunk)
+		chunks = append(chunks, chunk[:n])
+		total += int64(n)
+		if err == io.EOF || err == io.ErrUnexpectedEOF {
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
+		size = min(size*2, 16<<20, limit+1-total) // few chunks, none past the limit
+	}
+	if len(chunks) == 1 {
+		return chunks[0], nil
+	}
+	out := make([]byte, 0, total)
+	for _, c := range chunks {
+		out = append(out, c...)
+	}
+	return out, nil
+}
+
+// idleZstd keeps zstd decoders for reuse. A decoder allocates the
+// frame's window (+1 MiB in low-memory mode) up front, and early .conda
+// files declare 128 MiB windows even when tiny (Anaconda's zlib):
+// clearing that per archive cost a second per package in profiles. A
+// plain list, not a sync.Pool, because the garbage collector empties
+// pools and these large allocations trigger collections.
+var (
+	idleMu   sync.Mutex
+	idleZstd []*zstd.Decoder
+)
+
+const maxIdleZstd = 2
+
+func getZstd(r io.Reader) (*zstd.Decoder, error) {
+	// Hidden behind a plain struct: given a *bytes.Buffer under 5 MB, the
+	// decoder would decode it all at once into memory, unbounded.
+	r = struct{ io.Reader }{r}
+	idleMu.Lock()
+	var d *zstd.Decoder
+	if n := len(idleZstd); n > 0 {
+		d, idleZstd = idleZstd[n-1], idleZstd[:n-1]
+	}
+	idleMu.Unlock()
+	if d != nil {
+		if err := d.Reset(r); err != nil {
+			return nil, err
+		}
+		return d, nil
+	}
+	// One goroutine per decoder: callers read one stream at a time.
+	return zstd.NewReader(r, zstd.WithDecoderConcurrency(1), zstd.WithDecoderLowmem(true),
+		zstd.WithDecoderMaxWindow(maxZstdWindow))
+}
+
+func putZstd(d *zstd.Decoder) {
+	if d.Reset(nil) != nil {
+		d.Close()
+		return
+	}
+	idleMu.Lock()
+	defer idleMu.Unlock()
+	if len(idleZstd) < maxIdleZstd {
+		idleZstd = append(idleZstd, d)
+		return
+	}
+	d.Close()
+}
