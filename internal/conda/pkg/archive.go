@@ -15,10 +15,8 @@ import (
 	"os"
 	"path"
 	"strings"
-	"sync"
 
-	"github.com/dsnet/compress/bzip2"
-	"github.com/klauspost/compress/zstd"
+	"github.com/envkit/envkit/internal/conda/fetch"
 )
 
 // Format is an archive format.
@@ -92,24 +90,62 @@ type WalkFunc func(e *Entry, r io.Reader) error
 // Walk reads the archive in ra (size bytes; name is used in errors, the
 // package's file name) and calls fn for every entry of the selected parts.
 // The format is detected from the content, not the name. For .conda the
-// info part is always delivered before the payload.
+// info part is always delivered before the payload. What the archive
+// decompresses to is bounded by MaxExtracted(size), counted as it streams.
 func Walk(ra io.ReaderAt, size int64, name string, parts Parts, fn WalkFunc) error {
 	var magic [4]byte
 	if _, err := ra.ReadAt(magic[:], 0); err != nil {
 		return fmt.Errorf("%s: not a conda package: %v", name, errShort(err))
 	}
+	b := &budget{name: name, size: size, left: MaxExtracted(size)}
 	switch {
 	case bytes.Equal(magic[:], []byte("PK\x03\x04")), bytes.Equal(magic[:], []byte("PK\x05\x06")):
-		return walkConda(ra, size, name, parts, fn)
+		return walkConda(ra, size, name, parts, b, fn)
 	case bytes.Equal(magic[:3], []byte("BZh")):
-		bz, err := bzip2.NewReader(io.NewSectionReader(ra, 0, size), nil)
-		if err != nil {
-			return fmt.Errorf("%s: %w", name, err)
-		}
-		defer bz.Close()
-		return walkTar(bz, name, partByPath, parts, fn)
+		return b.walk(io.NewSectionReader(ra, 0, size), fetch.Bzip2, func(r io.Reader) error {
+			return walkTar(r, name, partByPath, parts, fn)
+		})
 	}
 	return fmt.Errorf("%s: not a conda package (neither a .conda zip nor a .tar.bz2)", name)
+}
+
+// MaxExtracted is the most a package archive of size bytes may
+// decompress to, tar headers included: 50 times its size (real packages
+// compress 3-20 times), at least 256 MiB so that small packages of
+// highly compressible files pass, and at most 32 GiB (the largest
+// packages, CUDA and PyTorch builds of 2-3 GB, extract to under 10 GB).
+// It stops a decompression bomb from filling the disk. The archive was
+// checked against its record's sha256 before, so size is the record's.
+func MaxExtracted(size int64) int64 {
+	const factor, floor, ceiling = 50, 256 << 20, 32 << 30
+	if size > ceiling/factor {
+		return ceiling
+	}
+	return max(size*factor, floor)
+}
+
+// budget is what is left of a package's MaxExtracted as its compressed
+// streams are read one after the other.
+type budget struct {
+	name       string
+	size, left int64
+}
+
+// walk decompresses r (of format kind) within the budget and hands the
+// stream to read, turning an overrun into an error naming the package.
+func (b *budget) walk(r io.Reader, kind fetch.Kind, read func(io.Reader) error) error {
+	d, err := fetch.NewReader(r, kind, b.left)
+	if err != nil {
+		return fmt.Errorf("%s: %w", b.name, err)
+	}
+	defer d.Close()
+	err = read(d)
+	b.left -= d.N()
+	var le *fetch.LimitError
+	if errors.As(err, &le) {
+		return fmt.Errorf("%s: decompresses to more than %d bytes, the most a %d-byte package may (pkg.MaxExtracted): refused as a decompression bomb", b.name, MaxExtracted(b.size), b.size)
+	}
+	return err
 }
 
 // WalkFile is Walk on a file.
@@ -133,13 +169,13 @@ func errShort(err error) error {
 	return err
 }
 
-func walkConda(ra io.ReaderAt, size int64, name string, parts Parts, fn WalkFunc) error {
-	zr, err := zip.NewReader(ra, size)
+func walkConda(ra io.ReaderAt, size int64, name string, parts Parts, b *budget, fn WalkFunc) error {
+	files, err := condaMembers(ra, size)
 	if err != nil {
-		return fmt.Errorf("%s: reading .conda zip: %w", name, err)
+		return fmt.Errorf("%s: %w", name, err)
 	}
 	var info, payload *zip.File
-	for _, f := range zr.File {
+	for _, f := range files {
 		// By base name: some real packages (rattler's ca-certificates test
 		// file) were zipped with a leading directory.
 		base := path.Base(f.Name)
@@ -160,82 +196,48 @@ func walkConda(ra io.ReaderAt, size int64, name string, parts Parts, fn WalkFunc
 		return fmt.Errorf("%s: no info-*.tar.zst member in .conda", name)
 	}
 	if parts&Info != 0 {
-		if err := walkZstdMember(info, name, fn); err != nil {
+		if err := walkZstdMember(info, name, b, fn); err != nil {
 			return err
 		}
 	}
 	// A package may have no payload at all (info only).
 	if parts&Payload != 0 && payload != nil {
-		return walkZstdMember(payload, name, fn)
+		return walkZstdMember(payload, name, b, fn)
 	}
 	return nil
+}
+
+// condaMembers lists the zip members of a .conda, refusing a zip whose
+// central directory and local headers disagree.
+func condaMembers(ra io.ReaderAt, size int64) ([]*zip.File, error) {
+	zr, err := zip.NewReader(ra, size)
+	if err != nil {
+		return nil, fmt.Errorf("reading .conda zip: %w", err)
+	}
+	if err := checkLocalHeaders(ra, zr.File); err != nil {
+		return nil, fmt.Errorf("%w: refused (its central directory and local headers disagree: two zip readers would see different files)", err)
+	}
+	return zr.File, nil
 }
 
 // walkZstdMember reads one tar.zst member. CEP 35 says members are stored,
 // but deflated ones exist in the wild (rattler keeps one as a test case) and
 // archive/zip reads both.
-func walkZstdMember(m *zip.File, name string, fn WalkFunc) error {
+func walkZstdMember(m *zip.File, name string, b *budget, fn WalkFunc) error {
 	rc, err := m.Open()
 	if err != nil {
 		return fmt.Errorf("%s: %s: %w", name, m.Name, err)
 	}
 	defer rc.Close()
-	zr, err := getDecoder(rc)
-	if err != nil {
-		return fmt.Errorf("%s: %s: %w", name, m.Name, err)
-	}
-	defer putDecoder(zr)
 	// Everything in a member belongs to that member's part, even payload
 	// files under info/ (conda-forge puts info/licenses/ in pkg-*).
 	part := Payload
 	if strings.HasPrefix(path.Base(m.Name), "info-") {
 		part = Info
 	}
-	return walkTar(zr, name, func(string) Parts { return part }, All, fn)
-}
-
-// idleDecoders keeps zstd decoders for reuse. A decoder allocates the
-// frame's window (+1 MiB in low-memory mode) up front, and early .conda
-// files declare 128 MiB windows even when tiny (Anaconda's zlib): clearing
-// that per archive cost a second per package in profiles. A plain list,
-// not a sync.Pool, because the garbage collector empties pools and these
-// large allocations trigger collections.
-var (
-	idleMu       sync.Mutex
-	idleDecoders []*zstd.Decoder
-)
-
-const maxIdleDecoders = 2
-
-func getDecoder(r io.Reader) (*zstd.Decoder, error) {
-	idleMu.Lock()
-	var d *zstd.Decoder
-	if n := len(idleDecoders); n > 0 {
-		d, idleDecoders = idleDecoders[n-1], idleDecoders[:n-1]
-	}
-	idleMu.Unlock()
-	if d != nil {
-		if err := d.Reset(r); err != nil {
-			return nil, err
-		}
-		return d, nil
-	}
-	// One goroutine per decoder: members are read strictly in order.
-	return zstd.NewReader(r, zstd.WithDecoderConcurrency(1), zstd.WithDecoderLowmem(true))
-}
-
-func putDecoder(d *zstd.Decoder) {
-	if d.Reset(nil) != nil {
-		d.Close()
-		return
-	}
-	idleMu.Lock()
-	defer idleMu.Unlock()
-	if len(idleDecoders) < maxIdleDecoders {
-		idleDecoders = append(idleDecoders, d)
-		return
-	}
-	d.Close()
+	return b.walk(rc, fetch.Zstd, func(r io.Reader) error {
+		return walkTar(r, name, func(string) Parts { return part }, All, fn)
+	})
 }
 
 // partByPath is the part of a .tar.bz2 entry: info/ is Info.
@@ -285,9 +287,14 @@ func entryOf(h *tar.Header, pkgName string, seen map[string]bool) (*Entry, error
 	if p == "" {
 		return nil, nil
 	}
+	if sparse(h) {
+		// archive/tar would expand the holes: a few hundred bytes of
+		// archive could write terabytes. conda-build never makes them.
+		return nil, fmt.Errorf("%s: %s: sparse tar entry: refused (conda packages have none)", pkgName, p)
+	}
 	e := &Entry{Path: p, Mode: fs.FileMode(h.Mode) & fs.ModePerm, Size: h.Size}
 	switch h.Typeflag {
-	case tar.TypeReg, tar.TypeGNUSparse: // the reader expands sparse files
+	case tar.TypeReg:
 		e.Type = File
 	case tar.TypeDir:
 		e.Type = Dir
@@ -314,6 +321,20 @@ func entryOf(h *tar.Header, pkgName string, seen map[string]bool) (*Entry, error
 		seen[p] = true
 	}
 	return e, nil
+}
+
+// sparse reports a GNU sparse file, old style (type 'S') or in PAX
+// records (formats 0.0, 0.1 and 1.0 all use GNU.sparse.* keys).
+func sparse(h *tar.Header) bool {
+	if h.Typeflag == tar.TypeGNUSparse {
+		return true
+	}
+	for k := range h.PAXRecords {
+		if strings.HasPrefix(k, "GNU.sparse.") {
+			return true
+		}
+	}
+	return false
 }
 
 // CleanPath validates an archive path and returns it relative and cleaned
