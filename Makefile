@@ -12,7 +12,7 @@ DEV      := $(BIN)/envkit-dev
 export CGO_ENABLED := 0
 
 .PHONY: all build test unit vet fmt-check bench tools dev services-up services-down fixtures \
-	frontend-image integration demo clean
+	frontend-image integration base-matrix demo clean
 
 all: build
 
@@ -69,6 +69,13 @@ frontend-image: build
 # Tests against real services the harness starts itself (fresh state).
 integration: tools build
 	ENVKIT_BIN=$(BIN) ENVKIT_FIXTURES=$(FIXTURES) $(GO) test -tags integration -count=1 -timeout 30m ./integration/
+
+# TestBaseMatrix at full width: every base (scratch + static binary,
+# busybox without /dev /proc /sys /etc, /opt a symlink, Debian) with every
+# definition, route (# syntax=, envkit build) and SOURCE_DATE_EPOCH or not
+# (make test runs one cell per base and definition).
+base-matrix: tools build
+	ENVKIT_BIN=$(BIN) ENVKIT_FIXTURES=$(FIXTURES) ENVKIT_BASE_MATRIX=full $(GO) test -tags integration -count=1 -timeout 60m -run TestBaseMatrix -v ./integration/
 
 # The README's main job, end to end; stops the services it started.
 demo: tools build
