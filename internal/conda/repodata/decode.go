@@ -18,6 +18,7 @@ import (
 type decoder struct {
 	data   []byte
 	pos    int
+	depth  int // objects and arrays open around pos
 	intern map[string]string
 	// newer is set by a record with record_version > 1.
 	newer bool
@@ -107,12 +108,23 @@ func (d *decoder) array(elem func() error) error {
 	return d.elements('[', ']', elem)
 }
 
+// maxDepth bounds how deeply objects and arrays nest. skip follows
+// nesting by recursion: 10⁷ nested "[" overflowed the stack, a fatal
+// error no recover catches. It is encoding/json's limit, so the two
+// decoders accept the same files (repodata nests four or five levels).
+const maxDepth = 10000
+
 // elements reads open, then comma-separated elements through elem, then
 // close: the frame objects and arrays share.
 func (d *decoder) elements(open, close byte, elem func() error) error {
 	if err := d.expect(open); err != nil {
 		return err
 	}
+	if d.depth == maxDepth {
+		return &syntaxError{d.pos - 1, fmt.Sprintf("nested deeper than %d levels", maxDepth)}
+	}
+	d.depth++
+	defer func() { d.depth-- }()
 	if d.peek() == close {
 		d.pos++
 		return nil
