@@ -5,10 +5,13 @@ import (
 	"archive/zip"
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"errors"
+	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -18,44 +21,72 @@ import (
 	"github.com/envkit/envkit/internal/conformance"
 )
 
-// entry is one payload member of a crafted package: a file (content), or
-// a symlink (link set).
-type entry struct{ path, content, link string }
+// entry is one member of a crafted package: a file (content, or size
+// bytes of fill repeated), a symlink (link set) or a hard link (hard set).
+// Members under info/ go to the info part; index.json is made from the
+// name unless given.
+type entry struct {
+	path, content, link, hard string
+	fill                      string
+	size                      int64
+}
 
 func symlink(p, target string) entry { return entry{path: p, link: target} }
 func file(p, content string) entry   { return entry{path: p, content: content} }
 
 // craftedPackage writes NAME-1-0.conda holding entries in the given order
-// and no paths.json (the payload is the file list), and returns its path
-// and a record for it with a file:// URL and its sha256.
+// (the payload is the file list unless an info/paths.json is given), and
+// returns its path and a record for it with a file:// URL and its sha256.
+// Large generated members are streamed, never held whole.
 func craftedPackage(t *testing.T, dir, name string, entries ...entry) (string, *repodata.Record) {
 	t.Helper()
 	tarOf := func(entries []entry) []byte {
 		var b bytes.Buffer
-		tw := tar.NewWriter(&b)
+		enc, _ := zstd.NewWriter(&b)
+		tw := tar.NewWriter(enc)
 		for _, e := range entries {
 			h := &tar.Header{Name: e.path, Typeflag: tar.TypeReg, Mode: 0o644, Size: int64(len(e.content))}
-			if e.link != "" {
+			switch {
+			case e.link != "":
 				h = &tar.Header{Name: e.path, Typeflag: tar.TypeSymlink, Linkname: e.link, Mode: 0o777}
+			case e.hard != "":
+				h = &tar.Header{Name: e.path, Typeflag: tar.TypeLink, Linkname: e.hard, Mode: 0o644}
+			case e.fill != "":
+				h.Size += e.size
 			}
 			if err := tw.WriteHeader(h); err != nil {
 				t.Fatal(err)
 			}
 			tw.Write([]byte(e.content))
+			if e.fill != "" {
+				block := bytes.Repeat([]byte(e.fill), (1<<20)/len(e.fill))
+				for left := e.size; left > 0; left -= int64(len(block)) {
+					tw.Write(block[:min(int64(len(block)), left)])
+				}
+			}
 		}
 		tw.Close()
-		enc, _ := zstd.NewWriter(nil)
-		return enc.EncodeAll(b.Bytes(), nil)
+		enc.Close()
+		return b.Bytes()
 	}
 	quoted, _ := json.Marshal(name)
 	index := `{"name":` + string(quoted) + `,"version":"1","build":"0","build_number":0,"depends":[],"subdir":"noarch"}`
 	dist := strings.NewReplacer("/", "_", "\x00", "_").Replace(name) + "-1-0"
+	info := []entry{file("info/index.json", index)}
+	var payload []entry
+	for _, e := range entries {
+		if strings.HasPrefix(e.path, "info/") {
+			info = append(info, e)
+		} else {
+			payload = append(payload, e)
+		}
+	}
 	var z bytes.Buffer
 	zw := zip.NewWriter(&z)
 	for _, m := range []struct {
 		name string
 		tar  []byte
-	}{{"info-" + dist + ".tar.zst", tarOf([]entry{file("info/index.json", index)})}, {"pkg-" + dist + ".tar.zst", tarOf(entries)}} {
+	}{{"info-" + dist + ".tar.zst", tarOf(info)}, {"pkg-" + dist + ".tar.zst", tarOf(payload)}} {
 		w, _ := zw.CreateHeader(&zip.FileHeader{Name: m.name, Method: zip.Store})
 		w.Write(m.tar)
 	}
@@ -242,4 +273,76 @@ func TestFinalizeNoScripts(t *testing.T) {
 	if err := Create(context.Background(), pick(t, recs, "failing_post_link-1.0-0.conda"), opts); err != nil {
 		t.Errorf("Create with NoScripts: %v", err)
 	}
+}
+
+// TestLinkStreamsPlaceholderFiles: a 32 MiB file that is nothing but its
+// text placeholder is replaced without being held in memory (it was read
+// whole, and its replacement built whole: a 100 MB one ran out of
+// memory), and a hard link to it, listed without placeholder, still gets
+// the archive's bytes (read again from the archive: the file is too large
+// to keep).
+func TestLinkStreamsPlaceholderFiles(t *testing.T) {
+	const size = 32 << 20
+	paths := `{"paths_version":1,"paths":[` +
+		`{"_path":"share/big","path_type":"hardlink","file_mode":"text","prefix_placeholder":"/x"},` +
+		`{"_path":"share/same","path_type":"hardlink"}]}`
+	archive, _ := craftedPackage(t, t.TempDir(), "big", file("info/paths.json", paths),
+		entry{path: "share/big", fill: "/x", size: size}, entry{path: "share/same", hard: "share/big"})
+	dest := t.TempDir()
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	rec, err := Link(archive, dest, Options{Prefix: "/e"})
+	runtime.ReadMemStats(&after)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if alloc := after.TotalAlloc - before.TotalAlloc; alloc > size {
+		t.Errorf("linking allocated %d MiB for a %d MiB file: it is held in memory", alloc>>20, size>>20)
+	}
+	for p, fill := range map[string]string{"share/big": "/e", "share/same": "/x"} {
+		f, err := os.Open(filepath.Join(dest, p))
+		if err != nil {
+			t.Fatal(err)
+		}
+		h := sha256.New()
+		n, _ := io.Copy(h, f)
+		f.Close()
+		want := sha256.Sum256(bytes.Repeat([]byte(fill), size/2))
+		if n != size || !bytes.Equal(h.Sum(nil), want[:]) {
+			t.Errorf("%s: %d bytes, not %d bytes of %q", p, n, size, fill)
+		}
+	}
+	if got := rec.PathsData.Paths[0].SHA256InPrefix; got != sha256Hex(bytes.Repeat([]byte("/e"), size/2)) {
+		t.Errorf("sha256_in_prefix %s", got)
+	}
+	noTemporaries(t, dest)
+}
+
+// noTemporaries fails if linking left a temporary file under dir.
+func noTemporaries(t *testing.T, dir string) {
+	t.Helper()
+	filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if d != nil && strings.HasPrefix(d.Name(), ".envkit-") {
+			t.Errorf("left %s", p)
+		}
+		return nil
+	})
+}
+
+// TestLinkReplaceFailureLeavesNothing: a binary placeholder the prefix
+// does not fit fails the file before it exists, in the middle of a large
+// stream, and nothing of it stays.
+func TestLinkReplaceFailureLeavesNothing(t *testing.T) {
+	paths := `{"paths_version":1,"paths":[{"_path":"lib/libx.so","path_type":"hardlink","file_mode":"binary","prefix_placeholder":"/short"}]}`
+	archive, _ := craftedPackage(t, t.TempDir(), "bin", file("info/paths.json", paths),
+		entry{path: "lib/libx.so", content: strings.Repeat("\x7fELF", 1<<18) + "/short/lib\x00", fill: "\x00", size: 1 << 20})
+	dest := t.TempDir()
+	var pe *PaddingError
+	if _, err := Link(archive, dest, Options{Prefix: "/a/longer/prefix"}); !errors.As(err, &pe) || !strings.Contains(err.Error(), "lib/libx.so") {
+		t.Fatalf("got %v, want a padding error naming the file", err)
+	}
+	if _, err := os.Lstat(filepath.Join(dest, "lib/libx.so")); err == nil {
+		t.Error("the file was written")
+	}
+	noTemporaries(t, dest)
 }

@@ -7,8 +7,10 @@ package install
 
 import (
 	"bytes"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -155,7 +157,7 @@ func linkVerified(a hashedArchive, dest string, opts Options) (*PrefixRecord, er
 	if record.Filename == "" {
 		record.Filename = name
 	}
-	l := &linker{name: name, in: in, opts: opts, record: record}
+	l := &linker{name: name, in: in, opts: opts, record: record, archive: archive, rewritten: map[string]bool{}, originals: map[string][]byte{}}
 	if in.noarch == "python" {
 		if opts.Python == nil || opts.Python.Version == "" {
 			return nil, fmt.Errorf("%s: a noarch: python package needs the environment's python version (--python X.Y)", name)
@@ -205,6 +207,12 @@ type linker struct {
 	sitePackages string
 	// links are the symlinks written, checked again once all are in.
 	links []string
+	// archive is the package file; rewritten are its paths that prefix
+	// replacement changed, originals the kept bytes of some (see original).
+	archive   string
+	rewritten map[string]bool
+	originals map[string][]byte
+	keptBytes int64
 }
 
 // write is pkg.WriteEntry, whose os.Root refuses to go through a link
@@ -262,9 +270,6 @@ func (l *linker) linkPayload(archive string) error {
 	}
 	repaired := linkTargets(l.in.paths)
 	done := map[string]bool{}
-	// Originals of files rewritten by prefix replacement, for hard links
-	// to them (the others are copied back from the prefix).
-	originals := map[string][]byte{}
 	var listed []PathEntry
 	err := pkg.WalkFile(archive, pkg.Payload, func(e *pkg.Entry, r io.Reader) error {
 		pe := byPath[e.Path]
@@ -280,7 +285,7 @@ func (l *linker) linkPayload(archive string) error {
 		}
 		done[e.Path] = true
 		tgt := l.target(e.Path)
-		if err := l.linkEntry(e, r, pe, tgt, repaired, originals); err != nil {
+		if err := l.linkEntry(e, r, pe, tgt, repaired); err != nil {
 			return fmt.Errorf("%s: %s: %w", l.name, e.Path, err)
 		}
 		return nil
@@ -313,7 +318,7 @@ func (l *linker) linkPayload(archive string) error {
 	return nil
 }
 
-func (l *linker) linkEntry(e *pkg.Entry, r io.Reader, pe *PathEntry, tgt string, repaired map[string]string, originals map[string][]byte) error {
+func (l *linker) linkEntry(e *pkg.Entry, r io.Reader, pe *PathEntry, tgt string, repaired map[string]string) error {
 	if pe.PathType == SoftLink && (e.Type == pkg.Symlink && e.Link == "" || e.Type == pkg.File && e.Size == 0) {
 		t, ok := repaired[pe.Path]
 		if !ok {
@@ -331,16 +336,12 @@ func (l *linker) linkEntry(e *pkg.Entry, r io.Reader, pe *PathEntry, tgt string,
 		l.links = append(l.links, tgt)
 		return l.write(&pkg.Entry{Path: tgt, Type: pkg.Symlink, Link: e.Link}, nil)
 	case pkg.Hardlink:
-		if b, ok := originals[e.Link]; ok {
-			r = bytes.NewReader(b)
-		} else {
-			f, err := l.root.Open(l.target(e.Link))
-			if err != nil {
-				return err
-			}
-			defer f.Close()
-			r = f
+		src, err := l.original(e.Link)
+		if err != nil {
+			return err
 		}
+		defer src.Close()
+		r = src
 	}
 	mode := e.Mode
 	if mode == 0 {
@@ -352,22 +353,139 @@ func (l *linker) linkEntry(e *pkg.Entry, r io.Reader, pe *PathEntry, tgt string,
 		pe.SHA256InPrefix = hex.EncodeToString(h.Sum(nil))
 		return err
 	}
-	data, err := io.ReadAll(r)
+	// A later hard link to this file needs its bytes before replacement:
+	// small ones are kept, a large one is read from the archive again.
+	l.rewritten[e.Path] = true
+	kept := &keepUpTo{max: min(maxKeptOriginal, maxKeptOriginals-l.keptBytes), over: e.Size > maxKeptOriginal}
+	r = io.TeeReader(r, kept)
+	sum, err := l.writeReplaced(tgt, mode, func(w io.Writer) error {
+		if pe.FileMode == "binary" {
+			return ReplaceBinary(w, r, pe.PrefixPlaceholder, l.opts.Prefix)
+		}
+		return ReplaceText(w, r, pe.PrefixPlaceholder, l.opts.Prefix)
+	})
 	if err != nil {
 		return err
 	}
-	var out []byte
-	if pe.FileMode == "binary" {
-		if out, err = ReplaceBinary(data, pe.PrefixPlaceholder, l.opts.Prefix); err != nil {
+	if !kept.over {
+		l.originals[e.Path] = kept.buf.Bytes()
+		l.keptBytes += int64(kept.buf.Len())
+	}
+	pe.SHA256InPrefix = sum
+	return nil
+}
+
+// Originals of files rewritten by prefix replacement that linking keeps
+// in memory for hard links to them; beyond, the archive is read again.
+const (
+	maxKeptOriginal  = 16 << 20
+	maxKeptOriginals = 256 << 20
+)
+
+// keepUpTo keeps what is written to it while that is at most max bytes.
+type keepUpTo struct {
+	buf  bytes.Buffer
+	max  int64
+	over bool
+}
+
+func (k *keepUpTo) Write(p []byte) (int, error) {
+	switch {
+	case k.over:
+	case int64(k.buf.Len()+len(p)) > k.max:
+		k.over = true
+		k.buf = bytes.Buffer{}
+	default:
+		k.buf.Write(p)
+	}
+	return len(p), nil
+}
+
+// original opens the bytes the archive has at p, an earlier file of the
+// archive that a hard link names: the file as written, unless prefix
+// replacement rewrote it.
+func (l *linker) original(p string) (io.ReadCloser, error) {
+	if !l.rewritten[p] {
+		return l.root.Open(l.target(p))
+	}
+	if b, ok := l.originals[p]; ok {
+		return io.NopCloser(bytes.NewReader(b)), nil
+	}
+	// Spooled to a temporary file in the prefix, removed on Close.
+	tmp, err := l.tempFile(".")
+	if err != nil {
+		return nil, err
+	}
+	found := errors.New("found")
+	err = pkg.WalkFile(l.archive, pkg.Payload, func(e *pkg.Entry, r io.Reader) error {
+		if e.Path != p || e.Type != pkg.File {
+			return nil
+		}
+		if _, err := io.Copy(tmp, r); err != nil {
 			return err
 		}
-	} else {
-		out = ReplaceText(data, pe.PrefixPlaceholder, l.opts.Prefix)
+		return found
+	})
+	if err == found {
+		_, err = tmp.Seek(0, io.SeekStart)
+	} else if err == nil {
+		err = fmt.Errorf("hard link to %s, which the archive does not hold", p)
 	}
-	originals[e.Path] = data
-	sum := sha256.Sum256(out)
-	pe.SHA256InPrefix = hex.EncodeToString(sum[:])
-	return l.write(&pkg.Entry{Path: tgt, Type: pkg.File, Mode: mode}, bytes.NewReader(out))
+	if err != nil {
+		tmp.Close()
+		return nil, err
+	}
+	return tmp, nil
+}
+
+// tempFile creates an empty file in dir under the root, removed when it is
+// closed.
+func (l *linker) tempFile(dir string) (*removedOnClose, error) {
+	name := path.Join(dir, ".envkit-link-"+rand.Text())
+	f, err := l.root.OpenFile(name, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return nil, l.explain(name, err)
+	}
+	return &removedOnClose{f, l.root, name}, nil
+}
+
+type removedOnClose struct {
+	*os.File
+	root *os.Root
+	name string
+}
+
+func (f *removedOnClose) Close() error {
+	err := f.File.Close()
+	f.root.Remove(f.name)
+	return err
+}
+
+// writeReplaced writes p with what fill writes, through a temporary file
+// beside it renamed into place: a failure (a prefix that does not fit, a
+// bad archive, a full disk) leaves nothing, not half a file. It returns
+// the hex sha256 of what was written.
+func (l *linker) writeReplaced(p string, mode os.FileMode, fill func(io.Writer) error) (string, error) {
+	dir := path.Dir(p)
+	if err := l.explain(p, l.root.MkdirAll(dir, 0o755)); err != nil {
+		return "", err
+	}
+	tmp, err := l.tempFile(dir)
+	if err != nil {
+		return "", err
+	}
+	defer tmp.Close()
+	h := sha256.New()
+	if err := fill(io.MultiWriter(tmp, h)); err != nil {
+		return "", err
+	}
+	if err := tmp.Chmod(mode); err != nil {
+		return "", err
+	}
+	if err := l.root.Rename(tmp.name, p); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
 // writeEntryPoints writes bin/<command> for each "command = module:func"

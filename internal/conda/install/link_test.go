@@ -517,19 +517,6 @@ func FuzzReadInfo(f *testing.F) {
 	})
 }
 
-func FuzzReplaceBinary(f *testing.F) {
-	f.Add([]byte("aaaacaaaa\x00aaaa\x00"), "aaaa", "bbb")
-	f.Fuzz(func(t *testing.T, data []byte, placeholder, prefix string) {
-		out, err := ReplaceBinary(data, placeholder, prefix)
-		if err != nil {
-			return
-		}
-		if len(out) != len(data) {
-			t.Fatalf("length %d → %d", len(data), len(out))
-		}
-	})
-}
-
 // TestFinalizeMessages: rattler's link-scripts package's post-link script
 // touches a file and appends to .messages.txt, which goes to the user and
 // out of the environment.

@@ -1,8 +1,10 @@
 package install
 
 import (
+	"bufio"
 	"bytes"
 	"fmt"
+	"io"
 	"path"
 	"strings"
 )
@@ -16,19 +18,71 @@ var DefaultPlaceholder = "/opt/anaconda1anaconda2" + "anaconda3"
 // MAX_SHEBANG_LENGTH on Linux).
 const maxShebang = 127
 
-// ReplaceText replaces every occurrence of placeholder by prefix, after
-// applying conda's shebang rule: when the first line is "#!" with an
-// interpreter inside the placeholder, and with the new prefix that line
-// would be longer than 127 bytes or the prefix contains a space, the line
-// becomes "#!/usr/bin/env <interpreter name><arguments>".
-func ReplaceText(data []byte, placeholder, prefix string) []byte {
-	if exe, args, end, ok := shebang(data); ok && bytes.HasPrefix(exe, []byte(placeholder+"/")) {
+// chunk is how much of a file replacement holds at a time: files with
+// placeholders run to gigabytes (libraries with binary placeholders), and
+// a crafted one must not take memory in proportion to its size.
+const chunk = 64 << 10
+
+// maxShebangLine bounds the first line the shebang rule looks at; a longer
+// one is no working shebang (the kernel reads 256 bytes) and is only
+// replaced like the rest.
+const maxShebangLine = 64 << 10
+
+// ReplaceText copies r to w with every occurrence of placeholder replaced
+// by prefix, after applying conda's shebang rule: when the first line is
+// "#!" with an interpreter inside the placeholder, and with the new prefix
+// that line would be longer than 127 bytes or the prefix contains a space,
+// the line becomes "#!/usr/bin/env <interpreter name><arguments>". It
+// streams: memory stays bounded whatever the size of the file.
+func ReplaceText(w io.Writer, r io.Reader, placeholder, prefix string) error {
+	br := bufio.NewReaderSize(r, maxShebangLine)
+	head, err := br.Peek(maxShebangLine)
+	if err != nil && err != io.EOF && err != bufio.ErrBufferFull {
+		return err
+	}
+	src := io.Reader(br)
+	if exe, args, end, ok := shebang(head); ok && (end < len(head) || err == io.EOF) && bytes.HasPrefix(exe, []byte(placeholder+"/")) {
 		newLen := end - len(placeholder) + len(prefix)
 		if newLen > maxShebang || strings.Contains(prefix, " ") {
-			data = envShebang(data, exe, args, end)
+			line := envShebang(exe, args)
+			if _, err := br.Discard(end); err != nil {
+				return err
+			}
+			src = io.MultiReader(bytes.NewReader(line), br)
 		}
 	}
-	return bytes.ReplaceAll(data, []byte(placeholder), []byte(prefix))
+	return replaceAll(w, src, []byte(placeholder), []byte(prefix))
+}
+
+// replaceAll is bytes.ReplaceAll over a stream: it holds one chunk and the
+// len(old)-1 bytes before it that could begin a match.
+func replaceAll(w io.Writer, r io.Reader, old, new []byte) error {
+	bw := bufio.NewWriterSize(w, chunk)
+	buf := make([]byte, chunk+len(old))
+	keep := 0
+	for {
+		n, rerr := io.ReadAtLeast(r, buf[keep:], 1)
+		if rerr != nil && rerr != io.EOF {
+			return rerr
+		}
+		data := buf[:keep+n]
+		for {
+			i := bytes.Index(data, old)
+			if i < 0 {
+				break
+			}
+			bw.Write(data[:i])
+			bw.Write(new)
+			data = data[i+len(old):]
+		}
+		if rerr == io.EOF {
+			bw.Write(data)
+			return bw.Flush()
+		}
+		keep = min(len(data), len(old)-1)
+		bw.Write(data[:len(data)-keep])
+		copy(buf, data[len(data)-keep:])
+	}
 }
 
 // shebang splits a "#!interpreter args" first line; end is its length.
@@ -60,12 +114,13 @@ func shebang(data []byte) (exe, args []byte, end int, ok bool) {
 	return rest[:i], rest[i:], end, true
 }
 
-func envShebang(data, exe, args []byte, end int) []byte {
+// envShebang is the first line "#!/usr/bin/env NAME ARGS" (without its
+// newline, which stays with the rest).
+func envShebang(exe, args []byte) []byte {
 	var b bytes.Buffer
 	b.WriteString("#!/usr/bin/env ")
 	b.Write(exe[bytes.LastIndexByte(exe, '/')+1:])
 	b.Write(args)
-	b.Write(data[end:])
 	return b.Bytes()
 }
 
@@ -88,37 +143,67 @@ func (e *PaddingError) Error() string {
 		e.Prefix, len(e.Prefix), len(e.Placeholder), len(e.Placeholder))
 }
 
-// ReplaceBinary rewrites each NUL-terminated string that contains
-// placeholder (the string runs to the next NUL or the end of the data),
-// replacing every occurrence in it by prefix and padding with NUL bytes to
-// the string's old length, so offsets in the binary do not move. A prefix
-// longer than the placeholder cannot fit and is an error.
-func ReplaceBinary(data []byte, placeholder, prefix string) ([]byte, error) {
-	ph := []byte(placeholder)
-	if len(ph) == 0 || !bytes.Contains(data, ph) {
-		return data, nil
+// ReplaceBinary copies r to w rewriting each NUL-terminated string that
+// contains placeholder (the string runs from the placeholder to the next
+// NUL, or the end of the data): every occurrence in it is replaced by
+// prefix and the string padded with NUL bytes to its old length, so
+// offsets in the binary do not move. A prefix longer than the placeholder
+// cannot fit and is an error. It streams, as ReplaceText does.
+func ReplaceBinary(w io.Writer, r io.Reader, placeholder, prefix string) error {
+	ph, pre := []byte(placeholder), []byte(prefix)
+	if len(ph) == 0 {
+		_, err := io.Copy(w, r)
+		return err
 	}
-	if len(prefix) > len(ph) {
-		return nil, &PaddingError{placeholder, prefix}
+	if bytes.IndexByte(ph, 0) >= 0 {
+		return fmt.Errorf("binary placeholder %q holds a NUL byte", placeholder)
 	}
-	out := make([]byte, 0, len(data))
+	bw := bufio.NewWriterSize(w, chunk)
+	buf := make([]byte, chunk+len(ph))
+	keep := 0
+	inString := false // after a placeholder, before the NUL that ends its string
+	var pad int64     // NULs the current string owes
+	padOut := func() {
+		for ; pad > 0; pad-- {
+			bw.WriteByte(0)
+		}
+	}
 	for {
-		i := bytes.Index(data, ph)
-		if i < 0 {
-			return append(out, data...), nil
+		n, rerr := io.ReadAtLeast(r, buf[keep:], 1)
+		if rerr != nil && rerr != io.EOF {
+			return rerr
 		}
-		out = append(out, data[:i]...)
-		data = data[i:]
-		// The string ends at the first NUL after the placeholder.
-		end := len(ph) + bytes.IndexByte(data[len(ph):], 0)
-		if end < len(ph) {
-			end = len(data)
+		data := buf[:keep+n]
+		for {
+			i := bytes.Index(data, ph)
+			if inString {
+				if nul := bytes.IndexByte(data, 0); nul >= 0 && (i < 0 || nul < i) {
+					bw.Write(data[:nul])
+					padOut()
+					inString = false
+					data = data[nul:]
+					continue
+				}
+			}
+			if i < 0 {
+				break
+			}
+			if len(pre) > len(ph) {
+				return &PaddingError{placeholder, prefix}
+			}
+			bw.Write(data[:i])
+			bw.Write(pre)
+			pad += int64(len(ph) - len(pre))
+			inString = true
+			data = data[i+len(ph):]
 		}
-		str := bytes.ReplaceAll(data[:end], ph, []byte(prefix))
-		out = append(out, str...)
-		for n := len(str); n < end; n++ {
-			out = append(out, 0)
+		if rerr == io.EOF {
+			bw.Write(data)
+			padOut()
+			return bw.Flush()
 		}
-		data = data[end:]
+		keep = min(len(data), len(ph)-1)
+		bw.Write(data[:len(data)-keep])
+		copy(buf, data[len(data)-keep:])
 	}
 }

@@ -1,10 +1,27 @@
 package install
 
 import (
+	"bytes"
 	"errors"
+	"io"
 	"strings"
 	"testing"
+	"testing/iotest"
 )
+
+// replaceBytes runs the streaming replacement of mode over in, fed one
+// byte per read so that every chunk boundary is crossed.
+func replaceBytes(mode string, in []byte, placeholder, prefix string) ([]byte, error) {
+	var out bytes.Buffer
+	r := iotest.OneByteReader(bytes.NewReader(in))
+	var err error
+	if mode == "binary" {
+		err = ReplaceBinary(&out, r, placeholder, prefix)
+	} else {
+		err = ReplaceText(&out, r, placeholder, prefix)
+	}
+	return out.Bytes(), err
+}
 
 func TestReplaceBinary(t *testing.T) {
 	cases := []struct {
@@ -24,7 +41,7 @@ func TestReplaceBinary(t *testing.T) {
 		{"absent", "nothing here\x00", "/placeholder", "/t", "nothing here\x00"},
 	}
 	for _, c := range cases {
-		got, err := ReplaceBinary([]byte(c.in), c.placeholder, c.prefix)
+		got, err := replaceBytes("binary", []byte(c.in), c.placeholder, c.prefix)
 		if err != nil {
 			t.Errorf("%s: %v", c.name, err)
 			continue
@@ -39,7 +56,7 @@ func TestReplaceBinary(t *testing.T) {
 }
 
 func TestReplaceBinaryTooLong(t *testing.T) {
-	_, err := ReplaceBinary([]byte("xxxaaaaaxyz\x00zz"), "aaaaa", "bbbbbb")
+	_, err := replaceBytes("binary", []byte("xxxaaaaaxyz\x00zz"), "aaaaa", "bbbbbb")
 	var pe *PaddingError
 	if !errors.As(err, &pe) || !strings.Contains(err.Error(), "longer than the package's binary placeholder") {
 		t.Fatalf("got %v, want a padding error", err)
@@ -56,7 +73,7 @@ func TestReplaceText(t *testing.T) {
 		{"no shebang", ph + "\n", "/my env", "/my env\n"},
 	}
 	for _, c := range cases {
-		if got := string(ReplaceText([]byte(c.in), ph, c.prefix)); got != c.want {
+		if got, _ := replaceBytes("text", []byte(c.in), ph, c.prefix); string(got) != c.want {
 			t.Errorf("%s: got %q, want %q", c.name, got, c.want)
 		}
 	}
@@ -83,4 +100,109 @@ func TestSpecName(t *testing.T) {
 			t.Errorf("SpecName(%q) = %q, want %q", in, got, want)
 		}
 	}
+}
+
+// referenceText and referenceBinary are the in-memory replacements the
+// streaming ones replaced, kept as the model they must agree with.
+func referenceText(data []byte, placeholder, prefix string) []byte {
+	if exe, args, end, ok := shebang(data); ok && bytes.HasPrefix(exe, []byte(placeholder+"/")) {
+		newLen := end - len(placeholder) + len(prefix)
+		if newLen > maxShebang || strings.Contains(prefix, " ") {
+			data = append(envShebang(exe, args), data[end:]...)
+		}
+	}
+	return bytes.ReplaceAll(data, []byte(placeholder), []byte(prefix))
+}
+
+func referenceBinary(data []byte, placeholder, prefix string) ([]byte, error) {
+	ph := []byte(placeholder)
+	if len(ph) == 0 || !bytes.Contains(data, ph) {
+		return data, nil
+	}
+	if len(prefix) > len(ph) {
+		return nil, &PaddingError{placeholder, prefix}
+	}
+	out := make([]byte, 0, len(data))
+	for {
+		i := bytes.Index(data, ph)
+		if i < 0 {
+			return append(out, data...), nil
+		}
+		out = append(out, data[:i]...)
+		data = data[i:]
+		end := len(ph) + bytes.IndexByte(data[len(ph):], 0)
+		if end < len(ph) {
+			end = len(data)
+		}
+		str := bytes.ReplaceAll(data[:end], ph, []byte(prefix))
+		out = append(out, str...)
+		for n := len(str); n < end; n++ {
+			out = append(out, 0)
+		}
+		data = data[end:]
+	}
+}
+
+// pieces reads data in the sizes given by cuts (cycled), so the fuzzer
+// chooses where the chunk boundaries fall.
+type pieces struct {
+	data []byte
+	cuts []byte
+	i    int
+}
+
+func (p *pieces) Read(b []byte) (int, error) {
+	if len(p.data) == 0 {
+		return 0, io.EOF
+	}
+	n := 1
+	if len(p.cuts) > 0 {
+		n = int(p.cuts[p.i%len(p.cuts)])%7 + 1
+		p.i++
+	}
+	n = min(n, len(b), len(p.data))
+	copy(b, p.data[:n])
+	p.data = p.data[n:]
+	return n, nil
+}
+
+// FuzzReplace: the streaming replacements give the bytes of the in-memory
+// model, in both modes, wherever the reads split the data.
+func FuzzReplace(f *testing.F) {
+	ph := DefaultPlaceholder
+	f.Add([]byte("aaaacaaaa\x00aaaa\x00"), "aaaa", "bbb", []byte{1, 2, 3})
+	f.Add([]byte("#!"+ph+"/bin/python -u\nx="+ph+"\n"), ph, "/"+strings.Repeat("p", 120), []byte{0})
+	f.Add([]byte("PATH=/placeholder/etc:/placeholder/bin\x00rest/placeholder"), "/placeholder", "/t", []byte{5, 0, 3})
+	f.Add([]byte("////////"), "/", "/e", []byte{})
+	f.Fuzz(func(t *testing.T, data []byte, placeholder, prefix string, cuts []byte) {
+		if placeholder == "" || strings.IndexByte(placeholder, 0) >= 0 {
+			return // linking never replaces an empty placeholder; a NUL in one is refused
+		}
+		var text bytes.Buffer
+		if err := ReplaceText(&text, &pieces{data: data, cuts: cuts}, placeholder, prefix); err != nil {
+			t.Fatal(err)
+		}
+		if want := referenceText(data, placeholder, prefix); !bytes.Equal(text.Bytes(), want) {
+			t.Fatalf("text: got %q, want %q", text.Bytes(), want)
+		}
+		var all bytes.Buffer
+		if err := replaceAll(&all, &pieces{data: data, cuts: cuts}, []byte(placeholder), []byte(prefix)); err != nil {
+			t.Fatal(err)
+		}
+		if want := bytes.ReplaceAll(data, []byte(placeholder), []byte(prefix)); !bytes.Equal(all.Bytes(), want) {
+			t.Fatalf("replaceAll: got %q, want %q", all.Bytes(), want)
+		}
+		var bin bytes.Buffer
+		err := ReplaceBinary(&bin, &pieces{data: data, cuts: cuts}, placeholder, prefix)
+		want, werr := referenceBinary(data, placeholder, prefix)
+		if (err != nil) != (werr != nil) {
+			t.Fatalf("binary: error %v, model %v", err, werr)
+		}
+		if err == nil && !bytes.Equal(bin.Bytes(), want) {
+			t.Fatalf("binary: got %q, want %q", bin.Bytes(), want)
+		}
+		if err == nil && bin.Len() != len(data) {
+			t.Fatalf("binary: length %d -> %d", len(data), bin.Len())
+		}
+	})
 }
