@@ -327,15 +327,50 @@ func readFile(u *url.URL, limit int64, read func(*Response) error) error {
 		Body: &limitReader{r: f, url: u.String(), limit: limit}})
 }
 
-// Get returns the body of req.URL, at most req.Limit bytes.
+// Get returns the body of req.URL, at most req.Limit bytes, read with
+// ReadAll.
 func (c *Client) Get(ctx context.Context, req Request) ([]byte, error) {
 	var data []byte
 	err := c.Fetch(ctx, req, func(r *Response) error {
 		var err error
-		data, err = io.ReadAll(r.Body)
+		data, err = ReadAll(r.Body)
 		return err
 	})
 	return data, err
+}
+
+// spoolAt is the size from which ReadAll spools a body to disk.
+const spoolAt = 1 << 20
+
+// ReadAll reads a body into memory allocated once, at the size that
+// actually arrived. A body over 1 MiB is spooled to a temporary file first:
+// io.ReadAll would double its slice as it grows, and a body that never
+// ends would run out of memory before it reached its limit.
+func ReadAll(r io.Reader) ([]byte, error) {
+	head := make([]byte, spoolAt)
+	n, err := io.ReadFull(r, head)
+	switch {
+	case err == io.EOF || err == io.ErrUnexpectedEOF:
+		return head[:n], nil
+	case err != nil:
+		return nil, err
+	}
+	f, err := os.CreateTemp("", "envkit-body-*")
+	if err != nil {
+		return nil, err
+	}
+	defer os.Remove(f.Name())
+	defer f.Close()
+	rest, err := io.Copy(f, r)
+	if err != nil {
+		return nil, err
+	}
+	data := make([]byte, int64(n)+rest)
+	copy(data, head)
+	if _, err := f.ReadAt(data[n:], 0); err != nil && err != io.EOF {
+		return nil, err
+	}
+	return data, nil
 }
 
 // Download streams the body of req.URL into f through the hashes, as

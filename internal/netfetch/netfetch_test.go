@@ -214,3 +214,17 @@ func TestCancel(t *testing.T) {
 		t.Errorf("got %v after %d tries, want context.Canceled after 1", err, hits.Load())
 	}
 }
+
+// ReadAll gives the same bytes below and above the size it spools from.
+func TestReadAll(t *testing.T) {
+	for _, n := range []int{0, 10, spoolAt, spoolAt + 1, 3*spoolAt + 7} {
+		body := make([]byte, n)
+		for i := range body {
+			body[i] = byte(i * 7)
+		}
+		got, err := ReadAll(bytes.NewReader(body))
+		if err != nil || !bytes.Equal(got, body) {
+			t.Errorf("%d bytes: got %d, %v", n, len(got), err)
+		}
+	}
+}

@@ -11,7 +11,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"os"
@@ -230,7 +229,7 @@ func (c *Client) request(ctx context.Context, variant string, prev *entry) ([]by
 		}
 		e.ETag, e.LastModified = r.Header.Get("ETag"), r.Header.Get("Last-Modified")
 		var err error
-		raw, err = io.ReadAll(r.Body)
+		raw, err = netfetch.ReadAll(r.Body)
 		return err
 	})
 	switch {

@@ -140,7 +140,7 @@ func (c *Client) project(ctx context.Context, pageURL string) ([]File, error) {
 		base = r.URL // after redirects
 		ct, _, _ = mime.ParseMediaType(r.Header.Get("Content-Type"))
 		var err error
-		body, err = io.ReadAll(r.Body)
+		body, err = netfetch.ReadAll(r.Body)
 		return err
 	})
 	if netfetch.NotFound(err) {
