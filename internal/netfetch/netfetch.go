@@ -120,7 +120,7 @@ type TooLargeError struct {
 }
 
 func (e *TooLargeError) Error() string {
-	return fmt.Sprintf("%s: more than %d bytes (the size its record states, or the bound for a download of unknown size): refused", e.URL, e.Limit)
+	return fmt.Sprintf("%s: more than the %d bytes allowed: refused", e.URL, e.Limit)
 }
 
 // idleError is a body that stopped arriving; it reaches callers inside a

@@ -85,6 +85,10 @@ func (c *Cache) Fetch(ctx context.Context, rawURL, filename string, want Digests
 	if cerr := tmp.Close(); err == nil {
 		err = cerr
 	}
+	var tooLarge *netfetch.TooLargeError
+	if errors.As(err, &tooLarge) && size > 0 {
+		err = fmt.Errorf("%w (the record's size)", err)
+	}
 	if err != nil {
 		if netfetch.Unreachable(err) {
 			err = fmt.Errorf("%w\n(a channel out of reach can be read from a mirror or a local copy: solve or lock again with %s=CHANNEL=URL, see docs/channels.md)", err, channel.EnvMirrors)

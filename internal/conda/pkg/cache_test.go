@@ -149,7 +149,7 @@ func TestCacheFailuresLeaveNothing(t *testing.T) {
 		want string
 	}{
 		{"hang", context.Background(), newCache(t), 0, "timeout awaiting response headers"},
-		{"endless", context.Background(), newCache(t), 1 << 20, "more than 1048576 bytes"},
+		{"endless", context.Background(), newCache(t), 1 << 20, "more than the 1048576 bytes allowed: refused (the record's size)"},
 		{"short", context.Background(), newCache(t), 100, "is 5 bytes, the record says 100"},
 		{"digest", context.Background(), newCache(t), 0, "sha256 mismatch"},
 		{"stall", cancelled, &Cache{Dir: filepath.Join(t.TempDir(), "pkgs"), Net: &netfetch.Client{Idle: time.Hour}}, 0, "context canceled"},
