@@ -68,6 +68,20 @@ func TestDecompressBounded(t *testing.T) {
 	}
 }
 
+// TestDecompressFrames: the size a zstd header states is its frame's;
+// frames that follow are read too (pzstd writes several).
+func TestDecompressFrames(t *testing.T) {
+	enc, _ := zstd.NewWriter(nil)
+	a, b := []byte(strings.Repeat("first ", 1000)), []byte(strings.Repeat("second ", 1000))
+	packed := append(enc.EncodeAll(a, nil), enc.EncodeAll(b, nil)...)
+	got, err := Decompress(bytes.NewReader(packed), Zstd, int64(len(a)+len(b)))
+	if err != nil || string(got) != string(a)+string(b) {
+		t.Fatalf("%d bytes, %v", len(got), err)
+	}
+	_, err = Decompress(bytes.NewReader(packed), Zstd, int64(len(a)+len(b)-1))
+	wantLimit(t, err, Zstd, int64(len(a)+len(b)-1))
+}
+
 // TestDecompressStatedSizeRefusedUpFront: a zstd frame whose header
 // states more than the limit is refused before decoding, whatever its
 // blocks hold (here one byte).
@@ -106,4 +120,26 @@ func TestReaderCountsAcrossReuse(t *testing.T) {
 			t.Errorf("stream %d: %q (N %d), %v", i, got, r.N(), err)
 		}
 	}
+}
+
+// BenchmarkDecompressBomb: 64 MiB of zeros from a 2 kB stream, refused at
+// a 32 MiB limit; B/op shows the bomb allocates nothing near the limit.
+func BenchmarkDecompressBomb(b *testing.B) {
+	var packed bytes.Buffer
+	enc, _ := zstd.NewWriter(&packed)
+	io.Copy(enc, io.LimitReader(zeroReader{}, 64<<20))
+	enc.Close()
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := Decompress(bytes.NewReader(packed.Bytes()), Zstd, 32<<20); err == nil {
+			b.Fatal("bomb accepted")
+		}
+	}
+}
+
+type zeroReader struct{}
+
+func (zeroReader) Read(p []byte) (int, error) {
+	clear(p)
+	return len(p), nil
 }
