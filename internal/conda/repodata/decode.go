@@ -465,7 +465,7 @@ func (d *decoder) record() (Record, error) {
 		}
 		return err
 	})
-	r.Timestamp = timestampMillis(ts)
+	r.Timestamp = TimestampMillis(ts)
 	return r, err
 }
 
@@ -477,7 +477,7 @@ func (d *decoder) trackFeatures() ([]string, error) {
 		if err != nil {
 			return nil, err
 		}
-		return splitFeatures(s), nil
+		return SplitFeatures(s), nil
 	case '[', 'n':
 		return d.strList()
 	}

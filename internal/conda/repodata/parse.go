@@ -54,9 +54,8 @@ func ParseMirrored(channel, location, subdir string, data []byte) (*Repodata, er
 		return parseFlat(channel, location, subdir, data)
 	}
 	rd := &Repodata{}
-	// Both maps decode into one slice; .conda names are noted as they come.
-	var all []Record
-	skip := map[string]bool{}
+	// Place picks the records kept from both maps.
+	var packages, conda []Record
 	d := newDecoder(data)
 	var err error
 	if !d.null() {
@@ -70,18 +69,12 @@ func ParseMirrored(channel, location, subdir string, data []byte) (*Repodata, er
 				return err
 			case "packages":
 				return d.records(func(fn string, r Record) error {
-					all = append(all, named(fn, r))
+					packages = append(packages, named(fn, r))
 					return archiveKey(fn)
 				})
 			case "packages.conda":
 				return d.records(func(fn string, r Record) error {
-					all = append(all, named(fn, r))
-					// A .conda archive replaces the .tar.bz2 of the same
-					// stem (conda's subdir_data, rattler): the same
-					// package, a better format.
-					if stem, ok := strings.CutSuffix(fn, ".conda"); ok {
-						skip[stem+".tar.bz2"] = true
-					}
+					conda = append(conda, named(fn, r))
 					return archiveKey(fn)
 				})
 			case "removed":
@@ -101,16 +94,42 @@ func ParseMirrored(channel, location, subdir string, data []byte) (*Repodata, er
 	if rd.Info.Subdir == "" {
 		rd.Info.Subdir = subdir
 	}
-	base, err := archiveBase(location, rd.Info)
+	if rd.Records, err = Place(channel, location, rd.Info, packages, conda, rd.Removed); err != nil {
+		return nil, err
+	}
+	return rd, nil
+}
+
+// Place turns the records of one subdir, as read from any encoding
+// (repodata.json, CEP 16 shards) with Filename set, into what a channel
+// offers: packages and conda are the "packages" and "packages.conda"
+// maps. It drops the removed filenames and the .tar.bz2 archives a
+// .conda of packages.conda replaces, sorts by filename (a filename
+// repeated keeps its last record, packages.conda last) and locates each
+// record (subdir, channel, URL). info.Subdir is the subdir read;
+// info.BaseURL (CEP 15/16) is resolved against location/<subdir>/.
+func Place(channel, location string, info Info, packages, conda []Record, removed []string) ([]Record, error) {
+	channel = strings.TrimRight(channel, "/")
+	location = strings.TrimRight(location, "/")
+	base, err := archiveBase(location, info)
 	if err != nil {
 		return nil, err
 	}
-	for _, fn := range rd.Removed {
+	skip := make(map[string]bool, len(removed)+len(conda))
+	for _, fn := range removed {
 		skip[fn] = true
 	}
-	rd.Records = selectSorted(all, skip)
-	locate(rd.Records, channel, location, rd.Info.Subdir, base)
-	return rd, nil
+	for i := range conda {
+		// A .conda archive replaces the .tar.bz2 of the same stem
+		// (conda's subdir_data, rattler): the same package, a better
+		// format.
+		if stem, ok := strings.CutSuffix(conda[i].Filename, ".conda"); ok {
+			skip[stem+".tar.bz2"] = true
+		}
+	}
+	records := selectSorted(skip, packages, conda)
+	locate(records, channel, location, info.Subdir, base)
+	return records, nil
 }
 
 // locate sets where each record comes from: its subdir (subdir when it
@@ -143,23 +162,30 @@ func named(fn string, r Record) Record {
 	return r
 }
 
-// selectSorted returns the records not skipped, sorted by filename; a
-// filename repeated in the file keeps its last record. Sorting indices
-// copies each (large) record once instead of swapping records.
-func selectSorted(all []Record, skip map[string]bool) []Record {
-	idx := make([]int32, 0, len(all))
-	for i := range all {
-		if !skip[all[i].Filename] {
-			idx = append(idx, int32(i))
+// selectSorted returns the records of parts not skipped, sorted by
+// filename; a filename repeated keeps its last record (parts in order).
+// Sorting pointers copies each (large) record once instead of swapping
+// records, and the parts are never joined into one slice.
+func selectSorted(skip map[string]bool, parts ...[]Record) []Record {
+	n := 0
+	for _, p := range parts {
+		n += len(p)
+	}
+	idx := make([]*Record, 0, n)
+	for _, p := range parts {
+		for i := range p {
+			if !skip[p[i].Filename] {
+				idx = append(idx, &p[i])
+			}
 		}
 	}
-	slices.SortStableFunc(idx, func(a, b int32) int { return strings.Compare(all[a].Filename, all[b].Filename) })
+	slices.SortStableFunc(idx, func(a, b *Record) int { return strings.Compare(a.Filename, b.Filename) })
 	out := make([]Record, 0, len(idx))
-	for k, i := range idx {
-		if k+1 < len(idx) && all[idx[k+1]].Filename == all[i].Filename {
+	for k, r := range idx {
+		if k+1 < len(idx) && idx[k+1].Filename == r.Filename {
 			continue // a later record of the same filename follows
 		}
-		out = append(out, all[i])
+		out = append(out, *r)
 	}
 	return out
 }
@@ -198,7 +224,7 @@ func parseFlat(channel, location, subdir string, data []byte) (*Repodata, error)
 	if err != nil {
 		return nil, positioned(data, err)
 	}
-	records = selectSorted(records, nil)
+	records = selectSorted(nil, records)
 	locate(records, channel, location, subdir, "")
 	return &Repodata{Info: Info{Subdir: subdir}, Records: records}, nil
 }

@@ -43,9 +43,9 @@ type Record struct {
 // String is name-version-build, conda's usual display form.
 func (r *Record) String() string { return r.Name + "-" + r.Version + "-" + r.Build }
 
-// timestampMillis normalises a repodata timestamp to milliseconds:
+// TimestampMillis normalises a repodata timestamp to milliseconds:
 // values before 2^40 ms (year 2004) can only be seconds.
-func timestampMillis(ts float64) int64 {
+func TimestampMillis(ts float64) int64 {
 	ms := int64(ts)
 	if ms > 0 && ms < 1<<40 {
 		ms *= 1000
@@ -53,9 +53,9 @@ func timestampMillis(ts float64) int64 {
 	return ms
 }
 
-// splitFeatures splits a track_features string, which separates features
+// SplitFeatures splits a track_features string, which separates features
 // by commas or spaces (conda's _FeaturesField).
-func splitFeatures(s string) []string {
+func SplitFeatures(s string) []string {
 	return strings.FieldsFunc(s, func(c rune) bool { return c == ',' || c == ' ' })
 }
 
@@ -106,13 +106,13 @@ func (raw *rawRecord) record() (Record, error) {
 		License: raw.License, LicenseFamily: raw.LicenseFamily, MD5: raw.MD5, SHA256: raw.SHA256,
 		Size: raw.Size, Subdir: raw.Subdir, Filename: raw.Filename, URL: raw.URL, Channel: raw.Channel,
 	}
-	r.Timestamp = timestampMillis(raw.Timestamp)
+	r.Timestamp = TimestampMillis(raw.Timestamp)
 	if len(raw.TrackFeatures) > 0 && string(raw.TrackFeatures) != "null" {
 		var s string
 		var list []string
 		switch {
 		case json.Unmarshal(raw.TrackFeatures, &s) == nil:
-			r.TrackFeatures = splitFeatures(s)
+			r.TrackFeatures = SplitFeatures(s)
 		case json.Unmarshal(raw.TrackFeatures, &list) == nil:
 			r.TrackFeatures = list
 		default:

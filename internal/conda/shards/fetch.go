@@ -1,0 +1,244 @@
+package shards
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/envkit/envkit/internal/conda/channel"
+	"github.com/envkit/envkit/internal/conda/repodata"
+	"github.com/envkit/envkit/internal/netfetch"
+)
+
+// maxIndexDownload bounds an index as transferred (conda-forge's
+// linux-64: 670 kB).
+const maxIndexDownload = 64 << 20
+
+// defaultParallel is how many shards are fetched at once: enough to
+// hide round trips, few enough for a small server.
+const defaultParallel = 16
+
+// Fetcher reads sharded repodata: a subdir's index, then the shards of
+// the names asked for, many at a time. Shards are cached by sha256 in
+// memory and, with CacheDir, on disk; a cached shard is never fetched
+// or revalidated again, its name being its content. The zero value
+// works, with netfetch.Default and no disk cache. A Fetcher is safe
+// for concurrent use.
+type Fetcher struct {
+	// Net downloads; netfetch.Default when nil.
+	Net *netfetch.Client
+	// CacheDir holds shards as shards/<sha256 hex>.msgpack.zst; no disk
+	// cache when empty.
+	CacheDir string
+	// Parallel is how many shards are fetched at once; 16 when 0 or less.
+	Parallel int
+
+	mu  sync.Mutex
+	mem map[Sum][]byte // compressed shards, checked
+
+	requests, bytes atomic.Int64
+}
+
+// Transferred reports the downloads made so far (indexes and shards,
+// not cache hits) and their bytes as transferred.
+func (f *Fetcher) Transferred() (requests, bytes int64) {
+	return f.requests.Load(), f.bytes.Load()
+}
+
+// Subdir is a channel subdir opened through its shard index.
+type Subdir struct {
+	Channel channel.Channel
+	// Name is the subdir ("linux-64", "noarch").
+	Name  string
+	Index *Index
+	// URL is the index's URL.
+	URL    string
+	shards *url.URL // where shard files live, ending in "/"
+}
+
+// where names the subdir in errors.
+func (sd *Subdir) where() string {
+	return fmt.Sprintf("channel %s, subdir %s", sd.Channel.Name, sd.Name)
+}
+
+// Open fetches the shard index of a channel subdir. A channel without
+// one (404, a missing file) gives nil and no error: read its
+// repodata.json instead.
+func (f *Fetcher) Open(ctx context.Context, ch channel.Channel, subdir string) (*Subdir, error) {
+	u := ch.Location + "/" + subdir + "/" + IndexFile
+	zst, err := f.get(ctx, u, maxIndexDownload)
+	if netfetch.NotFound(err) {
+		return nil, nil
+	}
+	where := fmt.Sprintf("channel %s, subdir %s", ch.Name, subdir)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", where, err)
+	}
+	ix, err := DecodeIndex(zst)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %s: %w", where, u, err)
+	}
+	base, err := url.Parse(u)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", where, err)
+	}
+	// CEP 16: shards_base_url is relative to the index ("" is its
+	// directory, as conda-index's first shards have it).
+	rel := ix.Info.ShardsBaseURL
+	if rel == "" {
+		rel = "./"
+	}
+	ref, err := url.Parse(rel)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %s: info.shards_base_url %q: %w", where, u, rel, err)
+	}
+	shards := base.ResolveReference(ref)
+	if p := shards.Path; p == "" || p[len(p)-1] != '/' {
+		shards.Path += "/"
+	}
+	return &Subdir{Channel: ch, Name: subdir, Index: ix, URL: u, shards: shards}, nil
+}
+
+// ShardURL is where the shard of sum is fetched from.
+func (sd *Subdir) ShardURL(sum Sum) string {
+	return sd.shards.JoinPath(sum.File()).String()
+}
+
+// Records returns the records of names in the subdir, each name's
+// shard fetched (or taken from the cache) concurrently; a name the
+// index lacks has no records, as in repodata.json. Records are placed
+// as repodata.Parse places them: channel, subdir, URL under
+// info.base_url.
+func (f *Fetcher) Records(ctx context.Context, sd *Subdir, names []string) (map[string][]repodata.Record, error) {
+	out := make(map[string][]repodata.Record, len(names))
+	var mu sync.Mutex
+	g, ctx := errgroup.WithContext(ctx)
+	limit := f.Parallel
+	if limit <= 0 {
+		limit = defaultParallel
+	}
+	g.SetLimit(limit)
+	info := repodata.Info{Subdir: sd.Index.Info.Subdir, BaseURL: sd.Index.Info.BaseURL}
+	if info.Subdir == "" {
+		info.Subdir = sd.Name
+	}
+	for _, name := range names {
+		sum, ok := sd.Index.Shards[name]
+		if !ok {
+			continue
+		}
+		g.Go(func() error {
+			shard, err := f.shard(ctx, sd, sum)
+			if err != nil {
+				return fmt.Errorf("%s: package %s: %w", sd.where(), name, err)
+			}
+			recs, err := repodata.Place(sd.Channel.URL, sd.Channel.Location, info, shard.Packages, shard.Conda, shard.Removed)
+			if err != nil {
+				return fmt.Errorf("%s: package %s: %w", sd.where(), name, err)
+			}
+			mu.Lock()
+			out[name] = recs
+			mu.Unlock()
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// shard returns the decoded shard of sum: from memory, the disk cache
+// or the channel, checked against sum before it is decoded or kept.
+func (f *Fetcher) shard(ctx context.Context, sd *Subdir, sum Sum) (*Shard, error) {
+	f.mu.Lock()
+	zst, ok := f.mem[sum]
+	f.mu.Unlock()
+	if ok {
+		return DecodeShard(zst, sum)
+	}
+	if f.CacheDir != "" {
+		if zst, err := os.ReadFile(f.cachePath(sum)); err == nil {
+			if s, err := DecodeShard(zst, sum); err == nil {
+				f.remember(sum, zst)
+				return s, nil
+			}
+			// A damaged cache file is fetched again (and replaced).
+		}
+	}
+	u := sd.ShardURL(sum)
+	zst, err := f.get(ctx, u, MaxShard)
+	if netfetch.NotFound(err) {
+		return nil, fmt.Errorf("%s: not found: the index %s names a shard the channel does not have (the index is newer or older than its shards; index the channel again)", u, sd.URL)
+	}
+	if err != nil {
+		return nil, err
+	}
+	s, err := DecodeShard(zst, sum)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", u, err)
+	}
+	f.remember(sum, zst)
+	if err := f.writeCache(sum, zst); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+func (f *Fetcher) remember(sum Sum, zst []byte) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.mem == nil {
+		f.mem = map[Sum][]byte{}
+	}
+	f.mem[sum] = zst
+}
+
+func (f *Fetcher) get(ctx context.Context, u string, limit int64) ([]byte, error) {
+	data, err := netfetch.Or(f.Net).Get(ctx, netfetch.Request{URL: u, Limit: limit})
+	if err == nil {
+		f.requests.Add(1)
+		f.bytes.Add(int64(len(data)))
+	}
+	return data, err
+}
+
+func (f *Fetcher) cachePath(sum Sum) string {
+	return filepath.Join(f.CacheDir, "shards", sum.File())
+}
+
+// writeCache stores a checked shard under its sha256, atomically.
+func (f *Fetcher) writeCache(sum Sum, zst []byte) error {
+	if f.CacheDir == "" {
+		return nil
+	}
+	path := f.cachePath(sum)
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return fmt.Errorf("shard cache: %w", err)
+	}
+	return writeFileAtomic(path, zst)
+}
+
+// writeFileAtomic writes data to path through a temporary file in the
+// same directory: readers see the old file or the new one.
+func writeFileAtomic(path string, data []byte) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".tmp-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name()) // no-op after the rename
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
+}
