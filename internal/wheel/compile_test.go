@@ -169,3 +169,27 @@ func TestCompileFilesMatchesPyCompile(t *testing.T) {
 		t.Error("CompileFiles and py_compile differ")
 	}
 }
+
+// A __pycache__ planted as a link out of the prefix does not take the
+// .pyc out: python compiled the files in place and followed it.
+func TestCompileInstalledPlantedPycache(t *testing.T) {
+	python, err := exec.LookPath("python3.11")
+	if err != nil {
+		t.Skip("no python3.11 on this machine")
+	}
+	data := tool.Build()
+	parent := t.TempDir()
+	prefix, out := filepath.Join(parent, "env"), filepath.Join(parent, "out")
+	os.Mkdir(out, 0o755)
+	inst, err := InstallBytes(tool.Filename(), data, prefix, "3.11", Options{SHA256: sha(data)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.Symlink("../../../../../out", filepath.Join(prefix, "lib/python3.11/site-packages/demo_tool/__pycache__"))
+	if err := CompileInstalled(python, prefix, inst); err == nil || !strings.Contains(err.Error(), "__pycache__") {
+		t.Errorf("got %v, want the planted __pycache__ refused", err)
+	}
+	if ls, _ := os.ReadDir(out); len(ls) != 0 {
+		t.Errorf("written outside the prefix: %v", ls)
+	}
+}
