@@ -12,7 +12,6 @@ import (
 	"errors"
 	"fmt"
 	"path"
-	"strconv"
 	"sync"
 	"time"
 
@@ -26,6 +25,8 @@ import (
 	digest "github.com/opencontainers/go-digest"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 
+	"github.com/envkit/envkit/internal/buildplan"
+	"github.com/envkit/envkit/internal/platform"
 	"github.com/envkit/envkit/internal/spec"
 	envllb "github.com/envkit/envkit/llb"
 )
@@ -34,7 +35,7 @@ import (
 // it from its link-time version.
 var Version = "dev"
 
-// Frontend options and build arguments envkit reads.
+// Frontend options envkit reads (build arguments are buildplan's).
 const (
 	// OptLinkBinary = "local" takes the link binary from the local input
 	// named LocalLinkBinary (envkit build, in-process) instead of the
@@ -42,10 +43,6 @@ const (
 	OptLinkBinary   = "envkit-bin"
 	LocalLinkBinary = "envkit-bin"
 	optSource       = "source"
-
-	ArgBaseImage  = spec.BaseImageEnv // base image for formats that name none
-	ArgEpoch      = "SOURCE_DATE_EPOCH"
-	ArgImageCache = "ENVKIT_IMAGE_CACHE" // registry/repo holding images by key
 )
 
 // Build is the BuildFunc: `envkit frontend` runs it through the gateway,
@@ -78,6 +75,8 @@ type build struct {
 	filename string
 	data     []byte
 	fsys     *contextFS
+	// opts are the build arguments, parsed once run starts.
+	opts buildplan.Options
 
 	// bases memoizes resolveBase: the image key and the platform builds
 	// ask for the same base.
@@ -101,11 +100,11 @@ func (b *build) run(ctx context.Context) (*gwclient.Result, error) {
 	if err := envllb.Supported(def); err != nil {
 		return nil, err
 	}
-	epoch, err := b.epoch()
-	if err != nil {
+	if b.opts, err = buildplan.ParseOptions(b.bc.BuildArgs); err != nil {
 		return nil, err
 	}
-	defHash, err := DefinitionHash(def, b.bc.BuildArgs)
+	epoch := b.opts.Epoch
+	defHash, err := buildplan.DefinitionHash(def, b.opts.BaseImage)
 	if err != nil {
 		return nil, err
 	}
@@ -119,7 +118,7 @@ func (b *build) run(ctx context.Context) (*gwclient.Result, error) {
 	// Only conda packages need the link binary; a definition without them
 	// builds through any gateway, even with no source option.
 	var linkBin func(ocispecs.Platform) llb.State
-	if len(locked.packages) > 0 {
+	if len(locked.Packages) > 0 {
 		if linkBin, err = b.linkBinary(ctx); err != nil {
 			return nil, err
 		}
@@ -135,12 +134,8 @@ func (b *build) run(ctx context.Context) (*gwclient.Result, error) {
 		archivesOnce.Do(func() { archives, archivesErr = b.localArchives(ctx, def, locked) })
 		return archives, archivesErr
 	}
-	baseName := b.baseImage(def)
-	cacheRepo := b.bc.BuildArgs[ArgImageCache]
-	layerBudget, err := packageLayers(b.bc.BuildArgs)
-	if err != nil {
-		return nil, err
-	}
+	baseName := buildplan.BaseImage(def, b.opts.BaseImage)
+	cacheRepo := b.opts.ImageCache
 
 	// The image key (KeyOf computes the same for envkit build) needs the
 	// base's digest, the same for every platform (an index digest), so it
@@ -152,7 +147,7 @@ func (b *build) run(ctx context.Context) (*gwclient.Result, error) {
 			return nil, err
 		}
 		if base.Digest != "" {
-			key = ImageKey(defHash, locked.hash, base.Digest.String(), layerBudget)
+			key = buildplan.ImageKey(defHash, locked.Hash, base.Digest.String(), b.opts.PackageLayers)
 		}
 	}
 
@@ -167,7 +162,7 @@ func (b *build) run(ctx context.Context) (*gwclient.Result, error) {
 		if err != nil {
 			return nil, err
 		}
-		pkgs, err := locked.forPlatform(platform)
+		pkgs, err := locked.ForPlatform(platform)
 		if err != nil {
 			return nil, err
 		}
@@ -175,7 +170,7 @@ func (b *build) run(ctx context.Context) (*gwclient.Result, error) {
 		if err != nil {
 			return nil, err
 		}
-		env.DefinitionHash, env.LockHash = defHash, locked.hash
+		env.DefinitionHash, env.LockHash = defHash, locked.Hash
 		opts := envllb.Options{
 			Platform:      platform,
 			BuildPlatform: b.platform(nil),
@@ -185,14 +180,14 @@ func (b *build) run(ctx context.Context) (*gwclient.Result, error) {
 			Labels:        b.bc.Labels,
 			LinkBinary:    linkBin,
 			LocalArchive:  localArchive,
-			PackageLayers: layerBudget,
+			PackageLayers: b.opts.PackageLayers,
 			Epoch:         epoch,
 			Version:       Version,
 		}
 		if err := b.dockerfileContext(ctx, def, &opts); err != nil {
 			return nil, err
 		}
-		if env.BaseImage != "" {
+		if baseName != "" {
 			base, err := b.resolveBase(ctx, baseName, platform)
 			if err != nil {
 				return nil, err
@@ -222,27 +217,13 @@ func (b *build) parse() (*spec.Definition, error) {
 	return spec.Parse(path.Base(b.filename), b.data, b.fsys)
 }
 
-// epoch is SOURCE_DATE_EPOCH (a build argument; buildctl and buildx copy
-// the client's environment variable into it), 0 when unset.
-func (b *build) epoch() (time.Time, error) {
-	v, ok := b.bc.BuildArgs[ArgEpoch]
-	if !ok || v == "" {
-		return time.Unix(0, 0).UTC(), nil
-	}
-	sec, err := strconv.ParseInt(v, 10, 64)
-	if err != nil || sec < 0 {
-		return time.Time{}, fmt.Errorf("build argument %s=%q: want seconds since 1970 (a non-negative integer)", ArgEpoch, v)
-	}
-	return time.Unix(sec, 0).UTC(), nil
-}
-
 // targetPlatforms uses the definition's platforms when the build names
 // none (Targets).
 func (b *build) targetPlatforms(def *spec.Definition) error {
 	if len(b.bc.TargetPlatforms) > 0 || len(def.Platforms) == 0 {
 		return nil
 	}
-	ps, err := definitionPlatforms(def)
+	ps, err := buildplan.DefinitionPlatforms(def)
 	if err != nil {
 		return err
 	}
@@ -264,28 +245,6 @@ func (b *build) platform(p *ocispecs.Platform) ocispecs.Platform {
 	return ocispecs.Platform{OS: "linux", Architecture: "amd64"}
 }
 
-// baseImage is the definition's base image under this build's arguments.
-func (b *build) baseImage(def *spec.Definition) string {
-	return BaseImage(def, b.bc.BuildArgs)
-}
-
-// BaseImage is the base image a build of def resolves: none for a
-// Dockerfile base; ENVKIT_BASE_IMAGE for formats that name none (conda,
-// requirements); else the definition's, else spec's default. envkit build
-// uses it too, so its image-key lookup sees the frontend's base.
-func BaseImage(def *spec.Definition, buildArgs map[string]string) string {
-	if def.Base.Dockerfile != "" {
-		return ""
-	}
-	if arg := buildArgs[ArgBaseImage]; arg != "" && (def.Base.Image == "" || def.Source.Format == spec.FormatConda || def.Source.Format == spec.FormatRequirements) {
-		return arg
-	}
-	if def.Base.Image == "" {
-		return spec.DefaultBaseImage
-	}
-	return def.Base.Image
-}
-
 type resolvedBase struct {
 	envllb.ResolvedImage
 	Digest digest.Digest
@@ -295,7 +254,7 @@ type resolvedBase struct {
 // replaces it as in the Dockerfile frontend; otherwise its config and
 // digest come from the registry.
 func (b *build) resolveBase(ctx context.Context, name string, p ocispecs.Platform) (*resolvedBase, error) {
-	key := name + " " + formatPlatform(p)
+	key := name + " " + platform.Format(p)
 	b.basesMu.Lock()
 	defer b.basesMu.Unlock()
 	if r, ok := b.bases[key]; ok {
@@ -446,14 +405,12 @@ func (b *build) solve(ctx context.Context, st llb.State, p ocispecs.Platform, ev
 }
 
 // fromImageCache returns the image stored under the key, when present,
-// with no step run; nil when the registry does not have it.
+// with no step run; nil when the registry does not have it, an error when
+// the lookup fails otherwise (LookupImage).
 func (b *build) fromImageCache(ctx context.Context, ref string, p ocispecs.Platform, epoch time.Time) (*dockerui.BuildResult, error) {
-	resolved, dgst, dt, err := b.c.ResolveImageConfig(ctx, ref, sourceresolver.Opt{
-		LogName:  "[envkit] look up " + ref,
-		ImageOpt: &sourceresolver.ResolveImageOpt{Platform: &p, ResolveMode: llb.ResolveModeForcePull.String()},
-	})
-	if err != nil {
-		return nil, nil // not built yet: build it
+	resolved, dgst, dt, found, err := LookupImage(ctx, b.c, ref, p)
+	if err != nil || !found {
+		return nil, err // not built yet: build it
 	}
 	pinned, err := pin(resolved, dgst)
 	if err != nil {

@@ -3,6 +3,7 @@ package frontend
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"os"
 	"strings"
 	"testing"
@@ -14,11 +15,13 @@ import (
 	"github.com/moby/buildkit/frontend/dockerfile/dockerfile2llb"
 	"github.com/moby/buildkit/frontend/dockerui"
 	gwclient "github.com/moby/buildkit/frontend/gateway/client"
+	"github.com/moby/buildkit/frontend/subrequests/outline"
 	"github.com/moby/buildkit/solver/pb"
 	dockerspec "github.com/moby/docker-image-spec/specs-go/v1"
 	digest "github.com/opencontainers/go-digest"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 
+	"github.com/envkit/envkit/internal/buildplan"
 	"github.com/envkit/envkit/internal/conda/lock"
 	"github.com/envkit/envkit/internal/conda/repodata"
 	"github.com/envkit/envkit/internal/conformance"
@@ -166,13 +169,33 @@ func TestBuildRefusesPip(t *testing.T) {
 	}
 }
 
+// A lookup the registry refuses (credentials, reachability) fails the
+// build, naming the key and what to check; only a missing image is a miss.
+func TestImageCacheLookupErrorIsReported(t *testing.T) {
+	def, err := spec.Parse("environment.yml", []byte(baseOnly), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defHash, _ := hash.Of(def)
+	ref := "127.0.0.1:5000/envs:" + buildplan.ImageKey(defHash, "", busyboxDigest, 0)
+	g := newGateway(baseOnly, map[string]string{"build-arg:ENVKIT_IMAGE_CACHE": "127.0.0.1:5000/envs"})
+	g.resolveErr = map[string]error{ref: errors.New("failed to authorize: failed to fetch oauth token: unexpected status: 401 Unauthorized")}
+	_, err = Build(context.Background(), g)
+	if err == nil || !strings.Contains(err.Error(), "looking up the image key "+ref) || !strings.Contains(err.Error(), "401 Unauthorized") || !strings.Contains(err.Error(), "credentials") {
+		t.Errorf("error %v, want the lookup of %s and the registry's answer", err, ref)
+	}
+	if len(g.solves) != 0 {
+		t.Errorf("%d solves after a refused lookup", len(g.solves))
+	}
+}
+
 func TestImageCacheHitRunsNoStep(t *testing.T) {
 	def, err := spec.Parse("environment.yml", []byte(baseOnly), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defHash, _ := hash.Of(def)
-	key := ImageKey(defHash, "", busyboxDigest, 0)
+	key := buildplan.ImageKey(defHash, "", busyboxDigest, 0)
 	cached := "127.0.0.1:5000/envs:" + key
 	g := newGateway(baseOnly, map[string]string{"build-arg:ENVKIT_IMAGE_CACHE": "127.0.0.1:5000/envs"})
 	g.images[cached] = "sha256:2222222222222222222222222222222222222222222222222222222222222222"
@@ -208,23 +231,6 @@ func TestImageCacheHitRunsNoStep(t *testing.T) {
 	}
 	if n != 1 {
 		t.Errorf("the base was resolved %d times, want once for the key and the build", n)
-	}
-}
-
-func TestImageKeyChangesWithEachInput(t *testing.T) {
-	base := ImageKey("sha256:a", "b", "sha256:c", 0)
-	// The default budget keeps the key images were stored under before
-	// the budget could be set.
-	if want := "envkit-77d5104f6a78d1edb67074d9990f1ca9"; base != want {
-		t.Errorf("key %s, want %s as before", base, want)
-	}
-	for _, k := range []string{ImageKey("sha256:x", "b", "sha256:c", 0), ImageKey("sha256:a", "x", "sha256:c", 0), ImageKey("sha256:a", "b", "sha256:x", 0), ImageKey("sha256:a", "b", "sha256:c", 5)} {
-		if k == base {
-			t.Errorf("key %s did not change", k)
-		}
-	}
-	if !strings.HasPrefix(base, "envkit-") || len(base) != len("envkit-")+32 {
-		t.Errorf("key %q: want envkit- and 32 hex digits", base)
 	}
 }
 
@@ -354,7 +360,7 @@ func lockFor(t testing.TB, definition string, records []*repodata.Record) []byte
 	if err != nil {
 		t.Fatal(err)
 	}
-	in := lockInputs(def, nil)
+	in := buildplan.LockInputs(def, buildplan.Options{})
 	lk := &lock.Lock{
 		Metadata: lock.Metadata{
 			ContentHash: map[string]string{"linux-64": lock.ContentHash(in, "linux-64")},
@@ -541,5 +547,31 @@ func TestLockAndFrontendSolveGiveTheSameBuild(t *testing.T) {
 		if string(a.Def[i]) != string(b.Def[i]) {
 			t.Errorf("op %d differs between the solved and the locked build", i)
 		}
+	}
+}
+
+// --call outline lists every build argument envkit reads (buildplan.Args),
+// with the base image the build would use.
+func TestOutlineListsEveryBuildArg(t *testing.T) {
+	g := newGateway(condaFile, map[string]string{"requestid": "frontend.outline", "build-arg:" + buildplan.ArgPackageLayers: "5"})
+	res, err := Build(context.Background(), g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var o outline.Outline
+	if err := json.Unmarshal(res.Metadata["result.json"], &o); err != nil {
+		t.Fatalf("%v: %s", err, res.Metadata["result.json"])
+	}
+	got := map[string]string{}
+	for _, a := range o.Args {
+		got[a.Name] = a.Value
+	}
+	for _, a := range buildplan.Args {
+		if _, ok := got[a.Name]; !ok {
+			t.Errorf("outline lacks %s: %+v", a.Name, o.Args)
+		}
+	}
+	if got[buildplan.ArgBaseImage] != "docker.io/library/debian:bookworm-slim" || got[buildplan.ArgPackageLayers] != "5" {
+		t.Errorf("outline values %v", got)
 	}
 }

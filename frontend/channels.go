@@ -15,8 +15,10 @@ import (
 	"github.com/moby/buildkit/frontend/dockerui"
 	gwclient "github.com/moby/buildkit/frontend/gateway/client"
 
+	"github.com/envkit/envkit/internal/buildplan"
 	"github.com/envkit/envkit/internal/conda/channel"
 	"github.com/envkit/envkit/internal/conda/repodata"
+	"github.com/envkit/envkit/internal/platform"
 	"github.com/envkit/envkit/internal/spec"
 )
 
@@ -86,16 +88,13 @@ func locationPath(location string) string {
 }
 
 // LocalChannels lists the file:// channels the definition reads, after
-// the mirrors of the build arguments (ENVKIT_CHANNEL_MIRRORS), each once.
+// the channel alias and mirrors cfg gives (buildplan.Options.Channels),
+// each once.
 // Channels resolve the same for every linux subdir, the only kind envkit
 // builds (only win-* targets add a channel, defaults' msys2).
-func LocalChannels(def *spec.Definition, buildArgs map[string]string) ([]LocalChannel, error) {
-	if def.Conda == nil || def.Python.UserManaged || len(def.Conda.Dependencies) == 0 {
+func LocalChannels(def *spec.Definition, cfg *channel.Config) ([]LocalChannel, error) {
+	if !def.HasCondaEnvironment() {
 		return nil, nil
-	}
-	cfg, err := channel.FromEnv(func(k string) string { return buildArgs[k] })
-	if err != nil {
-		return nil, fmt.Errorf("build arguments: %w", err)
 	}
 	type written struct {
 		name string
@@ -138,7 +137,7 @@ func missingContext(lc LocalChannel) error {
 
 // localChannels are the build's file:// channels, computed once.
 func (b *build) localChannels(def *spec.Definition) ([]LocalChannel, error) {
-	b.channelsOnce.Do(func() { b.channels, b.channelsErr = LocalChannels(def, b.bc.BuildArgs) })
+	b.channelsOnce.Do(func() { b.channels, b.channelsErr = LocalChannels(def, b.opts.Channels) })
 	return b.channels, b.channelsErr
 }
 
@@ -169,12 +168,12 @@ func (b *build) channelState(ctx context.Context, lc LocalChannel, follow []stri
 // directories they come from, for llb.Options.LocalArchive: one named
 // context per channel, transferring just the archives the build links.
 // nil when no package needs one.
-func (b *build) localArchives(ctx context.Context, def *spec.Definition, lk *locked) (func(string) (llb.State, string, bool), error) {
+func (b *build) localArchives(ctx context.Context, def *spec.Definition, lk *buildplan.Locked) (func(string) (llb.State, string, bool), error) {
 	type archive struct{ channel, file string }
 	archives := map[string]archive{} // package URL -> where it is
 	files := map[string][]string{}   // channel URL -> archives to transfer
 	var lcs []LocalChannel
-	for _, pkgs := range lk.packages {
+	for _, pkgs := range lk.Packages {
 		for _, p := range pkgs {
 			if !strings.HasPrefix(p.URL, "file:") {
 				continue
@@ -231,14 +230,14 @@ func channelOf(p *repodata.Record, lcs []LocalChannel) (LocalChannel, string, er
 		}
 		file, err := url.PathUnescape(rest)
 		if err != nil || !fs.ValidPath(file) || file == "." {
-			return LocalChannel{}, "", fmt.Errorf("%s: conda package %s: %s is not a file in channel %s", LockFile, p, p.URL, lc.URL)
+			return LocalChannel{}, "", fmt.Errorf("%s: conda package %s: %s is not a file in channel %s", buildplan.LockFile, p, p.URL, lc.URL)
 		}
 		return lc, file, nil
 	}
 	if len(locs) == 0 {
 		locs = []string{"it has none"}
 	}
-	return LocalChannel{}, "", fmt.Errorf("%s: conda package %s: %s is in none of the definition's file:// channels (%s): pass the ENVKIT_CHANNEL_MIRRORS the lock was made with as a build argument, or run envkit lock again", LockFile, p, p.URL, strings.Join(locs, ", "))
+	return LocalChannel{}, "", fmt.Errorf("%s: conda package %s: %s is in none of the definition's file:// channels (%s): pass the ENVKIT_CHANNEL_MIRRORS the lock was made with as a build argument, or run envkit lock again", buildplan.LockFile, p, p.URL, strings.Join(locs, ", "))
 }
 
 // channelRepodata reads a file:// channel's repodata for the target
@@ -267,7 +266,7 @@ func (b *build) channelRepodata(ctx context.Context, def *spec.Definition, locat
 	var follow []string
 	seen := map[string]bool{}
 	for _, p := range b.targets() {
-		subdir, err := condaSubdir(p)
+		subdir, err := platform.Subdir(p)
 		if err != nil {
 			return nil, err
 		}

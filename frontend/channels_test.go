@@ -15,6 +15,7 @@ import (
 	"github.com/moby/buildkit/exporter/containerimage/exptypes"
 	"github.com/moby/buildkit/solver/pb"
 
+	"github.com/envkit/envkit/internal/buildplan"
 	"github.com/envkit/envkit/internal/conda/repodata"
 	"github.com/envkit/envkit/internal/conformance"
 	"github.com/envkit/envkit/internal/spec"
@@ -173,7 +174,7 @@ func TestLocalChannels(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	lcs, err := LocalChannels(def, map[string]string{"ENVKIT_CHANNEL_MIRRORS": "bioconda=file:///mirror/bio%20conda"})
+	lcs, err := LocalChannels(def, optionsOf(t, map[string]string{"ENVKIT_CHANNEL_MIRRORS": "bioconda=file:///mirror/bio%20conda"}).Channels)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -263,7 +264,7 @@ func TestImageCacheHitNeedsNoChannelContext(t *testing.T) {
 		t.Fatal(err)
 	}
 	labels := imageOf(t, res, exptypes.ExporterImageConfigKey).Config.Labels
-	key := ImageKey(labels["dev.envkit.definition-hash"], labels["dev.envkit.lock-hash"], busyboxDigest, 0)
+	key := buildplan.ImageKey(labels["dev.envkit.definition-hash"], labels["dev.envkit.lock-hash"], busyboxDigest, 0)
 
 	g := condaGateway(t, fileChannelEnv, lockData, map[string]string{"build-arg:ENVKIT_IMAGE_CACHE": "127.0.0.1:5000/envs"})
 	g.images["127.0.0.1:5000/envs:"+key] = "sha256:2222222222222222222222222222222222222222222222222222222222222222"

@@ -37,6 +37,8 @@ type fakeGateway struct {
 	// that error, as BuildKit's solver reports it through the gateway
 	// (errdefs.VertexError in a gRPC status).
 	fail map[string]error
+	// resolveErr makes ResolveImageConfig of a ref fail with that error.
+	resolveErr map[string]error
 
 	mu       sync.Mutex
 	solves   []*pb.Definition // the build solves, in order
@@ -129,6 +131,9 @@ func (g *fakeGateway) ResolveImageConfig(ctx context.Context, ref string, opt so
 	g.mu.Lock()
 	g.resolved = append(g.resolved, ref)
 	g.mu.Unlock()
+	if err := g.resolveErr[ref]; err != nil {
+		return "", "", nil, err
+	}
 	dgst, ok := g.images[ref]
 	if !ok {
 		return "", "", nil, fmt.Errorf("%s: not found", ref)

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"testing/fstest"
 
+	"github.com/envkit/envkit/internal/buildplan"
 	"github.com/envkit/envkit/internal/spec"
 )
 
@@ -28,18 +29,28 @@ func frontendKey(t *testing.T, g *fakeGateway) string {
 
 // cliKey is the key envkit build --push computes for the same context,
 // through a gateway of its own.
-func cliKey(t *testing.T, g *fakeGateway, definition string, buildArgs map[string]string) Key {
+func cliKey(t *testing.T, g *fakeGateway, definition string, buildArgs map[string]string) buildplan.Key {
 	t.Helper()
 	fresh := newGateway(definition, nil)
 	def, err := spec.Parse("environment.yml", []byte(definition), g.locals["context"])
 	if err != nil {
 		t.Fatal(err)
 	}
-	k, err := KeyOf(context.Background(), fresh, g.locals["context"], def, buildArgs, nil)
+	k, err := KeyOf(context.Background(), fresh, g.locals["context"], def, optionsOf(t, buildArgs), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return k
+}
+
+// optionsOf parses build arguments that must be valid.
+func optionsOf(t *testing.T, args map[string]string) buildplan.Options {
+	t.Helper()
+	opts, err := buildplan.ParseOptions(args)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return opts
 }
 
 // condaFile is a conda environment file: its base comes from a build
@@ -64,12 +75,12 @@ func TestKeyOfIsTheKeyBuildLooksUp(t *testing.T) {
 		{"conda, pip and Spark lock", pipEnv, func(t *testing.T) []byte { return pipLockFor(t, pipEnv, colourUtil) }, nil},
 		{"conda file on a base from a build argument", condaFile,
 			func(t *testing.T) []byte { return lockFor(t, condaFile, testRecipes(t, lockedRecipes...)) },
-			map[string]string{ArgBaseImage: "busybox:1.36"}},
+			map[string]string{buildplan.ArgBaseImage: "busybox:1.36"}},
 		{"definition platforms", "platforms: [linux/amd64]\n" + condaEnv, func(t *testing.T) []byte {
 			return lockFor(t, "platforms: [linux/amd64]\n"+condaEnv, testRecipes(t, lockedRecipes...))
 		}, nil},
 		{"package layer budget", condaEnv, func(t *testing.T) []byte { return lockFor(t, condaEnv, testRecipes(t, lockedRecipes...)) },
-			map[string]string{ArgPackageLayers: "5"}},
+			map[string]string{buildplan.ArgPackageLayers: "5"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -77,7 +88,7 @@ func TestKeyOfIsTheKeyBuildLooksUp(t *testing.T) {
 			if tc.lock != nil {
 				lockData = tc.lock(t)
 			}
-			opts := map[string]string{"build-arg:" + ArgImageCache: cacheRepo}
+			opts := map[string]string{"build-arg:" + buildplan.ArgImageCache: cacheRepo}
 			for k, v := range tc.args {
 				opts["build-arg:"+k] = v
 			}
@@ -101,7 +112,7 @@ func TestKeyOfIsTheKeyBuildLooksUp(t *testing.T) {
 // of the file keeps it; a changed pin does not.
 func TestLockHashIsThePins(t *testing.T) {
 	lockData := lockFor(t, condaEnv, testRecipes(t, lockedRecipes...))
-	keyOf := func(lockData []byte) Key {
+	keyOf := func(lockData []byte) buildplan.Key {
 		return cliKey(t, condaGateway(t, condaEnv, lockData, nil), condaEnv, nil)
 	}
 	a := keyOf(lockData)
@@ -121,7 +132,7 @@ func TestKeyOfWithoutAKey(t *testing.T) {
 	cases := []struct {
 		name, definition, want string
 	}{
-		{"conda without a lock", condaEnv, "no conda-lock.yml in the context"},
+		{"conda without a lock", condaEnv, "no conda-lock.yml beside the definition"},
 		{"Dockerfile base", "base:\n  dockerfile: Dockerfile\n", "a Dockerfile base has no single digest"},
 	}
 	for _, tc := range cases {
@@ -143,7 +154,7 @@ func TestKeyOfStaleLockFails(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = KeyOf(context.Background(), newGateway(condaEnv, nil), g.locals["context"], def, nil, nil)
+	_, err = KeyOf(context.Background(), newGateway(condaEnv, nil), g.locals["context"], def, optionsOf(t, nil), nil)
 	if err == nil || !strings.Contains(err.Error(), "conda-lock.yml: stale for linux-64") {
 		t.Errorf("error %v, want the stale lock named", err)
 	}
@@ -155,7 +166,7 @@ func TestKeyOfStaleLockFails(t *testing.T) {
 func TestKeyOfNeedsNoChannelDirectory(t *testing.T) {
 	lockData := lockFor(t, fileChannelEnv, fileRecipes(t, lockedRecipes...))
 	g := fileChannelGateway(t, fileChannelEnv, lockData, false)
-	g.opts["build-arg:"+ArgImageCache] = cacheRepo
+	g.opts["build-arg:"+buildplan.ArgImageCache] = cacheRepo
 	want := frontendKey(t, g)
 	if got := cliKey(t, condaGateway(t, fileChannelEnv, lockData, nil), fileChannelEnv, nil); got.Tag != want {
 		t.Errorf("key without the channel directory %q (%s), the build's %q", got.Tag, got.NoKey, want)
@@ -167,26 +178,30 @@ func TestKeyOfNeedsNoChannelDirectory(t *testing.T) {
 // be reused.
 func TestKeyOfPackageLayers(t *testing.T) {
 	lockData := lockFor(t, condaEnv, testRecipes(t, lockedRecipes...))
-	key := func(args map[string]string) (Key, error) {
+	key := func(args map[string]string) (buildplan.Key, error) {
 		g := condaGateway(t, condaEnv, lockData, nil)
 		def, err := spec.Parse("environment.yml", []byte(condaEnv), g.locals["context"])
 		if err != nil {
 			t.Fatal(err)
 		}
-		return KeyOf(context.Background(), g, g.locals["context"], def, args, nil)
+		opts, err := buildplan.ParseOptions(args)
+		if err != nil {
+			return buildplan.Key{}, err
+		}
+		return KeyOf(context.Background(), g, g.locals["context"], def, opts, nil)
 	}
 	def, err := key(nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	five, err := key(map[string]string{ArgPackageLayers: "5"})
+	five, err := key(map[string]string{buildplan.ArgPackageLayers: "5"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if def.Tag == five.Tag {
 		t.Errorf("budget 5 keeps the default budget's key %s", def.Tag)
 	}
-	if _, err := key(map[string]string{ArgPackageLayers: "0"}); err == nil || !strings.Contains(err.Error(), ArgPackageLayers) {
-		t.Errorf("budget 0: %v, want an error naming %s", err, ArgPackageLayers)
+	if _, err := key(map[string]string{buildplan.ArgPackageLayers: "0"}); err == nil || !strings.Contains(err.Error(), buildplan.ArgPackageLayers) {
+		t.Errorf("budget 0: %v, want an error naming %s", err, buildplan.ArgPackageLayers)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/moby/buildkit/exporter/containerimage/exptypes"
 	"github.com/moby/buildkit/solver/pb"
 
+	"github.com/envkit/envkit/internal/buildplan"
 	"github.com/envkit/envkit/internal/conda/lock"
 	"github.com/envkit/envkit/internal/maven"
 	"github.com/envkit/envkit/internal/spec"
@@ -47,7 +48,7 @@ func pipLockFor(t *testing.T, definition string, wheel lock.Package) []byte {
 	}
 	lk := &lock.Lock{
 		Metadata: lock.Metadata{
-			ContentHash: map[string]string{"linux-64": lock.ContentHash(lockInputs(def, nil), "linux-64")},
+			ContentHash: map[string]string{"linux-64": lock.ContentHash(buildplan.LockInputs(def, buildplan.Options{}), "linux-64")},
 			Channels:    []lock.Channel{{URL: "http://127.0.0.1:8000/test-recipes"}},
 			Platforms:   []string{"linux-64"},
 			Sources:     []string{"environment.yml"},

@@ -12,12 +12,14 @@ import (
 	gwclient "github.com/moby/buildkit/frontend/gateway/client"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/envkit/envkit/internal/buildplan"
 	"github.com/envkit/envkit/internal/conda/channel"
 	"github.com/envkit/envkit/internal/conda/fetch"
 	"github.com/envkit/envkit/internal/conda/lock"
 	"github.com/envkit/envkit/internal/conda/repodata"
 	"github.com/envkit/envkit/internal/conda/solve"
 	"github.com/envkit/envkit/internal/conda/virtual"
+	"github.com/envkit/envkit/internal/platform"
 	"github.com/envkit/envkit/internal/spec"
 )
 
@@ -25,18 +27,15 @@ import (
 // every channel's repodata is an LLB HTTP source read back through the
 // gateway, so BuildKit's cache and proxies apply, then envkit's solver
 // picks the packages for each target platform.
-func (b *build) solveInFrontend(ctx context.Context, def *spec.Definition, in lock.Inputs) (*locked, error) {
-	cfg, err := channel.FromEnv(func(k string) string { return b.bc.BuildArgs[k] })
-	if err != nil {
-		return nil, fmt.Errorf("build arguments: %w", err)
-	}
-	out := &locked{packages: map[string][]*repodata.Record{}}
+func (b *build) solveInFrontend(ctx context.Context, def *spec.Definition, in lock.Inputs) (*buildplan.Locked, error) {
+	cfg := b.opts.Channels
+	packages := map[string][]*repodata.Record{}
 	for _, p := range b.targets() {
-		subdir, err := condaSubdir(p)
+		subdir, err := platform.Subdir(p)
 		if err != nil {
 			return nil, err
 		}
-		if _, done := out.packages[subdir]; done {
+		if _, done := packages[subdir]; done {
 			continue
 		}
 		chans, err := cfg.ResolveAll(in.Channels, subdir)
@@ -63,10 +62,9 @@ func (b *build) solveInFrontend(ctx context.Context, def *spec.Definition, in lo
 		for i := range records {
 			pkgs[i] = &records[i]
 		}
-		out.packages[subdir] = pkgs
+		packages[subdir] = pkgs
 	}
-	out.hash = packagesHash(out.packages)
-	return out, nil
+	return buildplan.NewLocked(packages), nil
 }
 
 // fetchIndex reads the platform and noarch repodata of every channel, in
@@ -96,10 +94,7 @@ func (b *build) fetchIndex(ctx context.Context, def *spec.Definition, chans []ch
 	if err := eg.Wait(); err != nil {
 		return nil, err
 	}
-	vp, err := virtual.Packages(subdir, func(k string) (string, bool) {
-		v, ok := b.bc.BuildArgs[k]
-		return v, ok
-	})
+	vp, err := virtual.Packages(subdir, b.opts.Lookup)
 	if err != nil {
 		return nil, fmt.Errorf("build arguments: %w", err)
 	}
@@ -130,7 +125,7 @@ func (b *build) fetchRepodata(ctx context.Context, def *spec.Definition, ch chan
 		if subdir != "noarch" && strings.Contains(err.Error(), "404") {
 			return &repodata.Repodata{Info: repodata.Info{Subdir: subdir}}, nil
 		}
-		return nil, fmt.Errorf("channel %s: %w (without a %s the frontend reads the channels through BuildKit: lock where they are reachable, or mirror them with the build argument %s)", ch.Name, err, LockFile, channel.EnvMirrors)
+		return nil, fmt.Errorf("channel %s: %w (without a %s the frontend reads the channels through BuildKit: lock where they are reachable, or mirror them with the build argument %s)", ch.Name, err, buildplan.LockFile, channel.EnvMirrors)
 	}
 	ref, err := res.SingleRef()
 	if err != nil {

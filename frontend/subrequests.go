@@ -13,6 +13,7 @@ import (
 	"github.com/moby/buildkit/frontend/subrequests/lint"
 	"github.com/moby/buildkit/frontend/subrequests/outline"
 
+	"github.com/envkit/envkit/internal/buildplan"
 	envlint "github.com/envkit/envkit/internal/lint"
 	"github.com/envkit/envkit/internal/spec"
 )
@@ -66,13 +67,23 @@ func (b *build) outline(ctx context.Context) (*outline.Outline, error) {
 	return &outline.Outline{
 		Name:        def.Name,
 		Description: def.Description,
-		Args: []outline.Arg{
-			{Name: ArgBaseImage, Description: "base image for definitions that name none (conda environment.yml, requirements.txt)", Value: b.baseImage(def)},
-			{Name: ArgEpoch, Description: "seconds since 1970 for file times, created and history (default 0)", Value: b.bc.BuildArgs[ArgEpoch]},
-			{Name: ArgImageCache, Description: "registry/repo where images are kept by key; a hit is returned without running a step", Value: b.bc.BuildArgs[ArgImageCache]},
-		},
-		Sources: [][]byte{b.data},
+		Args:        outlineArgs(def, b.bc.BuildArgs),
+		Sources:     [][]byte{b.data},
 	}, nil
+}
+
+// outlineArgs are buildplan.Args with their values in args; the base
+// image shows the one the build would use.
+func outlineArgs(def *spec.Definition, args map[string]string) []outline.Arg {
+	var out []outline.Arg
+	for _, a := range buildplan.Args {
+		v := a.ValueIn(args)
+		if a.Name == buildplan.ArgBaseImage {
+			v = buildplan.BaseImage(def, v)
+		}
+		out = append(out, outline.Arg{Name: a.Name, Description: a.Doc, Value: v})
+	}
+	return out
 }
 
 // describe answers frontend.subrequests.describe. dockerui's own answer

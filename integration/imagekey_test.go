@@ -29,6 +29,28 @@ func TestImageKeyCLIThenSyntax(t *testing.T) {
 	pushed := metadataDigest(t, meta)
 	key := metadataString(t, meta, "envkit.image-key")
 
+	// envkit inspect shows the key a build pushes, with the build's
+	// arguments (here a package layer budget) too.
+	inspectKey := func(args ...string) string {
+		out := run(t, time.Minute, "envkit", append([]string{"inspect", "--json", "--mirror", "docker.io=" + env.Registry}, append(args, file)...)...)
+		var got struct {
+			Key string `json:"image_key"`
+		}
+		if err := json.Unmarshal([]byte(out), &got); err != nil {
+			t.Fatalf("%v: %s", err, out)
+		}
+		return got.Key
+	}
+	if got := inspectKey(); got != key {
+		t.Errorf("envkit inspect: key %s, envkit build pushed %s", got, key)
+	}
+	budgetMeta := filepath.Join(t.TempDir(), "budget.json")
+	run(t, 15*time.Minute, "envkit", "build", file, "--addr", env.BuildkitHost, "--push", repo, "--progress", "plain",
+		"--metadata-file", budgetMeta, "--build-arg", "SOURCE_DATE_EPOCH="+epoch, "--build-arg", "ENVKIT_PACKAGE_LAYERS=5")
+	if got, want := inspectKey("--build-arg", "ENVKIT_PACKAGE_LAYERS=5"), metadataString(t, budgetMeta, "envkit.image-key"); got != want || got == key {
+		t.Errorf("ENVKIT_PACKAGE_LAYERS=5: envkit inspect key %s, envkit build pushed %s (default budget %s)", got, want, key)
+	}
+
 	meta = filepath.Join(t.TempDir(), "syntax.json")
 	_, progress, err := runErr(15*time.Minute, nil, "buildctl", "--addr", env.BuildkitHost, "build", "--progress", "rawjson",
 		"--frontend", "dockerfile.v0", "--local", "context="+dir, "--local", "dockerfile="+dir, "--opt", "filename=environment.yml",

@@ -20,6 +20,7 @@ import (
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/envkit/envkit/internal/conda/repodata"
+	"github.com/envkit/envkit/internal/platform"
 )
 
 // Environment is what to build for one platform: the definition's parts that
@@ -316,17 +317,9 @@ func convertDockerfile(ctx context.Context, dt []byte, name string, resolver llb
 // builds, the platform.
 func vertexName(opts Options, stage, what string) string {
 	if opts.MultiPlatform {
-		return fmt.Sprintf("[%s %s] %s", formatPlatform(opts.Platform), stage, what)
+		return fmt.Sprintf("[%s %s] %s", platform.Format(opts.Platform), stage, what)
 	}
 	return fmt.Sprintf("[%s] %s", stage, what)
-}
-
-func formatPlatform(p ocispecs.Platform) string {
-	s := p.OS + "/" + p.Architecture
-	if p.Variant != "" {
-		s += "/" + p.Variant
-	}
-	return s
 }
 
 // noNetwork keeps link and finalize steps off the network: everything they

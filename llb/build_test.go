@@ -20,6 +20,7 @@ import (
 
 	"github.com/envkit/envkit/internal/conda/repodata"
 	"github.com/envkit/envkit/internal/conformance"
+	"github.com/envkit/envkit/internal/platform"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
@@ -189,7 +190,7 @@ func TestGolden(t *testing.T) {
 					tc.options(&opts)
 				}
 				_, text, cfg := goldenBuild(t, tc.env, opts)
-				fmt.Fprintf(&got, "=== %s LLB\n%s=== %s image config\n%s\n", formatPlatform(p), text, formatPlatform(p), cfg)
+				fmt.Fprintf(&got, "=== %s LLB\n%s=== %s image config\n%s\n", platform.Format(p), text, platform.Format(p), cfg)
 			}
 			compareGolden(t, filepath.Join("testdata", tc.name+".golden"), got.String())
 		})

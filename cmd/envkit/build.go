@@ -20,6 +20,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/envkit/envkit/frontend"
+	"github.com/envkit/envkit/internal/buildplan"
 	"github.com/envkit/envkit/internal/spec"
 )
 
@@ -90,7 +91,11 @@ func runBuild(ctx context.Context, stderr, stdout io.Writer, file string, f buil
 			return err
 		}
 	}
-	buildArgs, err := parseBuildArgs(f.buildArgs, os.Getenv)
+	buildArgs, err := parseBuildArgs(f.buildArgs, os.Getenv, os.Environ())
+	if err != nil {
+		return err
+	}
+	opts, err := buildplan.ParseOptions(buildArgs)
 	if err != nil {
 		return err
 	}
@@ -122,7 +127,7 @@ func runBuild(ctx context.Context, stderr, stdout io.Writer, file string, f buil
 		if defErr != nil {
 			return defErr
 		}
-		k, err := imageKey(ctx, c, auth, f.push, def, contextDir, buildArgs, platforms)
+		k, err := imageKey(ctx, c, auth, f.push, def, contextDir, opts, platforms)
 		if err != nil {
 			return err
 		}
@@ -146,14 +151,14 @@ func runBuild(ctx context.Context, stderr, stdout io.Writer, file string, f buil
 	names = append(names, f.tags...)
 	// Checked after the lookup, so that a reuse needs no channel directory,
 	// and before the build.
-	channels, err := channelMounts(def, buildArgs)
+	channels, err := channelMounts(def, opts)
 	if err != nil {
 		return err
 	}
 	if f.push != "" && len(names) == 0 {
 		return fmt.Errorf("--push %s: nothing to push: the image key is unknown (%s) and no --tag names the image", f.push, noKey)
 	}
-	_, epoch := buildArgs[frontend.ArgEpoch]
+	_, epoch := buildArgs[buildplan.ArgEpoch]
 	outputs, cleanup, err := exports(f.outputs, names, f.push != "", epoch && runsSteps(def))
 	if err != nil {
 		return err

@@ -6,28 +6,27 @@ import (
 
 	"github.com/containerd/platforms"
 	"github.com/moby/buildkit/client"
-	"github.com/moby/buildkit/client/llb"
-	"github.com/moby/buildkit/client/llb/sourceresolver"
 	gwclient "github.com/moby/buildkit/frontend/gateway/client"
 	"github.com/moby/buildkit/session"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/envkit/envkit/frontend"
+	"github.com/envkit/envkit/internal/buildplan"
 	"github.com/envkit/envkit/internal/spec"
 )
 
 // keyLookup is the image key of a build and, when REPO already holds it,
 // the digest there.
 type keyLookup struct {
-	frontend.Key
+	buildplan.Key
 	existing string
 }
 
 // imageKey computes the key the frontend looks up with ENVKIT_IMAGE_CACHE
-// (frontend.KeyOf: definition hash, the lock's pins for the target
-// platforms, the base's digest) and looks the tag up in repo, through the
-// daemon so its registry mirrors and credentials apply.
-func imageKey(ctx context.Context, c *client.Client, auth session.Attachable, repo string, def *spec.Definition, contextDir string, buildArgs map[string]string, targets []string) (keyLookup, error) {
+// (buildplan.KeyOf: definition hash, the lock's pins for the target
+// platforms, the base's digest, the layer budget) and looks the tag up in
+// repo, through the daemon so its registry mirrors and credentials apply.
+func imageKey(ctx context.Context, c *client.Client, auth session.Attachable, repo string, def *spec.Definition, contextDir string, opts buildplan.Options, targets []string) (keyLookup, error) {
 	contextFS := os.DirFS(contextDir)
 	var requested []ocispecs.Platform
 	for _, t := range targets {
@@ -39,17 +38,15 @@ func imageKey(ctx context.Context, c *client.Client, auth session.Attachable, re
 	}
 	var k keyLookup
 	_, err := c.Build(ctx, client.SolveOpt{Session: []session.Attachable{auth}}, "envkit", func(ctx context.Context, gw gwclient.Client) (*gwclient.Result, error) {
-		key, err := frontend.KeyOf(ctx, gw, contextFS, def, buildArgs, requested)
+		key, err := frontend.KeyOf(ctx, gw, contextFS, def, opts, requested)
 		if k.Key = key; err != nil || k.Tag == "" {
 			return gwclient.NewResult(), err
 		}
-		_, dgst, _, err := gw.ResolveImageConfig(ctx, repo+":"+k.Tag, sourceresolver.Opt{
-			ImageOpt: &sourceresolver.ResolveImageOpt{Platform: &k.Platform, ResolveMode: llb.ResolveModeForcePull.String()},
-		})
-		if err == nil {
+		_, dgst, _, found, err := frontend.LookupImage(ctx, gw, repo+":"+k.Tag, k.Platform)
+		if found {
 			k.existing = dgst.String()
 		}
-		return gwclient.NewResult(), nil
+		return gwclient.NewResult(), err
 	}, nil)
 	if err != nil {
 		return keyLookup{}, err

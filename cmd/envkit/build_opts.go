@@ -14,7 +14,7 @@ import (
 	"github.com/moby/buildkit/util/progress/progressui"
 
 	"github.com/envkit/envkit/frontend"
-	"github.com/envkit/envkit/internal/conda/channel"
+	"github.com/envkit/envkit/internal/buildplan"
 	"github.com/envkit/envkit/internal/spec"
 )
 
@@ -50,15 +50,12 @@ func progressMode(s string) (progressui.DisplayMode, error) {
 	return "", usagef("--progress %q: want auto, plain, tty, json or quiet", s)
 }
 
-// fromEnvironment are the variables envkit build passes as build
-// arguments when set and not given: SOURCE_DATE_EPOCH, as buildx and
-// buildctl do, and the channel alias and mirrors, so that the frontend
-// reads channels as envkit lock did.
-var fromEnvironment = []string{frontend.ArgEpoch, channel.EnvAlias, channel.EnvMirrors}
-
-// buildArgs parses --build-arg K=V (a bare K takes $K, as docker does) and
-// adds the fromEnvironment variables.
-func parseBuildArgs(args []string, getenv func(string) string) (map[string]string, error) {
+// parseBuildArgs parses --build-arg K=V (a bare K takes $K, as docker
+// does) and adds the build arguments envkit build takes from the client's
+// environment when not given (buildplan.FromEnvironment: as buildx and
+// buildctl pass SOURCE_DATE_EPOCH, envkit passes what the lock was made
+// with: the channel alias and mirrors, CONDA_OVERRIDE_*).
+func parseBuildArgs(args []string, getenv func(string) string, environ []string) (map[string]string, error) {
 	out := map[string]string{}
 	for _, a := range args {
 		k, v, ok := strings.Cut(a, "=")
@@ -70,11 +67,9 @@ func parseBuildArgs(args []string, getenv func(string) string) (map[string]strin
 		}
 		out[k] = v
 	}
-	for _, k := range fromEnvironment {
+	for k, v := range buildplan.FromEnvironment(environ) {
 		if _, ok := out[k]; !ok {
-			if v := getenv(k); v != "" {
-				out[k] = v
-			}
+			out[k] = v
 		}
 	}
 	return out, nil
@@ -83,11 +78,11 @@ func parseBuildArgs(args []string, getenv func(string) string) (map[string]strin
 // channelMounts are the directories of the definition's file:// channels
 // by the named context the frontend reads each from (frontend.ChannelContext).
 // A missing directory is an error here, before the build starts.
-func channelMounts(def *spec.Definition, buildArgs map[string]string) (map[string]string, error) {
+func channelMounts(def *spec.Definition, opts buildplan.Options) (map[string]string, error) {
 	if def == nil {
 		return nil, nil
 	}
-	lcs, err := frontend.LocalChannels(def, buildArgs)
+	lcs, err := frontend.LocalChannels(def, opts.Channels)
 	if err != nil {
 		return nil, err
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/moby/buildkit/client"
 
 	"github.com/envkit/envkit/frontend"
+	"github.com/envkit/envkit/internal/buildplan"
 	"github.com/envkit/envkit/internal/spec"
 )
 
@@ -85,17 +86,25 @@ func TestExports(t *testing.T) {
 }
 
 func TestParseBuildArgs(t *testing.T) {
-	env := map[string]string{"FROM_ENV": "x", "SOURCE_DATE_EPOCH": "42", "ENVKIT_CHANNEL_MIRRORS": "conda-forge=file:///srv/cf", "ENVKIT_CHANNEL_ALIAS": "http://a"}
-	got, err := parseBuildArgs([]string{"A=1", "B=", "FROM_ENV", "ENVKIT_CHANNEL_ALIAS=http://b"}, func(k string) string { return env[k] })
+	env := map[string]string{"FROM_ENV": "x", "SOURCE_DATE_EPOCH": "42", "ENVKIT_CHANNEL_MIRRORS": "conda-forge=file:///srv/cf", "ENVKIT_CHANNEL_ALIAS": "http://a",
+		"CONDA_OVERRIDE_CUDA": "12.2", "ENVKIT_BASE_IMAGE": "busybox", "ENVKIT_IMAGE_CACHE": "reg/images", "HOME": "/root"}
+	var environ []string
+	for k, v := range env {
+		environ = append(environ, k+"="+v)
+	}
+	got, err := parseBuildArgs([]string{"A=1", "B=", "FROM_ENV", "ENVKIT_CHANNEL_ALIAS=http://b"}, func(k string) string { return env[k] }, environ)
 	if err != nil {
 		t.Fatal(err)
 	}
+	// What the lock and the hash read from the environment is passed; the
+	// image cache is a choice of each build, not of the environment.
 	want := map[string]string{"A": "1", "B": "", "FROM_ENV": "x", "SOURCE_DATE_EPOCH": "42",
-		"ENVKIT_CHANNEL_MIRRORS": "conda-forge=file:///srv/cf", "ENVKIT_CHANNEL_ALIAS": "http://b"}
+		"ENVKIT_CHANNEL_MIRRORS": "conda-forge=file:///srv/cf", "ENVKIT_CHANNEL_ALIAS": "http://b",
+		"CONDA_OVERRIDE_CUDA": "12.2", "ENVKIT_BASE_IMAGE": "busybox"}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("parseBuildArgs = %v, want %v", got, want)
 	}
-	if _, err := parseBuildArgs([]string{"=1"}, os.Getenv); err == nil {
+	if _, err := parseBuildArgs([]string{"=1"}, os.Getenv, nil); err == nil {
 		t.Error("empty key accepted")
 	}
 }
@@ -184,7 +193,7 @@ func TestChannelMounts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, err := channelMounts(def, nil)
+	got, err := channelMounts(def, mustOptions(t, nil))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -193,11 +202,21 @@ func TestChannelMounts(t *testing.T) {
 	}
 	// conda-forge mirrored to a directory that is not there: an error at
 	// the channel's line before anything starts.
-	_, err = channelMounts(def, map[string]string{"ENVKIT_CHANNEL_MIRRORS": "conda-forge=file://" + dir + "/missing"})
+	_, err = channelMounts(def, mustOptions(t, map[string]string{"ENVKIT_CHANNEL_MIRRORS": "conda-forge=file://" + dir + "/missing"}))
 	if err == nil || !strings.HasPrefix(err.Error(), "env.yml:5:7: conda channel file://"+dir+"/missing: ") || !strings.Contains(err.Error(), "no such file or directory") {
 		t.Errorf("error %v, want the missing directory at env.yml:5:7", err)
 	}
-	if got, err := channelMounts(nil, nil); err != nil || len(got) != 0 {
+	if got, err := channelMounts(nil, mustOptions(t, nil)); err != nil || len(got) != 0 {
 		t.Errorf("no definition: %v, %v", got, err)
 	}
+}
+
+// mustOptions parses build arguments that must be valid.
+func mustOptions(t *testing.T, args map[string]string) buildplan.Options {
+	t.Helper()
+	opts, err := buildplan.ParseOptions(args)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return opts
 }

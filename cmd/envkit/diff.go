@@ -12,7 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/envkit/envkit/curated"
-	"github.com/envkit/envkit/frontend"
+	"github.com/envkit/envkit/internal/buildplan"
 	"github.com/envkit/envkit/internal/conda/lock"
 	"github.com/envkit/envkit/internal/envdiff"
 	"github.com/envkit/envkit/internal/registry"
@@ -50,7 +50,7 @@ as they never enter the hash.`,
 					return err
 				}
 				defer src.close()
-				src.def.SetDefaultBase(baseImageDefault(baseImage))
+				src.def = buildplan.WithBase(src.def, baseOverride(baseImage))
 				sides[i] = src
 			}
 			report, err := envdiff.Compare(sides[0].def, sides[1].def, sides[0].lock, sides[1].lock)
@@ -139,7 +139,7 @@ func openEnvironment(ctx context.Context, cmd *cobra.Command, arg string) (*envi
 // lockBeside reads the conda-lock.yml in the definition's directory; nil
 // when there is none.
 func lockBeside(def *spec.Definition) (*lock.Lock, error) {
-	path := filepath.Join(filepath.Dir(def.Source.Path), frontend.LockFile)
+	path := filepath.Join(filepath.Dir(def.Source.Path), buildplan.LockFile)
 	data, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil

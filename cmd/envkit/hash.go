@@ -5,6 +5,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/envkit/envkit/internal/buildplan"
 	"github.com/envkit/envkit/internal/hash"
 )
 
@@ -34,7 +35,7 @@ A conda or requirements file names no base image; the hash then uses
 			if err != nil {
 				return err
 			}
-			def.SetDefaultBase(baseImageDefault(baseImage))
+			def = buildplan.WithBase(def, baseOverride(baseImage))
 			doc, err := hash.Document(def)
 			if err != nil {
 				return err

@@ -10,6 +10,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/envkit/envkit/curated"
+	"github.com/envkit/envkit/internal/buildplan"
 	"github.com/envkit/envkit/internal/spec"
 )
 
@@ -69,7 +70,7 @@ The file is written atomically and never overwritten without --force.`,
 			if fromReqs != "" && python != "" {
 				def.Conda.Dependencies[0].Spec = "python=" + python
 			}
-			def.SetDefaultBase(baseImageDefault(baseImage))
+			def.SetDefaultBase(buildplan.BaseImage(def, baseOverride(baseImage)))
 			if err := rebase(def, sourceDir(src), filepath.Dir(out)); err != nil {
 				return err
 			}

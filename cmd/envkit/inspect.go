@@ -16,8 +16,7 @@ import (
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/spf13/cobra"
 
-	"github.com/envkit/envkit/frontend"
-	"github.com/envkit/envkit/internal/hash"
+	"github.com/envkit/envkit/internal/buildplan"
 	"github.com/envkit/envkit/internal/registry"
 )
 
@@ -57,7 +56,7 @@ type lockedPackage struct {
 func newInspectCmd() *cobra.Command {
 	var (
 		images, platform, baseImage string
-		mirrorFlags                 []string
+		mirrorFlags, buildArgFlags  []string
 		readLayers, asJSON          bool
 	)
 	cmd := &cobra.Command{
@@ -96,12 +95,23 @@ base digest, hence the key, is the one the build saw.`,
 			}
 			defer src.close()
 			def := src.def
-			def.SetDefaultBase(baseImageDefault(baseImage))
-			out := inspection{Definition: def.Source.Path, BaseImage: def.Base.Image}
+			buildArgs, err := parseBuildArgs(buildArgFlags, os.Getenv, os.Environ())
+			if err != nil {
+				return err
+			}
+			if baseImage != "" {
+				buildArgs[buildplan.ArgBaseImage] = baseImage
+			}
+			opts, err := buildplan.ParseOptions(buildArgs)
+			if err != nil {
+				return err
+			}
+			base := buildplan.BaseImage(def, opts.BaseImage)
+			out := inspection{Definition: def.Source.Path, BaseImage: base}
 			if src.ref != "" {
 				out.Definition, out.Version = src.ref, src.version.Number
 			}
-			if out.Hash, err = hash.Of(def); err != nil {
+			if out.Hash, err = buildplan.DefinitionHash(def, opts.BaseImage); err != nil {
 				return err
 			}
 			if src.lock != nil {
@@ -121,55 +131,44 @@ base digest, hence the key, is the one the build saw.`,
 					platform = def.Platforms[0]
 				}
 			}
-
-			// The lock part of the key as the build computes it: the pins
-			// of the platforms a build makes.
-			lockCurrent := false
-			if src.lock != nil {
-				var requested []ocispecs.Platform
-				if cmd.Flags().Changed("platform") {
-					p, err := platforms.Parse(platform)
-					if err != nil {
-						return usagef("--platform %s: %v", platform, err)
-					}
-					requested = []ocispecs.Platform{platforms.Normalize(p)} // as envkit build and dockerui read --platform
-				}
-				targets, err := frontend.Targets(def, requested, ocispecs.Platform{OS: "linux", Architecture: runtime.GOARCH})
+			var requested []ocispecs.Platform
+			if cmd.Flags().Changed("platform") {
+				p, err := platforms.Parse(platform)
 				if err != nil {
-					return err
+					return usagef("--platform %s: %v", platform, err)
 				}
-				buildArgs := map[string]string{}
-				if baseImage != "" {
-					buildArgs[frontend.ArgBaseImage] = baseImage
-				}
-				out.LockHash, err = frontend.LockHash(os.DirFS(filepath.Dir(def.Source.Path)), def, buildArgs, targets)
-				if err != nil {
-					out.Notes = append(out.Notes, "no image key: "+err.Error())
-				}
-				lockCurrent = err == nil
+				requested = []ocispecs.Platform{platforms.Normalize(p)} // as envkit build and dockerui read --platform
+			}
+			targets, err := buildplan.Targets(def, requested, ocispecs.Platform{OS: "linux", Architecture: runtime.GOARCH})
+			if err != nil {
+				return err
 			}
 
 			client, err := registry.NewClient()
 			if err != nil {
 				return err
 			}
-			needsLock := def.Conda != nil && !def.Python.UserManaged && len(def.Conda.Dependencies) > 0
+			resolved := false
+			resolve := func(ctx context.Context, image string, _ ocispecs.Platform) (string, error) {
+				resolved = true
+				ctx, cancel := context.WithTimeout(ctx, resolveTimeout)
+				defer cancel()
+				return client.ResolveDigest(ctx, image, mirrors)
+			}
+			// The key a build computes: the same plan, the lock beside the
+			// definition, the base digest through the given mirrors.
+			k, err := buildplan.KeyOf(cmd.Context(), os.DirFS(filepath.Dir(def.Source.Path)), def, opts, targets, resolve)
 			switch {
-			case def.Base.Dockerfile != "":
-				out.Notes = append(out.Notes, "the base is a Dockerfile, which has no single digest: its images are not kept by key")
-			default:
-				ctx, cancel := context.WithTimeout(cmd.Context(), resolveTimeout)
-				out.BaseDigest, err = client.ResolveDigest(ctx, def.Base.Image, mirrors)
-				cancel()
-				if err != nil {
+			case err != nil:
+				out.Notes = append(out.Notes, "no image key: "+err.Error())
+			case k.NoKey != "":
+				out.Notes = append(out.Notes, "no image key: "+k.NoKey)
+			}
+			out.LockHash, out.BaseDigest, out.ImageKey = k.LockHash, k.BaseDigest, k.Tag
+			if !resolved && base != "" {
+				if out.BaseDigest, err = resolve(cmd.Context(), base, targets[0]); err != nil {
 					out.Notes = append(out.Notes, "base image digest unresolved: "+err.Error())
 				}
-			}
-			if needsLock && src.lock == nil {
-				out.Notes = append(out.Notes, "no "+frontend.LockFile+" beside the definition: the image key depends on the solve (run envkit lock)")
-			}
-			if out.BaseDigest != "" && (!needsLock || lockCurrent) {
-				out.ImageKey = frontend.ImageKey(out.Hash, out.LockHash, out.BaseDigest, 0)
 			}
 			if images != "" && out.ImageKey != "" {
 				ref := strings.TrimSuffix(images, "/") + ":" + out.ImageKey
@@ -195,6 +194,7 @@ base digest, hence the key, is the one the build saw.`,
 	cmd.Flags().StringArrayVar(&mirrorFlags, "mirror", nil, "resolve the base image of REGISTRY on HOST instead (REGISTRY=HOST, as buildkitd's registry mirrors; repeatable)")
 	cmd.Flags().BoolVar(&readLayers, "read-layers", false, "read the conda packages from each layer's conda-meta records instead of its history")
 	cmd.Flags().StringVar(&baseImage, "base-image", "", "base image for definitions that name none (enters the hash)")
+	cmd.Flags().StringArrayVar(&buildArgFlags, "build-arg", nil, "build argument KEY=VALUE as given to envkit build (ENVKIT_PACKAGE_LAYERS enters the key)")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the inspection as JSON")
 	return cmd
 }

@@ -14,6 +14,7 @@ import (
 	dockerspec "github.com/moby/docker-image-spec/specs-go/v1"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 
+	"github.com/envkit/envkit/internal/buildplan"
 	"github.com/envkit/envkit/internal/conda/lock"
 	"github.com/envkit/envkit/internal/conda/repodata"
 	"github.com/envkit/envkit/internal/envlock"
@@ -88,6 +89,40 @@ func TestInspect(t *testing.T) {
 	}
 	if pushed.Version != 1 || pushed.ImageKey != got.ImageKey || pushed.Image == nil || pushed.Image.Digest != imageDigest {
 		t.Fatalf("inspect of the registered version: %+v", pushed)
+	}
+}
+
+// inspect takes the build arguments a build takes: a package layer budget
+// enters the key as in envkit build and the frontend (buildplan.KeyOf).
+func TestInspectPackageLayersKey(t *testing.T) {
+	host := registrytest.Start(t, "", "")
+	dockerConfig(t, host, "", "")
+	registrytest.PushImage(t, host, "library/base", "1", nil, registrytest.Layer{Files: map[string]string{"etc/os-release": "ID=debian\n"}})
+	dir := t.TempDir()
+	file := filepath.Join(dir, "environment.yml")
+	def := "name: demo\nbase:\n  image: " + host + "/library/base:1\nconda:\n  channels: [conda-forge]\n  dependencies:\n    - python=3.10\n    - pip\n"
+	if err := os.WriteFile(file, []byte(def), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	currentLock(t, "../../internal/conda/lock/testdata/mamba-good_multiple_categories-lock.yaml", file)
+	inspect := func(args ...string) inspection {
+		var got inspection
+		if err := json.Unmarshal([]byte(mustRun(t, append([]string{"inspect", "--json"}, append(args, file)...)...)), &got); err != nil {
+			t.Fatal(err)
+		}
+		return got
+	}
+	plain := inspect()
+	five := inspect("--build-arg", "ENVKIT_PACKAGE_LAYERS=5")
+	if five.ImageKey == "" || five.ImageKey == plain.ImageKey {
+		t.Fatalf("budget 5: key %q, default %q", five.ImageKey, plain.ImageKey)
+	}
+	if want := buildplan.ImageKey(five.Hash, five.LockHash, five.BaseDigest, 5); five.ImageKey != want {
+		t.Errorf("budget 5: key %s, a build's %s", five.ImageKey, want)
+	}
+	t.Setenv("ENVKIT_PACKAGE_LAYERS", "5")
+	if bare := inspect("--build-arg", "ENVKIT_PACKAGE_LAYERS"); bare.ImageKey != five.ImageKey {
+		t.Errorf("--build-arg ENVKIT_PACKAGE_LAYERS from the environment: %s, want %s", bare.ImageKey, five.ImageKey)
 	}
 }
 

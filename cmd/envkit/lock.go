@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/envkit/envkit/internal/buildplan"
 	"github.com/envkit/envkit/internal/conda/lock"
 	"github.com/envkit/envkit/internal/conda/relock"
 	"github.com/envkit/envkit/internal/conda/repodata"
@@ -60,7 +62,7 @@ A new lock replaces the old one atomically.`,
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.file, opts.names = args[0], args[1:]
-			return runLock(cmd, &opts)
+			return runLock(cmd.Context(), cmd.OutOrStdout(), cmd.ErrOrStderr(), &opts)
 		},
 	}
 	f := cmd.Flags()
@@ -88,7 +90,7 @@ type lockReport struct {
 	Changes  []relock.Change `json:"changes"`
 }
 
-func runLock(cmd *cobra.Command, opts *lockOptions) error {
+func runLock(ctx context.Context, stdout, stderr io.Writer, opts *lockOptions) error {
 	file := opts.file
 	def, err := spec.Load(file)
 	if err != nil {
@@ -99,12 +101,12 @@ func runLock(cmd *cobra.Command, opts *lockOptions) error {
 	}
 	out := opts.out
 	if out == "" {
-		out = filepath.Join(filepath.Dir(file), "conda-lock.yml")
+		out = filepath.Join(filepath.Dir(file), buildplan.LockFile)
 	}
 	platforms := opts.platforms
 	if len(platforms) == 0 {
-		if platforms, err = subdirsOf(def.Platforms); err != nil {
-			return fmt.Errorf("%s: %w", file, err)
+		if platforms, err = buildplan.Subdirs(def); err != nil {
+			return err
 		}
 	}
 	in := envlock.Inputs(def, os.LookupEnv)
@@ -119,7 +121,6 @@ func runLock(cmd *cobra.Command, opts *lockOptions) error {
 	case err != nil:
 		return fmt.Errorf("%w (envkit lock --update replaces it from scratch)", err)
 	}
-	stdout, stderr := cmd.OutOrStdout(), cmd.ErrOrStderr()
 	if !opts.update && old != nil && lockIsCurrent(old, in, platforms) {
 		if opts.asJSON {
 			return writeJSON(stdout, lockReport{Lock: out, UpToDate: true, Changes: []relock.Change{}})
@@ -143,26 +144,26 @@ func runLock(cmd *cobra.Command, opts *lockOptions) error {
 		l.Metadata.Channels = append(l.Metadata.Channels, lock.Channel{URL: c})
 	}
 	for _, platform := range platforms {
-		pkgs, kept, err := lockPlatform(cmd.Context(), old, out, in, platform, opts, fresh)
+		pkgs, kept, err := lockPlatform(ctx, old, out, in, platform, opts, fresh)
 		if err != nil {
 			return fmt.Errorf("%s (%s): %w", file, platform, err)
 		}
 		if !kept {
 			// The pip part is resolved again whenever the conda part is:
 			// its pins depend on the conda packages (python, overlap).
-			pipPkgs, res, err := pipenv.Lock(cmd.Context(), def, platform, pkgs)
+			pipPkgs, res, err := pipenv.Lock(ctx, def, platform, pkgs)
 			if err != nil {
 				return fmt.Errorf("%s (%s): %w", file, platform, err)
 			}
 			for _, o := range res.Overlap {
-				fmt.Fprintf(cmd.ErrOrStderr(), "pip: %s is provided by conda (%s), not installed again\n", o.Name, o.CondaVersion)
+				fmt.Fprintf(stderr, "pip: %s is provided by conda (%s), not installed again\n", o.Name, o.CondaVersion)
 			}
 			pkgs = append(pkgs, pipPkgs...)
 		}
 		l.Packages = append(l.Packages, pkgs...)
 		l.Metadata.ContentHash[platform] = lock.ContentHash(in, platform)
 	}
-	if l.Metadata.Custom, err = sparkJars(cmd.Context(), def); err != nil {
+	if l.Metadata.Custom, err = sparkJars(ctx, def); err != nil {
 		return fmt.Errorf("%s: %w", file, err)
 	}
 	l.Sort()
@@ -198,7 +199,7 @@ func runLock(cmd *cobra.Command, opts *lockOptions) error {
 // Spark packages when it precaches them (the image holds the jars), else
 // none.
 func sparkJars(ctx context.Context, def *spec.Definition) (map[string]string, error) {
-	if def.Spark == nil || !def.Spark.Precache || len(def.Spark.Packages) == 0 {
+	if !def.PrecachesSpark() {
 		return nil, nil
 	}
 	roots, mo := maven.FromSpec(def.Spark)
@@ -279,30 +280,4 @@ func lockIsCurrent(l *lock.Lock, in lock.Inputs, platforms []string) bool {
 		}
 	}
 	return true
-}
-
-// subdirsOf maps a definition's OCI platforms to conda subdirs; none means
-// linux-64.
-func subdirsOf(ociPlatforms []string) ([]string, error) {
-	if len(ociPlatforms) == 0 {
-		return []string{defaultPlatform}, nil
-	}
-	bySubdir := map[string]string{
-		"linux/amd64":   "linux-64",
-		"linux/arm64":   "linux-aarch64",
-		"linux/arm64/8": "linux-aarch64",
-		"linux/ppc64le": "linux-ppc64le",
-		"linux/s390x":   "linux-s390x",
-	}
-	var out []string
-	for _, p := range ociPlatforms {
-		sub, ok := bySubdir[p]
-		if !ok {
-			return nil, fmt.Errorf("platform %q has no conda subdir (use --platform)", p)
-		}
-		if !slices.Contains(out, sub) {
-			out = append(out, sub)
-		}
-	}
-	return out, nil
 }

@@ -190,3 +190,45 @@ func TestLockPipIndexOutOfReach(t *testing.T) {
 		t.Errorf("exit %d, stderr %q: want 1, the index from PIP_INDEX_URL and the mirror hint", code, errOut)
 	}
 }
+
+// A definition's platforms are locked as the frontend builds them: every
+// platform of the platform table, arm/v7 included, with pip resolved for
+// each (its markers and wheel tags know the platform's machine).
+func TestLockEveryDefinitionPlatform(t *testing.T) {
+	isolate(t)
+	ix := pypitest.Serve(pipDists, true)
+	defer ix.Server.Close()
+	dir := t.TempDir()
+	env := filepath.Join(dir, "environment.yml")
+	native := func(platforms string) []byte {
+		return []byte("name: t\nplatforms: [" + platforms + "]\nconda:\n  channels:\n    - file://" + conformance.Dir(t, "channels", "test-recipes") +
+			"\n  dependencies:\n    - python\n    - pip:\n      - --index-url " + ix.URL + "\n      - greet\n")
+	}
+	if err := os.WriteFile(env, native("linux/amd64, linux/arm64, linux/arm/v7, linux/ppc64le"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	l := lockFile(t, filepath.Join(dir, "conda-lock.yml"), env)
+	want := []string{"linux-64", "linux-aarch64", "linux-armv7l", "linux-ppc64le"}
+	if got := strings.Join(l.Metadata.Platforms, " "); got != strings.Join(want, " ") {
+		t.Errorf("locked platforms %s, want %s", got, strings.Join(want, " "))
+	}
+	for _, subdir := range want {
+		pip := 0
+		for _, p := range l.ForPlatform(subdir) {
+			if p.Manager == lock.Pip {
+				pip++
+			}
+		}
+		if pip != 2 {
+			t.Errorf("%s: %d pip packages, want greet and colour-util", subdir, pip)
+		}
+	}
+	// A platform conda has no subdir for is refused at lock time, with
+	// the platforms envkit builds.
+	if err := os.WriteFile(env, native("linux/arm/v5"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, errOut, code := runSolveCLI(t, "lock", env); code != 1 || !strings.Contains(errOut, "linux/arm/v5 has no conda subdir: envkit builds linux/amd64, linux/arm64") {
+		t.Errorf("arm/v5: exit %d: %s", code, errOut)
+	}
+}

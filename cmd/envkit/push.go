@@ -11,7 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/envkit/envkit/frontend"
+	"github.com/envkit/envkit/internal/buildplan"
 	"github.com/envkit/envkit/internal/conda/lock"
 	"github.com/envkit/envkit/internal/hash"
 	"github.com/envkit/envkit/internal/registry"
@@ -53,7 +53,7 @@ registries are reached over plain HTTP.`,
 			if err != nil {
 				return err
 			}
-			env, err := environmentOf(def, name, baseImageDefault(baseImage))
+			env, err := environmentOf(def, name, baseOverride(baseImage))
 			if err != nil {
 				return err
 			}
@@ -105,7 +105,7 @@ func environmentOf(def *spec.Definition, name, baseImage string) (*registry.Envi
 	if _, err := registry.RepoName(name); err != nil {
 		return nil, fmt.Errorf("%v: give another with --name", err)
 	}
-	def.SetDefaultBase(baseImage)
+	def = buildplan.WithBase(def, baseImage)
 	sum, err := hash.Of(def)
 	if err != nil {
 		return nil, err
@@ -129,14 +129,14 @@ func environmentOf(def *spec.Definition, name, baseImage string) (*registry.Envi
 	if err := add(filepath.Base(defPath), registry.RoleDefinition); err != nil {
 		return nil, err
 	}
-	lockPath := filepath.Join(dir, frontend.LockFile)
+	lockPath := filepath.Join(dir, buildplan.LockFile)
 	switch data, err := os.ReadFile(lockPath); {
 	case err == nil:
 		if _, err := lock.Read(lockPath, data); err != nil {
 			return nil, err
 		}
-		seen[frontend.LockFile] = true
-		env.Files = append(env.Files, registry.File{Path: frontend.LockFile, Role: registry.RoleLock, Data: data})
+		seen[buildplan.LockFile] = true
+		env.Files = append(env.Files, registry.File{Path: buildplan.LockFile, Role: registry.RoleLock, Data: data})
 	case !errors.Is(err, fs.ErrNotExist):
 		return nil, err
 	}

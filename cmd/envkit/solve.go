@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
+	"github.com/envkit/envkit/internal/buildplan"
 	"github.com/envkit/envkit/internal/conda/channel"
 	"github.com/envkit/envkit/internal/conda/fetch"
 	"github.com/envkit/envkit/internal/conda/relock"
@@ -26,7 +27,7 @@ func init() { commands = append(commands, newSolveCmd) }
 
 // defaultPlatform is the subdir solved for when none is given: envkit
 // builds Linux images.
-const defaultPlatform = "linux-64"
+const defaultPlatform = buildplan.DefaultSubdir
 
 func newSolveCmd() *cobra.Command {
 	var (

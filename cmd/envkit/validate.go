@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/envkit/envkit/internal/buildplan"
 	"github.com/envkit/envkit/internal/spec"
 )
 
@@ -135,14 +136,12 @@ func writeFileAtomic(path string, data []byte) error {
 	return os.Rename(tmp.Name(), path)
 }
 
-// baseImageDefault is the base image for definitions that carry none:
-// --base-image, else $ENVKIT_BASE_IMAGE, else spec.DefaultBaseImage.
-func baseImageDefault(flag string) string {
+// baseOverride is the base image for definitions that name none, as the
+// CLI gives it: --base-image, else $ENVKIT_BASE_IMAGE (which envkit build
+// passes to the frontend too); buildplan.BaseImage applies it.
+func baseOverride(flag string) string {
 	if flag != "" {
 		return flag
 	}
-	if env := os.Getenv(spec.BaseImageEnv); env != "" {
-		return env
-	}
-	return spec.DefaultBaseImage
+	return os.Getenv(buildplan.ArgBaseImage)
 }

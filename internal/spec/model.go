@@ -96,6 +96,19 @@ func (d *Definition) SetDefaultBase(image string) {
 	}
 }
 
+// HasCondaEnvironment says whether envkit installs a conda environment
+// for the definition: conda dependencies, and a python it manages (a
+// user-managed python has no environment of envkit's).
+func (d *Definition) HasCondaEnvironment() bool {
+	return d.Conda != nil && !d.Python.UserManaged && len(d.Conda.Dependencies) > 0
+}
+
+// PrecachesSpark says whether the image holds the Spark packages' jars,
+// which the lock then pins.
+func (d *Definition) PrecachesSpark() bool {
+	return d.Spark != nil && d.Spark.Precache && len(d.Spark.Packages) > 0
+}
+
 // EffectivePrefix is Prefix, or DefaultPrefix when unset.
 func (d *Definition) EffectivePrefix() string {
 	if d.Prefix == "" {

@@ -3,21 +3,18 @@ package pep508
 import (
 	"fmt"
 	"strings"
+
+	"github.com/envkit/envkit/internal/platform"
 )
 
-// machines maps conda subdirs to Python's platform.machine().
-var machines = map[string]string{
-	"linux-64": "x86_64", "linux-aarch64": "aarch64", "linux-ppc64le": "ppc64le", "linux-s390x": "s390x",
-}
-
 // Machine gives platform.machine() on a conda subdir ("linux-64" ->
-// "x86_64").
+// "x86_64"), from envkit's platform table.
 func Machine(subdir string) (string, error) {
-	m, ok := machines[subdir]
-	if !ok {
-		return "", fmt.Errorf("platform %q: pip packages are resolved for linux-64, linux-aarch64, linux-ppc64le or linux-s390x", subdir)
+	p, err := platform.FromSubdir(subdir)
+	if err != nil {
+		return "", fmt.Errorf("pip packages: %w", err)
 	}
-	return m, nil
+	return p.Machine, nil
 }
 
 // TargetEnv gives the marker values of CPython pythonVersion ("3.11" or
