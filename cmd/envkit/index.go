@@ -46,7 +46,11 @@ named and the channel is left as it was.`,
   envkit index --shards-only /srv/conda/private`,
 		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			subdirs, err := indexChannel(cmd.Context(), args[0], !shardsOnly)
+			form := shards.Sharded | shards.Monolithic
+			if shardsOnly {
+				form = shards.Sharded
+			}
+			subdirs, err := indexChannel(cmd.Context(), args[0], form)
 			for _, s := range subdirs {
 				fmt.Fprintf(cmd.OutOrStdout(), "%s: %d packages, %d names\n", s.name, s.packages, s.names)
 			}
@@ -65,9 +69,8 @@ type indexedSubdir struct {
 }
 
 // indexChannel indexes dir's subdirs: every archive is read (and
-// checked) first, then each subdir is written. monolithic adds
-// repodata.json and repodata.json.zst to the shards.
-func indexChannel(ctx context.Context, dir string, monolithic bool) ([]indexedSubdir, error) {
+// checked) first, then each subdir is written in form.
+func indexChannel(ctx context.Context, dir string, form shards.Form) ([]indexedSubdir, error) {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		return nil, err
@@ -94,7 +97,7 @@ func indexChannel(ctx context.Context, dir string, monolithic bool) ([]indexedSu
 		subdirs = append(subdirs, s)
 	}
 	for _, s := range subdirs {
-		if err := writeSubdir(dir, s, monolithic); err != nil {
+		if err := writeSubdir(dir, s, form); err != nil {
 			return nil, fmt.Errorf("%s: %w", s.name, err)
 		}
 	}
@@ -196,8 +199,8 @@ func archiveRecord(file, subdir string) (shards.Raw, error) {
 }
 
 // writeSubdir writes one subdir's records, names in order.
-func writeSubdir(dir string, s indexedSubdir, monolithic bool) error {
-	w, err := shards.NewSubdirWriter(dir, s.name, monolithic)
+func writeSubdir(dir string, s indexedSubdir, form shards.Form) error {
+	w, err := shards.NewSubdirWriter(dir, s.name, form)
 	if err != nil {
 		return err
 	}

@@ -20,9 +20,18 @@ import (
 // subdir (the index's shards_base_url is "./" + ShardsDir + "/").
 const ShardsDir = "shards"
 
-// SubdirWriter writes one channel subdir, <dir>/<subdir>/: the CEP 16
-// index and shards and, unless shards only, repodata.json and
-// repodata.json.zst holding the same records. Records are added one
+// Form is which files a SubdirWriter writes.
+type Form int
+
+const (
+	// Sharded is the CEP 16 index and shards.
+	Sharded Form = 1 << iota
+	// Monolithic is repodata.json and repodata.json.zst.
+	Monolithic
+)
+
+// SubdirWriter writes one channel subdir, <dir>/<subdir>/, in one form
+// or both (the same records in each). Records are added one
 // package name at a time, names in ascending order, and streamed to
 // staging files, so a channel of any size is written in little memory.
 // The output is deterministic: the same records give the same bytes.
@@ -31,7 +40,7 @@ const ShardsDir = "shards"
 type SubdirWriter struct {
 	dir, subdir string
 	stage       string
-	monolithic  bool
+	form        Form
 	// parts stage repodata.json's "packages" and "packages.conda" maps.
 	parts [2]*part
 	index *Index
@@ -44,9 +53,9 @@ type part struct {
 	n int
 }
 
-// NewSubdirWriter starts writing dir/subdir (created if missing);
-// monolithic adds repodata.json and repodata.json.zst to the shards.
-func NewSubdirWriter(dir, subdir string, monolithic bool) (*SubdirWriter, error) {
+// NewSubdirWriter starts writing dir/subdir (created if missing) in
+// form (Sharded, Monolithic or both).
+func NewSubdirWriter(dir, subdir string, form Form) (*SubdirWriter, error) {
 	out := filepath.Join(dir, subdir)
 	if err := os.MkdirAll(out, 0o755); err != nil {
 		return nil, err
@@ -55,13 +64,13 @@ func NewSubdirWriter(dir, subdir string, monolithic bool) (*SubdirWriter, error)
 	if err != nil {
 		return nil, err
 	}
-	w := &SubdirWriter{dir: dir, subdir: subdir, stage: stage, monolithic: monolithic,
+	w := &SubdirWriter{dir: dir, subdir: subdir, stage: stage, form: form,
 		index: &Index{Version: Version, Info: Info{BaseURL: "./", ShardsBaseURL: "./" + ShardsDir + "/", Subdir: subdir}, Shards: map[string]Sum{}}}
 	if err := os.Mkdir(filepath.Join(stage, ShardsDir), 0o755); err != nil {
 		w.Abort()
 		return nil, err
 	}
-	if monolithic {
+	if form&Monolithic != 0 {
 		for i, name := range []string{"packages.part", "conda.part"} {
 			f, err := os.Create(filepath.Join(stage, name))
 			if err != nil {
@@ -84,15 +93,17 @@ func (w *SubdirWriter) Add(name string, records map[string]Raw) error {
 		return fmt.Errorf("package %s added after %s: names must come in ascending order", name, w.last)
 	}
 	w.last = name
-	zst, sum, err := EncodeShard(records, nil)
-	if err != nil {
-		return fmt.Errorf("package %s: %w", name, err)
+	if w.form&Sharded != 0 {
+		zst, sum, err := EncodeShard(records, nil)
+		if err != nil {
+			return fmt.Errorf("package %s: %w", name, err)
+		}
+		w.index.Shards[name] = sum
+		if err := os.WriteFile(filepath.Join(w.stage, ShardsDir, sum.File()), zst, 0o644); err != nil {
+			return err
+		}
 	}
-	w.index.Shards[name] = sum
-	if err := os.WriteFile(filepath.Join(w.stage, ShardsDir, sum.File()), zst, 0o644); err != nil {
-		return err
-	}
-	if !w.monolithic {
+	if w.form&Monolithic == 0 {
 		return nil
 	}
 	for _, fn := range slices.Sorted(maps.Keys(records)) {
@@ -145,16 +156,18 @@ func (w *SubdirWriter) Close() error {
 func (w *SubdirWriter) finish() error {
 	out := filepath.Join(w.dir, w.subdir)
 	var files []string
-	if w.monolithic {
+	if w.form&Monolithic != 0 {
 		if err := w.writeRepodata(); err != nil {
 			return err
 		}
 		files = append(files, "repodata.json.zst", "repodata.json")
 	}
+	if w.form&Sharded == 0 {
+		return move(w.stage, out, files)
+	}
 	if err := os.WriteFile(filepath.Join(w.stage, IndexFile), EncodeIndex(w.index), 0o644); err != nil {
 		return err
 	}
-	files = append(files, IndexFile)
 	shards := filepath.Join(out, ShardsDir)
 	if err := os.Rename(shards, filepath.Join(w.stage, "old-shards")); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return err
@@ -162,8 +175,13 @@ func (w *SubdirWriter) finish() error {
 	if err := os.Rename(filepath.Join(w.stage, ShardsDir), shards); err != nil {
 		return err
 	}
+	return move(w.stage, out, append(files, IndexFile))
+}
+
+// move renames files from one directory to another, in order.
+func move(from, to string, files []string) error {
 	for _, f := range files {
-		if err := os.Rename(filepath.Join(w.stage, f), filepath.Join(out, f)); err != nil {
+		if err := os.Rename(filepath.Join(from, f), filepath.Join(to, f)); err != nil {
 			return err
 		}
 	}

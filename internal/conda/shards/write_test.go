@@ -14,9 +14,9 @@ import (
 )
 
 // writeChannel writes a generated subdir of names with n records each.
-func writeChannel(t *testing.T, dir string, names []string, monolithic bool) {
+func writeChannel(t *testing.T, dir string, names []string, form Form) {
 	t.Helper()
-	w, err := NewSubdirWriter(dir, "linux-64", monolithic)
+	w, err := NewSubdirWriter(dir, "linux-64", form)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -56,7 +56,7 @@ func TestSubdirWriter(t *testing.T) {
 		names = append(names, fmt.Sprintf("pkg-%02d", i))
 	}
 	dir := t.TempDir()
-	writeChannel(t, dir, names, true)
+	writeChannel(t, dir, names, Sharded|Monolithic)
 	u := "file://" + dir
 	ch := channel.Channel{Name: "written", URL: u, Location: u}
 
@@ -88,7 +88,7 @@ func TestSubdirWriter(t *testing.T) {
 
 	// Byte for byte the same when written again, with no leftovers.
 	first := tree(t, dir)
-	writeChannel(t, dir, names, true)
+	writeChannel(t, dir, names, Sharded|Monolithic)
 	if again := tree(t, dir); !reflect.DeepEqual(first, again) {
 		t.Fatal("a second write gave different files")
 	}
@@ -96,13 +96,20 @@ func TestSubdirWriter(t *testing.T) {
 		t.Fatalf("%d files written", len(first))
 	}
 
+	// Monolithic only: no index, no shards.
+	mono := t.TempDir()
+	writeChannel(t, mono, names, Monolithic)
+	if got := tree(t, mono); len(got) != 2 {
+		t.Fatalf("monolithic only wrote %d files", len(got))
+	}
+
 	// Shards only: no monolithic file; an aborted write leaves nothing.
 	only := t.TempDir()
-	writeChannel(t, only, names, false)
+	writeChannel(t, only, names, Sharded)
 	if _, err := os.Stat(filepath.Join(only, "linux-64", "repodata.json")); !os.IsNotExist(err) {
 		t.Fatalf("shards only wrote repodata.json: %v", err)
 	}
-	w, err := NewSubdirWriter(only, "noarch", true)
+	w, err := NewSubdirWriter(only, "noarch", Sharded|Monolithic)
 	if err != nil {
 		t.Fatal(err)
 	}
