@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -36,7 +37,7 @@ func TestHungAndEndlessRepository(t *testing.T) {
 	defer cancel()
 	_, err := Resolve(ctx, []Coordinate{{"com.example", "app", "1.0"}}, Options{Repositories: []string{srv.URL + "/hang"}, NoCentral: true, Net: net})
 	var ue *url.Error
-	if !errors.As(err, &ue) || !ue.Timeout() || ctx.Err() != nil {
+	if !errors.As(err, &ue) || !ue.Timeout() || ctx.Err() != nil || !strings.Contains(err.Error(), "list it first under the definition's spark repositories") {
 		t.Errorf("hung repository: %v", err)
 	}
 	prefix := t.TempDir()

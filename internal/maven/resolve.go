@@ -105,14 +105,14 @@ func Resolve(ctx context.Context, roots []Coordinate, opts Options) ([]Jar, erro
 		eff, err := r.pom(it.coord, 0)
 		if err != nil {
 			if it.from != "" {
-				return nil, fmt.Errorf("%s (required by %s): %w", it.coord, it.from, err)
+				return nil, withMirrorHint(fmt.Errorf("%s (required by %s): %w", it.coord, it.from, err))
 			}
-			return nil, fmt.Errorf("%s: %w", it.coord, err)
+			return nil, withMirrorHint(fmt.Errorf("%s: %w", it.coord, err))
 		}
 		if eff.packaging != "pom" {
 			jar, err := r.jar(eff, it.classifier)
 			if err != nil {
-				return nil, err
+				return nil, withMirrorHint(err)
 			}
 			jar.RequiredBy = it.from
 			out = append(out, jar)
@@ -255,6 +255,15 @@ func (r *resolver) pom(c Coordinate, depth int) (*effective, error) {
 	}
 	r.poms[c.String()] = e
 	return e, nil
+}
+
+// withMirrorHint says, for a repository out of reach, how to read from a
+// mirror instead.
+func withMirrorHint(err error) error {
+	if !netfetch.Unreachable(err) {
+		return err
+	}
+	return fmt.Errorf("%w\n(a repository out of reach can be replaced by a mirror: list it first under the definition's spark repositories; the first repository that has a POM serves it and its jar)", err)
 }
 
 // find GETs a repository path from the first repository that has it.
