@@ -378,8 +378,8 @@ func (l *linker) linkEntry(e *pkg.Entry, r io.Reader, pe *PathEntry, tgt string,
 // Originals of files rewritten by prefix replacement that linking keeps
 // in memory for hard links to them; beyond, the archive is read again.
 const (
-	maxKeptOriginal  = 16 << 20
-	maxKeptOriginals = 256 << 20
+	maxKeptOriginal  = 8 << 20
+	maxKeptOriginals = 64 << 20
 )
 
 // keepUpTo keeps what is written to it while that is at most max bytes.
