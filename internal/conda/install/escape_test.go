@@ -346,3 +346,25 @@ func TestLinkReplaceFailureLeavesNothing(t *testing.T) {
 	}
 	noTemporaries(t, dest)
 }
+
+// TestLinkHardLinkToRewrittenFile: hard links to a file that prefix
+// replacement rewrote get the archive's bytes, replaced or not as their
+// own paths entry says.
+func TestLinkHardLinkToRewrittenFile(t *testing.T) {
+	paths := `{"paths_version":1,"paths":[` +
+		`{"_path":"bin/tool","path_type":"hardlink","file_mode":"text","prefix_placeholder":"/ph"},` +
+		`{"_path":"bin/plain","path_type":"hardlink"},` +
+		`{"_path":"bin/again","path_type":"hardlink","file_mode":"text","prefix_placeholder":"/ph"}]}`
+	archive, _ := craftedPackage(t, t.TempDir(), "hard", file("info/paths.json", paths),
+		file("bin/tool", "root=/ph/lib\n"), entry{path: "bin/plain", hard: "bin/tool"}, entry{path: "bin/again", hard: "bin/tool"})
+	dest := t.TempDir()
+	if _, err := Link(archive, dest, Options{Prefix: "/opt/env"}); err != nil {
+		t.Fatal(err)
+	}
+	for p, want := range map[string]string{"bin/tool": "root=/opt/env/lib\n", "bin/plain": "root=/ph/lib\n", "bin/again": "root=/opt/env/lib\n"} {
+		if b, _ := os.ReadFile(filepath.Join(dest, p)); string(b) != want {
+			t.Errorf("%s: %q, want %q", p, b, want)
+		}
+	}
+	noTemporaries(t, dest)
+}
