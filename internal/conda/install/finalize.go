@@ -86,17 +86,9 @@ func Finalize(prefix string, opts FinalizeOptions) error {
 	if env == nil {
 		env = os.Environ()
 	}
-	for _, kind := range []string{"pre-link", "post-link"} {
-		for _, r := range ordered {
-			if opts.NoScripts {
-				continue
-			}
-			if err := runScript(root, prefix, r, kind, env); err != nil {
-				return err
-			}
-			if err := takeMessages(root, opts.Messages); err != nil {
-				return err
-			}
+	if !opts.NoScripts {
+		if err := runScripts(root, prefix, ordered, env, opts.Messages); err != nil {
+			return err
 		}
 	}
 	if err := compilePyc(root, prefix, ordered, env); err != nil {
@@ -121,6 +113,22 @@ func recordsInOrder(prs []*PrefixRecord) []*PrefixRecord {
 		out = append(out, byName[r.Name])
 	}
 	return out
+}
+
+// runScripts runs every package's pre-link script, then every package's
+// post-link script, in the records' order, passing on their messages.
+func runScripts(root *os.Root, prefix string, ordered []*PrefixRecord, env []string, messages io.Writer) error {
+	for _, kind := range []string{"pre-link", "post-link"} {
+		for _, r := range ordered {
+			if err := runScript(root, prefix, r, kind, env); err != nil {
+				return err
+			}
+			if err := takeMessages(root, messages); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // runScript runs bin/.<name>-<kind>.sh when the package has one. conda
