@@ -61,10 +61,14 @@ services-down:
 fixtures: services-up
 
 # The frontend image, built with the BuildKit at BUILDKIT_HOST (default: the
-# services') and pushed to IMAGE (default: the services' registry).
-frontend-image: build
-	@set -e; host=$${BUILDKIT_HOST:-}; eval "$$($(DEV) env -state $(STATE))"; \
-	BUILDKIT_HOST=$${host:-$$BUILDKIT_HOST} hack/frontend-image.sh $${IMAGE:-$$ENVKIT_REGISTRY/envkit/frontend:dev}
+# services') and pushed to IMAGE (default: the services' registry). It builds
+# what it needs (buildctl, envkit-dev) itself.
+frontend-image: tools build
+	@set -e; host=$${BUILDKIT_HOST:-}; image=$${IMAGE:-}; \
+	if [ -z "$$host" ] || [ -z "$$image" ]; then eval "$$($(DEV) env -state $(STATE))"; fi; \
+	host=$${host:-$${BUILDKIT_HOST:-}}; image=$${image:-$${ENVKIT_REGISTRY:+$$ENVKIT_REGISTRY/envkit/frontend:dev}}; \
+	[ -n "$$host" ] && [ -n "$$image" ] || { echo "frontend-image: set BUILDKIT_HOST and IMAGE, or run make services-up" >&2; exit 1; }; \
+	BUILDKIT_HOST=$$host BUILDCTL=$(BIN)/buildctl hack/frontend-image.sh $$image
 
 # Tests against real services the harness starts itself (fresh state).
 integration: tools build

@@ -75,9 +75,25 @@ func TestFileChannel(t *testing.T) {
 		t.Fatal(err)
 	}
 	m = meta("nolock")
-	run(t, 15*time.Minute, "envkit", "build", file, "--addr", env.BuildkitHost, "--progress", "plain",
-		"--build-arg", "SOURCE_DATE_EPOCH="+epoch, "--output", imageOutput(repo+":nolock"), "--metadata-file", m)
-	digests["envkit build without a lock"] = metadataDigest(t, m)
+	args = append(syntaxArgs, "--local", name+"="+channelDir, "--opt", "context:"+name+"=local:"+name,
+		"--output", imageOutput(repo+":nolock"), "--metadata-file", m)
+	if _, progress, err := runErr(15*time.Minute, nil, "buildctl", args...); err != nil {
+		t.Fatalf("buildctl without a lock: %v\n%s", err, tail(progress, 40))
+	}
+	digests["buildctl # syntax= without a lock"] = metadataDigest(t, m)
+
+	// envkit build --frozen refuses to lock; envkit build locks first, as
+	// envkit lock would, and builds from the lock it wrote.
+	if _, stderr, err := runErr(time.Minute, nil, "envkit", "build", file, "--frozen", "--addr", env.BuildkitHost); err == nil || !strings.Contains(stderr, "--frozen") {
+		t.Errorf("envkit build --frozen without a lock: %v\n%s", err, tail(stderr, 5))
+	}
+	m = meta("locked-first")
+	_, stderr, err := runErr(15*time.Minute, nil, "envkit", "build", file, "--addr", env.BuildkitHost, "--progress", "plain",
+		"--build-arg", "SOURCE_DATE_EPOCH="+epoch, "--output", imageOutput(repo+":locked-first"), "--metadata-file", m)
+	if err != nil || !strings.Contains(stderr, "wrote "+filepath.Join(dir, "conda-lock.yml")) {
+		t.Fatalf("envkit build without a lock: %v\n%s", err, tail(stderr, 20))
+	}
+	digests["envkit build, locking first"] = metadataDigest(t, m)
 
 	want := digests["envkit build"]
 	for way, d := range digests {
@@ -87,7 +103,7 @@ func TestFileChannel(t *testing.T) {
 	}
 	checkHello(t, repo+"@"+want)
 
-	_, stderr, err := runErr(5*time.Minute, nil, "buildctl", syntaxArgs...)
+	_, stderr, err = runErr(5*time.Minute, nil, "buildctl", syntaxArgs...)
 	if err == nil {
 		t.Fatal("built without the channel's named context")
 	}

@@ -69,8 +69,9 @@ func TestImageKeyCLIThenSyntax(t *testing.T) {
 		t.Errorf("buildctl # syntax= made %s, envkit build pushed %s", got, pushed)
 	}
 
-	// The key is read with the build's lock checks: a stale lock fails
-	// the lookup with the frontend's message, before anything is built.
+	// The key is read with the build's lock checks: with --frozen (no
+	// relock) a stale lock fails the lookup with the frontend's message,
+	// before anything is built.
 	def, err := os.ReadFile(file)
 	if err != nil {
 		t.Fatal(err)
@@ -78,9 +79,9 @@ func TestImageKeyCLIThenSyntax(t *testing.T) {
 	if err := os.WriteFile(file, []byte(strings.Replace(string(def), "python=3.11", "python=3.11.2", 1)), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	_, stderr, err := runErr(2*time.Minute, nil, "envkit", "build", file, "--addr", env.BuildkitHost, "--push", repo, "--progress", "plain")
+	_, stderr, err := runErr(2*time.Minute, nil, "envkit", "build", file, "--frozen", "--addr", env.BuildkitHost, "--push", repo, "--progress", "plain")
 	if err == nil || !strings.Contains(stderr, "conda-lock.yml: stale for") || strings.Contains(stderr, "] link ") {
-		t.Errorf("envkit build --push with a stale lock: %v\n%s", err, tail(stderr, 5))
+		t.Errorf("envkit build --frozen --push with a stale lock: %v\n%s", err, tail(stderr, 5))
 	}
 }
 

@@ -53,7 +53,7 @@ func FromDefinition(def *spec.Definition, locked Locked) (Environment, error) {
 	for _, v := range def.Env {
 		env.Env = append(env.Env, EnvVar{v.Name, v.Value})
 	}
-	if needsConda(def) {
+	if def.HasCondaEnvironment() {
 		if len(locked.Packages) == 0 {
 			return Environment{}, fmt.Errorf("%s: the conda environment has dependencies but no locked packages were given", def.Conda.Pos)
 		}
@@ -81,7 +81,7 @@ func FromDefinition(def *spec.Definition, locked Locked) (Environment, error) {
 // conda environment (wheels are installed into its python) and precached
 // Spark packages without one (their jars are pinned in its lock).
 func Supported(def *spec.Definition) error {
-	if needsConda(def) {
+	if def.HasCondaEnvironment() {
 		return nil
 	}
 	var problems spec.ErrorList
@@ -93,16 +93,11 @@ func Supported(def *spec.Definition) error {
 	if def.Conda != nil && len(def.Conda.Pip) > 0 && !def.Python.UserManaged {
 		problems = append(problems, &spec.Error{Pos: def.Conda.Pip[0].Pos, Msg: "pip packages are installed into the conda environment's python: add python to the conda dependencies"})
 	}
-	if def.Spark != nil && len(def.Spark.Packages) > 0 && def.Spark.Precache {
+	if def.PrecachesSpark() {
 		problems = append(problems, &spec.Error{Pos: def.Spark.Pos, Msg: "precached Spark packages are pinned in the conda lock, which needs a conda environment: add conda dependencies or set precache: false"})
 	}
 	if len(problems) > 0 {
 		return problems
 	}
 	return nil
-}
-
-// needsConda says whether the definition asks for a conda environment.
-func needsConda(def *spec.Definition) bool {
-	return def.Conda != nil && !def.Python.UserManaged && len(def.Conda.Dependencies) > 0
 }

@@ -5,9 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 
 	"github.com/docker/cli/cli/config"
@@ -21,6 +23,7 @@ import (
 
 	"github.com/envkit/envkit/frontend"
 	"github.com/envkit/envkit/internal/buildplan"
+	"github.com/envkit/envkit/internal/platform"
 	"github.com/envkit/envkit/internal/spec"
 )
 
@@ -42,6 +45,12 @@ The directory of each file:// channel goes to the build as its named context
 (conda-channel/NAME-HASH, docs/frontend.md). SOURCE_DATE_EPOCH,
 ENVKIT_CHANNEL_ALIAS and ENVKIT_CHANNEL_MIRRORS from the environment become
 build arguments unless --build-arg gives them.
+
+A definition with a conda environment is built from its lock
+(conda-lock.yml in the build context): when there is none, or the
+definition changed since, build locks first as envkit lock would (with the
+environment's ENVKIT_CHANNEL_* and CONDA_OVERRIDE_* variables) and says
+so; --frozen builds from the lock as it is and refuses to write one.
 
 With --push REPO, build first looks up the image key (definition hash, lock
 hash, base digest; docs/frontend.md) as a tag in REPO: when the tag exists it
@@ -67,6 +76,7 @@ REPO:<key> and every --tag.`,
 	fl.StringVar(&f.progress, "progress", "auto", "progress output: auto, plain, tty, json or quiet")
 	fl.StringVar(&f.metadataFile, "metadata-file", "", "write the build result's metadata (digest, image key) as JSON")
 	fl.StringVar(&f.addr, "addr", "", "BuildKit address (default: $BUILDKIT_HOST, else envkit's local buildkitd)")
+	fl.BoolVar(&f.frozen, "frozen", false, "build from the lock as it is: never write conda-lock.yml, fail without one")
 	return cmd
 }
 
@@ -104,6 +114,11 @@ func runBuild(ctx context.Context, stderr, stdout io.Writer, file string, f buil
 	// key lookup of --push reports them itself).
 	def, defErr := readDefinition(file, contextDir)
 	platforms := splitList(f.platforms)
+	if defErr == nil {
+		if err := lockFirst(ctx, stderr, file, contextDir, def, platforms, f.frozen); err != nil {
+			return err
+		}
+	}
 	cacheExports, cacheImports, err := cacheOptions(f.cacheTo, f.cacheFrom)
 	if err != nil {
 		return err
@@ -324,4 +339,38 @@ func readDefinition(file, contextDir string) (*spec.Definition, error) {
 // steps: the frontend reports the error.
 func runsSteps(def *spec.Definition) bool {
 	return def == nil || len(def.Steps) > 0 || def.Base.Dockerfile != ""
+}
+
+// lockFirst makes the lock a build of def for targets reads, in
+// contextDir, current:
+// without one, or with one the definition no longer matches, it locks as
+// envkit lock does (which leaves a current lock untouched). With frozen it
+// writes nothing and a missing lock is an error.
+func lockFirst(ctx context.Context, stderr io.Writer, file, contextDir string, def *spec.Definition, targets []string, frozen bool) error {
+	if !def.HasCondaEnvironment() {
+		return nil
+	}
+	path := filepath.Join(contextDir, buildplan.LockFile)
+	if frozen {
+		if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("%s: no %s in the build context, and --frozen forbids writing one: run envkit lock %s", file, buildplan.LockFile, file)
+		}
+		return nil
+	}
+	// The definition's platforms, and the --platform targets the frontend
+	// will read the lock for.
+	subdirs, err := buildplan.Subdirs(def)
+	if err != nil {
+		return err
+	}
+	for _, t := range targets {
+		p, err := platform.Parse(t)
+		if err != nil {
+			return usagef("--platform %s: %v", t, err)
+		}
+		if !slices.Contains(subdirs, p.Subdir) {
+			subdirs = append(subdirs, p.Subdir)
+		}
+	}
+	return runLock(ctx, io.Discard, stderr, &lockOptions{file: file, out: path, platforms: subdirs, quietWhenCurrent: true})
 }

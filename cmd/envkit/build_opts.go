@@ -31,6 +31,7 @@ type buildFlags struct {
 	progress     string
 	metadataFile string
 	addr         string
+	frozen       bool
 }
 
 // progressMode maps --progress to BuildKit's display modes.

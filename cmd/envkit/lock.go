@@ -80,6 +80,9 @@ type lockOptions struct {
 	update         bool
 	names          []string // packages to update; none with update means all
 	dryRun, asJSON bool
+	// quietWhenCurrent says nothing of a lock that is up to date (envkit
+	// build checks the lock on every build).
+	quietWhenCurrent bool
 }
 
 // lockReport is the --json output.
@@ -125,7 +128,9 @@ func runLock(ctx context.Context, stdout, stderr io.Writer, opts *lockOptions) e
 		if opts.asJSON {
 			return writeJSON(stdout, lockReport{Lock: out, UpToDate: true, Changes: []relock.Change{}})
 		}
-		fmt.Fprintf(stderr, "%s is up to date\n", out)
+		if !opts.quietWhenCurrent {
+			fmt.Fprintf(stderr, "%s is up to date\n", out)
+		}
 		return nil
 	}
 	if err := checkUpdateNames(out, old, opts.names); err != nil {
