@@ -519,7 +519,7 @@ func parseEntryPoint(ep string) (cmd, module, fn string, err error) {
 	cmd, target, ok := strings.Cut(ep, "=")
 	module, fn, ok2 := strings.Cut(strings.TrimSpace(target), ":")
 	cmd, module, fn = strings.TrimSpace(cmd), strings.TrimSpace(module), strings.TrimSpace(fn)
-	if !ok || !ok2 || cmd == "" || module == "" || fn == "" || strings.ContainsAny(cmd, "/\\") {
+	if !ok || !ok2 || cmd == "" || module == "" || fn == "" || cmd == "." || cmd == ".." || strings.ContainsAny(cmd, "/\\\x00") {
 		return "", "", "", fmt.Errorf("entry point %q is not \"command = module:function\"", ep)
 	}
 	return cmd, module, fn, nil

@@ -84,7 +84,7 @@ func TestParseEntryPoint(t *testing.T) {
 	if err != nil || cmd != "jupyter-lab" || mod != "jupyterlab.labapp" || fn != "main" {
 		t.Errorf("got %q %q %q %v", cmd, mod, fn, err)
 	}
-	for _, bad := range []string{"nocolon = mod", "= mod:f", "a/b = m:f", "justtext"} {
+	for _, bad := range []string{"nocolon = mod", "= mod:f", "a/b = m:f", "justtext", ".. = m:f", ". = m:f", "a\x00 = m:f"} {
 		if _, _, _, err := parseEntryPoint(bad); err == nil {
 			t.Errorf("%q: accepted", bad)
 		}
