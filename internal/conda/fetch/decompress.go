@@ -117,7 +117,17 @@ func (r *Reader) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// N is the number of bytes decompressed so far.
+// Charge counts n bytes against the limit that did not come out of the
+// stream but are made from it (an archive's hard link copies an earlier
+// file), failing with a *LimitError past the limit, as reading then does.
+func (r *Reader) Charge(n int64) error {
+	if r.n += n; r.n > r.limit {
+		return &LimitError{r.kind, r.limit}
+	}
+	return nil
+}
+
+// N is the number of bytes decompressed (and charged) so far.
 func (r *Reader) N() int64 { return r.n }
 
 // Close releases the decoder; r is unusable afterwards.

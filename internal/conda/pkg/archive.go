@@ -70,6 +70,7 @@ type Entry struct {
 	// Early conda-package-handling wrote symlinks with an empty target
 	// (Anaconda's zlib-1.2.11 .conda); see WriteEntry.
 	Link string
+	// Size is a file's length; for a hard link, that of its source.
 	Size int64
 }
 
@@ -102,8 +103,8 @@ func Walk(ra io.ReaderAt, size int64, name string, parts Parts, fn WalkFunc) err
 	case bytes.Equal(magic[:], []byte("PK\x03\x04")), bytes.Equal(magic[:], []byte("PK\x05\x06")):
 		return walkConda(ra, size, name, parts, b, fn)
 	case bytes.Equal(magic[:3], []byte("BZh")):
-		return b.walk(io.NewSectionReader(ra, 0, size), fetch.Bzip2, func(r io.Reader) error {
-			return walkTar(r, name, partByPath, parts, fn)
+		return b.walk(io.NewSectionReader(ra, 0, size), fetch.Bzip2, func(d *fetch.Reader) error {
+			return walkTar(d, name, partByPath, parts, fn)
 		})
 	}
 	return fmt.Errorf("%s: not a conda package (neither a .conda zip nor a .tar.bz2)", name)
@@ -114,8 +115,9 @@ func Walk(ra io.ReaderAt, size int64, name string, parts Parts, fn WalkFunc) err
 // compress 3-20 times), at least 256 MiB so that small packages of
 // highly compressible files pass, and at most 32 GiB (the largest
 // packages, CUDA and PyTorch builds of 2-3 GB, extract to under 10 GB).
-// It stops a decompression bomb from filling the disk. The archive was
-// checked against its record's sha256 before, so size is the record's.
+// It stops a decompression bomb from filling the disk; hard links count
+// with the size of the copy they make. The archive was checked against
+// its record's sha256 before, so size is the record's.
 func MaxExtracted(size int64) int64 {
 	const factor, floor, ceiling = 50, 256 << 20, 32 << 30
 	if size > ceiling/factor {
@@ -133,7 +135,7 @@ type budget struct {
 
 // walk decompresses r (of format kind) within the budget and hands the
 // stream to read, turning an overrun into an error naming the package.
-func (b *budget) walk(r io.Reader, kind fetch.Kind, read func(io.Reader) error) error {
+func (b *budget) walk(r io.Reader, kind fetch.Kind, read func(*fetch.Reader) error) error {
 	d, err := fetch.NewReader(r, kind, b.left)
 	if err != nil {
 		return fmt.Errorf("%s: %w", b.name, err)
@@ -143,7 +145,7 @@ func (b *budget) walk(r io.Reader, kind fetch.Kind, read func(io.Reader) error) 
 	b.left -= d.N()
 	var le *fetch.LimitError
 	if errors.As(err, &le) {
-		return fmt.Errorf("%s: decompresses to more than %d bytes, the most a %d-byte package may (pkg.MaxExtracted): refused as a decompression bomb", b.name, MaxExtracted(b.size), b.size)
+		return fmt.Errorf("%s: extracts to more than %d bytes (hard-link copies included), the most a %d-byte package may (pkg.MaxExtracted): refused as a decompression bomb", b.name, MaxExtracted(b.size), b.size)
 	}
 	return err
 }
@@ -235,8 +237,8 @@ func walkZstdMember(m *zip.File, name string, b *budget, fn WalkFunc) error {
 	if strings.HasPrefix(path.Base(m.Name), "info-") {
 		part = Info
 	}
-	return b.walk(rc, fetch.Zstd, func(r io.Reader) error {
-		return walkTar(r, name, func(string) Parts { return part }, All, fn)
+	return b.walk(rc, fetch.Zstd, func(d *fetch.Reader) error {
+		return walkTar(d, name, func(string) Parts { return part }, All, fn)
 	})
 }
 
@@ -249,10 +251,11 @@ func partByPath(p string) Parts {
 }
 
 // walkTar delivers the entries of one tar stream whose part (by partOf)
-// is among parts.
-func walkTar(r io.Reader, name string, partOf func(string) Parts, parts Parts, fn WalkFunc) error {
-	tr := tar.NewReader(r)
-	seen := map[string]bool{}
+// is among parts. A hard link is charged to the stream's limit with the
+// size of its source: its copy writes that much again.
+func walkTar(d *fetch.Reader, name string, partOf func(string) Parts, parts Parts, fn WalkFunc) error {
+	tr := tar.NewReader(d)
+	seen := map[string]int64{}
 	for {
 		h, err := tr.Next()
 		if err == io.EOF {
@@ -268,6 +271,11 @@ func walkTar(r io.Reader, name string, partOf func(string) Parts, parts Parts, f
 		if e == nil {
 			continue
 		}
+		if e.Type == Hardlink {
+			if err := d.Charge(e.Size); err != nil {
+				return err
+			}
+		}
 		if partOf(e.Path)&parts == 0 {
 			continue
 		}
@@ -279,7 +287,7 @@ func walkTar(r io.Reader, name string, partOf func(string) Parts, parts Parts, f
 
 // entryOf checks a tar header and turns it into an Entry (nil for entries
 // that carry nothing, like the archive root "./").
-func entryOf(h *tar.Header, pkgName string, seen map[string]bool) (*Entry, error) {
+func entryOf(h *tar.Header, pkgName string, seen map[string]int64) (*Entry, error) {
 	p, err := CleanPath(h.Name)
 	if err != nil {
 		return nil, &UnsafePathError{pkgName, h.Name, err.Error()}
@@ -310,15 +318,16 @@ func entryOf(h *tar.Header, pkgName string, seen map[string]bool) (*Entry, error
 		if err != nil || src == "" {
 			return nil, &UnsafePathError{pkgName, h.Name, fmt.Sprintf("hard link to %q", h.Linkname)}
 		}
-		if !seen[src] {
+		size, ok := seen[src]
+		if !ok {
 			return nil, fmt.Errorf("%s: %s: hard link to %q, which is not an earlier file in the archive", pkgName, p, h.Linkname)
 		}
-		e.Link = src
+		e.Link, e.Size = src, size
 	default:
 		return nil, fmt.Errorf("%s: %s: unsupported tar entry type %q", pkgName, p, h.Typeflag)
 	}
 	if e.Type == File {
-		seen[p] = true
+		seen[p] = e.Size
 	}
 	return e, nil
 }

@@ -160,11 +160,47 @@ func TestDecompressionBombCapped(t *testing.T) {
 		return err
 	})
 	limit := MaxExtracted(int64(len(data)))
-	if err == nil || !strings.Contains(err.Error(), "bomb-1-0.conda: decompresses to more than 268435456 bytes") {
+	if err == nil || !strings.Contains(err.Error(), "bomb-1-0.conda: extracts to more than 268435456 bytes") {
 		t.Fatalf("got %v, want the bomb refused at %d bytes", err, limit)
 	}
 	if got > limit {
 		t.Errorf("%d bytes delivered, more than the limit %d", got, limit)
+	}
+}
+
+// TestHardLinkCopiesCapped: hard links are written as copies, so 300
+// links to a 1 MiB file write 300 MiB from a few kB of archive; they
+// count against the same limit.
+func TestHardLinkCopiesCapped(t *testing.T) {
+	hs := []*tar.Header{{Name: "lib/one", Typeflag: tar.TypeReg, Mode: 0o644, Size: 1 << 20}}
+	for i := range 300 {
+		hs = append(hs, &tar.Header{Name: fmt.Sprintf("lib/copy%d", i), Typeflag: tar.TypeLink, Linkname: "lib/one"})
+	}
+	var b bytes.Buffer
+	tw := tar.NewWriter(&b)
+	for _, h := range hs {
+		tw.WriteHeader(h)
+		if h.Typeflag == tar.TypeReg {
+			tw.Write(make([]byte, h.Size))
+		}
+	}
+	tw.Close()
+	data := bz2Bytes(t, b.Bytes())
+	var copies int
+	err := Walk(bytes.NewReader(data), int64(len(data)), "links-1-0.tar.bz2", All, func(e *Entry, r io.Reader) error {
+		if e.Type == Hardlink {
+			copies++
+			if e.Size != 1<<20 {
+				t.Errorf("hard link %s: size %d, want its source's", e.Path, e.Size)
+			}
+		}
+		return nil
+	})
+	if err == nil || !strings.Contains(err.Error(), "links-1-0.tar.bz2: extracts to more than 268435456 bytes") {
+		t.Fatalf("got %v, want the copies refused past the limit", err)
+	}
+	if copies >= 256 {
+		t.Errorf("%d copies delivered, more than the limit allows", copies)
 	}
 }
 
