@@ -148,9 +148,15 @@ func testBaseCell(t *testing.T, c baseCell, pipIndex string) {
 			}
 		} else {
 			tool = "buildctl"
+			output := imageOutput(repo + ":" + tag)
+			if c.def == "run-step" {
+				// A RUN step's layer, as a Dockerfile's: the client asks the
+				// exporter for it (envkit build does by itself).
+				output += ",rewrite-timestamp=true"
+			}
 			args = append([]string{"--addr", addr, "build", "--progress", "rawjson", "--frontend", "dockerfile.v0",
 				"--local", "context=" + dir, "--local", "dockerfile=" + dir, "--opt", "filename=environment.yml",
-				"--output", imageOutput(repo + ":" + tag), "--metadata-file", meta}, cacheOpt...)
+				"--output", output, "--metadata-file", meta}, cacheOpt...)
 			if c.epoch {
 				args = append(args, "--opt", "build-arg:SOURCE_DATE_EPOCH="+epoch)
 			}
