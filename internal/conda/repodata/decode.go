@@ -108,11 +108,12 @@ func (d *decoder) array(elem func() error) error {
 	return d.elements('[', ']', elem)
 }
 
-// maxDepth bounds how deeply objects and arrays nest. skip follows
-// nesting by recursion: 10⁷ nested "[" overflowed the stack, a fatal
-// error no recover catches. It is encoding/json's limit, so the two
-// decoders accept the same files (repodata nests four or five levels).
-const maxDepth = 10000
+// MaxDepth bounds how deeply repodata's values nest, for every decoder
+// of it. Decoders follow nesting by recursion: 10⁷ nested "[" overflowed
+// the stack, a fatal error no recover catches. It is encoding/json's
+// limit, so the one-pass decoder and Record.UnmarshalJSON accept the same
+// files (repodata nests four or five levels).
+const MaxDepth = 10000
 
 // elements reads open, then comma-separated elements through elem, then
 // close: the frame objects and arrays share.
@@ -120,8 +121,8 @@ func (d *decoder) elements(open, close byte, elem func() error) error {
 	if err := d.expect(open); err != nil {
 		return err
 	}
-	if d.depth == maxDepth {
-		return &syntaxError{d.pos - 1, fmt.Sprintf("nested deeper than %d levels", maxDepth)}
+	if d.depth == MaxDepth {
+		return &syntaxError{d.pos - 1, fmt.Sprintf("nested deeper than %d levels", MaxDepth)}
 	}
 	d.depth++
 	defer func() { d.depth-- }()

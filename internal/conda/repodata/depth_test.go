@@ -30,7 +30,7 @@ func TestDeepNestingRefused(t *testing.T) {
 // TestDepthLimitIsEncodingJSONs: the decoder accepts exactly the nesting
 // encoding/json accepts.
 func TestDepthLimitIsEncodingJSONs(t *testing.T) {
-	for _, n := range []int{maxDepth - 3, maxDepth - 2} {
+	for _, n := range []int{MaxDepth - 3, MaxDepth - 2} {
 		data := deepRecord(n)
 		_, err := Parse("https://x/c", "linux-64", data)
 		if valid := json.Valid(data); (err == nil) != valid {
