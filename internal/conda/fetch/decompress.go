@@ -174,7 +174,7 @@ func statedSize(r io.ReadSeeker, kind Kind, limit int64) (int64, bool, error) {
 	}
 	var head [zstd.HeaderMaxSize]byte
 	n, err := io.ReadFull(r, head[:])
-	if err != nil && err != io.ErrUnexpectedEOF {
+	if err != nil && err != io.ErrUnexpectedEOF && err != io.EOF { // short: no header to read
 		return 0, false, fmt.Errorf("zstd: %w", err)
 	}
 	var h zstd.Header

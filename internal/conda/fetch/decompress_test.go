@@ -143,3 +143,33 @@ func (zeroReader) Read(p []byte) (int, error) {
 	clear(p)
 	return len(p), nil
 }
+
+// FuzzDecompress: Decompress never returns more than its limit, and
+// agrees with a plain streaming decode: the same bytes when that one
+// gives at most limit bytes without error, a refusal otherwise.
+func FuzzDecompress(f *testing.F) {
+	enc, _ := zstd.NewWriter(nil)
+	f.Add(enc.EncodeAll([]byte("repodata"), nil), uint16(8))
+	f.Add(append(enc.EncodeAll([]byte("one"), nil), enc.EncodeAll([]byte("two"), nil)...), uint16(6))
+	f.Add([]byte{0x28, 0xb5, 0x2f, 0xfd, 0x00, 0x48, 0x09, 0x00, 0x00, 'x'}, uint16(100))
+	f.Fuzz(func(t *testing.T, data []byte, limit uint16) {
+		got, err := Decompress(bytes.NewReader(data), Zstd, int64(limit))
+		if len(got) > int(limit) {
+			t.Fatalf("%d bytes out, limit %d", len(got), limit)
+		}
+		dec, derr := zstd.NewReader(bytes.NewReader(data), zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxWindow(maxZstdWindow))
+		if derr != nil {
+			t.Skip()
+		}
+		defer dec.Close()
+		want, werr := io.ReadAll(io.LimitReader(dec, int64(limit)+1))
+		switch {
+		case werr == nil && len(want) <= int(limit):
+			if err != nil || !bytes.Equal(got, want) {
+				t.Fatalf("plain decode gives %q; Decompress %q, %v", want, got, err)
+			}
+		case err == nil:
+			t.Fatalf("accepted %q where a plain decode fails (%v) or gives more than %d bytes", got, werr, limit)
+		}
+	})
+}
