@@ -111,13 +111,21 @@ neither sha256 nor md5 is refused unless --allow-unverified is given.`,
 				Command: "envkit create", RequestedSpecs: requested, Progress: progress,
 				Warn:     func(s string) { fmt.Fprintln(stderr, "envkit: warning: "+s) },
 				Messages: stderr, NoScripts: noScripts,
-			}); err != nil || len(pip) == 0 {
+			}); err != nil {
 				return err
 			}
-			if err := pipenv.Install(cmd.Context(), pip, platform, abs, locked.ForPlatform(platform), popts); err != nil {
-				// install.Create made the prefix: nothing half-written.
+			if len(pip) > 0 {
+				if err := pipenv.Install(cmd.Context(), pip, platform, abs, locked.ForPlatform(platform), popts); err != nil {
+					// install.Create made the prefix: nothing half-written.
+					os.RemoveAll(abs)
+					return fmt.Errorf("%s: %w", lockFile, err)
+				}
+			}
+			// An interrupt during the last steps (scripts, wheels) keeps
+			// nothing either.
+			if err := cmd.Context().Err(); err != nil {
 				os.RemoveAll(abs)
-				return fmt.Errorf("%s: %w", lockFile, err)
+				return err
 			}
 			return nil
 		},
