@@ -17,6 +17,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/envkit/envkit/internal/conda/channel"
 	"github.com/envkit/envkit/internal/conda/repodata"
@@ -37,6 +38,15 @@ type Client struct {
 	Net *netfetch.Client
 	// CacheDir holds cached responses; no caching when empty.
 	CacheDir string
+
+	requests, bytes atomic.Int64
+}
+
+// Transferred reports the reads made so far (HTTP requests, 304s
+// included, and file:// reads) and their bytes as transferred, before
+// decompression; cache hits transfer nothing.
+func (c *Client) Transferred() (requests, bytes int64) {
+	return c.requests.Load(), c.bytes.Load()
 }
 
 // DefaultCacheDir is $ENVKIT_CACHE_DIR, else $XDG_CACHE_HOME/envkit, else
@@ -64,26 +74,47 @@ func (e *NotFoundError) Error() string { return e.URL + ": not found" }
 // it. As in conda, a platform subdir the channel does not have is empty,
 // but a missing noarch means the URL is not a channel: an error naming it.
 func (c *Client) Repodata(ctx context.Context, ch channel.Channel, subdir string) (*repodata.Repodata, error) {
-	u := ch.Location + "/" + subdir + "/repodata.json"
-	data, err := c.repodataJSON(ctx, u)
-	var nf *NotFoundError
+	u, data, ok, err := c.RepodataJSON(ctx, ch, subdir)
 	switch {
-	case errors.As(err, &nf) && subdir != "noarch":
-		return &repodata.Repodata{Info: repodata.Info{Subdir: subdir}}, nil
-	case errors.As(err, &nf):
-		return nil, fmt.Errorf("channel %s: %s not found: not a conda channel (every channel has noarch/repodata.json)", ch.Name, u)
 	case err != nil:
 		return nil, err
+	case !ok:
+		return &repodata.Repodata{Info: repodata.Info{Subdir: subdir}}, nil
 	}
 	rd, err := repodata.ParseMirrored(ch.URL, ch.Location, subdir, data)
 	if err != nil {
-		// Syntax errors start with LINE:COL: make it URL:LINE:COL.
-		if msg := err.Error(); msg[0] >= '0' && msg[0] <= '9' {
-			return nil, fmt.Errorf("%s:%w", u, err)
-		}
-		return nil, fmt.Errorf("%s: %w", u, err)
+		return nil, Located(u, err)
 	}
 	return rd, nil
+}
+
+// RepodataJSON returns the URL of a channel subdir's repodata.json and
+// its bytes (decompressed from its .zst when that is what was read),
+// for readers that decode it themselves. A platform subdir the channel
+// does not have gives ok false and no error (an empty subdir); a missing
+// noarch is an error naming the channel, as in Repodata.
+func (c *Client) RepodataJSON(ctx context.Context, ch channel.Channel, subdir string) (u string, data []byte, ok bool, err error) {
+	u = ch.Location + "/" + subdir + "/repodata.json"
+	data, err = c.repodataJSON(ctx, u)
+	var nf *NotFoundError
+	switch {
+	case errors.As(err, &nf) && subdir != "noarch":
+		return u, nil, false, nil
+	case errors.As(err, &nf):
+		return u, nil, false, fmt.Errorf("channel %s: %s not found: not a conda channel (every channel has noarch/repodata.json)", ch.Name, u)
+	case err != nil:
+		return u, nil, false, err
+	}
+	return u, data, true, nil
+}
+
+// Located prefixes a decoding error of the repodata at u with its URL:
+// syntax errors start with LINE:COL, which become URL:LINE:COL.
+func Located(u string, err error) error {
+	if msg := err.Error(); msg[0] >= '0' && msg[0] <= '9' {
+		return fmt.Errorf("%s:%w", u, err)
+	}
+	return fmt.Errorf("%s: %w", u, err)
 }
 
 // LoadIndex reads the platform and noarch subdirs of every channel
@@ -168,7 +199,12 @@ func (c *Client) repodataJSON(ctx context.Context, u string) ([]byte, error) {
 
 // read reads a file:// URL, bounded as a download is.
 func (c *Client) read(ctx context.Context, u string) ([]byte, error) {
-	return netfetch.Or(c.Net).Get(ctx, netfetch.Request{URL: u, Limit: maxRepodataDownload})
+	data, err := netfetch.Or(c.Net).Get(ctx, netfetch.Request{URL: u, Limit: maxRepodataDownload})
+	if err == nil {
+		c.requests.Add(1)
+		c.bytes.Add(int64(len(data)))
+	}
+	return data, err
 }
 
 // entry is the header line of a cache file; the body follows it.
@@ -237,6 +273,10 @@ func (c *Client) request(ctx context.Context, variant string, prev *entry) ([]by
 		return nil, false, &NotFoundError{URL: variant}
 	case err != nil:
 		return nil, false, err
+	}
+	c.requests.Add(1)
+	c.bytes.Add(int64(len(raw)))
+	switch {
 	case notModified && prev != nil:
 		return nil, false, nil
 	case notModified:
