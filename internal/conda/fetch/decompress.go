@@ -74,7 +74,8 @@ type Reader struct {
 	dec   io.Reader
 	close func()
 	limit int64
-	n     int64
+	n     int64 // at most limit
+	over  bool  // the limit was passed: every read fails
 	kind  Kind
 }
 
@@ -99,18 +100,19 @@ func NewReader(r io.Reader, kind Kind, limit int64) (*Reader, error) {
 }
 
 func (r *Reader) Read(p []byte) (int, error) {
-	if r.n > r.limit {
+	if r.over {
 		return 0, &LimitError{r.kind, r.limit}
 	}
 	// One byte past the limit tells output at the limit from a longer one.
-	if room := r.limit - r.n + 1; int64(len(p)) > room {
-		p = p[:room]
+	if room := r.limit - r.n; int64(len(p)) > room {
+		p = p[:room+1]
 	}
 	n, err := r.dec.Read(p)
-	r.n += int64(n)
-	if r.n > r.limit {
+	if int64(n) > r.limit-r.n {
+		r.over = true
 		return n - 1, &LimitError{r.kind, r.limit}
 	}
+	r.n += int64(n)
 	if err != nil && err != io.EOF {
 		err = fmt.Errorf("%s: %w", r.kind, err)
 	}
@@ -121,9 +123,11 @@ func (r *Reader) Read(p []byte) (int, error) {
 // stream but are made from it (an archive's hard link copies an earlier
 // file), failing with a *LimitError past the limit, as reading then does.
 func (r *Reader) Charge(n int64) error {
-	if r.n += n; r.n > r.limit {
+	if n > r.limit-r.n {
+		r.over = true
 		return &LimitError{r.kind, r.limit}
 	}
+	r.n += n
 	return nil
 }
 
