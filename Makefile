@@ -60,6 +60,14 @@ services-down:
 
 fixtures: services-up
 
+# The conda-forge-sized channel (hack/fixtures/bigchannel.go: 460,000
+# linux-64 records, 83 MB of noarch, monolithic and sharded) in
+# $(FIXTURES)/big-channel, which services-up then serves as big-channel and
+# big-channel-sharded. Too big for make test; made once, then cached.
+.PHONY: big-channel
+big-channel: dev
+	$(DEV) big-channel -fixtures $(FIXTURES)
+
 # The frontend image, built with the BuildKit at BUILDKIT_HOST (default: the
 # services') and pushed to IMAGE (default: the services' registry). It builds
 # what it needs (buildctl, envkit-dev) itself.

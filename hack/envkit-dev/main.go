@@ -8,6 +8,7 @@
 //	envkit-dev serve -addr A -root NAME=DIR...   the channel server (started by up)
 //	envkit-dev run [-state DIR] IMAGE SCRIPT     run SCRIPT in IMAGE (an LLB exec), print $OUT/result
 //	envkit-dev bench-build [-state DIR]          measure builds, write docs/benchmarks.md ## Build
+//	envkit-dev big-channel [-out DIR]            make the conda-forge-sized channel (bigchannel.go)
 package main
 
 import (
@@ -15,6 +16,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"maps"
 	"net/http"
 	"os"
 	"os/signal"
@@ -59,6 +61,8 @@ func main() {
 		err = runCmd(ctx, args)
 	case "bench-build":
 		err = benchBuild(ctx, args)
+	case "big-channel":
+		err = bigChannel(ctx, args)
 	default:
 		usage()
 	}
@@ -69,7 +73,7 @@ func main() {
 }
 
 func usage() {
-	fmt.Fprintln(os.Stderr, "usage: envkit-dev up|down|env|fixtures|serve|run|bench-build [flags]")
+	fmt.Fprintln(os.Stderr, "usage: envkit-dev up|down|env|fixtures|serve|run|bench-build|big-channel [flags]")
 	os.Exit(2)
 }
 
@@ -142,6 +146,7 @@ func Channels(fixturesDir string) (map[string]string, error) {
 		fixtures.ChannelName: filepath.Join(fixturesDir, "channel"),
 		"pypi":               filepath.Join(fixturesDir, fixtures.PipDirName),
 	}
+	maps.Copy(m, bigChannelRoots(fixturesDir))
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		return nil, err

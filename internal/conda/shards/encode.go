@@ -178,12 +178,18 @@ func (w *writer) value(key string, v any, depth int) error {
 		}
 		return e.EncodeFloat64(f)
 	case []string:
+		if v == nil {
+			return e.EncodeNil() // null, as encoding/json writes it
+		}
 		e.EncodeArrayLen(len(v))
 		for _, s := range v {
 			e.EncodeString(s)
 		}
 		return nil
 	case []any:
+		if v == nil {
+			return e.EncodeNil()
+		}
 		e.EncodeArrayLen(len(v))
 		for _, x := range v {
 			if err := w.value(key, x, depth+1); err != nil {
@@ -192,6 +198,9 @@ func (w *writer) value(key string, v any, depth int) error {
 		}
 		return nil
 	case map[string]any:
+		if v == nil {
+			return e.EncodeNil()
+		}
 		e.EncodeMapLen(len(v))
 		for _, k := range slices.Sorted(maps.Keys(v)) {
 			e.EncodeString(k)

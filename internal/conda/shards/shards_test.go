@@ -62,6 +62,7 @@ func genRecords(rng *rand.Rand, name string, n int) map[string]Raw {
 			r["track_features"] = []any{"x"}
 		case 4:
 			r["depends"] = []any{}
+			r["constrains"] = []any(nil) // null in JSON
 			r["license_family"] = "BSD"
 		}
 		ext := ".tar.bz2"
