@@ -130,3 +130,17 @@ func TestCreateInterrupted(t *testing.T) {
 		return nil
 	})
 }
+
+// A channel whose server keeps failing (5xx after the retries) gets the
+// mirror hint, as one that cannot be reached does.
+func TestSolveServerErrorMirrorHint(t *testing.T) {
+	t.Setenv("ENVKIT_CACHE_DIR", t.TempDir())
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, "down", http.StatusBadGateway)
+	}))
+	defer srv.Close()
+	code, stderr := runCaptured(t, "solve", "--channel", srv.URL+"/c", "python")
+	if code != 1 || !strings.Contains(stderr, "502 Bad Gateway") || !strings.Contains(stderr, "ENVKIT_CHANNEL_MIRRORS=CHANNEL=URL") {
+		t.Errorf("exit %d, stderr %q", code, stderr)
+	}
+}

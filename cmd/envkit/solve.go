@@ -4,10 +4,8 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
-	"net/url"
 	"os"
 	"text/tabwriter"
 
@@ -21,6 +19,7 @@ import (
 	"github.com/envkit/envkit/internal/conda/repodata"
 	"github.com/envkit/envkit/internal/conda/solve"
 	"github.com/envkit/envkit/internal/conda/virtual"
+	"github.com/envkit/envkit/internal/netfetch"
 )
 
 func init() { commands = append(commands, newSolveCmd) }
@@ -116,8 +115,7 @@ func loadUniverse(ctx context.Context, channels []string, platform string) (*cha
 	}
 	client := &fetch.Client{CacheDir: cache}
 	records, err := client.LoadRecords(ctx, chans, platform)
-	var unreachable *url.Error
-	if errors.As(err, &unreachable) {
+	if netfetch.Unreachable(err) {
 		return nil, relock.Universe{}, fmt.Errorf("%w\n(a channel out of reach can be read from a mirror or a local copy: %s=CHANNEL=URL, see docs/channels.md)", err, channel.EnvMirrors)
 	}
 	if err != nil {

@@ -6,15 +6,14 @@ package pipenv
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/envkit/envkit/internal/conda/lock"
+	"github.com/envkit/envkit/internal/netfetch"
 	"github.com/envkit/envkit/internal/pypi/index"
 	"github.com/envkit/envkit/internal/pypi/resolve"
 	"github.com/envkit/envkit/internal/spec"
@@ -65,8 +64,7 @@ func Lock(ctx context.Context, def *spec.Definition, platform string, conda []lo
 	}
 	res, err := resolve.Resolve(ctx, in, resolve.Target{PythonVersion: python, Subdir: platform},
 		resolve.Options{Provided: resolve.CondaProvided(conda, platform)})
-	var unreachable *url.Error
-	if errors.As(err, &unreachable) {
+	if netfetch.Unreachable(err) {
 		return nil, nil, fmt.Errorf("pip packages for %s: %w\n(an index out of reach can be replaced by a mirror: --index-url in the pip lines, or PIP_INDEX_URL when they name none)", platform, err)
 	}
 	if err != nil {
