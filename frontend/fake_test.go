@@ -28,6 +28,10 @@ import (
 // from in-memory directories, image configs from a table, and every other
 // solve is recorded and answered with an empty reference. It runs the
 // frontend's real code path end to end up to the solver.
+// gatewayMessageLimit is BuildKit's limit on one gateway message
+// (defaults.DefaultMaxSendMsgSize).
+const gatewayMessageLimit = 16 << 20
+
 type fakeGateway struct {
 	opts   map[string]string
 	locals map[string]fstest.MapFS // local name -> files
@@ -95,6 +99,9 @@ func (g *fakeGateway) Solve(ctx context.Context, req gwclient.SolveRequest) (*gw
 			return res, nil
 		}
 	}
+	if res, ok, err := g.fetchAll(def); ok {
+		return res, err
+	}
 	g.mu.Lock()
 	g.solves = append(g.solves, req.Definition)
 	g.evaluate = append(g.evaluate, req.Evaluate)
@@ -125,6 +132,42 @@ func filter(files fstest.MapFS, follow []string) fstest.MapFS {
 		}
 	}
 	return out
+}
+
+// fetchAll answers a definition made only of HTTP sources and merges
+// (a batch of repodata shards): one ref holding every file; ok is false
+// for any other definition.
+func (g *fakeGateway) fetchAll(def llb.Definition) (*gwclient.Result, bool, error) {
+	files := fstest.MapFS{}
+	var urls []string
+	for _, dt := range def.Def[:len(def.Def)-1] {
+		var op pb.Op
+		if err := op.UnmarshalVT(dt); err != nil {
+			return nil, true, err
+		}
+		switch {
+		case op.GetMerge() != nil:
+		case op.GetSource() != nil && strings.HasPrefix(op.GetSource().Identifier, "http"):
+			src := op.GetSource()
+			body, ok := g.http[src.Identifier]
+			if !ok {
+				return nil, true, fmt.Errorf("%s: invalid response status 404", src.Identifier)
+			}
+			if want := src.Attrs[pb.AttrHTTPChecksum]; want != "" && want != digest.FromBytes(body).String() {
+				return nil, true, fmt.Errorf("digest mismatch %s: %s", digest.FromBytes(body), want)
+			}
+			files[src.Attrs[pb.AttrHTTPFilename]] = &fstest.MapFile{Data: body, Mode: 0o644}
+			urls = append(urls, src.Identifier)
+		default:
+			return nil, false, nil
+		}
+	}
+	g.mu.Lock()
+	g.fetched = append(g.fetched, urls...)
+	g.mu.Unlock()
+	res := gwclient.NewResult()
+	res.SetRef(&fakeRef{files: files})
+	return res, true, nil
 }
 
 func (g *fakeGateway) ResolveImageConfig(ctx context.Context, ref string, opt sourceresolver.Opt) (string, digest.Digest, []byte, error) {
@@ -181,6 +224,10 @@ func (r *fakeRef) ReadFile(ctx context.Context, req gwclient.ReadRequest) ([]byt
 	if req.Range != nil {
 		end := min(int(req.Range.Offset)+int(req.Range.Length), len(dt))
 		dt = dt[min(int(req.Range.Offset), len(dt)):end]
+	}
+	// BuildKit refuses a read over its gRPC message limit.
+	if len(dt) > gatewayMessageLimit {
+		return nil, fmt.Errorf("grpc: received message larger than max (%d vs. %d)", len(dt), gatewayMessageLimit)
 	}
 	return dt, nil
 }

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io/fs"
 	"strings"
-	"sync"
 
 	"github.com/moby/buildkit/client/llb"
 	gwclient "github.com/moby/buildkit/frontend/gateway/client"
@@ -42,7 +41,7 @@ func (b *build) solveInFrontend(ctx context.Context, def *spec.Definition, in lo
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", def.Conda.Pos, err)
 		}
-		ix, err := b.fetchIndex(ctx, def, chans, subdir)
+		ix, err := b.fetchIndex(ctx, def, chans, subdir, in.Specs)
 		if err != nil {
 			return nil, err
 		}
@@ -67,32 +66,60 @@ func (b *build) solveInFrontend(ctx context.Context, def *spec.Definition, in lo
 	return buildplan.NewLocked(packages), nil
 }
 
-// fetchIndex reads the platform and noarch repodata of every channel, in
-// priority order, through BuildKit, plus the virtual packages (from
-// CONDA_OVERRIDE_* build arguments).
-func (b *build) fetchIndex(ctx context.Context, def *spec.Definition, chans []channel.Channel, subdir string) (*repodata.Index, error) {
+// fetchIndex reads what a solve of specs can reach in every channel's
+// platform and noarch subdirs, in priority order, through BuildKit, plus
+// the virtual packages (from CONDA_OVERRIDE_* build arguments). A subdir
+// is read as CEP 16 shards where the channel offers them (only the names
+// the solve reaches), else as repodata.json.zst, else repodata.json, as
+// envkit lock reads it.
+func (b *build) fetchIndex(ctx context.Context, def *spec.Definition, chans []channel.Channel, subdir string, specs []string) (*repodata.Index, error) {
 	subdirs := []string{subdir, "noarch"}
-	records := make([][]repodata.Record, len(chans)*len(subdirs))
+	n := len(chans) * len(subdirs)
+	records := make([][]repodata.Record, n)
+	sharded := make([]*shardedSubdir, n)
 	order := make([]string, len(chans))
-	var mu sync.Mutex
-	eg, ctx := errgroup.WithContext(ctx)
+	eg, ectx := errgroup.WithContext(ctx)
 	for i, ch := range chans {
 		order[i] = ch.URL
 		for j, sd := range subdirs {
+			k := i*len(subdirs) + j
 			eg.Go(func() error {
-				rd, err := b.fetchRepodata(ctx, def, ch, sd)
+				if strings.HasPrefix(ch.Location, "http://") || strings.HasPrefix(ch.Location, "https://") {
+					s, err := b.openShards(ectx, ch, sd)
+					if err != nil || s != nil {
+						sharded[k] = s
+						return err
+					}
+				}
+				rd, err := b.fetchRepodata(ectx, def, ch, sd)
 				if err != nil {
 					return err
 				}
-				mu.Lock()
-				records[i*len(subdirs)+j] = rd.Records
-				mu.Unlock()
+				records[k] = rd.Records
 				return nil
 			})
 		}
 	}
 	if err := eg.Wait(); err != nil {
 		return nil, err
+	}
+	var shardedOnly []*shardedSubdir
+	var monolithic []repodata.Record
+	for k := range sharded {
+		if sharded[k] != nil {
+			shardedOnly = append(shardedOnly, sharded[k])
+		} else {
+			monolithic = append(monolithic, records[k]...)
+		}
+	}
+	reached, err := b.reachable(ctx, rootNames(specs), shardedOnly, monolithic)
+	if err != nil {
+		return nil, err
+	}
+	for k, s := range sharded {
+		if s != nil {
+			records[k] = reached[s]
+		}
 	}
 	vp, err := virtual.Packages(subdir, b.opts.Lookup)
 	if err != nil {
@@ -101,10 +128,10 @@ func (b *build) fetchIndex(ctx context.Context, def *spec.Definition, chans []ch
 	return repodata.NewIndex(order, append(records, vp)...), nil
 }
 
-// fetchRepodata reads one channel subdir's repodata.json as an HTTP
-// source, or from the named context of a file:// channel. A channel
-// without the platform subdir (404) has no packages for it, as in conda;
-// noarch must exist.
+// fetchRepodata reads one channel subdir's repodata.json.zst, else its
+// repodata.json, as an HTTP source, or from the named context of a
+// file:// channel. A channel without the platform subdir (404) has no
+// packages for it, as in conda; noarch must exist.
 func (b *build) fetchRepodata(ctx context.Context, def *spec.Definition, ch channel.Channel, subdir string) (*repodata.Repodata, error) {
 	u := ch.Location + "/" + subdir + "/repodata.json"
 	if strings.HasPrefix(u, "file:") {
@@ -113,33 +140,94 @@ func (b *build) fetchRepodata(ctx context.Context, def *spec.Definition, ch chan
 	if !strings.HasPrefix(u, "http://") && !strings.HasPrefix(u, "https://") {
 		return nil, fmt.Errorf("channel %s: %s cannot be fetched inside BuildKit (http, https and file:// only)", ch.Name, u)
 	}
-	st := llb.HTTP(u, llb.Filename("repodata.json"), llb.WithCustomName("[conda] fetch repodata "+ch.Name+"/"+subdir))
-	fetch, err := st.Marshal(ctx)
-	if err != nil {
-		return nil, err
+	name := "[conda] fetch repodata " + ch.Name + "/" + subdir
+	zst, err := b.fetchHTTP(ctx, u+".zst", name+" (.zst)", "repodata.json.zst")
+	var data []byte
+	switch {
+	case err == nil:
+		data, err = fetch.DecompressRepodata(u+".zst", zst)
+	case notFound(err):
+		data, err = b.fetchHTTP(ctx, u, name, "repodata.json")
 	}
-	// Evaluate now: a lazy solve would only fail at the read, and the
-	// status of the fetch decides what a failure means.
-	res, err := b.c.Solve(ctx, gwclient.SolveRequest{Definition: fetch.ToPB(), CacheImports: b.bc.CacheImports, Evaluate: true})
 	if err != nil {
-		if subdir != "noarch" && strings.Contains(err.Error(), "404") {
+		if subdir != "noarch" && notFound(err) {
 			return &repodata.Repodata{Info: repodata.Info{Subdir: subdir}}, nil
 		}
 		return nil, fmt.Errorf("channel %s: %w (without a %s the frontend reads the channels through BuildKit: lock where they are reachable, or mirror them with the build argument %s)", ch.Name, err, buildplan.LockFile, channel.EnvMirrors)
-	}
-	ref, err := res.SingleRef()
-	if err != nil {
-		return nil, err
-	}
-	data, err := ref.ReadFile(ctx, gwclient.ReadRequest{Filename: "repodata.json"})
-	if err != nil {
-		return nil, fmt.Errorf("channel %s: %s: %w", ch.Name, u, err)
 	}
 	rd, err := repodata.ParseMirrored(ch.URL, ch.Location, subdir, data)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", u, err)
 	}
 	return rd, nil
+}
+
+// maxChannelFile bounds a channel file read back from an HTTP source
+// (conda-forge's linux-64 repodata.json is about 250 MB).
+const maxChannelFile = fetch.MaxRepodata
+
+// fetchHTTP solves an HTTP source for u, evaluated now (a lazy solve
+// would only fail at the read, and the status decides what a failure
+// means), and reads its file back whole.
+func (b *build) fetchHTTP(ctx context.Context, u, name, filename string) ([]byte, error) {
+	st := llb.HTTP(u, llb.Filename(filename), llb.WithCustomName(name))
+	def, err := st.Marshal(ctx)
+	if err != nil {
+		return nil, err
+	}
+	res, err := b.c.Solve(ctx, gwclient.SolveRequest{Definition: def.ToPB(), CacheImports: b.bc.CacheImports, Evaluate: true})
+	if err != nil {
+		return nil, err
+	}
+	ref, err := res.SingleRef()
+	if err != nil {
+		return nil, err
+	}
+	data, err := readWhole(ctx, ref, filename, maxChannelFile)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", u, err)
+	}
+	return data, nil
+}
+
+// notFound says whether an HTTP source failed with 404: BuildKit's
+// message is "invalid response status 404".
+func notFound(err error) bool {
+	return err != nil && strings.Contains(err.Error(), "404")
+}
+
+// maxRead is what one gateway read asks for: BuildKit refuses a read
+// larger than its gRPC message limit (16 MiB, and less on older
+// daemons), so a larger file is read in ranges.
+const maxRead = 4 << 20
+
+// readWhole reads a file of ref in ranges of maxRead, at most limit
+// bytes in all, allocated once at the file's size.
+func readWhole(ctx context.Context, ref gwclient.Reference, filename string, limit int64) ([]byte, error) {
+	st, err := ref.StatFile(ctx, gwclient.StatRequest{Path: filename})
+	if err != nil {
+		return nil, err
+	}
+	size := st.Size
+	if size > limit {
+		return nil, fmt.Errorf("%s is %d bytes, over the limit of %d", filename, size, limit)
+	}
+	if size <= maxRead {
+		return ref.ReadFile(ctx, gwclient.ReadRequest{Filename: filename})
+	}
+	out := make([]byte, 0, size)
+	for int64(len(out)) < size {
+		n := min(int64(maxRead), size-int64(len(out)))
+		chunk, err := ref.ReadFile(ctx, gwclient.ReadRequest{Filename: filename, Range: &gwclient.FileRange{Offset: len(out), Length: int(n)}})
+		if err != nil {
+			return nil, err
+		}
+		if len(chunk) == 0 {
+			return nil, fmt.Errorf("%s: the read stopped at %d of %d bytes", filename, len(out), size)
+		}
+		out = append(out, chunk...)
+	}
+	return out, nil
 }
 
 // localRepodata reads a file:// channel subdir's repodata.json (else its
@@ -150,10 +238,10 @@ func (b *build) localRepodata(ctx context.Context, def *spec.Definition, ch chan
 		return nil, err
 	}
 	u := ch.Location + "/" + subdir + "/repodata.json"
-	data, err := ref.ReadFile(ctx, gwclient.ReadRequest{Filename: subdir + "/repodata.json"})
+	data, err := readWhole(ctx, ref, subdir+"/repodata.json", maxChannelFile)
 	if missing(err) {
 		var zst []byte
-		zst, err = ref.ReadFile(ctx, gwclient.ReadRequest{Filename: subdir + "/repodata.json.zst"})
+		zst, err = readWhole(ctx, ref, subdir+"/repodata.json.zst", maxChannelFile)
 		if err == nil {
 			data, err = fetch.DecompressRepodata(u+".zst", zst)
 		}
