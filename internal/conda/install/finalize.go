@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -318,7 +319,8 @@ func writeHistory(root *os.Root, recs []*PrefixRecord, opts FinalizeOptions) err
 
 // settleMtimes gives every entry under root whose mtime differs from
 // epoch that mtime, deepest first. Links get it themselves (not their
-// targets): each is set through its parent directory, opened in root.
+// targets): each entry is set through its parent directory, opened in
+// root.
 func settleMtimes(root *os.Root, epoch time.Time) error {
 	var changed []string
 	err := fs.WalkDir(root.FS(), ".", func(p string, d fs.DirEntry, err error) error {
@@ -329,7 +331,7 @@ func settleMtimes(root *os.Root, epoch time.Time) error {
 		if err != nil {
 			return err
 		}
-		if !st.ModTime().Equal(epoch) || d.IsDir() {
+		if !st.ModTime().Equal(epoch) {
 			changed = append(changed, p)
 		}
 		return nil
@@ -337,23 +339,23 @@ func settleMtimes(root *os.Root, epoch time.Time) error {
 	if err != nil {
 		return err
 	}
-	ts := unix.NsecToTimespec(epoch.UnixNano())
-	for i := len(changed) - 1; i >= 0; i-- {
-		p := changed[i]
-		st, err := root.Lstat(p)
-		if err != nil {
-			return err
+	ts := []unix.Timespec{unix.NsecToTimespec(epoch.UnixNano()), unix.NsecToTimespec(epoch.UnixNano())}
+	var parent *os.File // the directory of the entries being set, kept while they share it
+	defer func() {
+		if parent != nil {
+			parent.Close()
 		}
-		if st.ModTime().Equal(epoch) {
-			continue
+	}()
+	for _, p := range slices.Backward(changed) {
+		if dir := path.Dir(p); parent == nil || parent.Name() != dir {
+			if parent != nil {
+				parent.Close()
+			}
+			if parent, err = root.Open(dir); err != nil {
+				return err
+			}
 		}
-		dir, err := root.Open(path.Dir(p))
-		if err != nil {
-			return err
-		}
-		err = unix.UtimesNanoAt(int(dir.Fd()), path.Base(p), []unix.Timespec{ts, ts}, unix.AT_SYMLINK_NOFOLLOW)
-		dir.Close()
-		if err != nil {
+		if err := unix.UtimesNanoAt(int(parent.Fd()), path.Base(p), ts, unix.AT_SYMLINK_NOFOLLOW); err != nil {
 			return &os.PathError{Op: "utimensat", Path: p, Err: err}
 		}
 	}
