@@ -130,7 +130,7 @@ func contextSources(n *parser.Node) []string {
 	return nil
 }
 
-const escapeMsg = "a symlink in it leaves the build context: refused (BuildKit resolves links inside the context; make it point inside, or copy the file in)"
+const escapeMsg = "leads out of the build context through a symlink: refused (BuildKit resolves links inside the context; point the link inside it, or copy the file in)"
 
 // escapes reports whether err is os.Root's refusal of a path that leaves
 // it (its error value is not exported; its text is fixed).
