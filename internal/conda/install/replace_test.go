@@ -63,6 +63,14 @@ func TestReplaceBinaryTooLong(t *testing.T) {
 	}
 }
 
+// A NUL in a binary placeholder is refused (the in-memory version looped
+// on one: fuzzing found data "\xff\x000", placeholder "\x00").
+func TestReplaceBinaryNULPlaceholder(t *testing.T) {
+	if _, err := replaceBytes("binary", []byte("\xff\x000"), "\x00", "\xff"); err == nil || !strings.Contains(err.Error(), "NUL") {
+		t.Errorf("got %v, want the placeholder refused", err)
+	}
+}
+
 func TestReplaceText(t *testing.T) {
 	ph := "/opt/anaconda1anaconda2anaconda3"
 	cases := []struct{ name, in, prefix, want string }{
