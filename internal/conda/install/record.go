@@ -69,7 +69,7 @@ func (r *PrefixRecord) Record() *repodata.Record {
 		License: r.License, LicenseFamily: r.LicenseFamily, Features: r.Features,
 	}
 	if r.TrackFeatures != "" {
-		rec.TrackFeatures = strings.Fields(strings.ReplaceAll(r.TrackFeatures, ",", " "))
+		rec.TrackFeatures = repodata.SplitFeatures(r.TrackFeatures)
 	}
 	return rec
 }
