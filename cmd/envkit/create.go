@@ -79,7 +79,7 @@ neither sha256 nor md5 is refused unless --allow-unverified is given.`,
 					channels = []string{channel.Default}
 				}
 				var ix *repodata.Index
-				if _, ix, err = loadIndex(cmd.Context(), channels, platform); err == nil {
+				if _, ix, err = loadIndex(cmd.Context(), channels, platform, specs, nil); err == nil {
 					recs, _, err = solve.Solve(ix, specs, solve.Options{Platform: platform})
 				}
 				for _, s := range specs {

@@ -71,6 +71,7 @@ A new lock replaces the old one atomically.`,
 	f.BoolVar(&opts.update, "update", false, "re-solve: all packages, or only the PKG names after FILE")
 	f.BoolVar(&opts.dryRun, "dry-run", false, "print the changes without writing the lock")
 	f.BoolVar(&opts.asJSON, "json", false, "print the result as JSON")
+	f.BoolVarP(&opts.verbose, "verbose", "v", false, "say on stderr how the channels were read (sharded or not, names, records, requests, bytes)")
 	return cmd
 }
 
@@ -80,6 +81,7 @@ type lockOptions struct {
 	update         bool
 	names          []string // packages to update; none with update means all
 	dryRun, asJSON bool
+	verbose        bool // say how the channels were read
 	// quietWhenCurrent says nothing of a lock that is up to date (envkit
 	// build checks the lock on every build).
 	quietWhenCurrent bool
@@ -230,7 +232,11 @@ func lockPlatform(ctx context.Context, old *lock.Lock, oldPath string, in lock.I
 			return nil, false, fmt.Errorf("%s: %w", oldPath, err)
 		}
 	}
-	_, u, err := loadUniverse(ctx, in.Channels, platform)
+	var report io.Writer
+	if opts.verbose {
+		report = os.Stderr
+	}
+	_, u, err := loadUniverse(ctx, in.Channels, platform, in.Specs, report)
 	if err != nil {
 		return nil, false, err
 	}

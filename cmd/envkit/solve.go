@@ -15,8 +15,10 @@ import (
 	"github.com/envkit/envkit/internal/buildplan"
 	"github.com/envkit/envkit/internal/conda/channel"
 	"github.com/envkit/envkit/internal/conda/fetch"
+	"github.com/envkit/envkit/internal/conda/gateway"
 	"github.com/envkit/envkit/internal/conda/relock"
 	"github.com/envkit/envkit/internal/conda/repodata"
+	"github.com/envkit/envkit/internal/conda/shards"
 	"github.com/envkit/envkit/internal/conda/solve"
 	"github.com/envkit/envkit/internal/conda/virtual"
 	"github.com/envkit/envkit/internal/netfetch"
@@ -33,6 +35,7 @@ func newSolveCmd() *cobra.Command {
 		channels []string
 		platform string
 		asJSON   bool
+		verbose  bool
 	)
 	cmd := &cobra.Command{
 		Use:   "solve [--channel NAME_OR_URL]... [--platform SUBDIR] [--json] SPEC...",
@@ -56,7 +59,11 @@ field.`,
 			if len(channels) == 0 {
 				channels = []string{channel.Default}
 			}
-			cfg, ix, err := loadIndex(cmd.Context(), channels, platform)
+			var report io.Writer
+			if verbose {
+				report = cmd.ErrOrStderr()
+			}
+			cfg, ix, err := loadIndex(cmd.Context(), channels, platform, specs, report)
 			if err != nil {
 				return err
 			}
@@ -77,14 +84,16 @@ field.`,
 	cmd.Flags().StringArrayVarP(&channels, "channel", "c", nil, "channel name or URL, highest priority first (repeatable)")
 	cmd.Flags().StringVar(&platform, "platform", defaultPlatform, "platform subdir to solve for")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the solution as a JSON array sorted by name")
+	cmd.Flags().BoolVarP(&verbose, "verbose", "v", false, "say on stderr how the channels were read (sharded or not, names, records, requests, bytes)")
 	return cmd
 }
 
 // loadIndex resolves channel names (with ENVKIT_CHANNEL_ALIAS and
-// ENVKIT_CHANNEL_MIRRORS) and reads their platform and noarch repodata,
-// cached, together with the platform's virtual packages.
-func loadIndex(ctx context.Context, channels []string, platform string) (*channel.Config, *repodata.Index, error) {
-	cfg, u, err := loadUniverse(ctx, channels, platform)
+// ENVKIT_CHANNEL_MIRRORS) and reads from their platform and noarch
+// subdirs the records a solve of specs can reach, cached, together with
+// the platform's virtual packages.
+func loadIndex(ctx context.Context, channels []string, platform string, specs []string, report io.Writer) (*channel.Config, *repodata.Index, error) {
+	cfg, u, err := loadUniverse(ctx, channels, platform, specs, report)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -92,8 +101,10 @@ func loadIndex(ctx context.Context, channels []string, platform string) (*channe
 }
 
 // loadUniverse is loadIndex before indexing: lock re-solves index the
-// same records several times with different pins.
-func loadUniverse(ctx context.Context, channels []string, platform string) (*channel.Config, relock.Universe, error) {
+// same records several times with different pins (constrains, which
+// reach no new name). With report, it says there how the channels were
+// read.
+func loadUniverse(ctx context.Context, channels []string, platform string, specs []string, report io.Writer) (*channel.Config, relock.Universe, error) {
 	if ctx == nil {
 		ctx = context.Background()
 	}
@@ -113,20 +124,18 @@ func loadUniverse(ctx context.Context, channels []string, platform string) (*cha
 	if err != nil {
 		cache = "" // no home directory: fetch without a cache
 	}
-	client := &fetch.Client{CacheDir: cache}
-	records, err := client.LoadRecords(ctx, chans, platform)
+	gw := &gateway.Gateway{Repodata: &fetch.Client{CacheDir: cache}, Shards: &shards.Fetcher{CacheDir: cache}}
+	res, err := gw.Load(ctx, gateway.Request{Channels: chans, Platform: platform, Specs: specs, Virtual: vp})
 	if netfetch.Unreachable(err) {
 		return nil, relock.Universe{}, fmt.Errorf("%w\n(a channel out of reach can be read from a mirror or a local copy: %s=CHANNEL=URL, see docs/channels.md)", err, channel.EnvMirrors)
 	}
 	if err != nil {
 		return nil, relock.Universe{}, err
 	}
-	u := relock.Universe{Records: records}
-	for _, ch := range chans {
-		u.Channels = append(u.Channels, ch.URL)
+	if report != nil {
+		fmt.Fprintf(report, "envkit: channels for %s: %s\n", platform, res.Stats)
 	}
-	u.Records = append(u.Records, vp)
-	return cfg, u, nil
+	return cfg, relock.Universe{Channels: res.Channels, Records: res.Records}, nil
 }
 
 // solvedRecord is the JSON form of one chosen record.
