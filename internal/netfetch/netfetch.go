@@ -47,10 +47,11 @@ type Client struct {
 	hc   *http.Client
 }
 
-// Default is the client of callers that give none. Large files on a slow
+// Default is the client of callers that give none, with conda's bounds
+// (connect about 10 s, a minute per read, 3 tries): large files on a slow
 // link take long, but never a minute without a byte.
 var Default = &Client{
-	Connect:  30 * time.Second,
+	Connect:  10 * time.Second,
 	Header:   time.Minute,
 	Idle:     time.Minute,
 	Attempts: 3,
