@@ -128,9 +128,8 @@ func (e *TooLargeError) Error() string {
 // *url.Error, as the transport's own timeouts do.
 type idleError struct{ d time.Duration }
 
-func (e idleError) Error() string   { return fmt.Sprintf("no data for %s: timed out", e.d) }
-func (e idleError) Timeout() bool   { return true }
-func (e idleError) Temporary() bool { return true }
+func (e idleError) Error() string { return fmt.Sprintf("no data for %s: timed out", e.d) }
+func (e idleError) Timeout() bool { return true }
 
 // NotFound reports whether err is a 404 or a missing file.
 func NotFound(err error) bool {
