@@ -7,14 +7,16 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/envkit/envkit/internal/conda/repodata"
 	"github.com/vmihailenco/msgpack/v5"
 	"github.com/vmihailenco/msgpack/v5/msgpcode"
 )
 
 // maxDepth bounds the nesting of the values skipped (keys CEP 16 lets
 // writers add): msgpack's own Skip recurses without a bound, and a
-// shard of nested one-byte arrays would overflow the stack.
-const maxDepth = 1000
+// shard of nested one-byte arrays would overflow the stack. It is
+// repodata's bound, so a record nests as deep in either encoding.
+const maxDepth = repodata.MaxDepth
 
 // reader walks a msgpack document held in memory with the library's
 // decoder, checking every declared length against the bytes left before

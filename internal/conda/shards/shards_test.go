@@ -247,7 +247,7 @@ func TestBadShards(t *testing.T) {
 		{"record not a map", zst(t, encode(t, map[string]any{"packages": map[string]any{"a-1-0.tar.bz2": "x"}})), Sum{}, "packages: package a-1-0.tar.bz2: record: want a map, got a string"},
 		{"bad key", zst(t, encode(t, map[string]any{"packages": map[string]any{"a-1-0.zip": map[string]any{}}})), Sum{}, `key "a-1-0.zip" is not a package filename`},
 		{"bad sha256", zst(t, encode(t, map[string]any{"packages.conda": map[string]any{"a-1-0.conda": map[string]any{"sha256": []byte{1, 2}}}})), Sum{}, "sha256: want 32 bytes"},
-		{"nested too deep", deep, Sum{}, "nested more than 1000 deep"},
+		{"nested too deep", deep, Sum{}, fmt.Sprintf("nested more than %d deep", repodata.MaxDepth)},
 		{"a 4 GiB string in 20 bytes", huge, Sum{}, "truncated msgpack data"},
 		{"trailing bytes", zst(t, append(encode(t, map[string]any{}), 0xc0)), Sum{}, "1 bytes after the msgpack document"},
 	} {
