@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/envkit/envkit/frontend"
+	"github.com/envkit/envkit/hack/services"
 )
 
 // TestFileChannel builds a definition whose channel is the fixture channel
@@ -129,7 +130,7 @@ func TestFileChannelOnePackageChange(t *testing.T) {
 	dir := writeFiles(t, map[string]string{"environment.yml": def})
 	file := filepath.Join(dir, "environment.yml")
 	addr := freshBuilder(t) // no step cached by an earlier test or run
-	build := func(tag string) []progressStep {
+	build := func(tag string) []services.Vertex {
 		t.Helper()
 		run(t, 2*time.Minute, "envkit", "lock", file)
 		args := []string{"build", file, "--addr", addr, "--progress", "json",
@@ -148,12 +149,12 @@ func TestFileChannelOnePackageChange(t *testing.T) {
 	var ran []string
 	links := 0
 	for _, s := range build("1.1") {
-		kind := stepKind(s.name)
+		kind := stepKind(s.Name)
 		if kind == "link" {
 			links++
 		}
-		if kind != "" && s.ran() {
-			ran = append(ran, kind+stepSubject(s.name))
+		if kind != "" && s.Ran() {
+			ran = append(ran, kind+stepSubject(s.Name))
 		}
 	}
 	slices.Sort(ran)

@@ -3,8 +3,6 @@
 package integration
 
 import (
-	"bufio"
-	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -16,7 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/moby/buildkit/client"
+	"github.com/envkit/envkit/hack/services"
 )
 
 // TestOnePackageChangeRebuildsOnlyIt builds the offline example, changes
@@ -68,7 +66,7 @@ func TestOnePackageChangeRebuildsOnlyIt(t *testing.T) {
 	var ran []string
 	links, downloads := 0, 0
 	for _, s := range steps {
-		kind := stepKind(s.name)
+		kind := stepKind(s.Name)
 		switch kind {
 		case "":
 			continue
@@ -78,8 +76,8 @@ func TestOnePackageChangeRebuildsOnlyIt(t *testing.T) {
 			downloads++
 			continue
 		}
-		if s.ran() {
-			ran = append(ran, kind+stepSubject(s.name))
+		if s.Ran() {
+			ran = append(ran, kind+stepSubject(s.Name))
 		}
 	}
 	slices.Sort(ran)
@@ -121,42 +119,12 @@ func recordingChannel(t *testing.T) (string, func() []string) {
 	}
 }
 
-// progressStep is one vertex of a build's JSON progress.
-type progressStep struct {
-	name              string
-	cached, completed bool
-}
-
-// ran says the step did its work in this build (completed, not cached).
-func (s progressStep) ran() bool { return s.completed && !s.cached }
-
-// stepsOf reads BuildKit's JSON progress (one SolveStatus a line) into its
-// vertices, in order of first appearance.
-func stepsOf(t *testing.T, progress string) []progressStep {
+// stepsOf reads BuildKit's JSON progress into its vertices, in order of
+// first appearance (services.Vertices); a progress without any fails.
+func stepsOf(t *testing.T, progress string) []services.Vertex {
 	t.Helper()
-	index := map[string]int{}
-	var steps []progressStep
-	sc := bufio.NewScanner(strings.NewReader(progress))
-	sc.Buffer(make([]byte, 1<<20), 1<<24)
-	for sc.Scan() {
-		var ss client.SolveStatus
-		if json.Unmarshal(sc.Bytes(), &ss) != nil {
-			continue
-		}
-		for _, v := range ss.Vertexes {
-			i, ok := index[v.Digest.String()]
-			if !ok {
-				i = len(steps)
-				index[v.Digest.String()] = i
-				steps = append(steps, progressStep{})
-			}
-			s := &steps[i]
-			s.name = v.Name
-			s.cached = s.cached || v.Cached
-			s.completed = s.completed || v.Completed != nil
-		}
-	}
-	if err := sc.Err(); err != nil {
+	steps, err := services.Vertices(strings.NewReader(progress))
+	if err != nil {
 		t.Fatal(err)
 	}
 	if len(steps) == 0 {

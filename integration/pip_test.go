@@ -149,11 +149,11 @@ cat "$SPARK_CONF_DIR/spark-defaults.conf"
 	var ran []string
 	installs := 0
 	for _, s := range stepsOf(t, stderr) {
-		if strings.Contains(s.name, "] install ") {
+		if strings.Contains(s.Name, "] install ") {
 			installs++
 		}
-		if s.ran() && (strings.Contains(s.name, "] install ") || strings.Contains(s.name, "] link ") || strings.Contains(s.name, "finalize environment")) {
-			ran = append(ran, s.name)
+		if s.Ran() && (strings.Contains(s.Name, "] install ") || strings.Contains(s.Name, "] link ") || strings.Contains(s.Name, "finalize environment")) {
+			ran = append(ran, s.Name)
 		}
 	}
 	if want := []string{"[pip 1/3] install envkit-colour 1.1"}; !slices.Equal(ran, want) || installs != 3 {

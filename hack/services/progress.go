@@ -9,16 +9,22 @@ import (
 	"github.com/moby/buildkit/client"
 )
 
-// ExecSteps reads BuildKit's JSON progress (buildctl --progress rawjson,
-// envkit build --progress json) and returns the exec steps envkit and
-// custom steps make (link, finalize, pip install, RUN) that ran, by name,
-// and how many were cached.
-func ExecSteps(progress io.Reader) (ran []string, cached int, err error) {
-	type state struct {
-		name              string
-		cached, completed bool
-	}
-	vertices := map[string]*state{}
+// Vertex is one vertex of a build's progress: its last name, and whether
+// it was cached or completed at any point.
+type Vertex struct {
+	Name              string
+	Cached, Completed bool
+}
+
+// Ran says the vertex did its work in this build (completed, not cached).
+func (v Vertex) Ran() bool { return v.Completed && !v.Cached }
+
+// Vertices reads BuildKit's JSON progress (buildctl --progress rawjson,
+// envkit build --progress json: one SolveStatus a line) into its
+// vertices, in order of first appearance.
+func Vertices(progress io.Reader) ([]Vertex, error) {
+	index := map[string]int{}
+	var out []Vertex
 	sc := bufio.NewScanner(progress)
 	sc.Buffer(make([]byte, 1<<20), 1<<24)
 	for sc.Scan() {
@@ -27,27 +33,36 @@ func ExecSteps(progress io.Reader) (ran []string, cached int, err error) {
 			continue
 		}
 		for _, v := range ss.Vertexes {
-			s := vertices[v.Digest.String()]
-			if s == nil {
-				s = &state{}
-				vertices[v.Digest.String()] = s
+			i, ok := index[v.Digest.String()]
+			if !ok {
+				i = len(out)
+				index[v.Digest.String()] = i
+				out = append(out, Vertex{})
 			}
-			s.name = v.Name
-			s.cached = s.cached || v.Cached
-			s.completed = s.completed || v.Completed != nil
+			out[i].Name = v.Name
+			out[i].Cached = out[i].Cached || v.Cached
+			out[i].Completed = out[i].Completed || v.Completed != nil
 		}
 	}
-	for _, s := range vertices {
-		if !isExecStep(s.name) {
+	return out, sc.Err()
+}
+
+// ExecSteps are the exec steps envkit and custom steps make (link,
+// finalize, pip install, RUN) in a build's JSON progress: the names of
+// those that ran, and how many were cached.
+func ExecSteps(progress io.Reader) (ran []string, cached int, err error) {
+	vertices, err := Vertices(progress)
+	for _, v := range vertices {
+		if !isExecStep(v.Name) {
 			continue
 		}
-		if s.cached {
+		if v.Cached {
 			cached++
-		} else if s.completed {
-			ran = append(ran, s.name)
+		} else if v.Completed {
+			ran = append(ran, v.Name)
 		}
 	}
-	return ran, cached, sc.Err()
+	return ran, cached, err
 }
 
 func isExecStep(name string) bool {
