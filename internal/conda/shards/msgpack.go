@@ -23,15 +23,19 @@ const maxDepth = repodata.MaxDepth
 // anything is allocated: a 5-byte bin32 header must not cost 4 GiB (the
 // library's DecodeBytes allocates what the header states).
 type reader struct {
-	in *bytes.Reader
-	d  *msgpack.Decoder
+	data []byte
+	in   *bytes.Reader
+	d    *msgpack.Decoder
+	// intern holds the strings that repeat across a shard's records
+	// (names, depends, licenses): one copy each.
+	intern map[string]string
 }
 
 func newReader(b []byte) *reader {
 	in := bytes.NewReader(b)
 	// A bytes.Reader is an io.ByteScanner: the decoder reads it directly,
 	// without a buffer of its own, so in.Len() is what is left.
-	return &reader{in: in, d: msgpack.NewDecoder(in)}
+	return &reader{data: b, in: in, d: msgpack.NewDecoder(in), intern: map[string]string{}}
 }
 
 // kindOf names a msgpack type code in errors.
@@ -130,8 +134,9 @@ func (r *reader) arrayLen(what string) (int, error) {
 	return n, nil
 }
 
-// raw reads the payload of a string or binary value (nil gives nil),
-// after checking its length against what is left.
+// raw returns the payload of a string or binary value (nil gives nil)
+// as a slice of the input, after checking its length against what is
+// left: nothing is copied.
 func (r *reader) raw(what string, binary bool) ([]byte, error) {
 	if r.null() {
 		return nil, nil
@@ -154,14 +159,28 @@ func (r *reader) raw(what string, binary bool) ([]byte, error) {
 	if n > r.in.Len() {
 		return nil, fmt.Errorf("%s: %d bytes stated, %d left: truncated msgpack data", what, n, r.in.Len())
 	}
-	b := make([]byte, n)
-	_, err = io.ReadFull(r.in, b)
-	return b, err
+	pos := len(r.data) - r.in.Len()
+	_, err = r.in.Seek(int64(n), io.SeekCurrent)
+	return r.data[pos : pos+n : pos+n], err
 }
 
 func (r *reader) str(what string) (string, error) {
 	b, err := r.raw(what, false)
 	return string(b), err
+}
+
+// interned reads a string kept once per shard.
+func (r *reader) interned(what string) (string, error) {
+	b, err := r.raw(what, false)
+	if err != nil || len(b) == 0 {
+		return "", err
+	}
+	if s, ok := r.intern[string(b)]; ok {
+		return s, nil
+	}
+	s := string(b)
+	r.intern[s] = s
+	return s, nil
 }
 
 // strList reads a list of strings; nil gives nil, an empty array an
@@ -176,7 +195,7 @@ func (r *reader) strList(what string) ([]string, error) {
 	}
 	list := make([]string, n)
 	for i := range list {
-		if list[i], err = r.str(what); err != nil {
+		if list[i], err = r.interned(what); err != nil {
 			return nil, err
 		}
 	}

@@ -251,46 +251,47 @@ func (r *reader) records(what string, into []repodata.Record) ([]repodata.Record
 func (r *reader) record() (rec repodata.Record, newer bool, err error) {
 	n, err := r.mapLen("record")
 	for i := 0; err == nil && i < n; i++ {
-		var key string
-		if key, err = r.str("record key"); err != nil {
+		var k []byte
+		if k, err = r.raw("record key", false); err != nil {
 			break
 		}
-		switch key {
+		// A switch on string(k) compares without allocating.
+		switch string(k) {
 		case "record_version":
 			var v int64
-			v, err = r.integer(key)
+			v, err = r.integer("record_version")
 			newer = v > 1
 		case "name":
-			rec.Name, err = r.str(key)
+			rec.Name, err = r.interned("name")
 		case "version":
-			rec.Version, err = r.str(key)
+			rec.Version, err = r.interned("version")
 		case "build":
-			rec.Build, err = r.str(key)
+			rec.Build, err = r.str("build")
 		case "build_number":
-			rec.BuildNumber, err = r.integer(key)
+			rec.BuildNumber, err = r.integer("build_number")
 		case "depends":
-			rec.Depends, err = r.strList(key)
+			rec.Depends, err = r.strList("depends")
 		case "constrains":
-			rec.Constrains, err = r.strList(key)
+			rec.Constrains, err = r.strList("constrains")
 		case "track_features":
 			rec.TrackFeatures, err = r.trackFeatures()
 		case "features":
-			rec.Features, err = r.str(key)
+			rec.Features, err = r.interned("features")
 		case "license":
-			rec.License, err = r.str(key)
+			rec.License, err = r.interned("license")
 		case "license_family":
-			rec.LicenseFamily, err = r.str(key)
+			rec.LicenseFamily, err = r.interned("license_family")
 		case "md5":
-			rec.MD5, err = r.digest(key, 16)
+			rec.MD5, err = r.digest("md5", 16)
 		case "sha256":
-			rec.SHA256, err = r.digest(key, sha256.Size)
+			rec.SHA256, err = r.digest("sha256", sha256.Size)
 		case "size":
-			rec.Size, err = r.integer(key)
+			rec.Size, err = r.integer("size")
 		case "subdir":
-			rec.Subdir, err = r.str(key)
+			rec.Subdir, err = r.interned("subdir")
 		case "timestamp":
 			var ts float64
-			ts, err = r.number(key)
+			ts, err = r.number("timestamp")
 			rec.Timestamp = repodata.TimestampMillis(ts)
 		case "noarch":
 			rec.Noarch, err = r.noarch()
@@ -299,9 +300,9 @@ func (r *reader) record() (rec repodata.Record, newer bool, err error) {
 			// repodata.json's readers overwrite it with the key.
 			err = r.skip(1)
 		case "url":
-			rec.URL, err = r.str(key)
+			rec.URL, err = r.str("url")
 		case "channel":
-			rec.Channel, err = r.str(key)
+			rec.Channel, err = r.interned("channel")
 		default:
 			err = r.skip(1)
 		}
@@ -336,5 +337,5 @@ func (r *reader) noarch() (string, error) {
 		r.in.ReadByte()
 		return "", nil
 	}
-	return r.str("noarch")
+	return r.interned("noarch")
 }
