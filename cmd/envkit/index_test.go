@@ -172,3 +172,32 @@ func TestIndexCorruptArchive(t *testing.T) {
 		})
 	}
 }
+
+// An archive whose name or place disagrees with its info/index.json is
+// refused: a channel would publish a record under the wrong name.
+func TestIndexMisplacedArchive(t *testing.T) {
+	for _, c := range []struct {
+		name, from, to, want string
+	}{
+		{"renamed", "noarch/dependent-2.0-0.conda", "noarch/dependent-3.0-0.conda", "describes dependent-2.0-0"},
+		{"wrong subdir", "noarch/dependent-2.0-0.conda", "linux-64/dependent-2.0-0.conda", "says subdir noarch, but the file is in linux-64"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			dir := copyArchives(t, "test-recipes")
+			if err := os.MkdirAll(filepath.Join(dir, filepath.Dir(c.to)), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Rename(filepath.Join(dir, c.from), filepath.Join(dir, c.to)); err != nil {
+				t.Fatal(err)
+			}
+			before := indexedFiles(t, dir)
+			_, stderr, code := runCmd(t, "index", dir)
+			if code != 1 || !strings.Contains(stderr, c.want) {
+				t.Fatalf("exit %d: %s", code, stderr)
+			}
+			if !reflect.DeepEqual(before, indexedFiles(t, dir)) {
+				t.Fatal("a failed index changed the directory")
+			}
+		})
+	}
+}
