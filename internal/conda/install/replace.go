@@ -7,6 +7,7 @@ import (
 	"io"
 	"path"
 	"strings"
+	"sync"
 )
 
 // DefaultPlaceholder is the prefix placeholder of packages that name none
@@ -28,6 +29,34 @@ const chunk = 64 << 10
 // replaced like the rest.
 const maxShebangLine = 64 << 10
 
+// scratch is the memory of one replacement, pooled: linking replaces in
+// every file with a placeholder, often thousands of small ones.
+type scratch struct {
+	br  *bufio.Reader
+	bw  *bufio.Writer
+	buf []byte // one chunk and the bytes that could begin a placeholder
+}
+
+var scratches = sync.Pool{New: func() any {
+	return &scratch{br: bufio.NewReaderSize(nil, maxShebangLine), bw: bufio.NewWriterSize(nil, chunk), buf: make([]byte, 2*chunk)}
+}}
+
+// getScratch is a scratch writing to w, for a placeholder of n bytes.
+func getScratch(w io.Writer, n int) *scratch {
+	s := scratches.Get().(*scratch)
+	s.bw.Reset(w)
+	if len(s.buf) < chunk+n {
+		s.buf = make([]byte, chunk+n)
+	}
+	return s
+}
+
+func (s *scratch) release() {
+	s.br.Reset(nil)
+	s.bw.Reset(nil)
+	scratches.Put(s)
+}
+
 // ReplaceText copies r to w with every occurrence of placeholder replaced
 // by prefix, after applying conda's shebang rule: when the first line is
 // "#!" with an interpreter inside the placeholder, and with the new prefix
@@ -35,30 +64,31 @@ const maxShebangLine = 64 << 10
 // the line becomes "#!/usr/bin/env <interpreter name><arguments>". It
 // streams: memory stays bounded whatever the size of the file.
 func ReplaceText(w io.Writer, r io.Reader, placeholder, prefix string) error {
-	br := bufio.NewReaderSize(r, maxShebangLine)
-	head, err := br.Peek(maxShebangLine)
+	s := getScratch(w, len(placeholder))
+	defer s.release()
+	s.br.Reset(r)
+	head, err := s.br.Peek(maxShebangLine)
 	if err != nil && err != io.EOF && err != bufio.ErrBufferFull {
 		return err
 	}
-	src := io.Reader(br)
+	src := io.Reader(s.br)
 	if exe, args, end, ok := shebang(head); ok && (end < len(head) || err == io.EOF) && bytes.HasPrefix(exe, []byte(placeholder+"/")) {
 		newLen := end - len(placeholder) + len(prefix)
 		if newLen > maxShebang || strings.Contains(prefix, " ") {
 			line := envShebang(exe, args)
-			if _, err := br.Discard(end); err != nil {
+			if _, err := s.br.Discard(end); err != nil {
 				return err
 			}
-			src = io.MultiReader(bytes.NewReader(line), br)
+			src = io.MultiReader(bytes.NewReader(line), s.br)
 		}
 	}
-	return replaceAll(w, src, []byte(placeholder), []byte(prefix))
+	return s.replaceAll(src, []byte(placeholder), []byte(prefix))
 }
 
 // replaceAll is bytes.ReplaceAll over a stream: it holds one chunk and the
 // len(old)-1 bytes before it that could begin a match.
-func replaceAll(w io.Writer, r io.Reader, old, new []byte) error {
-	bw := bufio.NewWriterSize(w, chunk)
-	buf := make([]byte, chunk+len(old))
+func (s *scratch) replaceAll(r io.Reader, old, new []byte) error {
+	bw, buf := s.bw, s.buf[:chunk+len(old)]
 	keep := 0
 	for {
 		n, rerr := io.ReadAtLeast(r, buf[keep:], 1)
@@ -158,8 +188,9 @@ func ReplaceBinary(w io.Writer, r io.Reader, placeholder, prefix string) error {
 	if bytes.IndexByte(ph, 0) >= 0 {
 		return fmt.Errorf("binary placeholder %q holds a NUL byte", placeholder)
 	}
-	bw := bufio.NewWriterSize(w, chunk)
-	buf := make([]byte, chunk+len(ph))
+	s := getScratch(w, len(ph))
+	defer s.release()
+	bw, buf := s.bw, s.buf[:chunk+len(ph)]
 	keep := 0
 	inString := false // after a placeholder, before the NUL that ends its string
 	var pad int64     // NULs the current string owes

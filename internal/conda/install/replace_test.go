@@ -194,14 +194,17 @@ func FuzzReplace(f *testing.F) {
 			t.Fatalf("text: got %q, want %q", text.Bytes(), want)
 		}
 		var all bytes.Buffer
-		if err := replaceAll(&all, &pieces{data: data, cuts: cuts}, []byte(placeholder), []byte(prefix)); err != nil {
+		s := getScratch(&all, len(placeholder))
+		err := s.replaceAll(&pieces{data: data, cuts: cuts}, []byte(placeholder), []byte(prefix))
+		s.release()
+		if err != nil {
 			t.Fatal(err)
 		}
 		if want := bytes.ReplaceAll(data, []byte(placeholder), []byte(prefix)); !bytes.Equal(all.Bytes(), want) {
 			t.Fatalf("replaceAll: got %q, want %q", all.Bytes(), want)
 		}
 		var bin bytes.Buffer
-		err := ReplaceBinary(&bin, &pieces{data: data, cuts: cuts}, placeholder, prefix)
+		err = ReplaceBinary(&bin, &pieces{data: data, cuts: cuts}, placeholder, prefix)
 		want, werr := referenceBinary(data, placeholder, prefix)
 		if (err != nil) != (werr != nil) {
 			t.Fatalf("binary: error %v, model %v", err, werr)
