@@ -2,8 +2,8 @@ package shards
 
 import (
 	"context"
+	"crypto/sha256"
 	"fmt"
-	"net/url"
 	"os"
 	"path/filepath"
 	"sync"
@@ -51,22 +51,6 @@ func (f *Fetcher) Transferred() (requests, bytes int64) {
 	return f.requests.Load(), f.bytes.Load()
 }
 
-// Subdir is a channel subdir opened through its shard index.
-type Subdir struct {
-	Channel channel.Channel
-	// Name is the subdir ("linux-64", "noarch").
-	Name  string
-	Index *Index
-	// URL is the index's URL.
-	URL    string
-	shards *url.URL // where shard files live, ending in "/"
-}
-
-// where names the subdir in errors.
-func (sd *Subdir) where() string {
-	return fmt.Sprintf("channel %s, subdir %s", sd.Channel.Name, sd.Name)
-}
-
 // Open fetches the shard index of a channel subdir. A channel without
 // one (404, a missing file) gives nil and no error: read its
 // repodata.json instead.
@@ -84,37 +68,12 @@ func (f *Fetcher) Open(ctx context.Context, ch channel.Channel, subdir string) (
 	if err != nil {
 		return nil, fmt.Errorf("%s: %s: %w", where, u, err)
 	}
-	base, err := url.Parse(u)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", where, err)
-	}
-	// CEP 16: shards_base_url is relative to the index ("" is its
-	// directory, as conda-index's first shards have it).
-	rel := ix.Info.ShardsBaseURL
-	if rel == "" {
-		rel = "./"
-	}
-	ref, err := url.Parse(rel)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %s: info.shards_base_url %q: %w", where, u, rel, err)
-	}
-	shards := base.ResolveReference(ref)
-	if p := shards.Path; p == "" || p[len(p)-1] != '/' {
-		shards.Path += "/"
-	}
-	return &Subdir{Channel: ch, Name: subdir, Index: ix, URL: u, shards: shards}, nil
-}
-
-// ShardURL is where the shard of sum is fetched from.
-func (sd *Subdir) ShardURL(sum Sum) string {
-	return sd.shards.JoinPath(sum.File()).String()
+	return NewSubdir(ch, subdir, u, ix)
 }
 
 // Records returns the records of names in the subdir, each name's
 // shard fetched (or taken from the cache) concurrently; a name the
-// index lacks has no records, as in repodata.json. Records are placed
-// as repodata.Parse places them: channel, subdir, URL under
-// info.base_url.
+// index lacks has no records, as in repodata.json.
 func (f *Fetcher) Records(ctx context.Context, sd *Subdir, names []string) (map[string][]repodata.Record, error) {
 	out := make(map[string][]repodata.Record, len(names))
 	var mu sync.Mutex
@@ -124,23 +83,19 @@ func (f *Fetcher) Records(ctx context.Context, sd *Subdir, names []string) (map[
 		limit = defaultParallel
 	}
 	g.SetLimit(limit)
-	info := repodata.Info{Subdir: sd.Index.Info.Subdir, BaseURL: sd.Index.Info.BaseURL}
-	if info.Subdir == "" {
-		info.Subdir = sd.Name
-	}
 	for _, name := range names {
 		sum, ok := sd.Index.Shards[name]
 		if !ok {
 			continue
 		}
 		g.Go(func() error {
-			shard, err := f.shard(ctx, sd, sum)
+			zst, err := f.shard(ctx, sd, sum)
 			if err != nil {
 				return fmt.Errorf("%s: package %s: %w", sd.where(), name, err)
 			}
-			recs, err := repodata.Place(sd.Channel.URL, sd.Channel.Location, info, shard.Packages, shard.Conda, shard.Removed)
+			recs, err := sd.Records(name, zst)
 			if err != nil {
-				return fmt.Errorf("%s: package %s: %w", sd.where(), name, err)
+				return err
 			}
 			mu.Lock()
 			out[name] = recs
@@ -154,22 +109,20 @@ func (f *Fetcher) Records(ctx context.Context, sd *Subdir, names []string) (map[
 	return out, nil
 }
 
-// shard returns the decoded shard of sum: from memory, the disk cache
-// or the channel, checked against sum before it is decoded or kept.
-func (f *Fetcher) shard(ctx context.Context, sd *Subdir, sum Sum) (*Shard, error) {
+// shard returns the compressed shard of sum, checked against it: from
+// memory, the disk cache or the channel.
+func (f *Fetcher) shard(ctx context.Context, sd *Subdir, sum Sum) ([]byte, error) {
 	f.mu.Lock()
 	zst, ok := f.mem[sum]
 	f.mu.Unlock()
 	if ok {
-		return DecodeShard(zst, sum)
+		return zst, nil
 	}
 	if f.CacheDir != "" {
-		if zst, err := os.ReadFile(f.cachePath(sum)); err == nil {
-			if s, err := DecodeShard(zst, sum); err == nil {
-				f.remember(sum, zst)
-				return s, nil
-			}
-			// A damaged cache file is fetched again (and replaced).
+		// A damaged cache file is fetched again (and replaced).
+		if zst, err := os.ReadFile(f.cachePath(sum)); err == nil && Sum(sha256.Sum256(zst)) == sum {
+			f.remember(sum, zst)
+			return zst, nil
 		}
 	}
 	u := sd.ShardURL(sum)
@@ -180,15 +133,14 @@ func (f *Fetcher) shard(ctx context.Context, sd *Subdir, sum Sum) (*Shard, error
 	if err != nil {
 		return nil, err
 	}
-	s, err := DecodeShard(zst, sum)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", u, err)
+	if got := Sum(sha256.Sum256(zst)); got != sum {
+		return nil, fmt.Errorf("%s: %w", u, &ChecksumError{Want: sum, Got: got})
 	}
 	f.remember(sum, zst)
 	if err := f.writeCache(sum, zst); err != nil {
 		return nil, err
 	}
-	return s, nil
+	return zst, nil
 }
 
 func (f *Fetcher) remember(sum Sum, zst []byte) {

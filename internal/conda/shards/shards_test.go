@@ -411,3 +411,40 @@ func TestFetcherErrors(t *testing.T) {
 		t.Fatalf("damaged index: %v", err)
 	}
 }
+
+// A Subdir alone, as a BuildKit frontend uses it: it names each shard's
+// URL (to fetch as a source pinned by the sha256) and reads the bytes
+// it is handed, checked first.
+func TestSubdirWithoutFetcher(t *testing.T) {
+	records := genRecords(rand.New(rand.NewPCG(21, 22)), "torch", 6)
+	zst, sum, err := EncodeShard(records, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ix, err := DecodeIndex(EncodeIndex(&Index{Info: Info{ShardsBaseURL: "https://cdn.example/shards/"}, Shards: map[string]Sum{"torch": sum}}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ch := channel.Channel{Name: "ml", URL: "https://conda.example/ml", Location: "https://mirror.example/ml"}
+	sd, err := NewSubdir(ch, "linux-64", ch.Location+"/linux-64/"+IndexFile, ix)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := sd.ShardURL(sum), "https://cdn.example/shards/"+sum.String()+".msgpack.zst"; got != want {
+		t.Fatalf("shard URL %s, want %s", got, want)
+	}
+	recs, err := sd.Records("torch", zst)
+	if err != nil || len(recs) != 6 {
+		t.Fatalf("%d records: %v", len(recs), err)
+	}
+	if r := recs[0]; r.Channel != ch.URL || r.URL != ch.Location+"/linux-64/"+r.Filename {
+		t.Fatalf("record placed at %s, channel %s", r.URL, r.Channel)
+	}
+	var ce *ChecksumError
+	if _, err := sd.Records("torch", append([]byte{0}, zst...)); !errors.As(err, &ce) || !strings.Contains(err.Error(), "channel ml, subdir linux-64: package torch: ") {
+		t.Fatalf("tampered shard: %v", err)
+	}
+	if _, err := sd.Records("numpy", zst); err == nil || !strings.Contains(err.Error(), "package numpy: not in the shard index") {
+		t.Fatalf("unknown name: %v", err)
+	}
+}
