@@ -68,6 +68,13 @@ fixtures: services-up
 big-channel: dev
 	$(DEV) big-channel -fixtures $(FIXTURES)
 
+# Builds on the big channel without a lock (integration TestBigChannel:
+# # syntax= with buildctl and buildx, envkit build; sharded and monolithic;
+# one digest, one lock, no shard fetched twice). Not part of make test.
+.PHONY: scale
+scale: tools build big-channel
+	ENVKIT_BIN=$(BIN) ENVKIT_FIXTURES=$(FIXTURES) ENVKIT_BIG_CHANNEL=1 $(GO) test -tags integration -count=1 -timeout 60m -run TestBigChannel -v ./integration/
+
 # The frontend image, built with the BuildKit at BUILDKIT_HOST (default: the
 # services') and pushed to IMAGE (default: the services' registry). It builds
 # what it needs (buildctl, envkit-dev) itself.

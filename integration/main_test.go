@@ -5,6 +5,7 @@ package integration
 import (
 	"context"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"testing"
@@ -59,17 +60,19 @@ func setUp(m *testing.M) int {
 	if !ok {
 		return fail("conformance data not found (set %s)", conformance.Env)
 	}
+	channels := map[string]string{
+		fixtures.ChannelName: filepath.Join(env.fixtures, "channel"),
+		"test-recipes":       filepath.Join(conf, "channels", "test-recipes"),
+		"pypi":               filepath.Join(env.fixtures, fixtures.PipDirName),
+	}
+	maps.Copy(channels, fixtures.BigChannelRoots(env.fixtures))
 	upCtx, upCancel := context.WithTimeout(ctx, 3*time.Minute)
 	defer upCancel()
 	e, err := services.Up(upCtx, services.Options{
 		StateDir:        state,
 		BuildkitdBinary: filepath.Join(env.bin, "buildkitd"),
-		Channels: map[string]string{
-			fixtures.ChannelName: filepath.Join(env.fixtures, "channel"),
-			"test-recipes":       filepath.Join(conf, "channels", "test-recipes"),
-			"pypi":               filepath.Join(env.fixtures, fixtures.PipDirName),
-		},
-		ChannelServer: []string{filepath.Join(env.bin, "envkit-dev"), "serve"},
+		Channels:        channels,
+		ChannelServer:   []string{filepath.Join(env.bin, "envkit-dev"), "serve"},
 	})
 	if err != nil {
 		return fail("services: %v", err)
