@@ -368,3 +368,28 @@ func TestLinkHardLinkToRewrittenFile(t *testing.T) {
 	}
 	noTemporaries(t, dest)
 }
+
+// TestLinkReplacementBounded: what a package writes, prefix placeholders
+// replaced, is bounded like what its archive may decompress to: a
+// one-byte placeholder over a file of them would multiply it by the
+// prefix's length (a 12 kB package wrote 1.1 GB). The bound is
+// pkg.MaxExtracted (at least 256 MiB); a small allowance stands for it.
+func TestLinkReplacementBounded(t *testing.T) {
+	dir := t.TempDir()
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer root.Close()
+	l := &linker{root: root, allowance: &allowance{size: 100, left: 10 << 20}}
+	_, err = l.writeReplaced("share/bomb", 0o644, func(w io.Writer) error {
+		return ReplaceText(w, strings.NewReader(strings.Repeat("/", 1<<20)), "/", "/opt/envs/eleven")
+	})
+	if err == nil || !strings.Contains(err.Error(), "pkg.MaxExtracted") {
+		t.Fatalf("got %v, want the package's bound", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "share/bomb")); err == nil {
+		t.Error("the file was written")
+	}
+	noTemporaries(t, dir)
+}

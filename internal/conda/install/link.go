@@ -157,7 +157,8 @@ func linkVerified(a hashedArchive, dest string, opts Options) (*PrefixRecord, er
 	if record.Filename == "" {
 		record.Filename = name
 	}
-	l := &linker{name: name, in: in, opts: opts, record: record, archive: archive, rewritten: map[string]bool{}, originals: map[string][]byte{}}
+	l := &linker{name: name, in: in, opts: opts, record: record, archive: archive, rewritten: map[string]bool{}, originals: map[string][]byte{},
+		allowance: &allowance{size: size, left: pkg.MaxExtracted(size)}}
 	if in.noarch == "python" {
 		if opts.Python == nil || opts.Python.Version == "" {
 			return nil, fmt.Errorf("%s: a noarch: python package needs the environment's python version (--python X.Y)", name)
@@ -213,6 +214,25 @@ type linker struct {
 	rewritten map[string]bool
 	originals map[string][]byte
 	keptBytes int64
+	// allowance bounds the bytes of the files written.
+	allowance *allowance
+}
+
+// allowance is what a package may still write: pkg.MaxExtracted of its
+// size, the bound on what its archive decompresses to, also bounds what
+// linking makes of it, where prefix replacement could get around it (a
+// one-byte placeholder over a file of them multiplies the file by the
+// prefix's length).
+type allowance struct {
+	size, left int64
+}
+
+func (a *allowance) Write(p []byte) (int, error) {
+	if int64(len(p)) > a.left {
+		return 0, fmt.Errorf("the package writes more than %d bytes with its prefix placeholders replaced, the most a %d-byte package may (pkg.MaxExtracted): refused as a bomb", pkg.MaxExtracted(a.size), a.size)
+	}
+	a.left -= int64(len(p))
+	return len(p), nil
 }
 
 // write is pkg.WriteEntry, whose os.Root refuses to go through a link
@@ -349,7 +369,7 @@ func (l *linker) linkEntry(e *pkg.Entry, r io.Reader, pe *PathEntry, tgt string,
 	}
 	if pe.PrefixPlaceholder == "" {
 		h := sha256.New()
-		err := l.write(&pkg.Entry{Path: tgt, Type: pkg.File, Mode: mode}, io.TeeReader(r, h))
+		err := l.write(&pkg.Entry{Path: tgt, Type: pkg.File, Mode: mode}, io.TeeReader(r, io.MultiWriter(h, l.allowance)))
 		pe.SHA256InPrefix = hex.EncodeToString(h.Sum(nil))
 		return err
 	}
@@ -476,7 +496,7 @@ func (l *linker) writeReplaced(p string, mode os.FileMode, fill func(io.Writer) 
 	}
 	defer tmp.Close()
 	h := sha256.New()
-	if err := fill(io.MultiWriter(tmp, h)); err != nil {
+	if err := fill(io.MultiWriter(tmp, h, l.allowance)); err != nil {
 		return "", err
 	}
 	if err := tmp.Chmod(mode); err != nil {
