@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"os/exec"
 	"path"
@@ -30,6 +31,8 @@ while True:
     n, m = struct.unpack("<II", head)
     dfile = inp.read(n).decode("utf-8", "surrogateescape")
     source = inp.read(m)
+    if len(source) < m:
+        break
     try:
         code = compile(source, dfile, "exec", dont_inherit=True)
         pyc = be._code_to_hash_pyc(code, importlib.util.source_hash(source), False)
@@ -95,15 +98,16 @@ func CompileFiles(python string, env []string, root *os.Root, srcs []string, dfi
 	io.Copy(io.Discard, stdout)
 	feedErr := <-fed
 	waitErr := cmd.Wait()
-	// A write under root or a source that could not be read is ours to
-	// report; otherwise python's exit says more than a short answer.
+	// A .pyc we could not write is ours to report (python was stopped for
+	// it); then python's own failure, which explains a pipe it closed; then
+	// a source we could not read (python, cut short, compiles nothing).
 	switch {
-	case feedErr != nil:
-		return nil, feedErr
 	case errors.Is(readErr, errWrite):
 		return nil, readErr
 	case waitErr != nil:
 		return nil, fmt.Errorf("compiling .pyc with %s: %v\n%s", python, waitErr, stderr.String())
+	case feedErr != nil:
+		return nil, feedErr
 	case readErr != nil:
 		return nil, fmt.Errorf("compiling .pyc with %s: %v", python, readErr)
 	}
@@ -111,22 +115,32 @@ func CompileFiles(python string, env []string, root *os.Root, srcs []string, dfi
 }
 
 // feedSources writes each source as (len dfile, len source, dfile,
-// source), little-endian lengths.
+// source), little-endian lengths, streamed from root.
 func feedSources(w io.Writer, root *os.Root, srcs []string, dfile func(string) string) error {
 	bw := bufio.NewWriter(w)
 	for _, src := range srcs {
-		data, err := root.ReadFile(src)
+		f, err := root.Open(src)
 		if err != nil {
+			return err
+		}
+		st, err := f.Stat()
+		if err == nil && st.Size() > math.MaxUint32 {
+			err = fmt.Errorf("%s: a source of %d bytes", src, st.Size())
+		}
+		if err != nil {
+			f.Close()
 			return err
 		}
 		name := dfile(src)
 		var head [8]byte
 		binary.LittleEndian.PutUint32(head[:4], uint32(len(name)))
-		binary.LittleEndian.PutUint32(head[4:], uint32(len(data)))
+		binary.LittleEndian.PutUint32(head[4:], uint32(st.Size()))
 		bw.Write(head[:])
 		bw.WriteString(name)
-		if _, err := bw.Write(data); err != nil {
-			return nil // python is gone; its exit says why
+		_, err = io.CopyN(bw, f, st.Size())
+		f.Close()
+		if err != nil {
+			return fmt.Errorf("%s: %w", src, err)
 		}
 	}
 	bw.Flush()
