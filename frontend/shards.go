@@ -3,34 +3,24 @@ package frontend
 import (
 	"context"
 	"fmt"
-	"net/url"
-	"sort"
-	"strings"
 
 	"github.com/moby/buildkit/client/llb"
 	gwclient "github.com/moby/buildkit/frontend/gateway/client"
 	digest "github.com/opencontainers/go-digest"
 
 	"github.com/envkit/envkit/internal/conda/channel"
-	"github.com/envkit/envkit/internal/conda/matchspec"
+	"github.com/envkit/envkit/internal/conda/gateway"
 	"github.com/envkit/envkit/internal/conda/repodata"
 	"github.com/envkit/envkit/internal/conda/shards"
 )
 
-// shardedSubdir is a channel subdir read through its CEP 16 shard index:
-// only the names a solve reaches are fetched, each shard an HTTP source
-// pinned by its sha256, so BuildKit keeps it for good and every build on
-// the builder (and a registry cache) shares it.
-type shardedSubdir struct {
-	ch     channel.Channel
-	subdir string
-	index  *shards.Index
-	base   *url.URL // where shards live, ending in "/"
-}
-
-// openShards fetches a channel subdir's shard index; nil when the channel
-// has none (the fetch fails with 404), and the caller reads repodata.json.
-func (b *build) openShards(ctx context.Context, ch channel.Channel, subdir string) (*shardedSubdir, error) {
+// openShards fetches a channel subdir's CEP 16 shard index; nil when the
+// channel has none (the fetch fails with 404), and the caller reads
+// repodata.json. Only the shards of the names a solve reaches are
+// fetched then (reachable), each an HTTP source pinned by its sha256, so
+// BuildKit keeps it for good and every build on the builder (and a
+// registry cache) shares it.
+func (b *build) openShards(ctx context.Context, ch channel.Channel, subdir string) (*shards.Subdir, error) {
 	u := ch.Location + "/" + subdir + "/" + shards.IndexFile
 	data, err := b.fetchHTTP(ctx, u, "[conda] look for repodata shards "+ch.Name+"/"+subdir, shards.IndexFile)
 	if notFound(err) {
@@ -43,36 +33,19 @@ func (b *build) openShards(ctx context.Context, ch channel.Channel, subdir strin
 	if err != nil {
 		return nil, fmt.Errorf("channel %s, subdir %s: %s: %w", ch.Name, subdir, u, err)
 	}
-	index, err := url.Parse(u)
-	if err != nil {
-		return nil, err
-	}
-	rel := ix.Info.ShardsBaseURL
-	if rel == "" {
-		rel = "./"
-	}
-	ref, err := url.Parse(rel)
-	if err != nil {
-		return nil, fmt.Errorf("channel %s, subdir %s: info.shards_base_url %q: %w", ch.Name, subdir, rel, err)
-	}
-	base := index.ResolveReference(ref)
-	if !strings.HasSuffix(base.Path, "/") {
-		base.Path += "/"
-	}
-	return &shardedSubdir{ch: ch, subdir: subdir, index: ix, base: base}, nil
+	return shards.NewSubdir(ch, subdir, u, ix)
 }
 
 // shardRequest is one name's shard in one sharded subdir.
 type shardRequest struct {
-	sd   *shardedSubdir
+	sd   *shards.Subdir
 	name string
-	sum  shards.Sum
 }
 
 // fetchShards fetches a batch of shards in one solve: each an HTTP source
 // checked against its sha256, merged into one directory (one progress
-// group for the batch), read back and decoded. It returns the placed
-// records by request.
+// group for the batch), read back, checked and decoded. It returns the
+// placed records by request.
 func (b *build) fetchShards(ctx context.Context, batch int, reqs []shardRequest) ([][]repodata.Record, error) {
 	if len(reqs) == 0 {
 		return nil, nil
@@ -81,13 +54,13 @@ func (b *build) fetchShards(ctx context.Context, batch int, reqs []shardRequest)
 	var states []llb.State
 	seen := map[shards.Sum]bool{}
 	for _, r := range reqs {
-		if seen[r.sum] {
+		sum := r.sd.Index.Shards[r.name]
+		if seen[sum] {
 			continue
 		}
-		seen[r.sum] = true
-		u := r.sd.base.JoinPath(r.sum.File()).String()
-		states = append(states, llb.HTTP(u, llb.Checksum(digest.NewDigestFromEncoded(digest.SHA256, r.sum.String())),
-			llb.Filename(r.sum.File()), llb.WithCustomName("[conda] shard "+r.sd.ch.Name+"/"+r.sd.subdir+" "+r.name), group))
+		seen[sum] = true
+		states = append(states, llb.HTTP(r.sd.ShardURL(sum), llb.Checksum(digest.NewDigestFromEncoded(digest.SHA256, sum.String())),
+			llb.Filename(sum.File()), llb.WithCustomName("[conda] shard "+r.sd.Channel.Name+"/"+r.sd.Name+" "+r.name), group))
 	}
 	st := states[0]
 	if len(states) > 1 {
@@ -107,34 +80,24 @@ func (b *build) fetchShards(ctx context.Context, batch int, reqs []shardRequest)
 	}
 	out := make([][]repodata.Record, len(reqs))
 	for i, r := range reqs {
-		where := fmt.Sprintf("channel %s, subdir %s, package %s", r.sd.ch.Name, r.sd.subdir, r.name)
-		data, err := readWhole(ctx, ref, r.sum.File(), shards.MaxShard)
+		file := r.sd.Index.Shards[r.name].File()
+		data, err := readWhole(ctx, ref, file, shards.MaxShard)
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", where, err)
+			return nil, fmt.Errorf("channel %s, subdir %s, package %s: %w", r.sd.Channel.Name, r.sd.Name, r.name, err)
 		}
-		shard, err := shards.DecodeShard(data, r.sum)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", where, err)
-		}
-		info := repodata.Info{Subdir: r.sd.index.Info.Subdir, BaseURL: r.sd.index.Info.BaseURL}
-		if info.Subdir == "" {
-			info.Subdir = r.sd.subdir
-		}
-		if out[i], err = repodata.Place(r.sd.ch.URL, r.sd.ch.Location, info, shard.Packages, shard.Conda, shard.Removed); err != nil {
-			return nil, fmt.Errorf("%s: %w", where, err)
+		if out[i], err = r.sd.Records(r.name, data); err != nil {
+			return nil, err
 		}
 	}
 	return out, nil
 }
 
-// reachable collects the records a solve of roots can reach: the
-// monolithic subdirs' records are all there; the sharded subdirs' are
-// fetched a batch per round, for the names the records found so far
-// depend on (constrains name packages only relevant when something
-// depends on them), until no new name appears. Virtual packages (__*)
-// come from the build, not the channels.
-func (b *build) reachable(ctx context.Context, roots []string, sharded []*shardedSubdir, monolithic []repodata.Record) (map[*shardedSubdir][]repodata.Record, error) {
-	out := map[*shardedSubdir][]repodata.Record{}
+// reachable collects the sharded subdirs' records a solve of roots can
+// reach (gateway.Closure over depends names): one batch of shards per
+// step away from the roots. The monolithic subdirs' records are all
+// there already, and their dependencies extend the closure too.
+func (b *build) reachable(ctx context.Context, roots []string, sharded []*shards.Subdir, monolithic []repodata.Record) (map[*shards.Subdir][]repodata.Record, error) {
+	out := map[*shards.Subdir][]repodata.Record{}
 	if len(sharded) == 0 {
 		return out, nil
 	}
@@ -142,29 +105,18 @@ func (b *build) reachable(ctx context.Context, roots []string, sharded []*sharde
 	for i := range monolithic {
 		byName[monolithic[i].Name] = append(byName[monolithic[i].Name], &monolithic[i])
 	}
-	seen := map[string]bool{}
-	for _, r := range roots {
-		seen[r] = true
-	}
-	frontier := roots
-	for batch := 1; len(frontier) > 0; batch++ {
-		var next []string
-		add := func(deps []string) {
-			for _, d := range deps {
-				if n := dependencyName(d); n != "" && !seen[n] && !strings.HasPrefix(n, "__") {
-					seen[n] = true
-					next = append(next, n)
-				}
-			}
-		}
+	batch := 0
+	_, err := gateway.Closure(roots, func(names []string) ([]string, error) {
+		batch++
+		var deps []string
 		var reqs []shardRequest
-		for _, name := range frontier {
+		for _, name := range names {
 			for _, r := range byName[name] {
-				add(r.Depends)
+				deps = append(deps, r.Depends...)
 			}
 			for _, sd := range sharded {
-				if sum, ok := sd.index.Shards[name]; ok {
-					reqs = append(reqs, shardRequest{sd: sd, name: name, sum: sum})
+				if _, ok := sd.Index.Shards[name]; ok {
+					reqs = append(reqs, shardRequest{sd: sd, name: name})
 				}
 			}
 		}
@@ -175,36 +127,19 @@ func (b *build) reachable(ctx context.Context, roots []string, sharded []*sharde
 		for i, r := range reqs {
 			out[r.sd] = append(out[r.sd], recs[i]...)
 			for _, rec := range recs[i] {
-				add(rec.Depends)
+				deps = append(deps, rec.Depends...)
 			}
 		}
-		sort.Strings(next)
-		frontier = next
-	}
-	return out, nil
+		return deps, nil
+	})
+	return out, err
 }
 
-// rootNames are the package names of the definition's conda specs, each
-// once.
+// rootNames are the package names of the definition's conda specs.
 func rootNames(specs []string) []string {
-	var out []string
-	seen := map[string]bool{}
-	for _, s := range specs {
-		if n := dependencyName(s); n != "" && !seen[n] {
-			seen[n] = true
-			out = append(out, n)
-		}
+	out := make([]string, len(specs))
+	for i, s := range specs {
+		out[i] = gateway.DependencyName(s)
 	}
 	return out
-}
-
-// dependencyName is the package name of a spec ("numpy >=1.26", a
-// channel-qualified "conda-forge::numpy"); "" when it does not parse, and
-// the solver then reports it.
-func dependencyName(spec string) string {
-	ms, err := matchspec.Parse(spec)
-	if err != nil {
-		return ""
-	}
-	return ms.Name
 }

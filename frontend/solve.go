@@ -16,6 +16,7 @@ import (
 	"github.com/envkit/envkit/internal/conda/fetch"
 	"github.com/envkit/envkit/internal/conda/lock"
 	"github.com/envkit/envkit/internal/conda/repodata"
+	"github.com/envkit/envkit/internal/conda/shards"
 	"github.com/envkit/envkit/internal/conda/solve"
 	"github.com/envkit/envkit/internal/conda/virtual"
 	"github.com/envkit/envkit/internal/platform"
@@ -76,7 +77,7 @@ func (b *build) fetchIndex(ctx context.Context, def *spec.Definition, chans []ch
 	subdirs := []string{subdir, "noarch"}
 	n := len(chans) * len(subdirs)
 	records := make([][]repodata.Record, n)
-	sharded := make([]*shardedSubdir, n)
+	sharded := make([]*shards.Subdir, n)
 	order := make([]string, len(chans))
 	eg, ectx := errgroup.WithContext(ctx)
 	for i, ch := range chans {
@@ -103,7 +104,7 @@ func (b *build) fetchIndex(ctx context.Context, def *spec.Definition, chans []ch
 	if err := eg.Wait(); err != nil {
 		return nil, err
 	}
-	var shardedOnly []*shardedSubdir
+	var shardedOnly []*shards.Subdir
 	var monolithic []repodata.Record
 	for k := range sharded {
 		if sharded[k] != nil {
