@@ -9,7 +9,6 @@ import (
 	digest "github.com/opencontainers/go-digest"
 
 	"github.com/envkit/envkit/internal/conda/channel"
-	"github.com/envkit/envkit/internal/conda/gateway"
 	"github.com/envkit/envkit/internal/conda/repodata"
 	"github.com/envkit/envkit/internal/conda/shards"
 )
@@ -17,9 +16,9 @@ import (
 // openShards fetches a channel subdir's CEP 16 shard index; nil when the
 // channel has none (the fetch fails with 404), and the caller reads
 // repodata.json. Only the shards of the names a solve reaches are
-// fetched then (reachable), each an HTTP source pinned by its sha256, so
-// BuildKit keeps it for good and every build on the builder (and a
-// registry cache) shares it.
+// fetched then (the gateway's closure, fetchShards), each an HTTP source
+// pinned by its sha256, so BuildKit keeps it for good and every build on
+// the builder (and a registry cache) shares it.
 func (b *build) openShards(ctx context.Context, ch channel.Channel, subdir string) (*shards.Subdir, error) {
 	u := ch.Location + "/" + subdir + "/" + shards.IndexFile
 	data, err := b.fetchHTTP(ctx, u, "[conda] look for repodata shards "+ch.Name+"/"+subdir, shards.IndexFile)
@@ -90,56 +89,4 @@ func (b *build) fetchShards(ctx context.Context, batch int, reqs []shardRequest)
 		}
 	}
 	return out, nil
-}
-
-// reachable collects the sharded subdirs' records a solve of roots can
-// reach (gateway.Closure over depends names): one batch of shards per
-// step away from the roots. The monolithic subdirs' records are all
-// there already, and their dependencies extend the closure too.
-func (b *build) reachable(ctx context.Context, roots []string, sharded []*shards.Subdir, monolithic []repodata.Record) (map[*shards.Subdir][]repodata.Record, error) {
-	out := map[*shards.Subdir][]repodata.Record{}
-	if len(sharded) == 0 {
-		return out, nil
-	}
-	byName := map[string][]*repodata.Record{}
-	for i := range monolithic {
-		byName[monolithic[i].Name] = append(byName[monolithic[i].Name], &monolithic[i])
-	}
-	batch := 0
-	_, err := gateway.Closure(roots, func(names []string) ([]string, error) {
-		batch++
-		var deps []string
-		var reqs []shardRequest
-		for _, name := range names {
-			for _, r := range byName[name] {
-				deps = append(deps, r.Depends...)
-			}
-			for _, sd := range sharded {
-				if _, ok := sd.Index.Shards[name]; ok {
-					reqs = append(reqs, shardRequest{sd: sd, name: name})
-				}
-			}
-		}
-		recs, err := b.fetchShards(ctx, batch, reqs)
-		if err != nil {
-			return nil, err
-		}
-		for i, r := range reqs {
-			out[r.sd] = append(out[r.sd], recs[i]...)
-			for _, rec := range recs[i] {
-				deps = append(deps, rec.Depends...)
-			}
-		}
-		return deps, nil
-	})
-	return out, err
-}
-
-// rootNames are the package names of the definition's conda specs.
-func rootNames(specs []string) []string {
-	out := make([]string, len(specs))
-	for i, s := range specs {
-		out[i] = gateway.DependencyName(s)
-	}
-	return out
 }

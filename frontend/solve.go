@@ -6,14 +6,15 @@ import (
 	"fmt"
 	"io/fs"
 	"strings"
+	"sync/atomic"
 
 	"github.com/moby/buildkit/client/llb"
 	gwclient "github.com/moby/buildkit/frontend/gateway/client"
-	"golang.org/x/sync/errgroup"
 
 	"github.com/envkit/envkit/internal/buildplan"
 	"github.com/envkit/envkit/internal/conda/channel"
 	"github.com/envkit/envkit/internal/conda/fetch"
+	"github.com/envkit/envkit/internal/conda/gateway"
 	"github.com/envkit/envkit/internal/conda/lock"
 	"github.com/envkit/envkit/internal/conda/repodata"
 	"github.com/envkit/envkit/internal/conda/shards"
@@ -69,98 +70,91 @@ func (b *build) solveInFrontend(ctx context.Context, def *spec.Definition, in lo
 
 // fetchIndex reads what a solve of specs can reach in every channel's
 // platform and noarch subdirs, in priority order, through BuildKit, plus
-// the virtual packages (from CONDA_OVERRIDE_* build arguments). A subdir
-// is read as CEP 16 shards where the channel offers them (only the names
-// the solve reaches), else as repodata.json.zst, else repodata.json, as
-// envkit lock reads it.
+// the virtual packages (from CONDA_OVERRIDE_* build arguments): the
+// CLI's gateway (CEP 16 shards where a channel has them, else
+// repodata.json.zst, else repodata.json, in two passes), with the
+// frontend's transport (channelReader).
 func (b *build) fetchIndex(ctx context.Context, def *spec.Definition, chans []channel.Channel, subdir string, specs []string) (*repodata.Index, error) {
-	subdirs := []string{subdir, "noarch"}
-	n := len(chans) * len(subdirs)
-	records := make([][]repodata.Record, n)
-	sharded := make([]*shards.Subdir, n)
-	order := make([]string, len(chans))
-	eg, ectx := errgroup.WithContext(ctx)
-	for i, ch := range chans {
-		order[i] = ch.URL
-		for j, sd := range subdirs {
-			k := i*len(subdirs) + j
-			eg.Go(func() error {
-				if strings.HasPrefix(ch.Location, "http://") || strings.HasPrefix(ch.Location, "https://") {
-					s, err := b.openShards(ectx, ch, sd)
-					if err != nil || s != nil {
-						sharded[k] = s
-						return err
-					}
-				}
-				rd, err := b.fetchRepodata(ectx, def, ch, sd)
-				if err != nil {
-					return err
-				}
-				records[k] = rd.Records
-				return nil
-			})
-		}
-	}
-	if err := eg.Wait(); err != nil {
-		return nil, err
-	}
-	var shardedOnly []*shards.Subdir
-	var monolithic []repodata.Record
-	for k := range sharded {
-		if sharded[k] != nil {
-			shardedOnly = append(shardedOnly, sharded[k])
-		} else {
-			monolithic = append(monolithic, records[k]...)
-		}
-	}
-	reached, err := b.reachable(ctx, rootNames(specs), shardedOnly, monolithic)
-	if err != nil {
-		return nil, err
-	}
-	for k, s := range sharded {
-		if s != nil {
-			records[k] = reached[s]
-		}
-	}
 	vp, err := virtual.Packages(subdir, b.opts.Lookup)
 	if err != nil {
 		return nil, fmt.Errorf("build arguments: %w", err)
 	}
-	return repodata.NewIndex(order, append(records, vp)...), nil
+	g := &gateway.Gateway{Transport: &channelReader{b: b, def: def}}
+	res, err := g.Load(ctx, gateway.Request{Channels: chans, Platform: subdir, Specs: specs, Virtual: vp})
+	if err != nil {
+		return nil, err
+	}
+	return repodata.NewIndex(res.Channels, res.Records...), nil
 }
 
-// fetchRepodata reads one channel subdir's repodata.json.zst, else its
+// channelReader is the frontend's gateway.Transport: every file is an LLB
+// HTTP source read back through the gateway (a file:// channel's, a read
+// of its named context), so BuildKit's cache, proxies and cache exporters
+// apply.
+type channelReader struct {
+	b   *build
+	def *spec.Definition
+	// batch numbers the shard fetches in the progress.
+	batch atomic.Int32
+}
+
+// OpenShards reads an http(s) channel subdir's shard index (openShards);
+// a file:// channel is read from its repodata.json.
+func (r *channelReader) OpenShards(ctx context.Context, ch channel.Channel, subdir string) (*shards.Subdir, error) {
+	if !strings.HasPrefix(ch.Location, "http://") && !strings.HasPrefix(ch.Location, "https://") {
+		return nil, nil
+	}
+	return r.b.openShards(ctx, ch, subdir)
+}
+
+// ShardRecords fetches the shards of names in one solve (fetchShards).
+func (r *channelReader) ShardRecords(ctx context.Context, sd *shards.Subdir, names []string) (map[string][]repodata.Record, error) {
+	var reqs []shardRequest
+	for _, name := range names {
+		if _, ok := sd.Index.Shards[name]; ok {
+			reqs = append(reqs, shardRequest{sd: sd, name: name})
+		}
+	}
+	recs, err := r.b.fetchShards(ctx, int(r.batch.Add(1)), reqs)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string][]repodata.Record, len(reqs))
+	for i, req := range reqs {
+		out[req.name] = recs[i]
+	}
+	return out, nil
+}
+
+// RepodataJSON reads one channel subdir's repodata.json.zst, else its
 // repodata.json, as an HTTP source, or from the named context of a
 // file:// channel. A channel without the platform subdir (404) has no
 // packages for it, as in conda; noarch must exist.
-func (b *build) fetchRepodata(ctx context.Context, def *spec.Definition, ch channel.Channel, subdir string) (*repodata.Repodata, error) {
+func (r *channelReader) RepodataJSON(ctx context.Context, ch channel.Channel, subdir string) (string, []byte, bool, error) {
 	u := ch.Location + "/" + subdir + "/repodata.json"
 	if strings.HasPrefix(u, "file:") {
-		return b.localRepodata(ctx, def, ch, subdir)
+		return r.b.localRepodata(ctx, r.def, ch, subdir)
 	}
 	if !strings.HasPrefix(u, "http://") && !strings.HasPrefix(u, "https://") {
-		return nil, fmt.Errorf("channel %s: %s cannot be fetched inside BuildKit (http, https and file:// only)", ch.Name, u)
+		return "", nil, false, fmt.Errorf("channel %s: %s cannot be fetched inside BuildKit (http, https and file:// only)", ch.Name, u)
 	}
 	name := "[conda] fetch repodata " + ch.Name + "/" + subdir
-	zst, err := b.fetchHTTP(ctx, u+".zst", name+" (.zst)", "repodata.json.zst")
+	zst, err := r.b.fetchHTTP(ctx, u+".zst", name+" (.zst)", "repodata.json.zst")
 	var data []byte
 	switch {
 	case err == nil:
 		data, err = fetch.DecompressRepodata(u+".zst", zst)
+		u += ".zst"
 	case notFound(err):
-		data, err = b.fetchHTTP(ctx, u, name, "repodata.json")
+		data, err = r.b.fetchHTTP(ctx, u, name, "repodata.json")
 	}
 	if err != nil {
 		if subdir != "noarch" && notFound(err) {
-			return &repodata.Repodata{Info: repodata.Info{Subdir: subdir}}, nil
+			return u, nil, false, nil
 		}
-		return nil, fmt.Errorf("channel %s: %w (without a %s the frontend reads the channels through BuildKit: lock where they are reachable, or mirror them with the build argument %s)", ch.Name, err, buildplan.LockFile, channel.EnvMirrors)
+		return "", nil, false, fmt.Errorf("channel %s: %w (without a %s the frontend reads the channels through BuildKit: lock where they are reachable, or mirror them with the build argument %s)", ch.Name, err, buildplan.LockFile, channel.EnvMirrors)
 	}
-	rd, err := repodata.ParseMirrored(ch.URL, ch.Location, subdir, data)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", u, err)
-	}
-	return rd, nil
+	return u, data, true, nil
 }
 
 // maxChannelFile bounds a channel file read back from an HTTP source
@@ -233,10 +227,10 @@ func readWhole(ctx context.Context, ref gwclient.Reference, filename string, lim
 
 // localRepodata reads a file:// channel subdir's repodata.json (else its
 // .zst, as envkit lock does) from the channel's named context.
-func (b *build) localRepodata(ctx context.Context, def *spec.Definition, ch channel.Channel, subdir string) (*repodata.Repodata, error) {
+func (b *build) localRepodata(ctx context.Context, def *spec.Definition, ch channel.Channel, subdir string) (string, []byte, bool, error) {
 	ref, err := b.channelRepodata(ctx, def, ch.Location)
 	if err != nil {
-		return nil, err
+		return "", nil, false, err
 	}
 	u := ch.Location + "/" + subdir + "/repodata.json"
 	data, err := readWhole(ctx, ref, subdir+"/repodata.json", maxChannelFile)
@@ -249,17 +243,13 @@ func (b *build) localRepodata(ctx context.Context, def *spec.Definition, ch chan
 	}
 	switch {
 	case missing(err) && subdir != "noarch":
-		return &repodata.Repodata{Info: repodata.Info{Subdir: subdir}}, nil
+		return u, nil, false, nil
 	case missing(err):
-		return nil, fmt.Errorf("channel %s: %s: no such file: not a conda channel (CEP 26 requires noarch/repodata.json)", ch.Name, u)
+		return "", nil, false, fmt.Errorf("channel %s: %s: no such file: not a conda channel (CEP 26 requires noarch/repodata.json)", ch.Name, u)
 	case err != nil:
-		return nil, fmt.Errorf("channel %s: %s: %w", ch.Name, u, err)
+		return "", nil, false, fmt.Errorf("channel %s: %s: %w", ch.Name, u, err)
 	}
-	rd, err := repodata.ParseMirrored(ch.URL, ch.Location, subdir, data)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", u, err)
-	}
-	return rd, nil
+	return u, data, true, nil
 }
 
 // missing says whether a gateway read failed because the file is not there.

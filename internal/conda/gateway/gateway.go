@@ -35,8 +35,40 @@ type Gateway struct {
 	Repodata *fetch.Client
 	// Shards reads CEP 16 sharded repodata; a zero Fetcher when nil.
 	Shards *shards.Fetcher
+	// Transport, when set, reads the channels instead of Repodata and
+	// Shards: a BuildKit frontend fetches them as LLB sources.
+	Transport Transport
 
 	once sync.Once
+}
+
+// Transport reads a channel subdir's bytes for a Gateway.
+type Transport interface {
+	// OpenShards reads a subdir's shard index; nil and no error when
+	// the channel has none.
+	OpenShards(ctx context.Context, ch channel.Channel, subdir string) (*shards.Subdir, error)
+	// RepodataJSON reads a subdir's repodata.json (from its .zst where
+	// there is one); ok is false when the channel lacks the subdir and
+	// it is not noarch. u names what was read, for errors.
+	RepodataJSON(ctx context.Context, ch channel.Channel, subdir string) (u string, data []byte, ok bool, err error)
+	// ShardRecords reads the records of names from a sharded subdir.
+	ShardRecords(ctx context.Context, sd *shards.Subdir, names []string) (map[string][]repodata.Record, error)
+}
+
+// clients is the Transport of Repodata and Shards: envkit's HTTP and
+// file:// clients, with their caches.
+type clients struct{ g *Gateway }
+
+func (c clients) OpenShards(ctx context.Context, ch channel.Channel, subdir string) (*shards.Subdir, error) {
+	return c.g.Shards.Open(ctx, ch, subdir)
+}
+
+func (c clients) RepodataJSON(ctx context.Context, ch channel.Channel, subdir string) (string, []byte, bool, error) {
+	return c.g.Repodata.RepodataJSON(ctx, ch, subdir)
+}
+
+func (c clients) ShardRecords(ctx context.Context, sd *shards.Subdir, names []string) (map[string][]repodata.Record, error) {
+	return c.g.Shards.Records(ctx, sd, names)
 }
 
 // Request is one platform's solve.
@@ -100,6 +132,9 @@ func (g *Gateway) init() {
 		}
 		if g.Shards == nil {
 			g.Shards = &shards.Fetcher{}
+		}
+		if g.Transport == nil {
+			g.Transport = clients{g}
 		}
 	})
 }

@@ -26,7 +26,7 @@ type source struct {
 // open reads the subdir's shard index, else scans its repodata.json
 // (.zst first over HTTP; fetch's order and cache).
 func (g *Gateway) open(ctx context.Context, s *source) error {
-	sd, err := g.Shards.Open(ctx, s.ch, s.subdir)
+	sd, err := g.Transport.OpenShards(ctx, s.ch, s.subdir)
 	if err != nil {
 		return err
 	}
@@ -34,7 +34,7 @@ func (g *Gateway) open(ctx context.Context, s *source) error {
 		s.sharded, s.got = sd, map[string][]repodata.Record{}
 		return nil
 	}
-	u, data, ok, err := g.Repodata.RepodataJSON(ctx, s.ch, s.subdir)
+	u, data, ok, err := g.Transport.RepodataJSON(ctx, s.ch, s.subdir)
 	if err != nil || !ok {
 		return err
 	}
@@ -51,7 +51,7 @@ func (g *Gateway) fetch(ctx context.Context, s *source, names []string) error {
 	if s.sharded == nil {
 		return nil
 	}
-	recs, err := g.Shards.Records(ctx, s.sharded, names)
+	recs, err := g.Transport.ShardRecords(ctx, s.sharded, names)
 	for name, rs := range recs {
 		s.got[name] = rs
 	}
