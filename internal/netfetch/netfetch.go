@@ -7,6 +7,7 @@
 package netfetch
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -342,18 +343,21 @@ func (c *Client) Get(ctx context.Context, req Request) ([]byte, error) {
 // spoolAt is the size from which ReadAll spools a body to disk.
 const spoolAt = 1 << 20
 
-// ReadAll reads a body into memory allocated once, at the size that
-// actually arrived. A body over 1 MiB is spooled to a temporary file first:
+// ReadAll reads a body into memory kept at the size that actually
+// arrived. A body over 1 MiB is spooled to a temporary file first:
 // io.ReadAll would double its slice as it grows, and a body that never
-// ends would run out of memory before it reached its limit.
+// ends would run out of memory before it reached its limit. A smaller one
+// grows in memory up to that 1 MiB and is then copied to its size: a
+// 1 MiB buffer for each body cost a sharded channel's thousands of
+// few-kB shards a GB of allocation, and kept a MiB per cached shard.
 func ReadAll(r io.Reader) ([]byte, error) {
-	head := make([]byte, spoolAt)
-	n, err := io.ReadFull(r, head)
-	switch {
-	case err == io.EOF || err == io.ErrUnexpectedEOF:
-		return head[:n], nil
-	case err != nil:
+	head, err := io.ReadAll(io.LimitReader(r, spoolAt))
+	if err != nil {
 		return nil, err
+	}
+	n := len(head)
+	if n < spoolAt {
+		return bytes.Clone(head), nil
 	}
 	f, err := os.CreateTemp("", "envkit-body-*")
 	if err != nil {
