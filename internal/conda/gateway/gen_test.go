@@ -25,7 +25,7 @@ import (
 // genChannel writes a generated channel (linux-64 and noarch) to dir in
 // form and returns its package names, index order. Name i depends on a
 // few names below it, mostly low ones (core libraries are what most
-// packages need), and constrains one anywhere: a dependency graph with
+// packages need), and its records constrain one anywhere: a dependency graph with
 // conda-forge's shape at any size. The same arguments give the same
 // bytes.
 func genChannel(t testing.TB, dir string, form shards.Form, names, perName int, seed uint64) []string {
@@ -41,17 +41,24 @@ func genChannel(t testing.TB, dir string, form shards.Form, names, perName int, 
 		if i%3 == 2 {
 			subdir = "noarch"
 		}
+		// A name's builds share their dependencies, newer versions adding
+		// one, as real packages do.
+		var needs []string
+		if i > 0 {
+			for range 1 + rng.IntN(5) {
+				// Skewed towards 0: most packages need the core ones.
+				needs = append(needs, all[int(math.Pow(rng.Float64(), 3)*float64(i))])
+			}
+		}
 		recs := map[string]shards.Raw{}
 		n := 2 + rng.IntN(perName*2)
 		for k := range n {
 			version := fmt.Sprintf("1.%d.%d", k/3, k%3)
 			build := fmt.Sprintf("h%06x_%d", rng.Uint32()>>8, k%2)
 			var deps []any
-			if i > 0 {
-				for range rng.IntN(5) {
-					// Skewed towards 0: most packages need the core ones.
-					j := int(math.Pow(rng.Float64(), 3) * float64(i))
-					deps = append(deps, fmt.Sprintf("%s >=1.0.%d", all[j], rng.IntN(2)))
+			for d, name := range needs {
+				if d < len(needs)-1 || k >= n/2 {
+					deps = append(deps, fmt.Sprintf("%s >=1.0.%d", name, rng.IntN(2)))
 				}
 			}
 			if subdir == "linux-64" && k%4 == 0 {
