@@ -2,7 +2,10 @@ package repodata
 
 import (
 	"fmt"
+	"math"
+	"slices"
 	"strings"
+	"unsafe"
 )
 
 // Scan is a subdir's repodata read in two passes, so that a channel of
@@ -22,18 +25,21 @@ type Scan struct {
 	// full (it is small); recs then index it.
 	flat []Record
 
-	strs   []string         // interned names and depends specs
-	ids    map[string]int32 // text → index in strs
-	recs   []scanned        // in input order
-	deps   []int32          // the depends of all records, in runs
-	byName map[int32][]int32
+	strs []string         // interned names and depends specs
+	ids  map[string]int32 // text → index in strs
+	recs []scanned        // in input order
+	deps []int32          // the depends of all records, in runs
+	// byName[first[id]:first[id+1]] index the records named strs[id]:
+	// one counting sort after the first pass, not a slice per name.
+	first, byName []int32
 }
 
-// scanned is one record as the first pass keeps it.
+// scanned is one record as the first pass keeps it: 16 bytes for a
+// record of about 500 (repodata is at most fetch.MaxRepodata, 1 GiB).
 type scanned struct {
 	// at is the offset of its filename key in the input (its index in
 	// flat for the flat format).
-	at int
+	at uint32
 	// name indexes strs; deps[deps:next record's deps] are its depends.
 	name, deps int32
 	conda      bool // from packages.conda
@@ -44,12 +50,19 @@ type scanned struct {
 // kept. Records decodes the rest; a record nothing asks for is checked
 // for syntax only, not for its fields' types.
 func ScanMirrored(channel, location, subdir string, data []byte) (*Scan, error) {
+	if int64(len(data)) > math.MaxUint32 {
+		return nil, fmt.Errorf("repodata of %d bytes: the most envkit reads is %d", len(data), uint32(math.MaxUint32))
+	}
 	s := &Scan{
 		channel:  strings.TrimRight(channel, "/"),
 		location: strings.TrimRight(location, "/"),
 		data:     data,
 		ids:      map[string]int32{},
-		byName:   map[int32][]int32{},
+		// Sized for real repodata (about 500 bytes and 6 depends a
+		// record): growing by append copied 140 MB for conda-forge's
+		// linux-64.
+		recs: make([]scanned, 0, len(data)/256),
+		deps: make([]int32, 0, len(data)/64),
 	}
 	if isFlat(data) {
 		rd, err := parseFlat(s.channel, s.location, subdir, data)
@@ -58,11 +71,12 @@ func ScanMirrored(channel, location, subdir string, data []byte) (*Scan, error) 
 		}
 		s.info, s.flat = rd.Info, rd.Records
 		for i := range s.flat {
-			s.add(scanned{at: i, name: s.intern([]byte(s.flat[i].Name)), deps: int32(len(s.deps))})
+			s.recs = append(s.recs, scanned{at: uint32(i), name: s.intern([]byte(s.flat[i].Name)), deps: int32(len(s.deps))})
 			for _, dep := range s.flat[i].Depends {
 				s.deps = append(s.deps, s.intern([]byte(dep)))
 			}
 		}
+		s.index()
 		return s, nil
 	}
 	d := newDecoder(data)
@@ -96,7 +110,25 @@ func ScanMirrored(channel, location, subdir string, data []byte) (*Scan, error) 
 	if s.info.Subdir == "" {
 		s.info.Subdir = subdir
 	}
+	s.index()
 	return s, nil
+}
+
+// index sorts the records by name id into first and byName.
+func (s *Scan) index() {
+	s.first = make([]int32, len(s.strs)+1)
+	for _, r := range s.recs {
+		s.first[r.name+1]++
+	}
+	for i := 1; i < len(s.first); i++ {
+		s.first[i] += s.first[i-1]
+	}
+	s.byName = make([]int32, len(s.recs))
+	next := slices.Clone(s.first[:len(s.strs)])
+	for i, r := range s.recs {
+		s.byName[next[r.name]] = int32(i)
+		next[r.name]++
+	}
 }
 
 // Depends returns the distinct depends specs of the records named name,
@@ -108,7 +140,7 @@ func (s *Scan) Depends(name string) []string {
 	}
 	var out []string
 	seen := map[int32]bool{}
-	for _, i := range s.byName[id] {
+	for _, i := range s.byName[s.first[id]:s.first[id+1]] {
 		end := int32(len(s.deps))
 		if int(i)+1 < len(s.recs) {
 			end = s.recs[i+1].deps
@@ -146,7 +178,7 @@ func (s *Scan) Records(names []string) ([]Record, error) {
 		if !want[r.name] {
 			continue
 		}
-		d.pos = r.at
+		d.pos = int(r.at)
 		key, err := d.rawString()
 		if err == nil {
 			err = d.expect(':')
@@ -184,7 +216,7 @@ func (s *Scan) scanRecords(d *decoder, conda bool) error {
 		if err := d.expect(':'); err != nil {
 			return err
 		}
-		r := scanned{at: at, deps: int32(len(s.deps)), conda: conda}
+		r := scanned{at: uint32(at), deps: int32(len(s.deps)), conda: conda}
 		newer, err := s.scanRecord(d, &r)
 		if err != nil {
 			return fmt.Errorf("package %s: %w", key, err)
@@ -194,8 +226,11 @@ func (s *Scan) scanRecords(d *decoder, conda bool) error {
 			s.deps = s.deps[:r.deps]
 			return nil
 		}
-		s.add(r)
-		return archiveKey(string(key))
+		s.recs = append(s.recs, r)
+		// key (the input's bytes, or its unescaped copy) is never
+		// changed and archiveKey keeps nothing of it: no copy of every
+		// filename.
+		return archiveKey(unsafe.String(unsafe.SliceData(key), len(key)))
 	})
 }
 
@@ -239,11 +274,6 @@ func (s *Scan) nullableString(d *decoder) ([]byte, error) {
 		return nil, nil
 	}
 	return d.rawString()
-}
-
-func (s *Scan) add(r scanned) {
-	s.byName[r.name] = append(s.byName[r.name], int32(len(s.recs)))
-	s.recs = append(s.recs, r)
 }
 
 // intern returns the index of b's text in strs, adding it once.
