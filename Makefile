@@ -75,6 +75,13 @@ big-channel: dev
 scale: tools build big-channel
 	ENVKIT_BIN=$(BIN) ENVKIT_FIXTURES=$(FIXTURES) ENVKIT_BIG_CHANNEL=1 $(GO) test -tags integration -count=1 -timeout 60m -run TestBigChannel -v ./integration/
 
+# envkit lock of 30 packages against the big channel over HTTP, sharded and
+# monolithic, empty and warm cache: CPU, max RSS, bytes transferred
+# (docs/benchmarks.md, "Channels at conda-forge scale"). Not part of make bench.
+.PHONY: bench-scale
+bench-scale: build dev big-channel
+	hack/bench-scale.sh $(BIN)/envkit $(DEV) $(FIXTURES)/big-channel
+
 # The frontend image, built with the BuildKit at BUILDKIT_HOST (default: the
 # services') and pushed to IMAGE (default: the services' registry). It builds
 # what it needs (buildctl, envkit-dev) itself.
