@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/envkit/envkit/internal/buildplan"
 	"github.com/envkit/envkit/internal/spec"
 )
 
@@ -14,8 +15,8 @@ func init() { commands = append(commands, newConvertCmd) }
 
 func newConvertCmd() *cobra.Command {
 	var (
-		to, out string
-		lossy   bool
+		to, out, baseImage string
+		lossy              bool
 	)
 	cmd := &cobra.Command{
 		Use:   "convert FILE --to native|azureml|conda",
@@ -27,7 +28,15 @@ Paths the definition references stay relative to the output file.
 When the target format cannot hold a field (steps in Azure ML YAML, a base
 image in a conda file...), convert names the fields and writes nothing,
 unless --lossy allows dropping them. Output goes to stdout unless -o is
-given; -o writes atomically (temporary file and rename).`,
+given; -o writes atomically (temporary file and rename). What convert
+writes is read back first: a file envkit validate would reject is not
+written.
+
+Azure ML installs a conda environment only on top of an image, so a conda
+or requirements file converted to azureml gets image: set to the base that
+envkit hash uses (--base-image, else $ENVKIT_BASE_IMAGE, else
+docker.io/library/debian:bookworm-slim) and its environment as an inline
+conda_file: the converted file hashes the same as the source.`,
 		Example: `  envkit convert docker-image-plus-conda.yml --to native -o environment.yml
   envkit convert environment.yml --to azureml
   envkit convert environment.yml --to conda --lossy -o conda.yml`,
@@ -41,14 +50,22 @@ given; -o writes atomically (temporary file and rename).`,
 			if err != nil {
 				return err
 			}
+			if format == spec.FormatAzureMLv2 {
+				def = buildplan.WithBase(def, baseOverride(baseImage))
+			}
+			dir, name := sourceDir(args[0]), "converted.yml"
 			if out != "" {
-				if err := rebase(def, sourceDir(args[0]), filepath.Dir(out)); err != nil {
+				if err := rebase(def, dir, filepath.Dir(out)); err != nil {
 					return err
 				}
+				dir, name = filepath.Dir(out), filepath.Base(out)
 			}
 			data, dropped, err := spec.Write(def, format, lossy)
 			if err != nil {
 				return err
+			}
+			if _, err := spec.ParseAs(name, data, os.DirFS(dir), format); err != nil {
+				return fmt.Errorf("the %s file convert would write does not validate, so nothing is written (please report this):\n%v", format, err)
 			}
 			for _, d := range dropped {
 				fmt.Fprintf(cmd.ErrOrStderr(), "envkit: dropped %s (not in the %s format)\n", d, format)
@@ -62,6 +79,7 @@ given; -o writes atomically (temporary file and rename).`,
 	}
 	cmd.Flags().StringVar(&to, "to", "", "target format: native, azureml or conda (required)")
 	cmd.Flags().StringVarP(&out, "output", "o", "", "write to this file instead of stdout")
+	cmd.Flags().StringVar(&baseImage, "base-image", "", "--to azureml: base image for definitions that name none")
 	cmd.Flags().BoolVar(&lossy, "lossy", false, "drop the fields the target format cannot hold instead of failing")
 	return cmd
 }

@@ -48,3 +48,100 @@ func TestConvert(t *testing.T) {
 		}
 	}
 }
+
+// Every example and real file that validates, converted to Azure ML YAML
+// (a conda file gets image: the base the hash uses, and its environment
+// inline), validates and hashes the same, and so does its conversion back
+// to native; a conda file also comes back as a conda file with the same
+// hash. What azureml cannot hold is refused, and --lossy writes a file
+// that validates.
+func TestConvertAzureMLEveryFile(t *testing.T) {
+	root := t.TempDir()
+	// Copies, so outputs lie beside their sources (build contexts and
+	// conda files stay inside the output's directory).
+	for _, d := range []string{examples, realDir} {
+		if err := os.CopyFS(filepath.Join(root, filepath.Base(d)), os.DirFS(d)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var srcs []string
+	filepath.WalkDir(root, func(p string, d os.DirEntry, err error) error {
+		switch {
+		case err != nil:
+			t.Fatal(err)
+		case d.IsDir() && d.Name() == "glioma-v1":
+			srcs = append(srcs, p) // a saved Azure ML v1 directory
+			return filepath.SkipDir
+		case strings.Contains(".yml .yaml .txt", filepath.Ext(p)) && filepath.Ext(p) != "":
+			srcs = append(srcs, p)
+		}
+		return nil
+	})
+	converted := 0
+	for _, src := range srcs {
+		code, want, _ := cli(t, "hash", src)
+		if code != 0 {
+			continue // does not validate (nam: "-e ."), or a side file (SOURCES.md)
+		}
+		rel, _ := filepath.Rel(root, src)
+		out := filepath.Join(sourceDir(src), "zz-"+strings.ReplaceAll(filepath.Base(src), ".", "-")+".azureml.yml")
+		code, _, errs := cli(t, "convert", src, "--to", "azureml", "-o", out)
+		if code != 0 {
+			// Only fields Azure ML has no place for stop a conversion.
+			if !strings.Contains(errs, "azureml cannot hold") {
+				t.Errorf("%s: convert --to azureml: exit %d %s", rel, code, errs)
+			}
+			if code, _, errs = cli(t, "convert", src, "--to", "azureml", "--lossy", "-o", out); code != 0 {
+				t.Errorf("%s: convert --lossy: exit %d %s", rel, code, errs)
+			} else if code, _, errs = cli(t, "validate", out); code != 0 {
+				t.Errorf("%s: the --lossy output does not validate: %s", rel, errs)
+			}
+			continue
+		}
+		converted++
+		if code, _, errs := cli(t, "validate", out); code != 0 {
+			t.Errorf("%s: the azureml output does not validate: %s", rel, errs)
+		}
+		if _, got, errs := cli(t, "hash", out); got != want {
+			t.Errorf("%s → azureml: hash %q, want %q %s", rel, got, want, errs)
+		}
+		data, _ := os.ReadFile(out)
+		if !strings.Contains(string(data), "\nimage: ") && !strings.Contains(string(data), "\nbuild:") {
+			t.Errorf("%s → azureml has neither image nor build:\n%s", rel, data)
+		}
+		back := map[string][]string{"native": {"--to", "native"}}
+		if code, format, _ := cli(t, "validate", "--json", src); code == 0 && strings.Contains(format, `"format": "conda"`) {
+			back["conda"] = []string{"--to", "conda", "--lossy"} // drops the default image again
+		}
+		for to, flags := range back {
+			again := out + "." + to + ".yml"
+			if code, _, errs := cli(t, append([]string{"convert", out, "-o", again}, flags...)...); code != 0 {
+				t.Errorf("%s → azureml → %s: exit %d %s", rel, to, code, errs)
+				continue
+			}
+			if _, got, errs := cli(t, "hash", again); got != want {
+				t.Errorf("%s → azureml → %s: hash %q, want %q %s", rel, to, got, want, errs)
+			}
+		}
+	}
+	t.Logf("%d of %d files converted to azureml without --lossy", converted, len(srcs))
+	if converted < 12 {
+		t.Errorf("only %d files converted to azureml", converted)
+	}
+}
+
+// An inline Dockerfile has no place in Azure ML YAML, even with --lossy:
+// an environment needs image or build.
+func TestConvertAzureMLInlineDockerfile(t *testing.T) {
+	dir := t.TempDir()
+	src := filepath.Join(dir, "env.yml")
+	os.WriteFile(src, []byte("base:\n  dockerfile: |\n    FROM debian:12\n    RUN true\nconda:\n  dependencies: [python=3.12]\n"), 0o644)
+	out := filepath.Join(dir, "az.yml")
+	code, _, errs := cli(t, "convert", src, "--to", "azureml", "--lossy", "-o", out)
+	if code != 1 || !strings.Contains(errs, "inline base.dockerfile") {
+		t.Errorf("exit %d %q", code, errs)
+	}
+	if _, err := os.Stat(out); !os.IsNotExist(err) {
+		t.Errorf("%s written", out)
+	}
+}

@@ -49,7 +49,12 @@ func LoadAs(p string, format Format) (*Definition, error) {
 // leaving fsys are rejected. fsys may be nil when the definition references
 // no file. The error is an ErrorList when the definition is invalid.
 func Parse(name string, data []byte, fsys fs.FS) (*Definition, error) {
-	r := &reader{fsys: fsys, dir: path.Dir(name)}
+	return ParseAs(name, data, fsys, "")
+}
+
+// ParseAs is Parse with the format given instead of detected ("" detects).
+func ParseAs(name string, data []byte, fsys fs.FS, format Format) (*Definition, error) {
+	r := &reader{fsys: fsys, dir: path.Dir(name), format: format}
 	return r.parse(path.Base(name), data)
 }
 

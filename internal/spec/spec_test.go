@@ -299,6 +299,14 @@ func TestRoundTrip(t *testing.T) {
 			dir = filepath.Dir(p)
 		}
 		for _, to := range []Format{FormatNative, FormatAzureMLv2, FormatConda} {
+			def := def
+			if to == FormatAzureMLv2 {
+				// Azure ML needs an image under a conda environment: the
+				// CLI gives the one the hash uses (buildplan.WithBase).
+				withBase := *def
+				withBase.SetDefaultBase(DefaultBaseImage)
+				def = &withBase
+			}
 			out, dropped, err := Write(def, to, false)
 			if err != nil {
 				if len(dropped) == 0 {

@@ -20,7 +20,9 @@ func Write(def *Definition, to Format, lossy bool) (out []byte, dropped []string
 	case FormatNative:
 		root = nativeNode(def)
 	case FormatAzureMLv2:
-		root, dropped = azureNode(def)
+		if root, dropped, err = azureNode(def); err != nil {
+			return nil, nil, err
+		}
 	case FormatConda:
 		root, dropped = condaFileNode(def)
 	default:
@@ -246,7 +248,11 @@ func notIn(def *Definition) []string {
 	return out
 }
 
-func azureNode(def *Definition) (*yaml.Node, []string) {
+// azureNode renders def as Azure ML v2 YAML. A base Azure ML cannot hold
+// (an inline Dockerfile, one outside its context) is an error even when
+// lossy: Azure ML requires image or build, and a file without either would
+// not validate.
+func azureNode(def *Definition) (*yaml.Node, []string, error) {
 	dropped := notIn(def)
 	m := newMap()
 	m.add("$schema", str(AzureMLSchema))
@@ -267,16 +273,20 @@ func azureNode(def *Definition) (*yaml.Node, []string) {
 			rel = b.DockerfilePath
 		}
 		if rel == b.DockerfilePath && ctx != "." || path.IsAbs(rel) {
-			dropped = append(dropped, "base.dockerfile outside base.context")
+			return nil, nil, fmt.Errorf("azureml cannot hold base.dockerfile %s outside base.context %s (Azure ML reads the Dockerfile from its build context): move it into the context, or convert to native", b.DockerfilePath, ctx)
 		} else if rel != "Dockerfile" {
 			bm.add("dockerfile_path", str(rel))
 		}
 		m.add("build", bm.n)
 	case b.Dockerfile != "":
-		dropped = append(dropped, "base.dockerfile (inline)")
+		return nil, nil, fmt.Errorf("azureml cannot hold an inline base.dockerfile (Azure ML builds from a Dockerfile in a build context): write it to a file named by base.dockerfile, or convert to native")
+	default:
+		return nil, nil, fmt.Errorf("azureml needs a base image: give the definition one")
 	}
 	if c := def.Conda; c != nil {
 		if b.Image == "" {
+			// A conda or requirements file names no base: the caller gives
+			// it the one the hash uses (buildplan.WithBase) before writing.
 			dropped = append(dropped, "conda (Azure ML installs conda_file only on top of image)")
 		} else if c.File != "" {
 			m.add("conda_file", str(c.File))
@@ -290,7 +300,7 @@ func azureNode(def *Definition) (*yaml.Node, []string) {
 	if def.AzureML.InferenceConfig != nil {
 		m.add("inference_config", anyNode(def.AzureML.InferenceConfig))
 	}
-	return m.n, dropped
+	return m.n, dropped, nil
 }
 
 func condaFileNode(def *Definition) (*yaml.Node, []string) {
