@@ -174,6 +174,40 @@ func TestShardedEqualsMonolithic(t *testing.T) {
 	}
 }
 
+// TestTwoChannels: a sharded channel before a monolithic one holding the
+// same names with other records (strict priority takes each name from
+// the first): solutions from the closure are those from every record.
+func TestTwoChannels(t *testing.T) {
+	dir := t.TempDir()
+	genChannel(t, filepath.Join(dir, "first"), shards.Sharded|shards.Monolithic, 400, 4, 7)
+	genChannel(t, filepath.Join(dir, "second"), shards.Monolithic, 500, 4, 8)
+	srv := serve(t, dir)
+	chans := []channel.Channel{testChannel("first", srv.URL+"/first"), testChannel("second", srv.URL+"/second")}
+	urls := []string{chans[0].URL, chans[1].URL}
+	full := fullLoad(t, chans)
+	rng := rand.New(rand.NewPCG(9, 9))
+	both := false
+	for range 6 {
+		var specs []string
+		for range 1 + rng.IntN(6) {
+			// Names up to 500: the last 100 only the second channel has.
+			specs = append(specs, fmt.Sprintf("pkg%05d", rng.IntN(500)))
+		}
+		res := load(t, &Gateway{}, chans, specs)
+		if res.Stats.Sharded != 2 || res.Stats.Monolithic != 2 {
+			t.Fatalf("stats %+v", res.Stats)
+		}
+		got, want := solution(urls, res.Records, specs), solution(urls, full, specs)
+		if got != want {
+			t.Fatalf("%q: solution from the closure\n%s\nfrom every record\n%s", specs, got, want)
+		}
+		both = both || strings.Contains(got, urls[0]) && strings.Contains(got, urls[1])
+	}
+	if !both {
+		t.Fatal("no solution took packages from both channels")
+	}
+}
+
 // relative is flatten with URLs relative to the channel's location.
 func relative(records [][]repodata.Record, ch channel.Channel) []repodata.Record {
 	out := flatten(records)
