@@ -144,3 +144,13 @@ func FuzzScan(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkScan is the first pass alone (names and depends of every
+// record), against BenchmarkParse's whole decoding of the same files.
+func BenchmarkScan(b *testing.B) {
+	benchmarkFiles(b, func(b *testing.B, data []byte) {
+		if _, err := ScanMirrored("https://conda.anaconda.org/c", "https://conda.anaconda.org/c", "linux-64", data); err != nil {
+			b.Fatal(err)
+		}
+	})
+}
