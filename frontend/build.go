@@ -100,6 +100,9 @@ func (b *build) run(ctx context.Context) (*gwclient.Result, error) {
 	if err := envllb.Supported(def); err != nil {
 		return nil, err
 	}
+	if err := checkCapabilities(b.c.BuildOpts().LLBCaps, b.c.BuildOpts().Caps); err != nil {
+		return nil, err
+	}
 	if b.opts, err = buildplan.ParseOptions(b.bc.BuildArgs); err != nil {
 		return nil, err
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/moby/buildkit/frontend/dockerfile/dockerfile2llb"
 	"github.com/moby/buildkit/frontend/dockerui"
 	gwclient "github.com/moby/buildkit/frontend/gateway/client"
+	gwpb "github.com/moby/buildkit/frontend/gateway/pb"
 	"github.com/moby/buildkit/frontend/subrequests/outline"
 	"github.com/moby/buildkit/solver/pb"
 	dockerspec "github.com/moby/docker-image-spec/specs-go/v1"
@@ -58,6 +59,8 @@ func newGateway(definition string, opts map[string]string) *fakeGateway {
 			frontendImage:                    frontendDigest,
 			"docker.io/library/busybox:1.36": busyboxDigest,
 		},
+		llbCaps: pb.Caps.CapSet(pb.Caps.All()),
+		caps:    gwpb.Caps.CapSet(gwpb.Caps.All()),
 	}
 }
 

@@ -14,9 +14,9 @@ import (
 	"github.com/moby/buildkit/client/llb"
 	"github.com/moby/buildkit/client/llb/sourceresolver"
 	gwclient "github.com/moby/buildkit/frontend/gateway/client"
-	gwpb "github.com/moby/buildkit/frontend/gateway/pb"
 	"github.com/moby/buildkit/solver/errdefs"
 	"github.com/moby/buildkit/solver/pb"
+	"github.com/moby/buildkit/util/apicaps"
 	"github.com/moby/buildkit/util/grpcerrors"
 	dockerspec "github.com/moby/docker-image-spec/specs-go/v1"
 	digest "github.com/opencontainers/go-digest"
@@ -43,6 +43,8 @@ type fakeGateway struct {
 	fail map[string]error
 	// resolveErr makes ResolveImageConfig of a ref fail with that error.
 	resolveErr map[string]error
+	// llbCaps and caps are the daemon's capabilities (newGateway: all).
+	llbCaps, caps apicaps.CapSet
 
 	mu       sync.Mutex
 	solves   []*pb.Definition // the build solves, in order
@@ -56,8 +58,8 @@ func (g *fakeGateway) BuildOpts() gwclient.BuildOpts {
 		Opts:      g.opts,
 		SessionID: "session",
 		Workers:   []gwclient.WorkerInfo{{ID: "w", Platforms: []ocispecs.Platform{{OS: "linux", Architecture: "amd64"}}}},
-		LLBCaps:   pb.Caps.CapSet(pb.Caps.All()),
-		Caps:      gwpb.Caps.CapSet(gwpb.Caps.All()),
+		LLBCaps:   g.llbCaps,
+		Caps:      g.caps,
 	}
 }
 

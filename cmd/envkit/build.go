@@ -19,6 +19,7 @@ import (
 	"github.com/moby/buildkit/util/progress/progressui"
 	"github.com/spf13/cobra"
 	"github.com/tonistiigi/fsutil"
+	"golang.org/x/mod/semver"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/envkit/envkit/frontend"
@@ -174,7 +175,11 @@ func runBuild(ctx context.Context, stderr, stdout io.Writer, file string, f buil
 		return fmt.Errorf("--push %s: nothing to push: the image key is unknown (%s) and no --tag names the image", f.push, noKey)
 	}
 	_, epoch := buildArgs[buildplan.ArgEpoch]
-	outputs, cleanup, err := exports(f.outputs, names, f.push != "", epoch && runsSteps(def))
+	rewrite := epoch && runsSteps(def)
+	if rewrite {
+		rewrite = rewriteTimestampSupported(ctx, c, stderr)
+	}
+	outputs, cleanup, err := exports(f.outputs, names, f.push != "", rewrite)
 	if err != nil {
 		return err
 	}
@@ -373,4 +378,24 @@ func lockFirst(ctx context.Context, stderr io.Writer, file, contextDir string, d
 		}
 	}
 	return runLock(ctx, io.Discard, stderr, &lockOptions{file: file, out: path, platforms: subdirs, quietWhenCurrent: true})
+}
+
+// rewriteTimestamp is the first BuildKit release whose image exporter
+// takes rewrite-timestamp (exptypes in v0.13.0).
+const rewriteTimestamp = "v0.13.0"
+
+// rewriteTimestampSupported says whether the daemon's exporter can set the
+// layers of custom steps to SOURCE_DATE_EPOCH; when it cannot, it says
+// once what is lost. envkit's own layers carry the epoch either way.
+func rewriteTimestampSupported(ctx context.Context, c *client.Client, stderr io.Writer) bool {
+	info, err := c.Info(ctx)
+	if err != nil {
+		return true // an unknown version: ask, as buildx does
+	}
+	v := info.BuildkitVersion.Version
+	if semver.IsValid(v) && semver.Compare(v, rewriteTimestamp) < 0 {
+		fmt.Fprintf(stderr, "envkit: BuildKit %s has no rewrite-timestamp (%s and later): the layers of the definition's custom steps keep their build times, so such an image is not reproducible on this daemon (envkit's own layers are)\n", v, rewriteTimestamp)
+		return false
+	}
+	return true
 }
