@@ -175,7 +175,6 @@ func TestGolden(t *testing.T) {
 		"../spec/testdata/real/azureml-examples/docker-context.yml",
 		"../spec/testdata/real/azureml-examples/docker-image.yml",
 		"../spec/testdata/real/glioma-v1",
-		"../spec/testdata/real/matsciml/conda.yml",
 		"../spec/testdata/real/mnist/conda.yml",
 	}
 	var got strings.Builder

@@ -106,7 +106,25 @@ func TestRealFiles(t *testing.T) {
 		}
 	})
 	t.Run("conda with channel::package and pip options", func(t *testing.T) {
-		def := mustLoad(t, real("matsciml", "conda.yml"))
+		// The file pins two pip packages with conda's "=", which pip and
+		// the lock refuse: validate names both lines.
+		p := real("matsciml", "conda.yml")
+		_, err := Load(p)
+		for _, want := range []string{
+			p + `:20:7: pip requirement "intel-extension-for-pytorch=2.0.120": invalid specifier "=2.0.120"`,
+			p + `:21:7: pip requirement "pytorch=2.0.1": invalid specifier "=2.0.1"`,
+			`"=" is conda's operator, pip's is "=="`,
+		} {
+			if err == nil || !strings.Contains(err.Error(), want) {
+				t.Errorf("Load(%s): %v, want %q", p, err, want)
+			}
+		}
+		data, _ := os.ReadFile(p)
+		fixed := strings.NewReplacer("pytorch=2", "pytorch==2").Replace(string(data))
+		def, err := Parse("conda.yml", []byte(fixed), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
 		checkMeta(t, def, &Definition{}, FormatConda)
 		c := def.Conda
 		if got := c.ChannelNames(); !reflect.DeepEqual(got, []string{"defaults", "intel", "dglteam", "conda-forge"}) {
@@ -214,6 +232,10 @@ func TestErrors(t *testing.T) {
 		{"malformed spec", "base: {image: debian}\nconda:\n  dependencies: [\"numpy>=\", \"=python\"]\n", []string{
 			`env.yml:3:18: conda dependency "numpy>=": operator ">=" without a version`,
 			`env.yml:3:29: conda dependency "=python": no package name found in "=python"`}},
+		{"template pin", "channels: [conda-forge]\ndependencies:\n  - python=3.10\n  - pip:\n    - numpy\n    - azureml-core=={{latest-pypi-version}}\n", []string{
+			`env.yml:6:7: pip requirement "azureml-core=={{latest-pypi-version}}": invalid specifier "=={{latest-pypi-version}}": invalid PEP 440 version "{{latest-pypi-version}}"`}},
+		{"pip operator without a version", "base: {image: debian}\npip: [\"numpy>=1,\", \"x[a\", \"==1\"]\n", []string{
+			`env.yml:2:7: pip requirement "numpy>=1,"`, `env.yml:2:20: pip requirement "x[a": missing ] after the extras`, `env.yml:2:27: pip requirement "==1": expected a project name`}},
 		{"path escapes", "image: debian\nconda_file: ../conda.yml\n", []string{`env.yml:2:13: conda_file: path "../conda.yml" escapes the context directory`}},
 		{"absolute path", "base: {dockerfile: /etc/Dockerfile}\n", []string{`env.yml:1:20: base.dockerfile: absolute path "/etc/Dockerfile"`}},
 		{"missing file", "image: debian\nconda_file: nope.yml\n", []string{`env.yml:2:13: conda_file: cannot read "nope.yml": file does not exist`}},
@@ -286,7 +308,6 @@ func TestRoundTrip(t *testing.T) {
 		real("azureml-examples", "docker-context.yml"),
 		real("azureml-examples", "docker-image.yml"),
 		real("glioma-v1"),
-		real("matsciml", "conda.yml"),
 		real("mnist", "conda.yml"),
 		real("cresset", "simple-environment.yaml"),
 		real("automl", "automl_env_linux.yml"),
@@ -399,5 +420,40 @@ func TestAzureV1Semantics(t *testing.T) {
 	}
 	if def.Base.Image != "myacr.azurecr.io/x/y:1" {
 		t.Errorf("registry address prefixed twice: %q", def.Base.Image)
+	}
+}
+
+// The pip lines validate accepts are the ones the lock reads: option
+// lines as before, bare URLs, and PEP 508 requirements with --hash.
+func TestCheckPipRequirement(t *testing.T) {
+	hex := strings.Repeat("ab", 32)
+	for _, ok := range []string{
+		"numpy", "NumPy >= 1.21", "requests[socks]>=2.8.1,==2.8.*", `pywin32>=1.0; sys_platform == "win32"`,
+		"torch==2.0.1+cu118", "pkg @ https://example.com/p-1.0-py3-none-any.whl", "numpy==1.26.4 --hash=sha256:" + hex,
+		"https://aka.ms/automl-resources/packages/en_core_web_sm-2.1.0.tar.gz", "git+https://github.com/org/repo@v1",
+		"--index-url https://pypi.org/simple", "-i https://x/simple", "--extra-index-url=https://x/simple",
+		"--find-links ./wheels", "-f https://x/links", "--pre", "--no-index", "--trusted-host x",
+		"-r https://example.com/requirements.txt", "-r https://x/req.txt [--no-deps]",
+	} {
+		if err := CheckPipRequirement(ok); err != nil {
+			t.Errorf("%q: %v", ok, err)
+		}
+	}
+	for bad, want := range map[string]string{
+		"azureml-core=={{latest-pypi-version}}": `invalid PEP 440 version "{{latest-pypi-version}}"`,
+		"pytorch=2.0.1":                         `pip's is "=="`,
+		"x[gpu]=1":                              `pip's is "=="`,
+		"numpy==1 --hash=md5:00":                `--hash "md5:00": want sha256`,
+		"-e .":                                  "editable installs",
+		"-c constraints.txt":                    "constraint files",
+		"--upgrade-nope":                        "unsupported pip option --upgrade-nope",
+		"./wheels/x.whl":                        "expected a project name",
+		"numpy>=":                               "no version after >=",
+		"numpy; python_version <":               "",
+	} {
+		err := CheckPipRequirement(bad)
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%q: %v, want %q", bad, err, want)
+		}
 	}
 }

@@ -129,7 +129,6 @@ func NormalizeSpec(s string) string {
 
 var (
 	operatorSpace = regexp.MustCompile(` *([=<>!~,|]+) *`)
-	pipName       = regexp.MustCompile(`^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?`)
 )
 
 // CheckCondaSpec parses a conda MatchSpec (CEP 29) as the solver will.
@@ -138,49 +137,6 @@ func CheckCondaSpec(s string) error {
 	if err != nil {
 		// The caller already quotes the spec.
 		return errors.New(strings.TrimPrefix(err.Error(), fmt.Sprintf("invalid match spec %q: ", strings.TrimSpace(s))))
-	}
-	return nil
-}
-
-// pipOptions are the requirement-file options envkit passes to pip.
-var pipOptions = []string{"--index-url", "-i", "--extra-index-url", "--find-links", "-f", "--trusted-host", "--pre", "--no-binary", "--only-binary", "--prefer-binary", "--no-index"}
-
-// CheckPipRequirement is a light check of a pip requirement line: a
-// supported option, a URL, or a PEP 508 name followed by extras, a version
-// specifier, "@ URL" or markers.
-func CheckPipRequirement(s string) error {
-	s = strings.TrimSpace(s)
-	if strings.HasPrefix(s, "-") {
-		opt, _, _ := strings.Cut(s, " ")
-		opt, _, _ = strings.Cut(opt, "=")
-		switch {
-		case contains(pipOptions, opt):
-			return nil
-		case (opt == "-r" || opt == "--requirement") && strings.Contains(s, "://"):
-			return nil // a remote requirements file, fetched by pip
-		case opt == "-e" || opt == "--editable":
-			return fmt.Errorf("editable installs need the source tree: install it in a step")
-		case opt == "-c" || opt == "--constraint":
-			return fmt.Errorf("constraint files are not supported: pin the requirements instead")
-		}
-		return fmt.Errorf("unsupported pip option %s", opt)
-	}
-	if strings.Contains(s, "://") || strings.HasPrefix(s, "git+") {
-		return nil
-	}
-	m := pipName.FindString(s)
-	if m == "" {
-		return fmt.Errorf("does not start with a package name")
-	}
-	rest := strings.TrimSpace(s[len(m):])
-	if rest == "" {
-		return nil
-	}
-	if !strings.ContainsAny(rest[:1], "[=<>!~@;(") {
-		return fmt.Errorf("unexpected %q after the package name", rest[:1])
-	}
-	if strings.ContainsAny(rest[len(rest)-1:], "=<>!~,") {
-		return fmt.Errorf("operator without a version")
 	}
 	return nil
 }

@@ -42,13 +42,10 @@ func ParseLines(lines []spec.Requirement) (Input, error) {
 			if strings.HasPrefix(text, ".") || strings.HasPrefix(text, "/") || strings.HasPrefix(text, "file:") || strings.HasPrefix(text, "~") {
 				return in, fail("local paths are not locked: build a wheel, put it on an index or a --find-links directory and name the package")
 			}
-			text, hashes, err := splitHashes(text)
+			// The reading validate checked the line with.
+			req, hashes, err := spec.ParsePipRequirement(text)
 			if err != nil {
 				return in, fail("%v", err)
-			}
-			req, err := pep508.Parse(text)
-			if err != nil {
-				return in, fmt.Errorf("%s: %v", l.Pos, err)
 			}
 			in.Requirements = append(in.Requirements, Requirement{req, hashes, l.Pos})
 			continue
@@ -106,21 +103,6 @@ func splitOption(text string) (string, string) {
 	}
 	name, value, _ := strings.Cut(text, " ")
 	return name, strings.TrimSpace(value)
-}
-
-// splitHashes takes the --hash options off a requirement line.
-func splitHashes(line string) (string, []string, error) {
-	parts := strings.Split(line, "--hash")
-	var hashes []string
-	for _, p := range parts[1:] {
-		v := strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(p), "="))
-		algo, digest, ok := strings.Cut(v, ":")
-		if !ok || algo != "sha256" || len(digest) != 64 || strings.Trim(strings.ToLower(digest), "0123456789abcdef") != "" {
-			return "", nil, fmt.Errorf("--hash %q: want sha256:<64 hex digits>", v)
-		}
-		hashes = append(hashes, strings.ToLower(digest))
-	}
-	return strings.TrimSpace(parts[0]), hashes, nil
 }
 
 // EnvDefaults fills the index options the pip lines leave unset from pip's
