@@ -209,10 +209,13 @@ func condaName(s string) (string, bool) {
 	return strings.ToLower(s[:end]), versioned
 }
 
-// pipVersioned says whether a requirement pins or bounds the version (a
-// URL or VCS reference counts as pinned to that source).
+// pipVersioned says whether a requirement pins or bounds the version, as
+// the lock reads it (a marker's comparison is no version bound). A URL or
+// VCS reference counts as pinned to that source; a bare one names no
+// project and so does not parse as a requirement.
 func pipVersioned(s string) bool {
-	return strings.ContainsAny(s, "=<>~@") || strings.Contains(s, "://")
+	req, _, err := spec.ParsePipRequirement(s)
+	return err != nil || req.URL != "" || len(req.Specifiers) > 0
 }
 
 var secretName = regexp.MustCompile(`(?i)(TOKEN|PASSWORD|PASSWD|SECRET|API_?KEY|ACCESS_?KEY|PRIVATE_?KEY|_KEY$|^KEY$|CREDENTIAL)`)

@@ -111,3 +111,17 @@ func TestRulesDocumented(t *testing.T) {
 		}
 	}
 }
+
+// A pip line is pinned by its version specifiers or URL, read as the lock
+// reads them: a marker's comparison pins nothing.
+func TestPipVersioned(t *testing.T) {
+	for s, want := range map[string]bool{
+		"numpy": false, `numpy; python_version >= "3.9"`: false, "numpy[extra]": false,
+		"numpy==1.26": true, "numpy~=1.26": true, "numpy >=1,<2": true,
+		"pkg @ https://x/p-1.0-py3-none-any.whl": true, "git+https://github.com/o/r@v1": true,
+	} {
+		if got := pipVersioned(s); got != want {
+			t.Errorf("pipVersioned(%q) = %v, want %v", s, got, want)
+		}
+	}
+}
