@@ -12,7 +12,7 @@ DEV      := $(BIN)/envkit-dev
 export CGO_ENABLED := 0
 
 .PHONY: all build test unit vet fmt-check bench tools dev services-up services-down fixtures \
-	frontend-image integration base-matrix demo clean
+	frontend-image integration base-matrix compat demo clean
 
 all: build
 
@@ -102,6 +102,13 @@ integration: tools build
 # (make test runs one cell per base and definition).
 base-matrix: tools build
 	ENVKIT_BIN=$(BIN) ENVKIT_FIXTURES=$(FIXTURES) ENVKIT_BASE_MATRIX=full $(GO) test -tags integration -count=1 -timeout 60m -run TestBaseMatrix -v ./integration/
+
+# The BuildKit compatibility matrix (hack/compat.sh): each release of
+# VERSIONS built from the Go module proxy (cached), three examples built on
+# it through # syntax= and envkit build, digests against go.mod's release;
+# the table goes into docs/compatibility.md. Not part of make test.
+compat: tools build
+	hack/compat.sh
 
 # The README's main job, end to end; stops the services it started.
 demo: tools build
