@@ -146,3 +146,69 @@ func licenseRef(text string) string {
 	}
 	return "LicenseRef-" + id
 }
+
+// Denied says whether a licence expression (License.Expression) leaves
+// no choice free of the denied identifiers (compared case-insensitively;
+// NoAssertion and LicenseRef-s are identifiers too): an identifier is
+// denied when deny names it, "X WITH e" when X or e is, "A AND B" when
+// either is, "A OR B" when both are.
+func Denied(expr string, deny []string) bool {
+	d := denial{toks: strings.Fields(strings.NewReplacer("(", " ( ", ")", " ) ").Replace(expr)), deny: map[string]bool{}}
+	for _, id := range deny {
+		d.deny[strings.ToLower(strings.TrimSpace(id))] = true
+	}
+	return d.or()
+}
+
+// denial is a recursive-descent reading of an SPDX expression (WITH binds
+// tighter than AND, AND than OR) that evaluates Denied as it goes.
+type denial struct {
+	toks []string
+	deny map[string]bool
+}
+
+func (d *denial) next(op string) bool {
+	if len(d.toks) > 0 && strings.EqualFold(d.toks[0], op) {
+		d.toks = d.toks[1:]
+		return true
+	}
+	return false
+}
+
+func (d *denial) or() bool {
+	denied := d.and()
+	for d.next("OR") {
+		denied = d.and() && denied
+	}
+	return denied
+}
+
+func (d *denial) and() bool {
+	denied := d.with()
+	for d.next("AND") {
+		denied = d.with() || denied
+	}
+	return denied
+}
+
+func (d *denial) with() bool {
+	denied := d.primary()
+	if d.next("WITH") {
+		denied = d.primary() || denied
+	}
+	return denied
+}
+
+func (d *denial) primary() bool {
+	if d.next("(") {
+		denied := d.or()
+		d.next(")")
+		return denied
+	}
+	if len(d.toks) == 0 {
+		return false
+	}
+	id := d.toks[0]
+	d.toks = d.toks[1:]
+	return d.deny[strings.ToLower(id)]
+}

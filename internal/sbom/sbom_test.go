@@ -12,155 +12,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/santhosh-tekuri/jsonschema/v6"
-
 	"github.com/envkit/envkit/internal/conda/lock"
 	"github.com/envkit/envkit/internal/conda/repodata"
 	"github.com/envkit/envkit/internal/conformance"
 	"github.com/envkit/envkit/internal/maven"
+	"github.com/envkit/envkit/internal/sbom/sbomtest"
 	envllb "github.com/envkit/envkit/llb"
 )
-
-const schemaDir = "testdata/schema"
-
-// cycloneDXSchema compiles the vendored CycloneDX 1.5 schema with the
-// schemas it references, under the URLs its $refs resolve to.
-func cycloneDXSchema(t *testing.T) *jsonschema.Schema {
-	t.Helper()
-	c := jsonschema.NewCompiler()
-	for _, f := range []string{"bom-1.5.SNAPSHOT.schema.json", "spdx.SNAPSHOT.schema.json", "jsf-0.82.SNAPSHOT.schema.json"} {
-		fh, err := os.Open(filepath.Join(schemaDir, f))
-		if err != nil {
-			t.Fatal(err)
-		}
-		doc, err := jsonschema.UnmarshalJSON(fh)
-		fh.Close()
-		if err != nil {
-			t.Fatalf("%s: %v", f, err)
-		}
-		if err := c.AddResource("http://cyclonedx.org/schema/"+f, doc); err != nil {
-			t.Fatalf("%s: %v", f, err)
-		}
-	}
-	s, err := c.Compile("http://cyclonedx.org/schema/bom-1.5.SNAPSHOT.schema.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s
-}
-
-func validateCycloneDX(t *testing.T, s *jsonschema.Schema, data []byte) {
-	t.Helper()
-	v, err := jsonschema.UnmarshalJSON(bytes.NewReader(data))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Validate(v); err != nil {
-		t.Errorf("CycloneDX 1.5 schema: %v", err)
-	}
-}
-
-var (
-	spdxIDRe      = regexp.MustCompile(`^SPDXRef-[A-Za-z0-9.-]+$`)
-	licenseRefRe  = regexp.MustCompile(`LicenseRef-[A-Za-z0-9.-]+`)
-	createdRe     = regexp.MustCompile(`^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$`)
-	purlRe        = regexp.MustCompile(`^pkg:[a-z][a-z0-9.+-]*/.+`)
-	hexLen        = map[string]int{"SHA256": 64, "MD5": 32, "SHA1": 40}
-	relationships = []string{"DESCRIBES", "CONTAINS", "DEPENDS_ON"}
-)
-
-// checkSPDX checks what SPDX 2.3 makes mandatory (no npm package ships its
-// JSON schema): the document's creation information (clauses 6.1–6.9),
-// each package's identifier, name, download location and, with
-// filesAnalyzed false, no verification code (7.1–7.9); checksums (7.10),
-// purl references (F.3.7), licence expressions whose LicenseRef-s are all
-// defined with their text (10.1–10.2), and relationships between
-// elements the document defines (11.1).
-func checkSPDX(t *testing.T, data []byte) {
-	t.Helper()
-	var doc struct {
-		SPDXVersion, DataLicense, SPDXID, Name, DocumentNamespace string
-		CreationInfo                                              struct {
-			Created  string
-			Creators []string
-		}
-		Packages []struct {
-			SPDXID, Name, VersionInfo, DownloadLocation, LicenseConcluded, LicenseDeclared, CopyrightText string
-			FilesAnalyzed                                                                                 *bool
-			PackageVerificationCode                                                                       any
-			Checksums                                                                                     []struct{ Algorithm, ChecksumValue string }
-			ExternalRefs                                                                                  []struct{ ReferenceCategory, ReferenceType, ReferenceLocator string }
-		}
-		Relationships []struct{ SpdxElementID, RelationshipType, RelatedSpdxElement string }
-		Extracted     []struct{ LicenseID, ExtractedText string } `json:"hasExtractedLicensingInfos"`
-	}
-	dec := json.NewDecoder(bytes.NewReader(data))
-	if err := dec.Decode(&doc); err != nil {
-		t.Fatal(err)
-	}
-	if doc.SPDXVersion != "SPDX-2.3" || doc.DataLicense != "CC0-1.0" || doc.SPDXID != "SPDXRef-DOCUMENT" || doc.Name == "" {
-		t.Errorf("document header: %q %q %q %q", doc.SPDXVersion, doc.DataLicense, doc.SPDXID, doc.Name)
-	}
-	if !strings.HasPrefix(doc.DocumentNamespace, NamespaceBase) || strings.Contains(doc.DocumentNamespace, "#") {
-		t.Errorf("documentNamespace %q", doc.DocumentNamespace)
-	}
-	if !createdRe.MatchString(doc.CreationInfo.Created) || len(doc.CreationInfo.Creators) == 0 || !strings.HasPrefix(doc.CreationInfo.Creators[0], "Tool: ") {
-		t.Errorf("creationInfo %+v", doc.CreationInfo)
-	}
-	ids := map[string]bool{"SPDXRef-DOCUMENT": true}
-	defined := map[string]bool{}
-	for _, e := range doc.Extracted {
-		if !licenseRefRe.MatchString(e.LicenseID) || e.ExtractedText == "" {
-			t.Errorf("extracted licence %+v", e)
-		}
-		defined[e.LicenseID] = true
-	}
-	for _, p := range doc.Packages {
-		if !spdxIDRe.MatchString(p.SPDXID) || ids[p.SPDXID] {
-			t.Errorf("package %s: SPDXID %q not an identifier or not unique", p.Name, p.SPDXID)
-		}
-		ids[p.SPDXID] = true
-		if p.Name == "" || p.DownloadLocation == "" || p.FilesAnalyzed == nil || *p.FilesAnalyzed || p.PackageVerificationCode != nil {
-			t.Errorf("package %s: name, downloadLocation %q, filesAnalyzed %v", p.SPDXID, p.DownloadLocation, p.FilesAnalyzed)
-		}
-		if p.DownloadLocation != NoAssertion && !strings.Contains(p.DownloadLocation, "://") {
-			t.Errorf("package %s: downloadLocation %q", p.SPDXID, p.DownloadLocation)
-		}
-		for _, c := range p.Checksums {
-			if n, ok := hexLen[c.Algorithm]; !ok || !regexp.MustCompile(`^[0-9a-f]+$`).MatchString(c.ChecksumValue) || len(c.ChecksumValue) != n {
-				t.Errorf("package %s: checksum %+v", p.SPDXID, c)
-			}
-		}
-		for _, r := range p.ExternalRefs {
-			if r.ReferenceCategory != "PACKAGE-MANAGER" || r.ReferenceType != "purl" || !purlRe.MatchString(r.ReferenceLocator) {
-				t.Errorf("package %s: external ref %+v", p.SPDXID, r)
-			}
-		}
-		for _, l := range []string{p.LicenseConcluded, p.LicenseDeclared} {
-			if l == "" {
-				t.Errorf("package %s: empty licence", p.SPDXID)
-			}
-			for _, ref := range licenseRefRe.FindAllString(l, -1) {
-				if !defined[ref] {
-					t.Errorf("package %s: %s not in hasExtractedLicensingInfos", p.SPDXID, ref)
-				}
-			}
-		}
-		if p.CopyrightText == "" {
-			t.Errorf("package %s: empty copyrightText", p.SPDXID)
-		}
-	}
-	describes := false
-	for _, r := range doc.Relationships {
-		if !ids[r.SpdxElementID] || !ids[r.RelatedSpdxElement] || !slices.Contains(relationships, r.RelationshipType) {
-			t.Errorf("relationship %+v", r)
-		}
-		describes = describes || r.SpdxElementID == "SPDXRef-DOCUMENT" && r.RelationshipType == "DESCRIBES"
-	}
-	if !describes {
-		t.Error("no DOCUMENT DESCRIBES relationship")
-	}
-}
 
 // lockEnvironments are the Environments of every platform of the lock
 // files other tools wrote (internal/conda/lock/testdata), read as a build
@@ -256,7 +114,6 @@ func fullEnvironment(t *testing.T) Environment {
 // and jars validate: CycloneDX against the official 1.5 schema, SPDX
 // against SPDX 2.3's mandatory fields.
 func TestDocumentsValidate(t *testing.T) {
-	s := cycloneDXSchema(t)
 	envs := lockEnvironments(t)
 	envs["full"] = fullEnvironment(t)
 	for name, env := range envs {
@@ -273,12 +130,12 @@ func TestDocumentsValidate(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			validateCycloneDX(t, s, cdx)
+			sbomtest.ValidateCycloneDX(t, cdx)
 			doc, err := b.SPDX()
 			if err != nil {
 				t.Fatal(err)
 			}
-			checkSPDX(t, doc)
+			sbomtest.CheckSPDX(t, doc)
 		})
 	}
 }
@@ -363,7 +220,7 @@ func TestNormalizeLicense(t *testing.T) {
 // Every identifier the licence table gives is one CycloneDX's copy of
 // the SPDX licence list knows.
 func TestLicenseAliasesAreSPDX(t *testing.T) {
-	data, err := os.ReadFile(filepath.Join(schemaDir, "spdx.SNAPSHOT.schema.json"))
+	data, err := os.ReadFile(filepath.Join(sbomtest.SchemaDir, "spdx.SNAPSHOT.schema.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -483,5 +340,30 @@ func TestDeterministic(t *testing.T) {
 	}
 	if !strings.Contains(c1, env.DefinitionHash) || !strings.Contains(c1, env.LockHash) {
 		t.Error("CycloneDX does not name the hashes")
+	}
+}
+
+func TestDenied(t *testing.T) {
+	deny := []string{"GPL-3.0-only", "agpl-3.0-only", "GCC-exception-3.1", "LicenseRef-BSD"}
+	for expr, want := range map[string]bool{
+		"MIT":                           false,
+		"GPL-3.0-only":                  true,
+		"gpl-3.0-only":                  true,
+		"GPL-3.0-or-later":              false,
+		"MIT OR GPL-3.0-only":           false,
+		"MIT AND GPL-3.0-only":          true,
+		"GPL-3.0-only OR AGPL-3.0-only": true,
+		"(MIT OR GPL-3.0-only) AND AGPL-3.0-only": true,
+		"MIT OR GPL-3.0-only AND Apache-2.0":      false,
+		"GPL-2.0-only WITH GCC-exception-3.1":     true,
+		"LicenseRef-BSD":                          true,
+		NoAssertion:                               false,
+	} {
+		if got := Denied(expr, deny); got != want {
+			t.Errorf("Denied(%q) = %v, want %v", expr, got, want)
+		}
+	}
+	if !Denied(NoAssertion, []string{"NOASSERTION"}) {
+		t.Error("NOASSERTION can be denied")
 	}
 }

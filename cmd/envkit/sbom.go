@@ -1,0 +1,124 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
+	"github.com/spf13/cobra"
+
+	"github.com/envkit/envkit/internal/buildplan"
+	"github.com/envkit/envkit/internal/platform"
+	"github.com/envkit/envkit/internal/sbom"
+	"github.com/envkit/envkit/internal/spec"
+)
+
+func init() { commands = append(commands, newSbomCmd) }
+
+func newSbomCmd() *cobra.Command {
+	var format, subdir, output, baseImage string
+	cmd := &cobra.Command{
+		Use:   "sbom FILE",
+		Short: "Print the SBOM of an environment from its lock: SPDX 2.3 or CycloneDX 1.5 JSON",
+		Long: `sbom writes the software bill of materials of one platform of an environment,
+from the definition and the conda-lock.yml beside it, as a build reads them
+(a stale lock is an error): one package per conda record, pip wheel and
+Spark jar, and the base image, with purls, checksums, download locations
+(credentials removed), declared licences and dependency edges, naming the
+definition hash and the lock hash (docs/sbom.md).
+
+The same lock gives the same bytes: the creation time is SOURCE_DATE_EPOCH
+(default 0). --platform is a conda subdir; the default is the first the
+definition locks.`,
+		Example: `  envkit sbom environment.yml > sbom.spdx.json
+  envkit sbom --format cyclonedx --platform linux-aarch64 -o bom.json environment.yml`,
+		Args: exactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			var write func(*sbom.BOM) ([]byte, error)
+			switch format {
+			case "spdx":
+				write = (*sbom.BOM).SPDX
+			case "cyclonedx":
+				write = (*sbom.BOM).CycloneDX
+			default:
+				return usagef("--format %q: want spdx or cyclonedx", format)
+			}
+			b, err := loadBOM(cmd, args[0], subdir, baseImage)
+			if err != nil {
+				return err
+			}
+			data, err := write(b)
+			if err != nil {
+				return err
+			}
+			if output == "" {
+				_, err = cmd.OutOrStdout().Write(data)
+				return err
+			}
+			return writeFileAtomic(output, data)
+		},
+	}
+	cmd.Flags().StringVar(&format, "format", "spdx", "spdx (SPDX 2.3 JSON) or cyclonedx (CycloneDX 1.5 JSON)")
+	cmd.Flags().StringVarP(&output, "output", "o", "", "write to this file (atomically) instead of standard output")
+	addBOMFlags(cmd, &subdir, &baseImage)
+	return cmd
+}
+
+// addBOMFlags are the flags of the commands that read a BOM (loadBOM).
+func addBOMFlags(cmd *cobra.Command, subdir, baseImage *string) {
+	cmd.Flags().StringVar(subdir, "platform", "", "conda subdir to describe (linux-64, linux-aarch64, …); default: the definition's first")
+	cmd.Flags().StringVar(baseImage, "base-image", "", "base image for a definition that names none (default $ENVKIT_BASE_IMAGE, else Debian bookworm-slim)")
+}
+
+// loadBOM is bomOf the definition at path.
+func loadBOM(cmd *cobra.Command, path, subdir, baseImage string) (*sbom.BOM, error) {
+	def, err := loadDefinition(cmd, path)
+	if err != nil {
+		return nil, err
+	}
+	return bomOf(def, subdir, baseImage)
+}
+
+// bomOf is the BOM of one platform (a conda subdir, "" for the
+// definition's first) of def, from the lock beside it as a build reads it,
+// with the build arguments a build would take from this environment
+// (SOURCE_DATE_EPOCH, CONDA_OVERRIDE_*, …).
+func bomOf(def *spec.Definition, subdir, baseImage string) (*sbom.BOM, error) {
+	args, err := parseBuildArgs(nil, os.Getenv, os.Environ())
+	if err != nil {
+		return nil, err
+	}
+	if b := baseOverride(baseImage); b != "" {
+		args[buildplan.ArgBaseImage] = b
+	}
+	opts, err := buildplan.ParseOptions(args)
+	if err != nil {
+		return nil, err
+	}
+	if subdir == "" {
+		subdirs, err := buildplan.Subdirs(def)
+		if err != nil {
+			return nil, err
+		}
+		subdir = subdirs[0]
+	}
+	p, err := platform.FromSubdir(subdir)
+	if err != nil {
+		return nil, usagef("--platform: %v", err)
+	}
+	path := def.Source.Path
+	locked, err := buildplan.ReadLock(os.DirFS(filepath.Dir(path)), def, opts, []ocispecs.Platform{p.OCI()})
+	if errors.Is(err, buildplan.ErrNoLock) {
+		return nil, fmt.Errorf("%s: no %s beside it: run envkit lock %s", path, buildplan.LockFile, path)
+	}
+	if err != nil {
+		return nil, err
+	}
+	env, err := sbom.ForBuild(def, opts, locked, subdir, version)
+	if err != nil {
+		return nil, err
+	}
+	return sbom.New(env)
+}
