@@ -18,13 +18,14 @@ func init() { commands = append(commands, newInitCmd) }
 
 func newInitCmd() *cobra.Command {
 	var (
-		fromConda, fromReqs, fromAzure, fromCurated string
-		out, baseImage, python, name                string
-		force                                       bool
+		fromConda, fromReqs, fromAzure, fromMLflow string
+		fromCurated                                string
+		out, baseImage, python, name               string
+		force                                      bool
 	)
 	cmd := &cobra.Command{
-		Use:   "init --from-conda FILE | --from-requirements FILE | --from-azureml PATH | --curated NAME",
-		Short: "Write an envkit environment file from a conda, pip or Azure ML definition, or extending a curated one",
+		Use:   "init --from-conda FILE | --from-requirements FILE | --from-azureml PATH | --from-mlflow PATH | --curated NAME",
+		Short: "Write an envkit environment file from a conda, pip, Azure ML or MLflow definition, or extending a curated one",
 		Long: `init turns an existing definition into a self-contained envkit YAML file: the
 conda environment and Dockerfile are written inline, the base image is set
 (--base-image, else $ENVKIT_BASE_IMAGE, else docker.io/library/debian:bookworm-slim,
@@ -33,7 +34,10 @@ for sources that name none).
 --from-requirements installs the requirements with pip into a conda
 environment with python (--python, default ` + spec.RequirementsPython + `) and pip from conda-forge.
 --from-azureml takes an Azure ML v2 YAML, an azureml_environment.json or a
-saved v1 directory.
+saved v1 directory. --from-mlflow takes an MLflow model folder (its
+python_env.yaml) or a python_env.yaml: python at its version from
+conda-forge, the build_dependencies and dependencies as pip lines (-r files
+read beside it).
 
 --curated NAME writes a short definition that extends the curated
 environment NAME (from: curated/NAME, named --name, default my-NAME) with a
@@ -44,10 +48,11 @@ The file is written atomically and never overwritten without --force.`,
 		Example: `  envkit init --from-conda environment.yml -o envkit.yml
   envkit init --from-requirements requirements.txt --python 3.11
   envkit init --from-azureml ./saved-env-dir
+  envkit init --from-mlflow ./mlruns/0/RUN/artifacts/model
   envkit init --curated sklearn -o environment.yml`,
 		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			src, err := oneSource(fromConda, fromReqs, fromAzure, fromCurated)
+			src, err := oneSource(fromConda, fromReqs, fromAzure, fromMLflow, fromCurated)
 			if err != nil {
 				return err
 			}
@@ -55,15 +60,25 @@ The file is written atomically and never overwritten without --force.`,
 				return initCurated(cmd, fromCurated, name, out, force)
 			}
 			var def *spec.Definition
-			if fromReqs != "" {
+			switch {
+			case fromReqs != "":
 				def, err = spec.LoadAs(src, spec.FormatRequirements)
-				if err != nil {
-					return reportLoadError(cmd.ErrOrStderr(), err)
+			case fromMLflow != "":
+				if st, statErr := os.Stat(src); statErr == nil && st.IsDir() {
+					dir := src
+					src = filepath.Join(dir, spec.MLflowFile)
+					if _, statErr := os.Stat(src); statErr != nil {
+						return fmt.Errorf("%s holds no %s: an MLflow model folder has it beside MLmodel; give the folder of the model, or the file", dir, spec.MLflowFile)
+					}
 				}
-			} else if def, err = loadDefinition(cmd, src); err != nil {
-				return err
+				def, err = spec.LoadAs(src, spec.FormatMLflow)
+			default:
+				def, err = spec.Load(src)
 			}
-			if want := initFormats(fromConda, fromReqs); want != nil && !want[def.Source.Format] {
+			if err != nil {
+				return reportLoadError(cmd.ErrOrStderr(), err)
+			}
+			if want := initFormats(fromConda, fromReqs, fromMLflow); want != nil && !want[def.Source.Format] {
 				fmt.Fprintf(cmd.ErrOrStderr(), "%s: expected %s, found a %s definition\n", src, formatList(want), def.Source.Format)
 				return &exitError{1}
 			}
@@ -96,6 +111,7 @@ The file is written atomically and never overwritten without --force.`,
 	f.StringVar(&fromConda, "from-conda", "", "a conda environment.yml")
 	f.StringVar(&fromReqs, "from-requirements", "", "a pip requirements.txt")
 	f.StringVar(&fromAzure, "from-azureml", "", "an Azure ML v2 YAML, azureml_environment.json or saved v1 directory")
+	f.StringVar(&fromMLflow, "from-mlflow", "", "an MLflow model folder or its python_env.yaml")
 	f.StringVarP(&out, "output", "o", "envkit.yml", "the file to write")
 	f.StringVar(&baseImage, "base-image", "", "base image when the source names none")
 	f.StringVar(&python, "python", "", "python version for --from-requirements (default "+spec.RequirementsPython+")")
@@ -187,25 +203,27 @@ func oneSource(srcs ...string) (string, error) {
 		}
 	}
 	if len(given) != 1 {
-		return "", usagef("give exactly one of --from-conda, --from-requirements, --from-azureml, --curated")
+		return "", usagef("give exactly one of --from-conda, --from-requirements, --from-azureml, --from-mlflow, --curated")
 	}
 	return given[0], nil
 }
 
 // initFormats is the set of formats the chosen --from flag accepts.
-func initFormats(fromConda, fromReqs string) map[spec.Format]bool {
+func initFormats(fromConda, fromReqs, fromMLflow string) map[spec.Format]bool {
 	switch {
 	case fromConda != "":
 		return map[spec.Format]bool{spec.FormatConda: true}
 	case fromReqs != "":
 		return map[spec.Format]bool{spec.FormatRequirements: true}
+	case fromMLflow != "":
+		return map[spec.Format]bool{spec.FormatMLflow: true}
 	}
 	return map[spec.Format]bool{spec.FormatAzureMLv2: true, spec.FormatAzureMLv1: true}
 }
 
 func formatList(set map[spec.Format]bool) string {
 	var names []string
-	for _, f := range []spec.Format{spec.FormatConda, spec.FormatRequirements, spec.FormatAzureMLv2, spec.FormatAzureMLv1} {
+	for _, f := range []spec.Format{spec.FormatConda, spec.FormatRequirements, spec.FormatAzureMLv2, spec.FormatAzureMLv1, spec.FormatMLflow} {
 		if set[f] {
 			names = append(names, string(f))
 		}

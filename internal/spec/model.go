@@ -1,6 +1,7 @@
 // Package spec holds envkit's environment model and the readers, writers and
 // validation for every input format (envkit YAML, Azure ML v2 YAML, Azure ML
-// v1 JSON or saved directory, conda environment.yml, requirements.txt).
+// v1 JSON or saved directory, conda environment.yml, requirements.txt,
+// MLflow python_env.yaml).
 //
 // Every format is read into one Definition. Values keep the position they
 // were read from, so errors and lint findings can say FILE:LINE:COL.
@@ -30,6 +31,7 @@ const (
 	FormatAzureMLv1    Format = "azureml-v1"   // azureml_environment.json (+ side files)
 	FormatConda        Format = "conda"        // conda environment.yml
 	FormatRequirements Format = "requirements" // pip requirements.txt
+	FormatMLflow       Format = "mlflow"       // MLflow python_env.yaml (+ -r files)
 )
 
 // Pos is where a value was read: file, 1-based line and column. Line 0

@@ -172,6 +172,8 @@ func (r *reader) parse(name string, data []byte) (*Definition, error) {
 			if def.Conda != nil {
 				def.Prefix = condaPrefix(d, root)
 			}
+		case FormatMLflow:
+			r.readMLflow(d, def, root)
 		}
 	}
 	def.Source.Path = shown
@@ -246,6 +248,7 @@ var (
 	azureOnly  = []string{"$schema", "image", "build", "conda_file", "os_type", "inference_config", "datastore"}
 	condaOnly  = []string{"channels", "dependencies", "variables"}
 	v1Only     = []string{"environmentVariables", "docker", "databricks", "inferencingStackVersion", "assetId", "r"}
+	mlflowOnly = []string{"build_dependencies"}
 )
 
 const v1JSONName = "azureml_environment.json"
@@ -268,18 +271,27 @@ func detect(name string, root *yaml.Node) Format {
 			count[FormatConda]++
 		case contains(v1Only, k):
 			count[FormatAzureMLv1]++
+		case contains(mlflowOnly, k):
+			count[FormatMLflow]++
 		case k == "python":
-			if py := resolve(root.Content[i+1]); py.Kind == yaml.MappingNode {
+			switch py := resolve(root.Content[i+1]); py.Kind {
+			case yaml.MappingNode:
 				for j := 0; j < len(py.Content); j += 2 {
 					if strings.ContainsAny(py.Content[j].Value, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") {
 						count[FormatAzureMLv1]++
 					}
 				}
+			case yaml.ScalarNode:
+				// python: 3.10.12, MLflow's version key (native and Azure
+				// ML v1 python: are mappings).
+				count[FormatMLflow]++
 			}
 		}
 	}
+	// On a tie MLflow beats conda: both have dependencies:, and a file
+	// with python: or build_dependencies: besides is MLflow's.
 	best := FormatNative
-	for _, f := range []Format{FormatAzureMLv2, FormatAzureMLv1, FormatConda} {
+	for _, f := range []Format{FormatAzureMLv2, FormatAzureMLv1, FormatMLflow, FormatConda} {
 		if count[f] > count[best] {
 			best = f
 		}

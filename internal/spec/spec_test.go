@@ -236,6 +236,15 @@ func TestErrors(t *testing.T) {
 			`env.yml:6:7: pip requirement "azureml-core=={{latest-pypi-version}}": invalid specifier "=={{latest-pypi-version}}": invalid PEP 440 version "{{latest-pypi-version}}"`}},
 		{"pip operator without a version", "base: {image: debian}\npip: [\"numpy>=1,\", \"x[a\", \"==1\"]\n", []string{
 			`env.yml:2:7: pip requirement "numpy>=1,"`, `env.yml:2:20: pip requirement "x[a": missing ] after the extras`, `env.yml:2:27: pip requirement "==1": expected a project name`}},
+		{"mlflow key in a conda file", "channels: [conda-forge]\ndependencies: [python=3.12]\nbuild_dependencies: [pip]\n", []string{
+			`env.yml:3:1: conda environment: unknown key "build_dependencies"; build_dependencies belongs to MLflow's python_env.yaml`}},
+		{"no did-you-mean to a key already there", "channels: [conda-forge]\ndependencies: [python=3.12]\ndependencie: [numpy]\n", []string{
+			`env.yml:3:1: conda environment: unknown key "dependencie" (allowed: channels, dependencies, name, prefix, variables)`}},
+		{"mlflow unknown key", "python: 3.10.12\nbuild_dependencies: [pip]\ndependencies: [numpy]\nbuild_dependency: [wheel]\n", []string{
+			`env.yml:4:1: python_env: unknown key "build_dependency" (allowed: build_dependencies, dependencies, python)`}},
+		{"mlflow -r file missing", "python: 3.10.12\ndependencies: [-r requirements.txt]\n", []string{
+			`env.yml:2:16: -r: cannot read "requirements.txt": file does not exist`}},
+		{"mlflow bad python", "python: '>=3.10 <'\ndependencies: [numpy]\n", []string{`env.yml:1:9: conda dependency "python=>=3.10 <"`}},
 		{"path escapes", "image: debian\nconda_file: ../conda.yml\n", []string{`env.yml:2:13: conda_file: path "../conda.yml" escapes the context directory`}},
 		{"absolute path", "base: {dockerfile: /etc/Dockerfile}\n", []string{`env.yml:1:20: base.dockerfile: absolute path "/etc/Dockerfile"`}},
 		{"missing file", "image: debian\nconda_file: nope.yml\n", []string{`env.yml:2:13: conda_file: cannot read "nope.yml": file does not exist`}},
@@ -284,9 +293,12 @@ func TestDetect(t *testing.T) {
 		"# syntax=envkit\nname: x\nbase: {image: debian}\n": FormatNative,
 		"name: x\n":                   FormatNative,
 		"$schema: x\nimage: debian\n": FormatAzureMLv2,
-		"name: x\nchannels: [a]\ndependencies: [python]\n":        FormatConda,
-		`{"python": {"userManagedDependencies": true}}`:           FormatAzureMLv1,
-		`{"name": "x", "environmentVariables": {}, "docker": {}}`: FormatAzureMLv1,
+		"name: x\nchannels: [a]\ndependencies: [python]\n":                    FormatConda,
+		`{"python": {"userManagedDependencies": true}}`:                       FormatAzureMLv1,
+		`{"name": "x", "environmentVariables": {}, "docker": {}}`:             FormatAzureMLv1,
+		"python: 3.10.12\nbuild_dependencies: [pip]\ndependencies: [numpy]\n": FormatMLflow,
+		"python: '3.11'\ndependencies: [numpy]\n":                             FormatMLflow,
+		"build_dependencies: [pip]\ndependencies: [numpy]\n":                  FormatMLflow,
 	}
 	for text, want := range cases {
 		def, err := Parse("f.yml", []byte(text), nil)
@@ -311,6 +323,8 @@ func TestRoundTrip(t *testing.T) {
 		real("mnist", "conda.yml"),
 		real("cresset", "simple-environment.yaml"),
 		real("automl", "automl_env_linux.yml"),
+		real("mlflow-sklearn", "python_env.yaml"),
+		real("mlflow-langchain", "python_env.yaml"),
 		filepath.Join("testdata", "full.yml"),
 	}
 	for _, p := range paths {
@@ -455,5 +469,40 @@ func TestCheckPipRequirement(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("%q: %v, want %q", bad, err, want)
 		}
+	}
+}
+
+// A real MLflow model folder (mlflow/mlflow's test model): python_env.yaml
+// is read as python from conda-forge at its version, then the
+// build_dependencies and the -r requirements.txt beside it as pip lines,
+// each at its own FILE:LINE:COL.
+func TestMLflow(t *testing.T) {
+	p := real("mlflow-sklearn", "python_env.yaml")
+	def := mustLoad(t, p)
+	checkMeta(t, def, &Definition{}, FormatMLflow)
+	c := def.Conda
+	if got := Specs(c.Dependencies); !reflect.DeepEqual(got, []string{"python=3.8.12"}) || c.Dependencies[0].Pos.String() != p+":1:9" {
+		t.Errorf("conda dependencies %v at %s", got, c.Dependencies[0].Pos)
+	}
+	if got := c.ChannelNames(); !reflect.DeepEqual(got, []string{RequirementsChannel}) {
+		t.Errorf("channels %v", got)
+	}
+	want := []string{"pip==22.2.2", "setuptools==58.0.4", "wheel==0.37.1", "mlflow", "cloudpickle==1.6.0", "psutil==5.9.0", "scikit-learn==1.1.2", "typing-extensions==4.1.1"}
+	if got := Specs(c.Pip); !reflect.DeepEqual(got, want) {
+		t.Errorf("pip lines %v, want %v", got, want)
+	}
+	if got, want := c.Pip[4].Pos.String(), real("mlflow-sklearn", "requirements.txt")+":2:1"; got != want {
+		t.Errorf("cloudpickle at %s, want %s", got, want)
+	}
+	if !reflect.DeepEqual(def.Source.Files, []string{"requirements.txt"}) {
+		t.Errorf("source files %v", def.Source.Files)
+	}
+	// Without python: RequirementsPython, as for a requirements.txt.
+	def, err := Parse("python_env.yaml", []byte("build_dependencies: [pip]\ndependencies: [numpy==2.0]\n"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := Specs(def.Conda.Dependencies); !reflect.DeepEqual(got, []string{"python=" + RequirementsPython}) {
+		t.Errorf("no python: %v", got)
 	}
 }

@@ -70,6 +70,12 @@ func (d *doc) mapping(n *yaml.Node, what string, allowed []string) ([]field, boo
 		return nil, false
 	}
 	seen := map[string]bool{}
+	// present are the mapping's keys: a did-you-mean naming one of them
+	// would have the user write it twice.
+	present := map[string]bool{}
+	for i := 0; i < len(n.Content); i += 2 {
+		present[n.Content[i].Value] = true
+	}
 	var out []field
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		kn, v := resolve(n.Content[i]), resolve(n.Content[i+1])
@@ -86,8 +92,10 @@ func (d *doc) mapping(n *yaml.Node, what string, allowed []string) ([]field, boo
 		if allowed != nil && !contains(allowed, k) {
 			if hint, ok := otherFormatKeys[k]; ok && what == "definition" {
 				d.errorf(kn, "%s: unknown key %q; %s", what, k, hint)
+			} else if hint, ok := mlflowKeys[k]; ok && what == "conda environment" {
+				d.errorf(kn, "%s: unknown key %q; %s", what, k, hint)
 			} else {
-				d.errorf(kn, "%s: unknown key %q%s", what, k, didYouMean(k, allowed))
+				d.errorf(kn, "%s: unknown key %q%s", what, k, didYouMean(k, allowed, present))
 			}
 			continue
 		}
@@ -232,10 +240,16 @@ func (d *doc) strMap(n *yaml.Node, what string) map[string]string {
 	return out
 }
 
-// didYouMean suggests the closest allowed key when it is close enough to
-// be a typo, else lists the allowed keys.
-func didYouMean(k string, allowed []string) string {
-	if best, ok := closest(k, allowed); ok {
+// didYouMean suggests the closest allowed key not already present when it
+// is close enough to be a typo, else lists the allowed keys.
+func didYouMean(k string, allowed []string, present map[string]bool) string {
+	var absent []string
+	for _, a := range allowed {
+		if !present[a] {
+			absent = append(absent, a)
+		}
+	}
+	if best, ok := closest(k, absent); ok {
 		return fmt.Sprintf("; did you mean %q?", best)
 	}
 	cands := append([]string(nil), allowed...)
