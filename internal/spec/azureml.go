@@ -1,6 +1,8 @@
 package spec
 
 import (
+	"errors"
+	"io/fs"
 	"path"
 	"strings"
 
@@ -89,13 +91,21 @@ func (r *reader) readAzureBuild(d *doc, def *Definition, n *yaml.Node) {
 		d.errorf(pathN, "build.path %q: remote build contexts are not supported; give a local directory", ctx)
 		return
 	}
-	if _, err := r.local(ctx); err != nil {
-		d.errorf(pathN, "build.path: %v", err)
+	if !r.contextDir(d, pathN, ctx, "build.path") {
 		return
 	}
 	// dockerfile_path is relative to the build context in Azure ML; the
-	// model keeps it relative to the definition.
+	// model keeps it relative to the definition. Without dockerfile_path
+	// the Dockerfile missing is build.path's: name the key the file has.
 	rel := path.Join(ctx, dockerfile)
+	if dfN == n {
+		if p, err := r.local(rel); err == nil && r.fsys != nil {
+			if _, err := fs.Stat(r.fsys, p); errors.Is(err, fs.ErrNotExist) {
+				d.errorf(pathN, "build.path: no Dockerfile in %q (name it with build.dockerfile_path, relative to build.path, when it has another name)", ctx)
+				return
+			}
+		}
+	}
 	if data, fsPath, ok := r.readRef(d, dfN, rel, "build.dockerfile_path"); ok {
 		def.Base.DockerfileFile = r.display(fsPath)
 		def.Base.Context = path.Clean(ctx)

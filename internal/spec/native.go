@@ -112,8 +112,7 @@ func (r *reader) readNativeBase(d *doc, def *Definition, n *yaml.Node) {
 			}
 		case "context":
 			ctx, _ := d.str(f.v, "base.context")
-			if _, err := r.local(ctx); err != nil && ctx != "" {
-				d.errorf(f.v, "base.context: %v", err)
+			if ctx != "" && !r.contextDir(d, f.v, ctx, "base.context") {
 				continue
 			}
 			def.Base.Context = ctx

@@ -101,6 +101,36 @@ func (r *reader) local(rel string) (string, error) {
 	return p, nil
 }
 
+// contextDir checks that rel, a build context the definition names at
+// node n under key (build.path, base.context), is a directory inside
+// fsys; the message names that key. Only an fsys that can stat without
+// reading checks it: the frontend's context, read through the BuildKit
+// gateway, would transfer the whole directory to stat it (what it reads
+// from the context then fails, naming the path).
+func (r *reader) contextDir(d *doc, n *yaml.Node, rel, key string) bool {
+	p, err := r.local(rel)
+	if err != nil {
+		d.errorf(n, "%s: %v", key, err)
+		return false
+	}
+	sfs, ok := r.fsys.(fs.StatFS)
+	if !ok {
+		return true
+	}
+	st, err := sfs.Stat(p)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		d.errorf(n, "%s: directory %q does not exist (paths are relative to the definition's directory)", key, rel)
+	case err != nil:
+		d.errorf(n, "%s: %q: %v", key, rel, unwrapPathError(err))
+	case !st.IsDir():
+		d.errorf(n, "%s: %q is a file; give the directory of the build context", key, rel)
+	default:
+		return true
+	}
+	return false
+}
+
 // readRef reads a file the definition references at node n.
 func (r *reader) readRef(d *doc, n *yaml.Node, rel, what string) (data []byte, fsPath string, ok bool) {
 	p, err := r.local(rel)

@@ -215,6 +215,7 @@ func TestErrors(t *testing.T) {
 		"conda.yml":      {Data: []byte("channels: [conda-forge]\ndependencies: [numpy]\n")},
 		"sub/Dockerfile": {Data: []byte("FROM debian\n")},
 		"prefixed.yml":   {Data: []byte("dependencies: [numpy]\nprefix: /opt/a\n")},
+		"empty/README":   {Data: []byte("no Dockerfile here\n")},
 	}
 	cases := []struct {
 		name, text string
@@ -245,6 +246,11 @@ func TestErrors(t *testing.T) {
 		{"mlflow -r file missing", "python: 3.10.12\ndependencies: [-r requirements.txt]\n", []string{
 			`env.yml:2:16: -r: cannot read "requirements.txt": file does not exist`}},
 		{"mlflow bad python", "python: '>=3.10 <'\ndependencies: [numpy]\n", []string{`env.yml:1:9: conda dependency "python=>=3.10 <"`}},
+		{"missing build.path", "build: {path: nope}\n", []string{`env.yml:1:15: build.path: directory "nope" does not exist`}},
+		{"build.path a file", "build: {path: conda.yml}\n", []string{`env.yml:1:15: build.path: "conda.yml" is a file`}},
+		{"no Dockerfile in build.path", "build: {path: empty}\n", []string{`env.yml:1:15: build.path: no Dockerfile in "empty"`}},
+		{"missing build.dockerfile_path", "build: {path: sub, dockerfile_path: Nope}\n", []string{`env.yml:1:37: build.dockerfile_path: cannot read "sub/Nope"`}},
+		{"missing base.context", "base: {image: debian, context: nope}\nsteps: [COPY x /x]\n", []string{`env.yml:1:32: base.context: directory "nope" does not exist`}},
 		{"path escapes", "image: debian\nconda_file: ../conda.yml\n", []string{`env.yml:2:13: conda_file: path "../conda.yml" escapes the context directory`}},
 		{"absolute path", "base: {dockerfile: /etc/Dockerfile}\n", []string{`env.yml:1:20: base.dockerfile: absolute path "/etc/Dockerfile"`}},
 		{"missing file", "image: debian\nconda_file: nope.yml\n", []string{`env.yml:2:13: conda_file: cannot read "nope.yml": file does not exist`}},
