@@ -8,15 +8,15 @@ import (
 // RedactURL is raw without what can carry a credential: the userinfo
 // (https://user:token@host), anaconda.org's token segments (/t/<token>/)
 // and the query (signed URLs hold their signature there). It is the one
-// way a URL enters an SBOM. A URL that does not parse gives "", which the
-// documents write as NOASSERTION, so a malformed secret cannot leak
-// through either.
+// way a URL enters an SBOM. A URL that does not parse, or is not
+// absolute (no download location), gives "", which the documents write as
+// NOASSERTION, so a malformed secret cannot leak through either.
 func RedactURL(raw string) string {
 	if raw == "" {
 		return ""
 	}
 	u, err := url.Parse(raw)
-	if err != nil || u.Opaque != "" {
+	if err != nil || u.Opaque != "" || u.Scheme == "" {
 		return ""
 	}
 	u.User = nil
