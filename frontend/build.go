@@ -211,6 +211,15 @@ func (b *build) run(ctx context.Context) (*gwclient.Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := b.attachSBOMs(ctx, rb, def, locked, func(ctx context.Context, p ocispecs.Platform) (string, error) {
+		base, err := b.resolveBase(ctx, baseName, p)
+		if err != nil || base.Digest == "" {
+			return "", err
+		}
+		return base.Digest.String(), nil
+	}); err != nil {
+		return nil, err
+	}
 	return rb.Finalize()
 }
 
