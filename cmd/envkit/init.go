@@ -64,13 +64,6 @@ The file is written atomically and never overwritten without --force.`,
 			case fromReqs != "":
 				def, err = spec.LoadAs(src, spec.FormatRequirements)
 			case fromMLflow != "":
-				if st, statErr := os.Stat(src); statErr == nil && st.IsDir() {
-					dir := src
-					src = filepath.Join(dir, spec.MLflowFile)
-					if _, statErr := os.Stat(src); statErr != nil {
-						return fmt.Errorf("%s holds no %s: an MLflow model folder has it beside MLmodel; give the folder of the model, or the file", dir, spec.MLflowFile)
-					}
-				}
 				def, err = spec.LoadAs(src, spec.FormatMLflow)
 			default:
 				def, err = spec.Load(src)

@@ -14,8 +14,8 @@ import (
 	"go.yaml.in/yaml/v3"
 )
 
-// Load reads the definition at path, a file in any supported format or a
-// saved Azure ML v1 environment directory. Files the definition references
+// Load reads the definition at path, a file in any supported format, a
+// saved Azure ML v1 environment directory or an MLflow model folder. Files the definition references
 // are read relative to its directory and must stay inside it. The error is
 // an ErrorList when the definition is invalid.
 func Load(p string) (*Definition, error) {
@@ -30,17 +30,46 @@ func LoadAs(p string, format Format) (*Definition, error) {
 	}
 	hostDir, name := filepath.Dir(p), filepath.Base(p)
 	if st.IsDir() {
-		hostDir, name = p, v1JSONName
+		hostDir = p
+		if name, err = dirDefinition(p, format); err != nil {
+			return nil, err
+		}
 	}
 	data, err := os.ReadFile(filepath.Join(hostDir, name))
 	if err != nil {
-		if st.IsDir() && errors.Is(err, fs.ErrNotExist) {
-			return nil, fmt.Errorf("%s: a directory must be a saved Azure ML environment holding %s", p, v1JSONName)
-		}
 		return nil, err
 	}
 	r := &reader{fsys: os.DirFS(hostDir), dir: ".", hostDir: hostDir, format: format}
 	return r.parse(name, data)
+}
+
+// dirDefinition names the definition file of directory dir: a saved Azure
+// ML v1 environment's azureml_environment.json, else an MLflow model
+// folder's python_env.yaml (only the one of format, when given).
+func dirDefinition(dir string, format Format) (string, error) {
+	var names []string
+	switch format {
+	case "":
+		names = []string{v1JSONName, MLflowFile}
+	case FormatAzureMLv1:
+		names = []string{v1JSONName}
+	case FormatMLflow:
+		names = []string{MLflowFile}
+	default:
+		return "", fmt.Errorf("%s is a directory: give the %s file", dir, format)
+	}
+	for _, n := range names {
+		if _, err := os.Stat(filepath.Join(dir, n)); err == nil {
+			return n, nil
+		}
+	}
+	switch format {
+	case FormatAzureMLv1:
+		return "", fmt.Errorf("%s holds no %s: a saved Azure ML environment directory has it", dir, v1JSONName)
+	case FormatMLflow:
+		return "", fmt.Errorf("%s holds no %s: an MLflow model folder has it beside MLmodel; give the model's folder, or the file", dir, MLflowFile)
+	}
+	return "", fmt.Errorf("%s: a directory must be a saved Azure ML environment (holding %s) or an MLflow model folder (holding %s)", dir, v1JSONName, MLflowFile)
 }
 
 // Parse reads a definition from data. name is the definition's path inside

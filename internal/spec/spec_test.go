@@ -512,3 +512,28 @@ func TestMLflow(t *testing.T) {
 		t.Errorf("no python: %v", got)
 	}
 }
+
+// A directory is a saved Azure ML v1 environment or an MLflow model
+// folder; a forced format reads only its own file.
+func TestLoadDirectory(t *testing.T) {
+	if def := mustLoad(t, real("mlflow-sklearn")); def.Source.Format != FormatMLflow || def.Source.Path != real("mlflow-sklearn", MLflowFile) {
+		t.Errorf("MLflow folder read as %s from %s", def.Source.Format, def.Source.Path)
+	}
+	if def := mustLoad(t, real("glioma-v1")); def.Source.Format != FormatAzureMLv1 {
+		t.Errorf("v1 directory read as %s", def.Source.Format)
+	}
+	for _, c := range []struct {
+		dir    string
+		format Format
+		want   string
+	}{
+		{real("glioma-v1"), FormatMLflow, "holds no python_env.yaml: an MLflow model folder has it"},
+		{real("mlflow-sklearn"), FormatAzureMLv1, "holds no azureml_environment.json"},
+		{real("mnist"), "", "a directory must be a saved Azure ML environment (holding azureml_environment.json) or an MLflow model folder (holding python_env.yaml)"},
+		{real("mnist"), FormatRequirements, "is a directory: give the requirements file"},
+	} {
+		if _, err := LoadAs(c.dir, c.format); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("LoadAs(%s, %q): %v, want %q", c.dir, c.format, err, c.want)
+		}
+	}
+}
