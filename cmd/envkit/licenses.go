@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"path/filepath"
 	"slices"
@@ -36,8 +37,8 @@ type licenseGroup struct {
 
 func newLicensesCmd() *cobra.Command {
 	var (
-		subdir, baseImage string
-		asJSON            bool
+		flags  bomFlags
+		asJSON bool
 	)
 	cmd := &cobra.Command{
 		Use:   "licenses FILE",
@@ -45,14 +46,15 @@ func newLicensesCmd() *cobra.Command {
 		Long: `licenses lists the packages of one platform of an environment (what envkit
 sbom describes) grouped by licence: the licence each package declares as an
 SPDX expression, LicenseRef-… for a declared text that is not one (the text
-is in --json's "declared"), NOASSERTION where none is known — the lock holds
-no licences, so conda packages and wheels read from it have none yet
-(docs/sbom.md). envkit lint --deny fails on chosen licences.`,
+is in --json's "declared"), NOASSERTION where none is known. The lock holds
+no licences: conda packages' come from their channels' repodata (not with
+--lock-only); wheels and jars have none yet (docs/sbom.md). envkit lint
+--deny fails on chosen licences.`,
 		Example: `  envkit licenses environment.yml
   envkit licenses --json --platform linux-aarch64 environment.yml`,
 		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			b, err := loadBOM(cmd, args[0], subdir, baseImage)
+			b, err := loadBOM(cmd, args[0], flags)
 			if err != nil {
 				return err
 			}
@@ -71,7 +73,7 @@ no licences, so conda packages and wheels read from it have none yet
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the groups as JSON")
-	addBOMFlags(cmd, &subdir, &baseImage)
+	flags.add(cmd)
 	return cmd
 }
 
@@ -104,7 +106,7 @@ func licenseGroups(b *sbom.BOM) []licenseGroup {
 
 // deniedLicenses are lint findings, at the lock file, for the packages of
 // every platform def locks whose licence sbom.Denied finds denied.
-func deniedLicenses(def *spec.Definition, deny []string) ([]lint.Finding, error) {
+func deniedLicenses(ctx context.Context, def *spec.Definition, deny []string) ([]lint.Finding, error) {
 	subdirs, err := buildplan.Subdirs(def)
 	if err != nil {
 		return nil, err
@@ -112,7 +114,7 @@ func deniedLicenses(def *spec.Definition, deny []string) ([]lint.Finding, error)
 	lockPath := filepath.Join(filepath.Dir(def.Source.Path), buildplan.LockFile)
 	var out []lint.Finding
 	for _, subdir := range subdirs {
-		b, err := bomOf(def, subdir, "")
+		b, err := bomOf(ctx, def, bomFlags{subdir: subdir})
 		if err != nil {
 			return nil, err
 		}

@@ -2,9 +2,14 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/envkit/envkit/internal/conformance"
+	"github.com/envkit/envkit/internal/sbom/sbomtest"
 )
 
 // envkit licenses groups the packages by licence; the lock holds none,
@@ -40,4 +45,52 @@ func TestLicensesAndLintDeny(t *testing.T) {
 	if out, _, _ := runSolveCLI(t, "lint", "--deny", "GPL-3.0-only", env); strings.Contains(out, RuleLicenseDenied) {
 		t.Errorf("lint --deny GPL-3.0-only denied unknown licences:\n%s", out)
 	}
+}
+
+// Conda licences come from the channels the lock was made from: zlib's
+// "zlib" is the SPDX Zlib, the libgcc-ng stub's "public-domain" stays a
+// LicenseRef-; --lock-only reads no channel; lint --deny Zlib fails.
+func TestLicensesFromChannels(t *testing.T) {
+	isolate(t)
+	dir := t.TempDir()
+	env := filepath.Join(dir, "environment.yml")
+	body := fmt.Sprintf("name: z\nchannels:\n  - file://%s\n  - file://%s\ndependencies:\n  - zlib\n",
+		conformance.Dir(t, "channels", "libgcc-stub"), conformance.Dir(t, "channels", "conda_format_repo"))
+	if err := os.WriteFile(env, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	lockFile(t, filepath.Join(dir, "conda-lock.yml"), env)
+	licences := func(args ...string) map[string]string {
+		t.Helper()
+		out, errOut, code := runSolveCLI(t, append(append([]string{"licenses", "--json"}, args...), env)...)
+		if code != 0 {
+			t.Fatalf("licenses %v: exit %d: %s", args, code, errOut)
+		}
+		var groups []licenseGroup
+		if err := json.Unmarshal([]byte(out), &groups); err != nil {
+			t.Fatal(err)
+		}
+		m := map[string]string{}
+		for _, g := range groups {
+			for _, p := range g.Packages {
+				m[p.Name] = g.License
+			}
+		}
+		return m
+	}
+	if got := licences(); got["zlib"] != "Zlib" || got["libgcc-ng"] != "LicenseRef-public-domain" || got["debian"] != "NOASSERTION" {
+		t.Errorf("licences from the channels: %v", got)
+	}
+	if got := licences("--lock-only"); got["zlib"] != "NOASSERTION" || got["libgcc-ng"] != "NOASSERTION" {
+		t.Errorf("licences with --lock-only: %v", got)
+	}
+	out, _, code := runSolveCLI(t, "lint", "--deny", "zlib", env)
+	if code != 1 || strings.Count(out, "["+RuleLicenseDenied+"]") != 1 || !strings.Contains(out, "conda package zlib 1.2.11 is licensed Zlib") {
+		t.Errorf("lint --deny zlib: exit %d:\n%s", code, out)
+	}
+	spdx, errOut, code := runSolveCLI(t, "sbom", env)
+	if code != 0 || !strings.Contains(spdx, `"licenseDeclared": "Zlib"`) || !strings.Contains(spdx, `"extractedText": "public-domain"`) {
+		t.Errorf("sbom: exit %d: %s\n%s", code, errOut, spdx)
+	}
+	sbomtest.CheckSPDX(t, []byte(spdx))
 }

@@ -40,7 +40,7 @@ finding; else 0.`,
 			}
 			findings := lint.Check(def)
 			if len(deny) > 0 {
-				denied, err := deniedLicenses(def, deny)
+				denied, err := deniedLicenses(cmd.Context(), def, deny)
 				if err != nil {
 					return err
 				}

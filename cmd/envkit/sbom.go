@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -18,7 +19,10 @@ import (
 func init() { commands = append(commands, newSbomCmd) }
 
 func newSbomCmd() *cobra.Command {
-	var format, subdir, output, baseImage string
+	var (
+		format, output string
+		flags          bomFlags
+	)
 	cmd := &cobra.Command{
 		Use:   "sbom FILE",
 		Short: "Print the SBOM of an environment from its lock: SPDX 2.3 or CycloneDX 1.5 JSON",
@@ -27,7 +31,9 @@ from the definition and the conda-lock.yml beside it, as a build reads them
 (a stale lock is an error): one package per conda record, pip wheel and
 Spark jar, and the base image, with purls, checksums, download locations
 (credentials removed), declared licences and dependency edges, naming the
-definition hash and the lock hash (docs/sbom.md).
+definition hash and the lock hash (docs/sbom.md). The lock holds no
+licences: each conda package's comes from its channel's repodata (read as
+envkit lock reads it, through the repodata cache), unless --lock-only.
 
 The same lock gives the same bytes: the creation time is SOURCE_DATE_EPOCH
 (default 0). --platform is a conda subdir; the default is the first the
@@ -45,7 +51,7 @@ definition locks.`,
 			default:
 				return usagef("--format %q: want spdx or cyclonedx", format)
 			}
-			b, err := loadBOM(cmd, args[0], subdir, baseImage)
+			b, err := loadBOM(cmd, args[0], flags)
 			if err != nil {
 				return err
 			}
@@ -62,35 +68,43 @@ definition locks.`,
 	}
 	cmd.Flags().StringVar(&format, "format", "spdx", "spdx (SPDX 2.3 JSON) or cyclonedx (CycloneDX 1.5 JSON)")
 	cmd.Flags().StringVarP(&output, "output", "o", "", "write to this file (atomically) instead of standard output")
-	addBOMFlags(cmd, &subdir, &baseImage)
+	flags.add(cmd)
 	return cmd
 }
 
-// addBOMFlags are the flags of the commands that read a BOM (loadBOM).
-func addBOMFlags(cmd *cobra.Command, subdir, baseImage *string) {
-	cmd.Flags().StringVar(subdir, "platform", "", "conda subdir to describe (linux-64, linux-aarch64, …); default: the definition's first")
-	cmd.Flags().StringVar(baseImage, "base-image", "", "base image for a definition that names none (default $ENVKIT_BASE_IMAGE, else Debian bookworm-slim)")
+// bomFlags are the flags of the commands that read a BOM (bomOf).
+type bomFlags struct {
+	subdir, baseImage string
+	lockOnly          bool
+}
+
+func (f *bomFlags) add(cmd *cobra.Command) {
+	cmd.Flags().StringVar(&f.subdir, "platform", "", "conda subdir to describe (linux-64, linux-aarch64, …); default: the definition's first")
+	cmd.Flags().StringVar(&f.baseImage, "base-image", "", "base image for a definition that names none (default $ENVKIT_BASE_IMAGE, else Debian bookworm-slim)")
+	cmd.Flags().BoolVar(&f.lockOnly, "lock-only", false, "read no channel: conda licences are NOASSERTION (the lock holds none)")
 }
 
 // loadBOM is bomOf the definition at path.
-func loadBOM(cmd *cobra.Command, path, subdir, baseImage string) (*sbom.BOM, error) {
+func loadBOM(cmd *cobra.Command, path string, f bomFlags) (*sbom.BOM, error) {
 	def, err := loadDefinition(cmd, path)
 	if err != nil {
 		return nil, err
 	}
-	return bomOf(def, subdir, baseImage)
+	return bomOf(cmd.Context(), def, f)
 }
 
 // bomOf is the BOM of one platform (a conda subdir, "" for the
 // definition's first) of def, from the lock beside it as a build reads it,
 // with the build arguments a build would take from this environment
-// (SOURCE_DATE_EPOCH, CONDA_OVERRIDE_*, …).
-func bomOf(def *spec.Definition, subdir, baseImage string) (*sbom.BOM, error) {
+// (SOURCE_DATE_EPOCH, CONDA_OVERRIDE_*, …), and unless lockOnly the conda
+// packages' licences from the channels the lock was made from.
+func bomOf(ctx context.Context, def *spec.Definition, f bomFlags) (*sbom.BOM, error) {
+	subdir := f.subdir
 	args, err := parseBuildArgs(nil, os.Getenv, os.Environ())
 	if err != nil {
 		return nil, err
 	}
-	if b := baseOverride(baseImage); b != "" {
+	if b := baseOverride(f.baseImage); b != "" {
 		args[buildplan.ArgBaseImage] = b
 	}
 	opts, err := buildplan.ParseOptions(args)
@@ -119,6 +133,17 @@ func bomOf(def *spec.Definition, subdir, baseImage string) (*sbom.BOM, error) {
 	env, err := sbom.ForBuild(def, opts, locked, subdir, version)
 	if err != nil {
 		return nil, err
+	}
+	if !f.lockOnly && len(env.Packages) > 0 {
+		names := make([]string, len(env.Packages))
+		for i, r := range env.Packages {
+			names[i] = r.Name
+		}
+		_, u, err := loadUniverse(ctx, buildplan.LockInputs(def, opts).Channels, subdir, names, nil)
+		if err != nil {
+			return nil, fmt.Errorf("licences from the channels (--lock-only reads none): %w", err)
+		}
+		env.Packages = sbom.WithLicenses(env.Packages, u.Records)
 	}
 	return sbom.New(env)
 }

@@ -281,3 +281,43 @@ func (b *BOM) Licenses() map[string][]Component {
 	}
 	return out
 }
+
+// WithLicenses is pkgs with the licence each declares in its channel's
+// repodata (from: records read from the channels the lock was made from),
+// which the conda-lock v1 format does not keep: a record of from with the
+// same sha256 (md5 when either lacks one) gives its license. Records
+// that already have one, or that from does not hold, are kept as they
+// are; pkgs is not changed.
+func WithLicenses(pkgs []*repodata.Record, from [][]repodata.Record) []*repodata.Record {
+	bySHA, byMD5 := map[string]string{}, map[string]string{}
+	for _, recs := range from {
+		for _, r := range recs {
+			if r.License == "" {
+				continue
+			}
+			if r.SHA256 != "" {
+				bySHA[r.SHA256] = r.License
+			}
+			if r.MD5 != "" {
+				byMD5[r.MD5] = r.License
+			}
+		}
+	}
+	out := make([]*repodata.Record, len(pkgs))
+	for i, p := range pkgs {
+		out[i] = p
+		if p.License != "" {
+			continue
+		}
+		l, ok := bySHA[p.SHA256] // the maps have no "" key
+		if !ok {
+			l, ok = byMD5[p.MD5]
+		}
+		if ok {
+			r := *p
+			r.License = l
+			out[i] = &r
+		}
+	}
+	return out
+}

@@ -367,3 +367,44 @@ func TestDenied(t *testing.T) {
 		t.Error("NOASSERTION can be denied")
 	}
 }
+
+// The licences a lock does not keep come back from the channel's records,
+// matched by sha256 (md5 without one); pkgs is not changed.
+func TestWithLicenses(t *testing.T) {
+	from := repodataRecords(t, "anaconda-r_linux-64.json", "https://repo.anaconda.com/pkgs/r", "linux-64")
+	var locked []*repodata.Record
+	want := map[string]string{}
+	for _, r := range from[:40] {
+		c := *r
+		want[c.Name] = c.License
+		c.License = ""
+		if len(locked)%2 == 1 {
+			c.SHA256 = ""
+		}
+		locked = append(locked, &c)
+	}
+	own := &repodata.Record{Name: "own", SHA256: from[0].SHA256, License: "MIT"}
+	absent := &repodata.Record{Name: "absent", SHA256: strings.Repeat("0", 64)}
+	locked = append(locked, own, absent)
+	want["own"], want["absent"] = "MIT", ""
+	var channel []repodata.Record
+	for _, r := range from {
+		channel = append(channel, *r)
+	}
+	got := WithLicenses(locked, [][]repodata.Record{channel})
+	known := 0
+	for _, r := range got {
+		if r.License != want[r.Name] {
+			t.Errorf("%s: licence %q, want %q", r.Name, r.License, want[r.Name])
+		}
+		if r.License != "" {
+			known++
+		}
+	}
+	if known < 30 {
+		t.Errorf("only %d of %d records have a licence", known, len(got))
+	}
+	if locked[0].License != "" {
+		t.Error("WithLicenses changed its input")
+	}
+}
