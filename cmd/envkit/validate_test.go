@@ -76,3 +76,16 @@ func TestValidate(t *testing.T) {
 		t.Errorf("validate of a missing file: exit %d, want 1", code)
 	}
 }
+
+// A curated-environment template pin ({{latest-pypi-version}}, left
+// unexpanded) fails validate, hash and lint at its line, as the lock would.
+func TestValidateTemplatePin(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "conda_dependencies.yaml")
+	os.WriteFile(p, []byte("name: project_environment\ndependencies:\n  - python=3.10\n  - pip:\n    - azureml-core=={{latest-pypi-version}}\nchannels:\n  - conda-forge\n"), 0o644)
+	for _, cmd := range []string{"validate", "hash", "lint"} {
+		code, _, errs := cli(t, cmd, p)
+		if code != 1 || !strings.HasPrefix(errs, p+`:5:7: pip requirement "azureml-core=={{latest-pypi-version}}": invalid specifier`) {
+			t.Errorf("%s: exit %d, %q", cmd, code, errs)
+		}
+	}
+}
