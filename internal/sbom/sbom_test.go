@@ -64,7 +64,7 @@ func lockEnvironments(t *testing.T) map[string]Environment {
 
 // repodataRecords are one record per name (the last by filename) of a
 // real channel's repodata from the conformance data, licences included.
-func repodataRecords(t *testing.T, file, channel, subdir string) []*repodata.Record {
+func repodataRecords(t testing.TB, file, channel, subdir string) []*repodata.Record {
 	t.Helper()
 	data, err := os.ReadFile(conformance.Dir(t, "repodata", file))
 	if err != nil {
