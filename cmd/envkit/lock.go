@@ -50,10 +50,15 @@ Pins move only when asked:
   - the pip part of a platform whose conda part is solved again is
     resolved again from scratch.
 --dry-run prints the changes without writing; --json prints them as JSON.
+--check writes nothing: it exits 0 when the lock is current for every
+platform and 1 with the reasons when not (the one-line CI guard).
 A new lock replaces the old one atomically.`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 0 {
 				return usagef("%s: expected FILE", cmd.CommandPath())
+			}
+			if opts.check && (opts.update || opts.dryRun || opts.asJSON) {
+				return usagef("%s: --check goes alone (no --update, --dry-run or --json)", cmd.CommandPath())
 			}
 			if len(args) > 1 && !opts.update {
 				return usagef("%s: package names need --update (envkit lock FILE --update %s)", cmd.CommandPath(), strings.Join(args[1:], " "))
@@ -71,6 +76,7 @@ A new lock replaces the old one atomically.`,
 	f.BoolVar(&opts.update, "update", false, "re-solve: all packages, or only the PKG names after FILE")
 	f.BoolVar(&opts.dryRun, "dry-run", false, "print the changes without writing the lock")
 	f.BoolVar(&opts.asJSON, "json", false, "print the result as JSON")
+	f.BoolVar(&opts.check, "check", false, "only check that the lock is current for every platform: exit 1 and say why when not; write nothing")
 	f.BoolVarP(&opts.verbose, "verbose", "v", false, "say on stderr how the channels were read (sharded or not, names, records, requests, bytes)")
 	return cmd
 }
@@ -85,6 +91,8 @@ type lockOptions struct {
 	// quietWhenCurrent says nothing of a lock that is up to date (envkit
 	// build checks the lock on every build).
 	quietWhenCurrent bool
+	// check only says whether the lock is current (--check).
+	check bool
 }
 
 // lockReport is the --json output.
@@ -125,6 +133,9 @@ func runLock(ctx context.Context, stdout, stderr io.Writer, opts *lockOptions) e
 		old = nil // replaced from scratch: its pins do not matter
 	case err != nil:
 		return fmt.Errorf("%w (envkit lock --update replaces it from scratch)", err)
+	}
+	if opts.check {
+		return checkLock(stderr, out, file, old, in, platforms)
 	}
 	if !opts.update && old != nil && lockIsCurrent(old, in, platforms) {
 		if opts.asJSON {
@@ -278,17 +289,38 @@ func checkUpdateNames(path string, old *lock.Lock, names []string) error {
 // lockIsCurrent tells whether the lock covers exactly these platforms
 // with these inputs, so it can be left as it is.
 func lockIsCurrent(l *lock.Lock, in lock.Inputs, platforms []string) bool {
-	have := slices.Clone(l.Metadata.Platforms)
-	want := slices.Clone(platforms)
-	slices.Sort(have)
-	slices.Sort(want)
-	if !slices.Equal(have, want) {
-		return false
-	}
+	return len(lockStaleness(l, in, platforms)) == 0
+}
+
+// lockStaleness says why a lock is not current for the definition's
+// inputs and platforms, one reason a line; none when it is.
+func lockStaleness(l *lock.Lock, in lock.Inputs, platforms []string) []string {
+	var why []string
 	for _, p := range platforms {
-		if !l.Current(in, p) {
-			return false
+		switch {
+		case !slices.Contains(l.Metadata.Platforms, p):
+			why = append(why, "not locked for "+p)
+		case !l.Current(in, p):
+			why = append(why, "stale for "+p+": the definition's conda, pip or Spark part (or a CONDA_OVERRIDE_* variable) changed since it was locked")
 		}
 	}
-	return true
+	for _, p := range l.Metadata.Platforms {
+		if !slices.Contains(platforms, p) {
+			why = append(why, "locks "+p+", which the definition no longer names")
+		}
+	}
+	return why
+}
+
+// checkLock is lock --check: exit 0 when the lock at out is current for
+// every platform, else an error (exit 1) that says why; nothing written.
+func checkLock(stderr io.Writer, out, file string, l *lock.Lock, in lock.Inputs, platforms []string) error {
+	if l == nil {
+		return fmt.Errorf("%s: no lock: run envkit lock %s", out, file)
+	}
+	if why := lockStaleness(l, in, platforms); len(why) > 0 {
+		return fmt.Errorf("%s: %s: run envkit lock %s", out, strings.Join(why, "; "), file)
+	}
+	fmt.Fprintf(stderr, "%s is up to date\n", out)
+	return nil
 }

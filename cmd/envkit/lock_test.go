@@ -323,3 +323,43 @@ func TestLockUpdateHTTPChannel(t *testing.T) {
 		t.Errorf("locked %s", got)
 	}
 }
+
+// envkit lock --check: exit 0 on a current lock, 1 with the reason on a
+// stale one, one missing a platform and none at all; nothing written.
+func TestLockCheck(t *testing.T) {
+	isolate(t)
+	dir := t.TempDir()
+	env := writeEnv(t, dir, "  - dependent\n")
+	path := filepath.Join(dir, "conda-lock.yml")
+	if _, errOut, code := runSolveCLI(t, "lock", "--check", env); code != 1 || !strings.Contains(errOut, "no lock: run envkit lock") {
+		t.Errorf("no lock: exit %d: %s", code, errOut)
+	}
+	if _, err := os.Stat(path); !os.IsNotExist(err) {
+		t.Fatalf("--check wrote a lock (%v)", err)
+	}
+	lockFile(t, path, env)
+	before, _ := os.ReadFile(path)
+	if _, errOut, code := runSolveCLI(t, "lock", "--check", env); code != 0 || !strings.Contains(errOut, "up to date") {
+		t.Errorf("current lock: exit %d: %s", code, errOut)
+	}
+	for name, c := range map[string]struct {
+		args []string
+		deps string
+		want string
+	}{
+		"stale":            {deps: "  - dependent 1.0\n", want: "stale for linux-64"},
+		"missing platform": {args: []string{"--platform", "linux-64", "--platform", "linux-aarch64"}, deps: "  - dependent\n", want: "not locked for linux-aarch64"},
+	} {
+		writeEnv(t, dir, c.deps)
+		args := append(append([]string{"lock", "--check"}, c.args...), env)
+		if _, errOut, code := runSolveCLI(t, args...); code != 1 || !strings.Contains(errOut, c.want) {
+			t.Errorf("%s: exit %d: %s", name, code, errOut)
+		}
+		if after, _ := os.ReadFile(path); !bytes.Equal(before, after) {
+			t.Errorf("%s: --check rewrote the lock", name)
+		}
+	}
+	if _, _, code := runSolveCLI(t, "lock", "--check", "--update", env); code != 2 {
+		t.Errorf("--check --update: exit %d, want 2", code)
+	}
+}
