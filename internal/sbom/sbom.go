@@ -189,8 +189,8 @@ func condaComponent(r *repodata.Record) Component {
 		typ = "conda"
 	}
 	subdir := r.Subdir
-	if subdir == "" {
-		subdir = path.Base(path.Dir(RedactURL(r.URL)))
+	if u := RedactURL(r.URL); subdir == "" && u != "" {
+		subdir = path.Base(path.Dir(u)) // <channel>/<subdir>/<filename>
 	}
 	return Component{
 		Kind: Conda, Name: r.Name, Version: r.Version,

@@ -12,11 +12,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/envkit/envkit/internal/buildplan"
 	"github.com/envkit/envkit/internal/conda/lock"
 	"github.com/envkit/envkit/internal/conda/repodata"
 	"github.com/envkit/envkit/internal/conformance"
 	"github.com/envkit/envkit/internal/maven"
 	"github.com/envkit/envkit/internal/sbom/sbomtest"
+	"github.com/envkit/envkit/internal/spec"
 	envllb "github.com/envkit/envkit/llb"
 )
 
@@ -406,5 +408,24 @@ func TestWithLicenses(t *testing.T) {
 	}
 	if locked[0].License != "" {
 		t.Error("WithLicenses changed its input")
+	}
+}
+
+// ForBuild names the definition by its file when it has no name, takes
+// the base digest from a pinned reference and the hashes a build uses.
+func TestForBuild(t *testing.T) {
+	opts, err := buildplan.ParseOptions(map[string]string{"SOURCE_DATE_EPOCH": "86400"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	digest := "sha256:" + strings.Repeat("9", 64)
+	def := &spec.Definition{Base: spec.Base{Image: "docker.io/library/debian@" + digest}, Source: spec.Source{Path: "/envs/base-only.yml"}}
+	env, err := ForBuild(def, opts, &buildplan.Locked{Hash: "sha256:lock"}, "linux-64", "v1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, _ := buildplan.DefinitionHash(def, "")
+	if env.Name != "base-only" || env.BaseDigest != digest || env.DefinitionHash != want || env.LockHash != "sha256:lock" || !env.Created.Equal(time.Unix(86400, 0)) || env.ToolVersion != "v1" {
+		t.Errorf("%+v", env)
 	}
 }
