@@ -220,3 +220,27 @@ func TestSbomOfExamples(t *testing.T) {
 		})
 	}
 }
+
+// A channel reached with an anaconda.org-style token (/t/<token>/) in
+// its URL: the SBOM names the channel without it.
+func TestSbomChannelToken(t *testing.T) {
+	isolate(t)
+	const token = "tk-0123456789abcdef"
+	srv := httptest.NewServer(http.StripPrefix("/t/"+token+"/test-recipes", http.FileServer(http.Dir(conformance.Dir(t, "channels", "test-recipes")))))
+	defer srv.Close()
+	dir := t.TempDir()
+	env := filepath.Join(dir, "environment.yml")
+	if err := os.WriteFile(env, []byte("name: tok\nchannels:\n  - "+srv.URL+"/t/"+token+"/test-recipes\ndependencies:\n  - dependent\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	lockFile(t, filepath.Join(dir, "conda-lock.yml"), env)
+	for _, format := range []string{"spdx", "cyclonedx"} {
+		out, errOut, code := runSolveCLI(t, "sbom", "--format", format, env)
+		if code != 0 {
+			t.Fatalf("sbom --format %s: exit %d: %s", format, code, errOut)
+		}
+		if strings.Contains(out, token) || !strings.Contains(out, srv.URL+"/test-recipes/noarch/dependent-2.0-0.conda") {
+			t.Errorf("sbom --format %s: the token is there or the URL is not:\n%s", format, out)
+		}
+	}
+}
