@@ -1,7 +1,8 @@
 // Package sbomtest checks SBOM documents for tests: CycloneDX against the
 // official 1.5 JSON schema vendored in internal/sbom/testdata/schema, and
 // SPDX 2.3 against the fields the specification makes mandatory (no
-// reachable package ships SPDX 2.3's JSON schema).
+// reachable package ships SPDX 2.3's JSON schema) and through the SPDX
+// project's Go reader.
 package sbomtest
 
 import (
@@ -17,6 +18,8 @@ import (
 	"testing"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
+	spdxjson "github.com/spdx/tools-golang/json"
+	"github.com/spdx/tools-golang/spdxlib"
 )
 
 // SchemaDir is the vendored schemas' directory.
@@ -85,9 +88,18 @@ var (
 // false, no verification code (7.1–7.9); well-formed checksums (7.10) and
 // purl references (F.3.7); licence expressions whose LicenseRef-s are all
 // defined with their text (10.1–10.2); relationships between elements the
-// document defines (11.1), one of them the document DESCRIBES.
+// document defines (11.1), one of them the document DESCRIBES. The SPDX
+// project's own Go tools (tools-golang) must read it as a 2.3 document
+// and find its relationships valid.
 func CheckSPDX(tb testing.TB, data []byte) {
 	tb.Helper()
+	parsed, err := spdxjson.Read(bytes.NewReader(data))
+	if err != nil {
+		tb.Fatalf("tools-golang reads no SPDX document: %v", err)
+	}
+	if err := spdxlib.ValidateDocument(parsed); err != nil {
+		tb.Errorf("tools-golang: %v", err)
+	}
 	var doc struct {
 		SPDXVersion, DataLicense, SPDXID, Name, DocumentNamespace string
 		CreationInfo                                              struct {
@@ -168,5 +180,8 @@ func CheckSPDX(tb testing.TB, data []byte) {
 	}
 	if !describes {
 		tb.Error("no DOCUMENT DESCRIBES relationship")
+	}
+	if len(parsed.Packages) != len(doc.Packages) || len(parsed.Relationships) != len(doc.Relationships) {
+		tb.Errorf("tools-golang read %d packages and %d relationships of %d and %d", len(parsed.Packages), len(parsed.Relationships), len(doc.Packages), len(doc.Relationships))
 	}
 }
