@@ -35,8 +35,8 @@ definition hash and the lock hash (docs/sbom.md). The lock holds no
 licences: each conda package's comes from its channel's repodata (read as
 envkit lock reads it, through the repodata cache), unless --lock-only.
 
-The same lock gives the same bytes: the creation time is SOURCE_DATE_EPOCH
-(default 0). --platform is a conda subdir; the default is the first the
+The same lock (and the same licences in the channels) gives the same bytes:
+the creation time is SOURCE_DATE_EPOCH (default 0). --platform is a conda subdir; the default is the first the
 definition locks.`,
 		Example: `  envkit sbom environment.yml > sbom.spdx.json
   envkit sbom --format cyclonedx --platform linux-aarch64 -o bom.json environment.yml`,
