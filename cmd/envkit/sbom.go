@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/envkit/envkit/internal/buildplan"
+	"github.com/envkit/envkit/internal/conda/lock"
 	"github.com/envkit/envkit/internal/platform"
 	"github.com/envkit/envkit/internal/sbom"
 	"github.com/envkit/envkit/internal/spec"
@@ -133,6 +134,14 @@ func bomOf(ctx context.Context, def *spec.Definition, f bomFlags) (*sbom.BOM, er
 	env, err := sbom.ForBuild(def, opts, locked, subdir, version)
 	if err != nil {
 		return nil, err
+	}
+	if len(env.Wheels) > 0 {
+		// The pip packages' dependencies, which buildplan.Locked does not keep.
+		lk, err := lock.ReadFile(filepath.Join(filepath.Dir(path), buildplan.LockFile))
+		if err != nil {
+			return nil, err
+		}
+		env.WheelDepends = sbom.PipDepends(lk, subdir)
 	}
 	if !f.lockOnly && len(env.Packages) > 0 {
 		names := make([]string, len(env.Packages))

@@ -138,6 +138,34 @@ func TestSbomCommand(t *testing.T) {
 		t.Errorf("cyclonedx file: %v\n%s", err, data)
 	}
 	sbomtest.ValidateCycloneDX(t, data)
+	var cdx struct {
+		Dependencies []struct {
+			Ref       string
+			DependsOn []string
+		}
+	}
+	if err := json.Unmarshal(data, &cdx); err != nil {
+		t.Fatal(err)
+	}
+	edges := map[string][]string{}
+	for _, d := range cdx.Dependencies {
+		edges[d.Ref] = d.DependsOn
+	}
+	if got := edges["pkg:pypi/greet@1.0"]; !slices.Equal(got, []string{"pkg:pypi/colour-util@2.1"}) {
+		t.Errorf("greet depends on %v, want colour-util (the lock's pip dependencies)", got)
+	}
+	conda := 0
+	for ref, got := range edges {
+		if strings.HasPrefix(ref, "pkg:conda/dependent@2.0?") {
+			conda++
+			if len(got) != 1 || !strings.HasPrefix(got[0], "pkg:conda/dependency@2.0?") {
+				t.Errorf("dependent depends on %v, want dependency", got)
+			}
+		}
+	}
+	if conda != 1 {
+		t.Errorf("%d dependency entries for dependent, want 1", conda)
+	}
 }
 
 func TestSbomErrors(t *testing.T) {

@@ -13,6 +13,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"path"
 	"path/filepath"
 	"slices"
@@ -23,6 +24,7 @@ import (
 
 	"github.com/envkit/envkit/internal/buildplan"
 	"github.com/envkit/envkit/internal/conda/channel"
+	"github.com/envkit/envkit/internal/conda/lock"
 	"github.com/envkit/envkit/internal/conda/matchspec"
 	"github.com/envkit/envkit/internal/conda/repodata"
 	"github.com/envkit/envkit/internal/maven"
@@ -45,7 +47,10 @@ type Environment struct {
 	BaseImage, BaseDigest string
 	Packages              []*repodata.Record
 	Wheels                []envllb.Wheel
-	Jars                  []maven.Jar
+	// WheelDepends maps a pip package's name to the names it depends on
+	// (PipDepends: buildplan.Locked does not keep them); nil when unknown.
+	WheelDepends map[string][]string
+	Jars         []maven.Jar
 	// Created is the documents' creation time (SOURCE_DATE_EPOCH).
 	Created time.Time
 	// ToolVersion is envkit's version.
@@ -142,12 +147,24 @@ func New(env Environment) (*BOM, error) {
 		}
 		b.Components[i].DependsOn = deps
 	}
+	pypiPURL := map[string]string{} // normalised name -> purl
 	for _, w := range env.Wheels {
-		b.Components = append(b.Components, Component{
+		c := Component{
 			Kind: PyPI, Name: pypiName(w.Name), Version: w.Version,
 			PURL:        purl("pypi", "", pypiName(w.Name), w.Version, nil),
 			DownloadURL: RedactURL(w.URL), SHA256: w.SHA256, License: NormalizeLicense(""),
-		})
+		}
+		pypiPURL[c.Name] = c.PURL
+		b.Components = append(b.Components, c)
+	}
+	for i, w := range env.Wheels {
+		c := &b.Components[len(env.Packages)+i]
+		for _, d := range env.WheelDepends[w.Name] {
+			if p, ok := pypiPURL[pypiName(d)]; ok && !slices.Contains(c.DependsOn, p) {
+				c.DependsOn = append(c.DependsOn, p)
+			}
+		}
+		slices.Sort(c.DependsOn)
 	}
 	for _, j := range env.Jars {
 		b.Components = append(b.Components, Component{
@@ -317,6 +334,18 @@ func WithLicenses(pkgs []*repodata.Record, from [][]repodata.Record) []*repodata
 			r := *p
 			r.License = l
 			out[i] = &r
+		}
+	}
+	return out
+}
+
+// PipDepends are the dependency names of the pip packages of one platform
+// of a lock, by package name.
+func PipDepends(lk *lock.Lock, subdir string) map[string][]string {
+	out := map[string][]string{}
+	for _, p := range lk.ForPlatform(subdir) {
+		if p.Manager == lock.Pip {
+			out[p.Name] = slices.Sorted(maps.Keys(p.Dependencies))
 		}
 	}
 	return out

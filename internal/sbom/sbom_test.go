@@ -52,6 +52,7 @@ func lockEnvironments(t *testing.T) map[string]Environment {
 					env.Wheels = append(env.Wheels, envllb.Wheel{Name: p.Name, Version: p.Version, URL: p.URL, SHA256: p.Hash.SHA256})
 				}
 			}
+			env.WheelDepends = PipDepends(lk, subdir)
 			if env.Jars, err = maven.FromCustom(lk.Metadata.Custom); err != nil {
 				t.Fatal(err)
 			}
@@ -286,6 +287,16 @@ func TestDependsOn(t *testing.T) {
 	}
 	if got := b.Components[1].DependsOn; len(got) != 1 || got[0] != b.Components[0].PURL {
 		t.Errorf("dependent depends on %v, want [%s]", got, b.Components[0].PURL)
+	}
+	b, err = New(Environment{Name: "w", Subdir: "linux-64",
+		Wheels:       []envllb.Wheel{{Name: "greet", Version: "1.0"}, {Name: "Colour_Util", Version: "2.1"}},
+		WheelDepends: map[string][]string{"greet": {"colour-util", "absent"}, "Colour_Util": nil},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := b.Components[1].DependsOn; len(got) != 1 || got[0] != "pkg:pypi/colour-util@2.1" {
+		t.Errorf("greet depends on %v, want colour-util", got)
 	}
 	if _, err := New(Environment{Packages: []*repodata.Record{rec("bad", "x >=<1")}}); err == nil || !strings.Contains(err.Error(), "bad-1.0-0") {
 		t.Errorf("unparsable dependency: %v", err)
