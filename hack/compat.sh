@@ -20,8 +20,11 @@ FIXTURES=${FIXTURES:-$CACHE/fixtures}
 GO=${GO:-go}
 EPOCH=1704067200
 REFERENCE=$($GO list -m -f '{{.Version}}' github.com/moby/buildkit)
-VERSIONS=${VERSIONS:-"v0.10.6 v0.12.5 v0.14.1 v0.17.3 v0.20.2 v0.23.2 v0.26.3"}
-BUILDX_VERSIONS=${BUILDX_VERSIONS:-"v0.12.5 v0.20.2"}
+VERSIONS=${VERSIONS-"v0.10.6 v0.12.5 v0.14.1 v0.17.3 v0.20.2 v0.23.2 v0.26.3"}
+BUILDX_VERSIONS=${BUILDX_VERSIONS-"v0.12.5 v0.20.2"}
+# ENGINE=0 leaves out Debian's Docker Engine (docker.io, installed when
+# missing: it embeds BuildKit v0.8, below envkit's floor).
+ENGINE=${ENGINE:-1}
 DOC=${DOC:-docs/compatibility.md}
 EXAMPLES="offline pip run-step"
 
@@ -30,6 +33,7 @@ builders=()
 cleanup() {
 	for b in "${builders[@]}"; do "$BIN/docker-buildx" rm "$b" >/dev/null 2>&1 || true; done
 	for s in "$work"/bk-*; do [ -d "$s" ] && ENVKIT_BUILDKITD_STATE=$s "$BIN/envkit" buildkitd stop >/dev/null 2>&1; done
+	[ -f "$work/docker/docker.pid" ] && kill "$(cat "$work/docker/docker.pid")" 2>/dev/null
 	"$BIN/envkit-dev" down -state "$STATE" >/dev/null 2>&1 || true
 	rm -rf "$work"
 }
@@ -162,6 +166,41 @@ for v in $REFERENCE $VERSIONS; do
 	ENVKIT_BUILDKITD_STATE=$state "$BIN/envkit" buildkitd stop >/dev/null 2>&1
 done
 
+# Debian's Docker Engine (docker.io): docker buildx build with the default
+# docker driver, which runs the frontend on the engine's own BuildKit.
+engine_row=""
+if [ "$ENGINE" = 1 ]; then
+	if ! command -v dockerd >/dev/null; then
+		log "apt-get install docker.io"
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends docker.io >"$work/docker-install.log" 2>&1
+	fi
+	if command -v dockerd >/dev/null; then
+		mkdir -p "$work/docker"
+		sock=unix://$work/docker/docker.sock
+		dockerd --data-root "$work/docker/root" --exec-root "$work/docker/exec" --host "$sock" --pidfile "$work/docker/docker.pid" \
+			--iptables=false --ip-masq=false --bridge=none --insecure-registry "$ENVKIT_REGISTRY" >"$work/docker/dockerd.log" 2>&1 &
+		for _ in $(seq 30); do DOCKER_HOST=$sock /usr/bin/docker version >/dev/null 2>&1 && break; sleep 1; done
+		engine=$(DOCKER_HOST=$sock /usr/bin/docker version --format '{{.Server.Version}}' 2>/dev/null)
+		log "Docker Engine $engine"
+		row="| Docker Engine ${engine:-?} (Debian's docker.io) | buildx, docker driver"
+		for ex in $EXAMPLES; do
+			out=$work/engine-$ex.log
+			if DOCKER_HOST=$sock "$BIN/docker-buildx" build --progress plain -f "$work/$ex/syntax.yml" \
+				--build-arg SOURCE_DATE_EPOCH=$EPOCH "$work/$ex" >"$out" 2>&1; then
+				row="$row | built"
+			elif grep -q "envkit needs BuildKit" "$out"; then
+				row="$row | refused in envkit's words"
+			else
+				row="$row | failed: $(first_error "$out")"
+			fi
+		done
+		msg=$(grep -o 'this BuildKit lacks[^)]*)' "$work/engine-offline.log" | head -1)
+		engine_row="$row | ${msg:-} |"
+	else
+		engine_row="| Docker Engine (Debian's docker.io) | | not installed: $(tail -1 "$work/docker-install.log") | | | |"
+	fi
+fi
+
 # The table: per release and way, each example's digest against the
 # reference's.
 table=$work/table.md
@@ -195,6 +234,7 @@ table=$work/table.md
 			echo "$row | ${result[$v]} |"
 		done
 	done
+	[ -n "$engine_row" ] && echo "$engine_row"
 } >"$table"
 cat "$table"
 python3 - "$DOC" "$table" <<'PY'
