@@ -1,14 +1,18 @@
 package main
 
 import (
+	"archive/zip"
+	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/envkit/envkit/internal/conformance"
+	"github.com/envkit/envkit/internal/pypi/pypitest"
 	"github.com/envkit/envkit/internal/sbom/sbomtest"
 )
 
@@ -93,4 +97,62 @@ func TestLicensesFromChannels(t *testing.T) {
 		t.Errorf("sbom: exit %d: %s\n%s", code, errOut, spdx)
 	}
 	sbomtest.CheckSPDX(t, []byte(spdx))
+}
+
+// A wheel's licence is the one its METADATA declares (License-Expression
+// here), read from the index; --lock-only reads none.
+func TestLicensesOfWheels(t *testing.T) {
+	isolate(t)
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	for name, body := range map[string]string{
+		"lic/__init__.py":            "",
+		"lic-1.0.dist-info/METADATA": "Metadata-Version: 2.4\nName: lic\nVersion: 1.0\nLicense-Expression: Apache-2.0 OR MIT\n",
+		"lic-1.0.dist-info/WHEEL":    "Wheel-Version: 1.0\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
+	} {
+		w, err := zw.Create(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.WriteString(w, body)
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	ix := pypitest.ServeFiles(map[string][]byte{"lic-1.0-py3-none-any.whl": buf.Bytes()}, true)
+	defer ix.Server.Close()
+	dir := t.TempDir()
+	env := writeEnv(t, dir, "  - python\n  - pip:\n    - --index-url "+ix.URL+"\n    - lic\n")
+	lockFile(t, filepath.Join(dir, "conda-lock.yml"), env)
+	for flag, want := range map[string]string{"": "Apache-2.0 OR MIT", "--lock-only": "NOASSERTION"} {
+		args := []string{"licenses", "--json", env}
+		if flag != "" {
+			args = []string{"licenses", "--json", flag, env}
+		}
+		out, errOut, code := runSolveCLI(t, args...)
+		if code != 0 {
+			t.Fatalf("licenses %s: exit %d: %s", flag, code, errOut)
+		}
+		var groups []licenseGroup
+		if err := json.Unmarshal([]byte(out), &groups); err != nil {
+			t.Fatal(err)
+		}
+		got := ""
+		for _, g := range groups {
+			for _, p := range g.Packages {
+				if p.Name == "lic" {
+					got = g.License
+				}
+			}
+		}
+		if got != want {
+			t.Errorf("licenses %s: lic is %q, want %q", flag, got, want)
+		}
+	}
+	if out, _, code := runSolveCLI(t, "lint", "--deny", "MIT", env); code != 0 || strings.Contains(out, RuleLicenseDenied) {
+		t.Errorf("lint --deny MIT of an Apache-2.0 OR MIT wheel: exit %d\n%s", code, out)
+	}
+	if out, _, code := runSolveCLI(t, "lint", "--deny", "MIT,Apache-2.0", env); code != 1 || !strings.Contains(out, "pypi package lic 1.0 is licensed Apache-2.0 OR MIT") {
+		t.Errorf("lint --deny MIT,Apache-2.0: exit %d\n%s", code, out)
+	}
 }

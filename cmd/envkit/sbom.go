@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path"
 	"path/filepath"
+	"strings"
 
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/spf13/cobra"
@@ -13,8 +15,10 @@ import (
 	"github.com/envkit/envkit/internal/buildplan"
 	"github.com/envkit/envkit/internal/conda/lock"
 	"github.com/envkit/envkit/internal/platform"
+	"github.com/envkit/envkit/internal/pypi/index"
 	"github.com/envkit/envkit/internal/sbom"
 	"github.com/envkit/envkit/internal/spec"
+	envllb "github.com/envkit/envkit/llb"
 )
 
 func init() { commands = append(commands, newSbomCmd) }
@@ -34,7 +38,8 @@ Spark jar, and the base image, with purls, checksums, download locations
 (credentials removed), declared licences and dependency edges, naming the
 definition hash and the lock hash (docs/sbom.md). The lock holds no
 licences: each conda package's comes from its channel's repodata (read as
-envkit lock reads it, through the repodata cache), unless --lock-only.
+envkit lock reads it, through the repodata cache), each wheel's from its
+METADATA (ranges of the remote wheel), unless --lock-only.
 
 The same lock (and the same licences in the channels) gives the same bytes:
 the creation time is SOURCE_DATE_EPOCH (default 0). --platform is a conda subdir; the default is the first the
@@ -82,7 +87,7 @@ type bomFlags struct {
 func (f *bomFlags) add(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&f.subdir, "platform", "", "conda subdir to describe (linux-64, linux-aarch64, …); default: the definition's first")
 	cmd.Flags().StringVar(&f.baseImage, "base-image", "", "base image for a definition that names none (default $ENVKIT_BASE_IMAGE, else Debian bookworm-slim)")
-	cmd.Flags().BoolVar(&f.lockOnly, "lock-only", false, "read no channel: conda licences are NOASSERTION (the lock holds none)")
+	cmd.Flags().BoolVar(&f.lockOnly, "lock-only", false, "read no channel or wheel: conda and pip licences are NOASSERTION (the lock holds none)")
 }
 
 // loadBOM is bomOf the definition at path.
@@ -154,5 +159,27 @@ func bomOf(ctx context.Context, def *spec.Definition, f bomFlags) (*sbom.BOM, er
 		}
 		env.Packages = sbom.WithLicenses(env.Packages, u.Records)
 	}
+	if !f.lockOnly && len(env.Wheels) > 0 {
+		if env.WheelLicenses, err = wheelLicenses(ctx, env.Wheels); err != nil {
+			return nil, err
+		}
+	}
 	return sbom.New(env)
+}
+
+// wheelLicenses are the licences the wheels' METADATA declare, read as
+// the pip resolver reads metadata (ranges of the remote wheel, checked
+// against the lock's sha256 when it comes whole).
+func wheelLicenses(ctx context.Context, wheels []envllb.Wheel) (map[string]string, error) {
+	client := index.New(index.Options{})
+	out := map[string]string{}
+	for _, w := range wheels {
+		u, _, _ := strings.Cut(w.URL, "#")
+		m, err := client.Metadata(ctx, index.File{Filename: path.Base(u), URL: u, SHA256: w.SHA256})
+		if err != nil {
+			return nil, fmt.Errorf("licence of pip package %s %s (--lock-only reads none): %s", w.Name, w.Version, strings.ReplaceAll(err.Error(), w.URL, sbom.RedactURL(w.URL)))
+		}
+		out[w.Name] = m.License
+	}
+	return out, nil
 }

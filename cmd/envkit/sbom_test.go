@@ -242,6 +242,17 @@ func TestSbomOfExamples(t *testing.T) {
 			if example == "offline-pip" && pips != 3 {
 				t.Errorf("%d pip packages locked, want the example's 3", pips)
 			}
+			var doc struct {
+				Packages []struct{ Name, LicenseDeclared string }
+			}
+			if err := json.Unmarshal([]byte(spdx), &doc); err != nil {
+				t.Fatal(err)
+			}
+			for _, p := range doc.Packages {
+				if p.Name == "pip" && p.LicenseDeclared != "MIT" { // the real pip 23.0.1 wheel says "License: MIT"
+					t.Errorf("pip's licence %q, want MIT", p.LicenseDeclared)
+				}
+			}
 			if strings.Contains(spdx+cdx, sbomSecret) {
 				t.Error("the index credential reached a document")
 			}

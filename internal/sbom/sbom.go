@@ -50,7 +50,10 @@ type Environment struct {
 	// WheelDepends maps a pip package's name to the names it depends on
 	// (PipDepends: buildplan.Locked does not keep them); nil when unknown.
 	WheelDepends map[string][]string
-	Jars         []maven.Jar
+	// WheelLicenses maps a pip package's name to the licence its METADATA
+	// declares; nil when unknown.
+	WheelLicenses map[string]string
+	Jars          []maven.Jar
 	// Created is the documents' creation time (SOURCE_DATE_EPOCH).
 	Created time.Time
 	// ToolVersion is envkit's version.
@@ -152,7 +155,7 @@ func New(env Environment) (*BOM, error) {
 		c := Component{
 			Kind: PyPI, Name: pypiName(w.Name), Version: w.Version,
 			PURL:        purl("pypi", "", pypiName(w.Name), w.Version, nil),
-			DownloadURL: RedactURL(w.URL), SHA256: w.SHA256, License: NormalizeLicense(""),
+			DownloadURL: RedactURL(w.URL), SHA256: w.SHA256, License: NormalizeLicense(env.WheelLicenses[w.Name]),
 		}
 		pypiPURL[c.Name] = c.PURL
 		b.Components = append(b.Components, c)

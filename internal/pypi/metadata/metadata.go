@@ -23,6 +23,10 @@ type Metadata struct {
 	RequiresDist []pep508.Requirement
 	// Extras are the Provides-Extra names, normalised.
 	Extras []string
+	// License is the licence the distribution declares: License-Expression
+	// (PEP 639), else License, else its one "License ::" classifier's last
+	// part; "" when none.
+	License string
 }
 
 // Parse reads METADATA (RFC 822 style headers; the body is the
@@ -50,6 +54,22 @@ func Parse(data []byte) (Metadata, error) {
 	}
 	for _, e := range h.Values("Provides-Extra") {
 		m.Extras = append(m.Extras, pep508.NormaliseName(strings.TrimSpace(e)))
+	}
+	m.License = strings.TrimSpace(h.Get("License-Expression"))
+	if m.License == "" {
+		m.License = strings.TrimSpace(h.Get("License"))
+	}
+	var classifiers []string
+	for _, c := range h.Values("Classifier") {
+		if rest, ok := strings.CutPrefix(c, "License :: "); ok {
+			if i := strings.LastIndex(rest, "::"); i >= 0 {
+				rest = rest[i+2:]
+			}
+			classifiers = append(classifiers, strings.TrimSpace(rest))
+		}
+	}
+	if m.License == "" && len(classifiers) == 1 {
+		m.License = classifiers[0]
 	}
 	return m, nil
 }
