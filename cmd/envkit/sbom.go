@@ -102,8 +102,8 @@ func loadBOM(cmd *cobra.Command, path string, f bomFlags) (*sbom.BOM, error) {
 // bomOf is the BOM of one platform (a conda subdir, "" for the
 // definition's first) of def, from the lock beside it as a build reads it,
 // with the build arguments a build would take from this environment
-// (SOURCE_DATE_EPOCH, CONDA_OVERRIDE_*, …), and unless lockOnly the conda
-// packages' licences from the channels the lock was made from.
+// (SOURCE_DATE_EPOCH, CONDA_OVERRIDE_*, …), and unless lockOnly the
+// licences the lock does not hold (addLicenses).
 func bomOf(ctx context.Context, def *spec.Definition, f bomFlags) (*sbom.BOM, error) {
 	subdir := f.subdir
 	args, err := parseBuildArgs(nil, os.Getenv, os.Environ())
@@ -148,23 +148,34 @@ func bomOf(ctx context.Context, def *spec.Definition, f bomFlags) (*sbom.BOM, er
 		}
 		env.WheelDepends = sbom.PipDepends(lk, subdir)
 	}
-	if !f.lockOnly && len(env.Packages) > 0 {
-		names := make([]string, len(env.Packages))
-		for i, r := range env.Packages {
-			names[i] = r.Name
-		}
-		_, u, err := loadUniverse(ctx, buildplan.LockInputs(def, opts).Channels, subdir, names, nil)
-		if err != nil {
-			return nil, fmt.Errorf("licences from the channels (--lock-only reads none): %w", err)
-		}
-		env.Packages = sbom.WithLicenses(env.Packages, u.Records)
-	}
-	if !f.lockOnly && len(env.Wheels) > 0 {
-		if env.WheelLicenses, err = wheelLicenses(ctx, env.Wheels); err != nil {
+	if !f.lockOnly {
+		if err := addLicenses(ctx, def, opts, &env); err != nil {
 			return nil, err
 		}
 	}
 	return sbom.New(env)
+}
+
+// addLicenses gives env's conda packages the licences their channels'
+// repodata declare (read as envkit lock reads it, through the repodata
+// cache) and its wheels those of their METADATA: the lock holds none.
+func addLicenses(ctx context.Context, def *spec.Definition, opts buildplan.Options, env *sbom.Environment) error {
+	if len(env.Packages) > 0 {
+		names := make([]string, len(env.Packages))
+		for i, r := range env.Packages {
+			names[i] = r.Name
+		}
+		_, u, err := loadUniverse(ctx, buildplan.LockInputs(def, opts).Channels, env.Subdir, names, nil)
+		if err != nil {
+			return fmt.Errorf("licences from the channels (--lock-only reads none): %w", err)
+		}
+		env.Packages = sbom.WithLicenses(env.Packages, u.Records)
+	}
+	var err error
+	if len(env.Wheels) > 0 {
+		env.WheelLicenses, err = wheelLicenses(ctx, env.Wheels)
+	}
+	return err
 }
 
 // wheelLicenses are the licences the wheels' METADATA declare, read as
