@@ -48,8 +48,8 @@ sbom describes) grouped by licence: the licence each package declares as an
 SPDX expression, LicenseRef-… for a declared text that is not one (the text
 is in --json's "declared"), NOASSERTION where none is known. The lock holds
 no licences: conda packages' come from their channels' repodata, wheels'
-from their METADATA (neither with --lock-only); jars have none yet
-(docs/sbom.md). envkit lint --deny fails on chosen licences.`,
+from their METADATA, jars' from their POMs (none with --lock-only;
+docs/sbom.md). envkit lint --deny fails on chosen licences.`,
 		Example: `  envkit licenses environment.yml
   envkit licenses --json --platform linux-aarch64 environment.yml`,
 		Args: exactArgs(1),

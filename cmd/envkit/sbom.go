@@ -14,6 +14,7 @@ import (
 
 	"github.com/envkit/envkit/internal/buildplan"
 	"github.com/envkit/envkit/internal/conda/lock"
+	"github.com/envkit/envkit/internal/maven"
 	"github.com/envkit/envkit/internal/platform"
 	"github.com/envkit/envkit/internal/pypi/index"
 	"github.com/envkit/envkit/internal/sbom"
@@ -39,7 +40,8 @@ Spark jar, and the base image, with purls, checksums, download locations
 definition hash and the lock hash (docs/sbom.md). The lock holds no
 licences: each conda package's comes from its channel's repodata (read as
 envkit lock reads it, through the repodata cache), each wheel's from its
-METADATA (ranges of the remote wheel), unless --lock-only.
+METADATA (ranges of the remote wheel), each jar's from its POM, unless
+--lock-only.
 
 The same lock (and the same licences in the channels) gives the same bytes:
 the creation time is SOURCE_DATE_EPOCH (default 0). --platform is a conda subdir; the default is the first the
@@ -87,7 +89,7 @@ type bomFlags struct {
 func (f *bomFlags) add(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&f.subdir, "platform", "", "conda subdir to describe (linux-64, linux-aarch64, …); default: the definition's first")
 	cmd.Flags().StringVar(&f.baseImage, "base-image", "", "base image for a definition that names none (default $ENVKIT_BASE_IMAGE, else Debian bookworm-slim)")
-	cmd.Flags().BoolVar(&f.lockOnly, "lock-only", false, "read no channel or wheel: conda and pip licences are NOASSERTION (the lock holds none)")
+	cmd.Flags().BoolVar(&f.lockOnly, "lock-only", false, "read no channel, wheel or POM: licences are NOASSERTION (the lock holds none)")
 }
 
 // loadBOM is bomOf the definition at path.
@@ -158,7 +160,8 @@ func bomOf(ctx context.Context, def *spec.Definition, f bomFlags) (*sbom.BOM, er
 
 // addLicenses gives env's conda packages the licences their channels'
 // repodata declare (read as envkit lock reads it, through the repodata
-// cache) and its wheels those of their METADATA: the lock holds none.
+// cache), its wheels those of their METADATA and its jars those of their
+// POMs: the lock holds none.
 func addLicenses(ctx context.Context, def *spec.Definition, opts buildplan.Options, env *sbom.Environment) error {
 	if len(env.Packages) > 0 {
 		names := make([]string, len(env.Packages))
@@ -171,11 +174,20 @@ func addLicenses(ctx context.Context, def *spec.Definition, opts buildplan.Optio
 		}
 		env.Packages = sbom.WithLicenses(env.Packages, u.Records)
 	}
-	var err error
 	if len(env.Wheels) > 0 {
-		env.WheelLicenses, err = wheelLicenses(ctx, env.Wheels)
+		var err error
+		if env.WheelLicenses, err = wheelLicenses(ctx, env.Wheels); err != nil {
+			return err
+		}
 	}
-	return err
+	if len(env.Jars) > 0 {
+		_, mo := maven.FromSpec(def.Spark)
+		var err error
+		if env.JarLicenses, err = maven.Licenses(ctx, env.Jars, mo); err != nil {
+			return fmt.Errorf("licences of the Spark jars (--lock-only reads none): %w", err)
+		}
+	}
+	return nil
 }
 
 // wheelLicenses are the licences the wheels' METADATA declare, read as

@@ -36,7 +36,8 @@ func sbomEnv(t *testing.T) (string, *lock.Lock) {
 	files := map[string]string{
 		"org/demo/util/1.0/util-1.0.pom": `<?xml version="1.0" encoding="UTF-8"?>
 <project xmlns="http://maven.apache.org/POM/4.0.0"><modelVersion>4.0.0</modelVersion>
-<groupId>org.demo</groupId><artifactId>util</artifactId><version>1.0</version></project>`,
+<groupId>org.demo</groupId><artifactId>util</artifactId><version>1.0</version>
+<licenses><license><name>The Apache Software License, Version 2.0</name></license></licenses></project>`,
 		"org/demo/util/1.0/util-1.0.jar":      jar,
 		"org/demo/util/1.0/util-1.0.jar.sha1": hex.EncodeToString(sum[:]) + "\n",
 	}
@@ -95,8 +96,8 @@ func TestSbomCommand(t *testing.T) {
 	var doc struct {
 		CreationInfo struct{ Created string }
 		Packages     []struct {
-			Name, VersionInfo string
-			Checksums         []struct{ Algorithm, ChecksumValue string }
+			Name, VersionInfo, LicenseDeclared string
+			Checksums                          []struct{ Algorithm, ChecksumValue string }
 		}
 	}
 	if err := json.Unmarshal([]byte(out), &doc); err != nil {
@@ -114,6 +115,9 @@ func TestSbomCommand(t *testing.T) {
 			}
 		}
 		got = append(got, p.Name+" "+p.VersionInfo+" "+sha)
+		if p.Name == "org.demo:util" && p.LicenseDeclared != "Apache-2.0" {
+			t.Errorf("the jar's licence %q, want its POM's Apache-2.0", p.LicenseDeclared)
+		}
 	}
 	for _, p := range lk.ForPlatform("linux-64") {
 		want = append(want, p.Name+" "+p.Version+" "+p.Hash.SHA256)

@@ -78,6 +78,8 @@ type pom struct {
 		Dependencies []dependency `xml:"dependencies>dependency"`
 	} `xml:"dependencyManagement"`
 	Dependencies []dependency `xml:"dependencies>dependency"`
+	// Licenses are the names of the POM's licences (any one applies).
+	Licenses []string `xml:"licenses>license>name"`
 }
 
 type dependency struct {

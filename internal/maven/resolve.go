@@ -64,6 +64,8 @@ type effective struct {
 	props     map[string]string
 	managed   map[string]dependency // by group:artifact
 	deps      []dependency
+	// licenses are the POM's licence names, else its parent's.
+	licenses []string
 }
 
 // Resolve resolves roots and their compile and runtime dependencies
@@ -72,17 +74,7 @@ type effective struct {
 // root wins, the first declared on a tie. Jars are downloaded, checked
 // against the repository's .sha1 when there is one, and pinned by sha256.
 func Resolve(ctx context.Context, roots []Coordinate, opts Options) ([]Jar, error) {
-	r := &resolver{ctx: ctx, net: netfetch.Or(opts.Net), poms: map[string]*effective{}}
-	for _, repo := range opts.Repositories {
-		r.repos = append(r.repos, strings.TrimSuffix(repo, "/"))
-	}
-	central := false
-	for _, repo := range r.repos {
-		central = central || repo == DefaultRepository
-	}
-	if !central && !opts.NoCentral {
-		r.repos = append(r.repos, DefaultRepository)
-	}
+	r := newResolver(ctx, opts)
 	type item struct {
 		coord      Coordinate
 		from       string
@@ -191,6 +183,36 @@ func (e *effective) expand(s string) string {
 	return s
 }
 
+func newResolver(ctx context.Context, opts Options) *resolver {
+	r := &resolver{ctx: ctx, net: netfetch.Or(opts.Net), poms: map[string]*effective{}}
+	for _, repo := range opts.Repositories {
+		r.repos = append(r.repos, strings.TrimSuffix(repo, "/"))
+	}
+	central := false
+	for _, repo := range r.repos {
+		central = central || repo == DefaultRepository
+	}
+	if !central && !opts.NoCentral {
+		r.repos = append(r.repos, DefaultRepository)
+	}
+	return r
+}
+
+// Licenses are the licence names each jar's POM declares (its parents'
+// when it declares none; any one of them applies), by coordinate.
+func Licenses(ctx context.Context, jars []Jar, opts Options) (map[Coordinate][]string, error) {
+	r := newResolver(ctx, opts)
+	out := map[Coordinate][]string{}
+	for _, j := range jars {
+		e, err := r.pom(j.Coordinate, 0)
+		if err != nil {
+			return nil, withMirrorHint(fmt.Errorf("%s: %w", j.Coordinate, err))
+		}
+		out[j.Coordinate] = e.licenses
+	}
+	return out, nil
+}
+
 // pom fetches and merges a POM with its parents.
 func (r *resolver) pom(c Coordinate, depth int) (*effective, error) {
 	if e, ok := r.poms[c.String()]; ok {
@@ -223,6 +245,7 @@ func (r *resolver) pom(c Coordinate, depth int) (*effective, error) {
 			e.managed[k] = v
 		}
 		e.deps = append(e.deps, parent.deps...)
+		e.licenses = parent.licenses
 		e.props["project.parent.version"] = parent.coord.Version
 		e.props["project.parent.groupId"] = parent.coord.Group
 	}
@@ -250,6 +273,12 @@ func (r *resolver) pom(c Coordinate, depth int) (*effective, error) {
 		e.managed[e.expand(d.GroupID)+":"+e.expand(d.ArtifactID)] = d
 	}
 	e.deps = append(e.deps, p.Dependencies...)
+	if len(p.Licenses) > 0 {
+		e.licenses = nil
+		for _, l := range p.Licenses {
+			e.licenses = append(e.licenses, strings.TrimSpace(l))
+		}
+	}
 	if e.packaging == "" {
 		e.packaging = "jar"
 	}

@@ -3,6 +3,7 @@ package sbom
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"slices"
 	"strings"
 )
 
@@ -23,6 +24,29 @@ type License struct {
 	Ref bool
 }
 
+// AnyOfLicenses is the licence of a package usable under any one of
+// declared (a POM's licences): their SPDX expressions joined by OR when
+// every one maps, else one LicenseRef- for the texts joined by " OR ".
+func AnyOfLicenses(declared []string) License {
+	declared = slices.DeleteFunc(slices.Clone(declared), func(d string) bool { return strings.TrimSpace(d) == "" })
+	if len(declared) <= 1 {
+		return NormalizeLicense(strings.Join(declared, ""))
+	}
+	text := strings.Join(declared, " OR ")
+	var exprs []string
+	for _, d := range declared {
+		l := NormalizeLicense(d)
+		if l.Ref {
+			return License{Declared: text, Expression: licenseRef(text), Ref: true}
+		}
+		if strings.Contains(l.Expression, " ") {
+			l.Expression = "(" + l.Expression + ")"
+		}
+		exprs = append(exprs, l.Expression)
+	}
+	return License{Declared: text, Expression: strings.Join(exprs, " OR ")}
+}
+
 // licenseAliases maps the spellings conda recipes, wheel METADATA and
 // POMs use (lower-cased, spaces and underscores as "-") to SPDX
 // identifiers. Spellings that name a family but not a licence ("BSD",
@@ -35,7 +59,9 @@ var licenseAliases = map[string]string{
 	"0bsd": "0BSD", "bsd-4-clause": "BSD-4-Clause",
 	"apache-2.0": "Apache-2.0", "apache-2": "Apache-2.0", "apache2": "Apache-2.0", "apache-v2": "Apache-2.0",
 	"apache-license-2.0": "Apache-2.0", "apache-license-version-2.0": "Apache-2.0", "apache-software-license-2.0": "Apache-2.0",
-	"apache-license,-version-2.0": "Apache-2.0", "asl-2.0": "Apache-2.0", "apache-1.1": "Apache-1.1",
+	"apache-license,-version-2.0": "Apache-2.0", "the-apache-software-license,-version-2.0": "Apache-2.0",
+	"the-apache-license,-version-2.0": "Apache-2.0", "apache-2.0-license": "Apache-2.0",
+	"eclipse-public-license---v-1.0": "EPL-1.0", "eclipse-public-license---v-2.0": "EPL-2.0", "eclipse-public-license-2.0": "EPL-2.0", "asl-2.0": "Apache-2.0", "apache-1.1": "Apache-1.1",
 	"gpl-2.0-only": "GPL-2.0-only", "gpl-2.0": "GPL-2.0-only", "gpl-2": "GPL-2.0-only", "gplv2": "GPL-2.0-only", "gpl2": "GPL-2.0-only",
 	"gpl-(>=-2)": "GPL-2.0-or-later", "gpl-(>=-2.0)": "GPL-2.0-or-later", "gpl-(>=-3)": "GPL-3.0-or-later",
 	"lgpl-(>=-2)": "LGPL-2.0-or-later", "lgpl-(>=-2.1)": "LGPL-2.1-or-later",

@@ -54,6 +54,9 @@ type Environment struct {
 	// declares; nil when unknown.
 	WheelLicenses map[string]string
 	Jars          []maven.Jar
+	// JarLicenses are the licence names each jar's POM declares
+	// (maven.Licenses); nil when unknown.
+	JarLicenses map[maven.Coordinate][]string
 	// Created is the documents' creation time (SOURCE_DATE_EPOCH).
 	Created time.Time
 	// ToolVersion is envkit's version.
@@ -173,7 +176,7 @@ func New(env Environment) (*BOM, error) {
 		b.Components = append(b.Components, Component{
 			Kind: Maven, Group: j.Group, Name: j.Artifact, Version: j.Version,
 			PURL:        purl("maven", j.Group, j.Artifact, j.Version, map[string]string{"classifier": j.Classifier}),
-			DownloadURL: RedactURL(j.URL), SHA256: j.SHA256, License: NormalizeLicense(""),
+			DownloadURL: RedactURL(j.URL), SHA256: j.SHA256, License: AnyOfLicenses(env.JarLicenses[j.Coordinate]),
 		})
 	}
 	if env.BaseImage != "" {

@@ -440,3 +440,25 @@ func TestForBuild(t *testing.T) {
 		t.Errorf("%+v", env)
 	}
 }
+
+// A POM's licences are alternatives: OR of their expressions when each
+// maps, else one LicenseRef- for them all.
+func TestAnyOfLicenses(t *testing.T) {
+	for _, c := range []struct {
+		in   []string
+		want string
+	}{
+		{nil, NoAssertion},
+		{[]string{"", " "}, NoAssertion},
+		{[]string{"Apache 2.0 License"}, "Apache-2.0"},
+		{[]string{"The Apache Software License, Version 2.0", ""}, "Apache-2.0"},
+		{[]string{"MIT", "Apache-2.0"}, "MIT OR Apache-2.0"},
+		{[]string{"MIT OR Apache-2.0", "BSD-3-Clause"}, "(MIT OR Apache-2.0) OR BSD-3-Clause"},
+		{[]string{"EPL 2.0", "GNU General Public License, version 2 with the GNU Classpath Exception"}, "LicenseRef-EPL-2.0-OR-GNU-General-Public-License-version-2-with-the-GNU-Classpath-Exception-"},
+	} {
+		got := AnyOfLicenses(c.in)
+		if got.Expression != c.want && !(got.Ref && strings.HasPrefix(got.Expression, c.want)) {
+			t.Errorf("AnyOfLicenses(%q) = %+v, want %s", c.in, got, c.want)
+		}
+	}
+}
