@@ -170,6 +170,20 @@ func TestSbomCommand(t *testing.T) {
 	if conda != 1 {
 		t.Errorf("%d dependency entries for dependent, want 1", conda)
 	}
+
+	// A wheel whose METADATA cannot be read fails the SBOM, and the error
+	// does not show the index's credentials either.
+	lkPath := filepath.Join(filepath.Dir(env), "conda-lock.yml")
+	data, err = os.ReadFile(lkPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(lkPath, []byte(strings.ReplaceAll(string(data), "/files/", "/gone/")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, errOut, code := runSolveCLI(t, "sbom", env); code != 1 || !strings.Contains(errOut, "licence of pip package") || strings.Contains(errOut, sbomSecret) {
+		t.Errorf("wheel out of reach: exit %d: %s", code, errOut)
+	}
 }
 
 func TestSbomErrors(t *testing.T) {
