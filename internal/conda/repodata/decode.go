@@ -409,6 +409,39 @@ func (d *decoder) end() error {
 }
 
 // record decodes one package record (null gives a zero record).
+// document walks a repodata.json object to the end of the input: info,
+// repodata_version and removed into their places, each of packages and
+// packages.conda to records (conda true for the latter), other keys
+// skipped. Parse and Scan differ only in what they do with the records.
+func (d *decoder) document(info *Info, version *int, removed *[]string, records func(conda bool) error) error {
+	var err error
+	if !d.null() {
+		err = d.object(func(key []byte) error {
+			switch string(key) {
+			case "info":
+				return d.info(info)
+			case "repodata_version":
+				n, err := d.integer("repodata_version")
+				*version = int(n)
+				return err
+			case "packages":
+				return records(false)
+			case "packages.conda":
+				return records(true)
+			case "removed":
+				list, err := d.strList()
+				*removed = append(*removed, list...)
+				return err
+			}
+			return d.skip()
+		})
+	}
+	if err == nil {
+		err = d.end()
+	}
+	return err
+}
+
 func (d *decoder) record() (Record, error) {
 	var r Record
 	if d.null() {

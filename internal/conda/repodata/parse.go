@@ -57,37 +57,16 @@ func ParseMirrored(channel, location, subdir string, data []byte) (*Repodata, er
 	// Place picks the records kept from both maps.
 	var packages, conda []Record
 	d := newDecoder(data)
-	var err error
-	if !d.null() {
-		err = d.object(func(key []byte) error {
-			switch string(key) {
-			case "info":
-				return d.info(&rd.Info)
-			case "repodata_version":
-				n, err := d.integer("repodata_version")
-				rd.RepodataVersion = int(n)
-				return err
-			case "packages":
-				return d.records(func(fn string, r Record) error {
-					packages = append(packages, named(fn, r))
-					return archiveKey(fn)
-				})
-			case "packages.conda":
-				return d.records(func(fn string, r Record) error {
-					conda = append(conda, named(fn, r))
-					return archiveKey(fn)
-				})
-			case "removed":
-				list, err := d.strList()
-				rd.Removed = append(rd.Removed, list...)
-				return err
+	err := d.document(&rd.Info, &rd.RepodataVersion, &rd.Removed, func(isConda bool) error {
+		return d.records(func(fn string, r Record) error {
+			if isConda {
+				conda = append(conda, named(fn, r))
+			} else {
+				packages = append(packages, named(fn, r))
 			}
-			return d.skip()
+			return archiveKey(fn)
 		})
-	}
-	if err == nil {
-		err = d.end()
-	}
+	})
 	if err != nil {
 		return nil, positioned(data, err)
 	}

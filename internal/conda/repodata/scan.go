@@ -80,30 +80,10 @@ func ScanMirrored(channel, location, subdir string, data []byte) (*Scan, error) 
 		return s, nil
 	}
 	d := newDecoder(data)
-	var err error
-	if !d.null() {
-		err = d.object(func(key []byte) error {
-			switch string(key) {
-			case "info":
-				return d.info(&s.info)
-			case "repodata_version":
-				_, err := d.integer("repodata_version")
-				return err
-			case "packages":
-				return s.scanRecords(d, false)
-			case "packages.conda":
-				return s.scanRecords(d, true)
-			case "removed":
-				list, err := d.strList()
-				s.removed = append(s.removed, list...)
-				return err
-			}
-			return d.skip()
-		})
-	}
-	if err == nil {
-		err = d.end()
-	}
+	var version int
+	err := d.document(&s.info, &version, &s.removed, func(isConda bool) error {
+		return s.scanRecords(d, isConda)
+	})
 	if err != nil {
 		return nil, positioned(data, err)
 	}
