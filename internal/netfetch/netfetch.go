@@ -21,6 +21,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/envkit/envkit/internal/credentials"
 )
 
 // DefaultLimit bounds a body whose size nobody states (a conda-lock v1
@@ -108,12 +110,26 @@ type Response struct {
 
 // StatusError is an HTTP answer other than 2xx and 304, after retries.
 type StatusError struct {
+	// URL is the URL asked for, without its credentials.
 	URL    string
 	Code   int
 	Status string
+	// Host is the server's host; Authorized tells whether credentials
+	// were sent to it.
+	Host       string
+	Authorized bool
 }
 
-func (e *StatusError) Error() string { return "GET " + e.URL + ": " + e.Status }
+func (e *StatusError) Error() string {
+	msg := "GET " + e.URL + ": " + e.Status
+	if e.Code != http.StatusUnauthorized && e.Code != http.StatusForbidden {
+		return msg
+	}
+	if e.Authorized {
+		return msg + ": " + e.Host + " refused the credentials sent (from the URL, PIP_INDEX_URL or the netrc): check them"
+	}
+	return msg + ": " + e.Host + " needs credentials: add \"machine " + machine(e.Host) + " login USER password TOKEN\" to ~/.netrc (or the file $NETRC names), or give user:token in the index URL (PIP_INDEX_URL=https://user:token@" + e.Host + "/…) or a channel's /t/<token>/ URL"
+}
 
 // TooLargeError is a body longer than its request's limit.
 type TooLargeError struct {
@@ -123,6 +139,14 @@ type TooLargeError struct {
 
 func (e *TooLargeError) Error() string {
 	return fmt.Sprintf("%s: more than the %d bytes allowed: refused", e.URL, e.Limit)
+}
+
+// machine is host without its port, as netrc names it.
+func machine(host string) string {
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		return h
+	}
+	return host
 }
 
 // idleError is a body that stopped arriving; it reaches callers inside a
@@ -153,6 +177,11 @@ func Unreachable(err error) bool {
 // backoff: read is then called again from the start and must begin
 // afresh. Other statuses are a *StatusError, a body over the limit a
 // *TooLargeError. A file:// URL must name a regular file.
+//
+// Credentials are found by host (credentials.ForURL): those req.URL
+// carries are kept for later requests to its host, sent as basic
+// authentication or in the path, and never appear in an error or in
+// Response.URL.
 func (c *Client) Fetch(ctx context.Context, req Request, read func(*Response) error) error {
 	u, err := url.Parse(req.URL)
 	if err != nil {
@@ -169,6 +198,7 @@ func (c *Client) Fetch(ctx context.Context, req Request, read func(*Response) er
 	case "file":
 		return readFile(u, limit, read)
 	case "http", "https":
+		req.URL = credentials.Remember(req.URL)
 	default:
 		return fmt.Errorf("%s: unsupported URL scheme %q (want http, https or file)", req.URL, u.Scheme)
 	}
@@ -196,20 +226,29 @@ func (c *Client) Fetch(ctx context.Context, req Request, read func(*Response) er
 func (c *Client) try(ctx context.Context, req Request, limit int64, read func(*Response) error) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	hreq, err := http.NewRequestWithContext(ctx, http.MethodGet, req.URL, nil)
+	target, cred := credentials.ForURL(req.URL)
+	hreq, err := http.NewRequestWithContext(ctx, http.MethodGet, target, nil)
 	if err != nil {
-		return err
+		return fmt.Errorf("%s: cannot make a request of it", req.URL)
 	}
 	for k, v := range req.Header {
 		hreq.Header[k] = v
 	}
+	if cred != nil && hreq.Header.Get("Authorization") == "" {
+		hreq.SetBasicAuth(cred.User, cred.Password)
+	}
 	resp, err := c.http().Do(hreq)
 	if err != nil {
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			ue.URL = req.URL // never the target, which may hold a token
+		}
 		return err
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode/100 != 2 && resp.StatusCode != http.StatusNotModified {
-		return &StatusError{URL: req.URL, Code: resp.StatusCode, Status: resp.Status}
+		return &StatusError{URL: req.URL, Code: resp.StatusCode, Status: resp.Status,
+			Host: hreq.URL.Host, Authorized: hreq.Header.Get("Authorization") != ""}
 	}
 	if resp.ContentLength > limit {
 		return &TooLargeError{URL: req.URL, Limit: limit}
@@ -217,7 +256,7 @@ func (c *Client) try(ctx context.Context, req Request, limit int64, read func(*R
 	body := &idleReader{r: resp.Body, url: req.URL, idle: c.setting(c.Idle, Default.Idle), cancel: cancel}
 	defer body.stop()
 	return read(&Response{
-		URL:        resp.Request.URL,
+		URL:        credentials.StripURL(resp.Request.URL),
 		StatusCode: resp.StatusCode,
 		Header:     resp.Header,
 		Body:       &limitReader{r: body, url: req.URL, limit: limit},

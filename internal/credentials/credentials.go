@@ -1,0 +1,200 @@
+// Package credentials is envkit's one home for the secrets of private
+// channels and indexes: where they come from (a URL's user:token, conda's
+// /t/<token>/ segments, pip's PIP_INDEX_URL, ~/.netrc or $NETRC), how a
+// download finds them by host, and the rule that strips them from every
+// URL envkit writes or shows. Credentials live in memory only.
+package credentials
+
+import (
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+)
+
+// Strip returns raw without what carries a credential: the userinfo
+// (https://user:token@host) and anaconda.org's "t/<token>" path segments.
+// A string that is not a URL (a channel name) is returned as it is; a URL
+// that does not parse gives "", so a malformed secret cannot pass either.
+func Strip(raw string) string {
+	if !strings.Contains(raw, "://") {
+		return raw
+	}
+	u, err := url.Parse(raw)
+	if err != nil {
+		return ""
+	}
+	return StripURL(u).String()
+}
+
+// StripURL is a copy of u without its userinfo and token segments.
+func StripURL(u *url.URL) *url.URL {
+	c := *u
+	c.User = nil
+	c.Path, _, _ = dropToken(u.Path)
+	c.RawPath = ""
+	return &c
+}
+
+// dropToken removes every "t/<token>" pair of path segments, as conda does
+// for anaconda.org channels (conda.anaconda.org/t/<token>/<channel>); a
+// "t" that is the last-but-one segment names a file, not a token. It
+// returns the first token and the path before it.
+func dropToken(p string) (path, token, before string) {
+	segs := strings.Split(p, "/")
+	out := segs[:0]
+	for i := 0; i < len(segs); i++ {
+		if segs[i] == "t" && i+1 < len(segs)-1 {
+			if token == "" {
+				token, before = segs[i+1], strings.Join(out, "/")
+			}
+			i++
+			continue
+		}
+		out = append(out, segs[i])
+	}
+	return strings.Join(out, "/"), token, before
+}
+
+// Basic is a login and password for HTTP basic authentication.
+type Basic struct {
+	User, Password string
+}
+
+// tokenPrefix re-inserts a /t/<token>/ channel's token: a URL under bare
+// is fetched under withToken.
+type tokenPrefix struct {
+	bare, withToken string
+}
+
+// store holds what Remember learnt in this process.
+var store struct {
+	sync.Mutex
+	basic  map[string]Basic // by scheme://host:port
+	tokens []tokenPrefix
+}
+
+// Remember keeps the credentials raw carries (userinfo for its host, a
+// /t/<token>/ for its host and path) for the downloads of this process,
+// and returns raw stripped of them: the URL to write, show and fetch.
+func Remember(raw string) string {
+	if !strings.Contains(raw, "://") {
+		return raw
+	}
+	u, err := url.Parse(raw)
+	if err != nil {
+		return ""
+	}
+	bare := StripURL(u)
+	store.Lock()
+	defer store.Unlock()
+	if u.User != nil {
+		pw, _ := u.User.Password()
+		if store.basic == nil {
+			store.basic = map[string]Basic{}
+		}
+		store.basic[hostKey(u)] = Basic{u.User.Username(), pw}
+	}
+	if _, token, before := dropToken(u.Path); token != "" {
+		// As conda does, the token serves every channel of its host under
+		// the path it was given at.
+		tp := tokenPrefix{hostKey(u) + before, hostKey(u) + before + "/t/" + token}
+		for i, old := range store.tokens {
+			if old.bare == tp.bare {
+				store.tokens = append(store.tokens[:i], store.tokens[i+1:]...)
+				break
+			}
+		}
+		store.tokens = append(store.tokens, tp)
+	}
+	return bare.String()
+}
+
+func hostKey(u *url.URL) string {
+	return u.Scheme + "://" + strings.ToLower(u.Host)
+}
+
+// ForURL returns the URL to request for raw and the basic credentials to
+// send with it, looked up by host: those raw itself carries, else those
+// Remember kept, else a PIP_INDEX_URL or PIP_EXTRA_INDEX_URL with userinfo
+// for that host (pip's convention), else the netrc entry for the host. A
+// bare URL under a remembered /t/<token>/ channel gets its token back.
+func ForURL(raw string) (string, *Basic) {
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" {
+		return raw, nil
+	}
+	var cred *Basic
+	if u.User != nil {
+		pw, _ := u.User.Password()
+		cred = &Basic{u.User.Username(), pw}
+		c := *u
+		c.User = nil
+		u = &c
+	}
+	if lower := strings.ToLower(u.Host); lower != u.Host {
+		c := *u
+		c.Host = lower
+		u = &c
+	}
+	target := u.String()
+	store.Lock()
+	if _, token, _ := dropToken(u.Path); token == "" {
+		for _, tp := range store.tokens {
+			if rest, ok := strings.CutPrefix(target, tp.bare); ok && (rest == "" || rest[0] == '/') {
+				target = tp.withToken + rest
+				break
+			}
+		}
+	}
+	if b, ok := store.basic[hostKey(u)]; ok && cred == nil {
+		cred = &b
+	}
+	store.Unlock()
+	if cred == nil {
+		cred = fromPipEnv(u)
+	}
+	if cred == nil {
+		cred = fromNetrc(u.Hostname())
+	}
+	return target, cred
+}
+
+// fromPipEnv is the userinfo of a pip index variable naming u's host.
+func fromPipEnv(u *url.URL) *Basic {
+	for _, v := range append([]string{os.Getenv("PIP_INDEX_URL")}, strings.Fields(os.Getenv("PIP_EXTRA_INDEX_URL"))...) {
+		ix, err := url.Parse(v)
+		if err == nil && ix.User != nil && hostKey(ix) == hostKey(u) {
+			pw, _ := ix.User.Password()
+			return &Basic{ix.User.Username(), pw}
+		}
+	}
+	return nil
+}
+
+// NetrcPath is $NETRC, else ~/.netrc.
+func NetrcPath() string {
+	if p := os.Getenv("NETRC"); p != "" {
+		return p
+	}
+	home, err := os.UserHomeDir()
+	if err != nil {
+		return ""
+	}
+	return filepath.Join(home, ".netrc")
+}
+
+// fromNetrc is the netrc entry for host, else its default entry. A netrc
+// that is missing or unreadable gives none: it is optional.
+func fromNetrc(host string) *Basic {
+	p := NetrcPath()
+	if p == "" {
+		return nil
+	}
+	data, err := os.ReadFile(p)
+	if err != nil {
+		return nil
+	}
+	return ParseNetrc(string(data)).For(host)
+}

@@ -1,0 +1,130 @@
+package credentials
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestStrip(t *testing.T) {
+	for in, want := range map[string]string{
+		"conda-forge":                                             "conda-forge",
+		"https://conda.anaconda.org/conda-forge":                  "https://conda.anaconda.org/conda-forge",
+		"https://user:s3cret@pypi.example/simple":                 "https://pypi.example/simple",
+		"https://tok@pypi.example/files/a-1-py3-none-any.whl":     "https://pypi.example/files/a-1-py3-none-any.whl",
+		"https://conda.anaconda.org/t/tk-123/chan/noarch/x.conda": "https://conda.anaconda.org/chan/noarch/x.conda",
+		"https://h/t/tk/t/tk2/chan":                               "https://h/chan",
+		"https://h/chan/t/x.conda":                                "https://h/chan/t/x.conda", // a file named after t
+		"https://h/files/x.whl?sig=1":                             "https://h/files/x.whl?sig=1",
+		"https://u:p%zz@h/x":                                      "",
+	} {
+		if got := Strip(in); got != want {
+			t.Errorf("Strip(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestRememberAndForURL(t *testing.T) {
+	t.Setenv("NETRC", filepath.Join(t.TempDir(), "none"))
+	t.Setenv("PIP_INDEX_URL", "")
+	t.Setenv("PIP_EXTRA_INDEX_URL", "")
+	if got := Remember("https://alice:pw1@Index.Example:8443/simple"); got != "https://Index.Example:8443/simple" {
+		t.Errorf("Remember gave %q", got)
+	}
+	// Another path of the same host: the wheels an index links to.
+	target, cred := ForURL("https://index.example:8443/files/a.whl")
+	if target != "https://index.example:8443/files/a.whl" || cred == nil || *cred != (Basic{"alice", "pw1"}) {
+		t.Errorf("ForURL: %q %+v", target, cred)
+	}
+	if _, cred := ForURL("https://index.example:9999/files/a.whl"); cred != nil {
+		t.Errorf("another port got %+v", cred)
+	}
+	if got := Remember("https://chan.example/t/tok-42/private"); got != "https://chan.example/private" {
+		t.Errorf("Remember gave %q", got)
+	}
+	for in, want := range map[string]string{
+		"https://chan.example/private/noarch/repodata.json": "https://chan.example/t/tok-42/private/noarch/repodata.json",
+		"https://chan.example/other/noarch/x.conda":         "https://chan.example/t/tok-42/other/noarch/x.conda",
+		"https://chan.example/t/new/private/x.conda":        "https://chan.example/t/new/private/x.conda",
+		"https://chan.example.org/private/x.conda":          "https://chan.example.org/private/x.conda",
+		"http://chan.example/private/x.conda":               "http://chan.example/private/x.conda",
+	} {
+		if got, _ := ForURL(in); got != want {
+			t.Errorf("ForURL(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestForURLPipEnvAndNetrc(t *testing.T) {
+	dir := t.TempDir()
+	netrc := filepath.Join(dir, "netrc")
+	body := "# a comment\nmachine netrc.example login bob password pw2\n" +
+		"macdef init\nmachine netrc.example login mallory password no\n\n" +
+		"default login anon password pw3\n"
+	if err := os.WriteFile(netrc, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("NETRC", netrc)
+	t.Setenv("PIP_INDEX_URL", "https://carol:pw4@pip.example/simple")
+	t.Setenv("PIP_EXTRA_INDEX_URL", "https://other.example/simple https://dave:pw5@extra.example/simple")
+	for in, want := range map[string]Basic{
+		"https://netrc.example:8080/x":  {"bob", "pw2"},
+		"https://pip.example/files/x":   {"carol", "pw4"},
+		"https://extra.example/x":       {"dave", "pw5"},
+		"https://elsewhere.example/x":   {"anon", "pw3"},
+		"https://erin:pw6@pip.example/": {"erin", "pw6"},
+	} {
+		target, cred := ForURL(in)
+		if cred == nil || *cred != want {
+			t.Errorf("ForURL(%q): %+v, want %+v", in, cred, want)
+		}
+		if strings.Contains(target, "@") {
+			t.Errorf("ForURL(%q) target %q keeps the userinfo", in, target)
+		}
+	}
+}
+
+func TestParseNetrc(t *testing.T) {
+	n := ParseNetrc("machine a login u1 password p1 account x machine B\n  login u2\n  password p2\nmachine a login u3 password p3")
+	if n.For("a") == nil || *n.For("a") != (Basic{"u1", "p1"}) || n.For("b") == nil || *n.For("b") != (Basic{"u2", "p2"}) {
+		t.Errorf("parsed %+v", n)
+	}
+	if n.For("c") != nil {
+		t.Error("no default, yet c got an entry")
+	}
+}
+
+// FuzzParseNetrc: any text parses without panicking, and a parsed
+// machine's entry is found by its name.
+func FuzzParseNetrc(f *testing.F) {
+	f.Add("machine h login u password p\ndefault login d password e\n")
+	f.Add("macdef x\nmachine h\n\nmachine g login u")
+	f.Fuzz(func(t *testing.T, s string) {
+		n := ParseNetrc(s)
+		for name, b := range n.Machines {
+			if got := n.For(name); got == nil || *got != b {
+				t.Fatalf("For(%q) = %+v, want %+v", name, got, b)
+			}
+		}
+	})
+}
+
+// FuzzStrip: a stripped URL carries no userinfo and no token segment, and
+// stripping again changes nothing.
+func FuzzStrip(f *testing.F) {
+	f.Add("https://u:p@h/t/tok/chan/noarch/x.conda")
+	f.Add("conda-forge")
+	f.Fuzz(func(t *testing.T, s string) {
+		out := Strip(s)
+		if !strings.Contains(s, "://") {
+			return
+		}
+		if again := Strip(out); out != "" && again != out {
+			t.Fatalf("Strip(%q) = %q, again %q", s, out, again)
+		}
+		if _, token, _ := dropToken(out); token != "" {
+			t.Fatalf("Strip(%q) = %q keeps token %q", s, out, token)
+		}
+	})
+}
