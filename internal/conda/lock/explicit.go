@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"fmt"
 	"slices"
+
+	"github.com/envkit/envkit/internal/credentials"
 )
 
 // Explicit renders one platform as a CEP 23 explicit file: "@EXPLICIT",
@@ -11,7 +13,8 @@ import (
 // md5) with dependencies before their dependents, then pip packages as
 // "# pip name @ url#sha256=…" comments (micromamba and conda-lock read
 // them; conda ignores them). The header carries the content hash as
-// conda-lock's "# input_hash:" line.
+// conda-lock's "# input_hash:" line. URLs are written without
+// credentials, as in the lock.
 func (l *Lock) Explicit(platform string) ([]byte, error) {
 	pkgs := l.ForPlatform(platform)
 	if len(pkgs) == 0 {
@@ -34,13 +37,13 @@ func (l *Lock) Explicit(platform string) ([]byte, error) {
 	for _, p := range installOrder(conda) {
 		switch {
 		case p.Hash.MD5 != "":
-			fmt.Fprintf(&buf, "%s#%s\n", p.URL, p.Hash.MD5)
+			fmt.Fprintf(&buf, "%s#%s\n", credentials.Strip(p.URL), p.Hash.MD5)
 		default:
-			fmt.Fprintf(&buf, "%s#sha256:%s\n", p.URL, p.Hash.SHA256)
+			fmt.Fprintf(&buf, "%s#sha256:%s\n", credentials.Strip(p.URL), p.Hash.SHA256)
 		}
 	}
 	for _, p := range installOrder(pip) {
-		line := fmt.Sprintf("# pip %s @ %s", p.Name, p.URL)
+		line := fmt.Sprintf("# pip %s @ %s", p.Name, credentials.Strip(p.URL))
 		if p.Hash.SHA256 != "" {
 			line += "#sha256=" + p.Hash.SHA256
 		}

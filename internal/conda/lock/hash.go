@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"slices"
 	"strings"
+
+	"github.com/envkit/envkit/internal/credentials"
 )
 
 // Inputs are what determines a solve besides the channels' contents: a
@@ -46,7 +48,8 @@ const hashVersion = 1
 // inner whitespace collapsed, sorted and deduplicated. docs/lock.md shows
 // the document. A "spark" member is present only when the definition has
 // Spark packages, so the hashes of definitions without them are the ones
-// earlier versions wrote.
+// earlier versions wrote. URLs count without their credentials: a new
+// token does not stale the lock, and the hash says nothing of it.
 func ContentHash(in Inputs, platform string) string {
 	type sparkDoc struct {
 		Packages     []string `json:"packages"`
@@ -87,7 +90,13 @@ func ContentHash(in Inputs, platform string) string {
 func normalise(ss []string, set bool) []string {
 	out := make([]string, 0, len(ss))
 	for _, s := range ss {
-		if s = strings.Join(strings.Fields(s), " "); s != "" {
+		fields := strings.Fields(s)
+		for i, f := range fields {
+			if bare := credentials.Strip(f); bare != "" {
+				fields[i] = bare
+			}
+		}
+		if s = strings.Join(fields, " "); s != "" {
 			out = append(out, s)
 		}
 	}

@@ -19,6 +19,7 @@ import (
 
 	"golang.org/x/net/html"
 
+	"github.com/envkit/envkit/internal/credentials"
 	"github.com/envkit/envkit/internal/netfetch"
 	"github.com/envkit/envkit/internal/pypi/pep508"
 )
@@ -66,8 +67,19 @@ type Client struct {
 	net  *netfetch.Client
 }
 
-// New returns a client for opts.
+// New returns a client for opts. The index URLs' credentials
+// (https://user:token@host/simple) are kept in memory for their hosts
+// (credentials.Remember); the client uses, shows and records the bare
+// URLs.
 func New(opts Options) *Client {
+	if opts.IndexURL != "" {
+		opts.IndexURL = credentials.Remember(opts.IndexURL)
+	}
+	extra := make([]string, len(opts.ExtraIndexURLs))
+	for i, u := range opts.ExtraIndexURLs {
+		extra[i] = credentials.Remember(u)
+	}
+	opts.ExtraIndexURLs = extra
 	return &Client{opts: opts, net: netfetch.Or(opts.Net)}
 }
 

@@ -1,0 +1,56 @@
+package lock
+
+import (
+	"strings"
+	"testing"
+)
+
+// No URL is written with its credentials, in the lock or the explicit
+// file: userinfo and /t/<token>/ segments give way to the bare URL.
+func TestWriteStripsCredentials(t *testing.T) {
+	const secret = "tok-SECRET-42"
+	l := &Lock{
+		Packages: []Package{
+			{Name: "a", Version: "1", Manager: Conda, Platform: "linux-64", Hash: Hash{MD5: "0123456789abcdef0123456789abcdef"},
+				URL: "https://conda.example/t/" + secret + "/private/linux-64/a-1-0.conda"},
+			{Name: "b", Version: "2", Manager: Pip, Platform: "linux-64", Hash: Hash{SHA256: strings.Repeat("0", 64)},
+				URL: "http://user:" + secret + "@127.0.0.1:8080/files/b-2-py3-none-any.whl"},
+		},
+	}
+	l.Metadata.Platforms = []string{"linux-64"}
+	l.Metadata.Channels = []Channel{{URL: "https://conda.example/t/" + secret + "/private"}, {URL: "conda-forge"}}
+	data, err := l.Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	explicit, err := l.Explicit("linux-64")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, out := range map[string]string{"lock": string(data), "explicit": string(explicit)} {
+		if strings.Contains(out, secret) || strings.Contains(out, "user") {
+			t.Errorf("%s carries the credential:\n%s", name, out)
+		}
+		for _, want := range []string{"https://conda.example/private/linux-64/a-1-0.conda", "http://127.0.0.1:8080/files/b-2-py3-none-any.whl"} {
+			if !strings.Contains(out, want) {
+				t.Errorf("%s lacks %s:\n%s", name, want, out)
+			}
+		}
+	}
+	if !strings.Contains(string(data), "url: https://conda.example/private\n") || !strings.Contains(string(data), "url: conda-forge\n") {
+		t.Errorf("channels:\n%s", data)
+	}
+}
+
+// The content hash counts URLs without their credentials.
+func TestContentHashIgnoresCredentials(t *testing.T) {
+	bare := Inputs{Channels: []string{"https://conda.example/private"}, PipSpecs: []string{"--index-url http://127.0.0.1/simple", "b"}}
+	with := Inputs{Channels: []string{"https://conda.example/t/tok-1/private"}, PipSpecs: []string{"--index-url http://u:tok-2@127.0.0.1/simple", "b"}}
+	if ContentHash(bare, "linux-64") != ContentHash(with, "linux-64") {
+		t.Error("a token changes the content hash")
+	}
+	with.PipSpecs[1] = "c"
+	if ContentHash(bare, "linux-64") == ContentHash(with, "linux-64") {
+		t.Error("another requirement keeps the content hash")
+	}
+}
