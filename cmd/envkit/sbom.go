@@ -7,6 +7,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"runtime"
 	"strings"
 
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
@@ -14,9 +15,11 @@ import (
 
 	"github.com/envkit/envkit/internal/buildplan"
 	"github.com/envkit/envkit/internal/conda/lock"
+	"github.com/envkit/envkit/internal/imagemeta"
 	"github.com/envkit/envkit/internal/maven"
 	"github.com/envkit/envkit/internal/platform"
 	"github.com/envkit/envkit/internal/pypi/index"
+	"github.com/envkit/envkit/internal/registry"
 	"github.com/envkit/envkit/internal/sbom"
 	"github.com/envkit/envkit/internal/spec"
 	envllb "github.com/envkit/envkit/llb"
@@ -26,12 +29,12 @@ func init() { commands = append(commands, newSbomCmd) }
 
 func newSbomCmd() *cobra.Command {
 	var (
-		format, output string
-		flags          bomFlags
+		format, output, name string
+		flags                bomFlags
 	)
 	cmd := &cobra.Command{
-		Use:   "sbom FILE",
-		Short: "Print the SBOM of an environment from its lock: SPDX 2.3 or CycloneDX 1.5 JSON",
+		Use:   "sbom FILE|IMAGE",
+		Short: "Print the SBOM of an environment from its lock or its image: SPDX 2.3 or CycloneDX 1.5 JSON",
 		Long: `sbom writes the software bill of materials of one platform of an environment,
 from the definition and the conda-lock.yml beside it, as a build reads them
 (a stale lock is an error): one package per conda record, pip wheel and
@@ -45,9 +48,21 @@ METADATA (ranges of the remote wheel), each jar's from its POM, unless
 
 The same lock (and the same licences in the channels) gives the same bytes:
 the creation time is SOURCE_DATE_EPOCH (default 0). --platform is a conda subdir; the default is the first the
-definition locks.`,
+definition locks.
+
+IMAGE (HOST/PATH:TAG or HOST/PATH@sha256:…) is an image envkit built: the
+document is made from its labels (definition hash, lock hash, envkit
+version, base), its creation time and the files of envkit's layers
+(conda-meta records, wheels' METADATA, Spark jars), and equals envkit sbom
+--lock-only of its definition and lock when both use --lock-only and
+--name is the definition's name, except for what the image does not hold:
+the wheels' archive sha256 and URL, the jars' URLs, the edges between
+wheels. Without --lock-only the licences are those the packages declare in
+the image (conda's info/index.json, the wheels' METADATA). --platform
+defaults to linux/<this machine's arch> for a multi-platform image.`,
 		Example: `  envkit sbom environment.yml > sbom.spdx.json
-  envkit sbom --format cyclonedx --platform linux-aarch64 -o bom.json environment.yml`,
+  envkit sbom --format cyclonedx --platform linux-aarch64 -o bom.json environment.yml
+  envkit sbom --name sklearn 127.0.0.1:5000/images/sklearn@sha256:…`,
 		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var write func(*sbom.BOM) ([]byte, error)
@@ -59,7 +74,13 @@ definition locks.`,
 			default:
 				return usagef("--format %q: want spdx or cyclonedx", format)
 			}
-			b, err := loadBOM(cmd, args[0], flags)
+			var b *sbom.BOM
+			var err error
+			if _, statErr := os.Stat(args[0]); statErr != nil && registry.LooksLikeRef(args[0]) {
+				b, err = imageBOM(cmd.Context(), args[0], name, flags)
+			} else {
+				b, err = loadBOM(cmd, args[0], flags)
+			}
 			if err != nil {
 				return err
 			}
@@ -76,8 +97,46 @@ definition locks.`,
 	}
 	cmd.Flags().StringVar(&format, "format", "spdx", "spdx (SPDX 2.3 JSON) or cyclonedx (CycloneDX 1.5 JSON)")
 	cmd.Flags().StringVarP(&output, "output", "o", "", "write to this file (atomically) instead of standard output")
+	cmd.Flags().StringVar(&name, "name", "", "IMAGE: the environment's name in the document (default: the repository's last part)")
 	flags.add(cmd)
 	return cmd
+}
+
+// imageBOM is the BOM of the image ref for one platform (a conda subdir,
+// "" for this machine's), read from its labels and envkit's layers
+// (sbom.FromImage), named name ("" for the repository's last part).
+func imageBOM(ctx context.Context, ref, name string, f bomFlags) (*sbom.BOM, error) {
+	if f.baseImage != "" {
+		return nil, usagef("--base-image: an image names its base in its labels")
+	}
+	oci := ocispecs.Platform{OS: "linux", Architecture: runtime.GOARCH}
+	if f.subdir != "" {
+		p, err := platform.FromSubdir(f.subdir)
+		if err != nil {
+			return nil, usagef("--platform: %v", err)
+		}
+		oci = p.OCI()
+	}
+	if name == "" {
+		repo, _, _ := strings.Cut(ref, "@")
+		if i := strings.LastIndex(repo, ":"); i > strings.LastIndex(repo, "/") {
+			repo = repo[:i] // the tag
+		}
+		name = path.Base(repo)
+	}
+	client, err := registry.NewClient()
+	if err != nil {
+		return nil, err
+	}
+	img, err := client.ReadImageFiles(ctx, ref, path.Join(oci.OS, oci.Architecture, oci.Variant), sbom.ImageFileWanted)
+	if err != nil {
+		return nil, err
+	}
+	env, err := sbom.FromImage(name, img.Config, img.Files, img.CreatedBy[imagemeta.SparkLayer], f.lockOnly)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", ref, err)
+	}
+	return sbom.New(env)
 }
 
 // bomFlags are the flags of the commands that read a BOM (bomOf).
@@ -89,7 +148,7 @@ type bomFlags struct {
 func (f *bomFlags) add(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&f.subdir, "platform", "", "conda subdir to describe (linux-64, linux-aarch64, …); default: the definition's first")
 	cmd.Flags().StringVar(&f.baseImage, "base-image", "", "base image for a definition that names none (default $ENVKIT_BASE_IMAGE, else Debian bookworm-slim)")
-	cmd.Flags().BoolVar(&f.lockOnly, "lock-only", false, "read no channel, wheel or POM: licences are NOASSERTION (the lock holds none)")
+	cmd.Flags().BoolVar(&f.lockOnly, "lock-only", false, "read no channel, wheel or POM: licences are NOASSERTION (the lock holds none); IMAGE: leave out the licences the image declares")
 }
 
 // loadBOM is bomOf the definition at path.

@@ -103,42 +103,12 @@ func orasReference(named reference.Named, mirrors map[string]string) orasregistr
 // records read, which shows what the image holds rather than what its
 // history says.
 func (c *Client) InspectImage(ctx context.Context, ref, platform string, readLayers bool) (*Image, error) {
-	parsed, err := orasregistry.ParseReference(ref)
+	resolved, err := c.resolveImage(ctx, ref, platform)
 	if err != nil {
-		return nil, fmt.Errorf("image %q: %w", ref, err)
+		return nil, err
 	}
-	r := c.repository(parsed)
-	r.ManifestMediaTypes = imageManifestTypes
-	top, err := r.Resolve(ctx, parsed.Reference)
-	if err != nil {
-		if isNotFound(err) {
-			return nil, fmt.Errorf("%s: %w", ref, ErrImageNotFound)
-		}
-		return nil, explain(ref, err)
-	}
-	img := &Image{Ref: ref, Digest: top.Digest.String(), Platform: platform}
-	manifestDesc := top
-	if isIndex(top.MediaType) {
-		var index ocispec.Index
-		if err := fetchJSON(ctx, r, top, &index); err != nil {
-			return nil, fmt.Errorf("%s: index: %w", ref, err)
-		}
-		if manifestDesc, err = pickPlatform(index, platform); err != nil {
-			return nil, fmt.Errorf("%s: %w", ref, err)
-		}
-	}
-	var m ocispec.Manifest
-	if err := fetchJSON(ctx, r, manifestDesc, &m); err != nil {
-		return nil, fmt.Errorf("%s: manifest: %w", ref, err)
-	}
-	if m.ArtifactType == ArtifactType {
-		return nil, fmt.Errorf("%s is an envkit environment, not an image", ref)
-	}
-	img.ManifestDigest = manifestDesc.Digest.String()
-	var cfg ocispec.Image
-	if err := fetchJSON(ctx, r, m.Config, &cfg); err != nil {
-		return nil, fmt.Errorf("%s: config: %w", ref, err)
-	}
+	r, m, cfg := resolved.repo, resolved.manifest, resolved.config
+	img := &Image{Ref: ref, Digest: resolved.top.Digest.String(), ManifestDigest: resolved.desc.Digest.String(), Platform: platform}
 	img.Labels = cfg.Config.Labels
 	if img.Platform == "" {
 		img.Platform = path.Join(cfg.OS, cfg.Architecture, cfg.Variant)
