@@ -49,7 +49,11 @@ func (b *build) fetchShards(ctx context.Context, batch int, reqs []shardRequest)
 	if len(reqs) == 0 {
 		return nil, nil
 	}
-	group := llb.ProgressGroup(fmt.Sprintf("envkit-shards-%d", batch), fmt.Sprintf("[conda] fetch %d repodata shards (batch %d)", len(reqs), batch), false)
+	what := fmt.Sprintf("%d repodata shards", len(reqs))
+	if len(reqs) == 1 {
+		what = "1 repodata shard"
+	}
+	group := llb.ProgressGroup(fmt.Sprintf("envkit-shards-%d", batch), fmt.Sprintf("[conda] fetch %s (batch %d)", what, batch), false)
 	var states []llb.State
 	seen := map[shards.Sum]bool{}
 	for _, r := range reqs {
