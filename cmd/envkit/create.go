@@ -17,7 +17,9 @@ import (
 	"github.com/envkit/envkit/internal/conda/pkg"
 	"github.com/envkit/envkit/internal/conda/repodata"
 	"github.com/envkit/envkit/internal/conda/solve"
+	"github.com/envkit/envkit/internal/credentials"
 	"github.com/envkit/envkit/internal/pypi/pipenv"
+	"github.com/envkit/envkit/internal/spec"
 )
 
 func init() { commands = append(commands, newCreateCmd) }
@@ -71,6 +73,9 @@ neither sha256 nor md5 is refused unless --allow-unverified is given.`,
 			requested := map[string]string{}
 			if lockFile != "" {
 				locked, platform, recs, err = lockRecords(lockFile, platform)
+				if err == nil {
+					rememberLockSources(lockFile, locked)
+				}
 			} else {
 				if platform == "" {
 					platform = defaultPlatform
@@ -166,4 +171,30 @@ func lockRecords(file, platform string) (*lock.Lock, string, []*repodata.Record,
 		out[i] = &recs[i]
 	}
 	return l, platform, out, nil
+}
+
+// rememberLockSources keeps in memory the credentials of the channels
+// and pip indexes a lock was made from, which the lock does not hold: the
+// /t/<token>/ or user:token URLs of ENVKIT_CHANNEL_MIRRORS and of its
+// definition when that is at hand. Hosts that need a user and password
+// find them in the netrc or PIP_INDEX_URL by themselves.
+func rememberLockSources(lockFile string, l *lock.Lock) {
+	channelEnv(channel.EnvMirrors)
+	for _, src := range l.Metadata.Sources {
+		def, err := spec.Load(filepath.Join(filepath.Dir(lockFile), filepath.FromSlash(src)))
+		if err != nil {
+			continue // the lock alone installs; the netrc still serves
+		}
+		if def.Conda != nil {
+			bareChannels(def.Conda.ChannelNames())
+		}
+		for _, line := range spec.Specs(pipenv.Lines(def)) {
+			for _, f := range strings.Fields(line) {
+				if opt, v, ok := strings.Cut(f, "="); ok && strings.HasPrefix(opt, "--") {
+					f = v // --index-url=URL
+				}
+				credentials.Remember(f)
+			}
+		}
+	}
 }

@@ -14,10 +14,12 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/envkit/envkit/internal/buildplan"
+	"github.com/envkit/envkit/internal/conda/channel"
 	"github.com/envkit/envkit/internal/conda/lock"
 	"github.com/envkit/envkit/internal/conda/relock"
 	"github.com/envkit/envkit/internal/conda/repodata"
 	"github.com/envkit/envkit/internal/conda/solve"
+	"github.com/envkit/envkit/internal/credentials"
 	"github.com/envkit/envkit/internal/envlock"
 	"github.com/envkit/envkit/internal/maven"
 	"github.com/envkit/envkit/internal/pypi/pipenv"
@@ -323,4 +325,35 @@ func checkLock(stderr io.Writer, out, file string, l *lock.Lock, in lock.Inputs,
 	}
 	fmt.Fprintf(stderr, "%s is up to date\n", out)
 	return nil
+}
+
+// channelEnv is os.Getenv with the credentials in ENVKIT_CHANNEL_ALIAS and
+// ENVKIT_CHANNEL_MIRRORS kept in memory for the downloads
+// (credentials.Remember) and taken out of the URLs, so that channels are
+// resolved, shown and locked bare.
+func channelEnv(key string) string {
+	v := os.Getenv(key)
+	switch key {
+	case channel.EnvAlias:
+		return credentials.Remember(v)
+	case channel.EnvMirrors:
+		mirrors := strings.Split(v, ",")
+		for i, m := range mirrors {
+			if from, to, ok := strings.Cut(m, "="); ok {
+				mirrors[i] = from + "=" + credentials.Remember(strings.TrimSpace(to))
+			}
+		}
+		return strings.Join(mirrors, ",")
+	}
+	return v
+}
+
+// bareChannels are channels (names or URLs) with their credentials kept
+// in memory for the downloads and taken out.
+func bareChannels(channels []string) []string {
+	out := make([]string, len(channels))
+	for i, c := range channels {
+		out[i] = credentials.Remember(c)
+	}
+	return out
 }

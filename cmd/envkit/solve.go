@@ -108,11 +108,11 @@ func loadUniverse(ctx context.Context, channels []string, platform string, specs
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	cfg, err := channel.FromEnv(os.Getenv)
+	cfg, err := channel.FromEnv(channelEnv)
 	if err != nil {
 		return nil, relock.Universe{}, err
 	}
-	chans, err := cfg.ResolveAll(channels, platform)
+	chans, err := cfg.ResolveAll(bareChannels(channels), platform)
 	if err != nil {
 		return nil, relock.Universe{}, err
 	}
