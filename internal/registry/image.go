@@ -189,29 +189,13 @@ func pickPlatform(index ocispec.Index, platform string) (ocispec.Descriptor, err
 // layerPackages reads a layer tar and returns the conda packages whose
 // conda-meta record it holds, as name-version-build, sorted.
 func layerPackages(ctx context.Context, r *remote.Repository, d ocispec.Descriptor) ([]string, error) {
-	rc, err := r.Fetch(ctx, d)
-	if err != nil {
-		return nil, err
-	}
-	defer rc.Close()
-	verified := content.NewVerifyReader(rc, d)
-	stream, err := decompress(d.MediaType, verified)
-	if err != nil {
-		return nil, err
-	}
-	defer stream.Close()
-	pkgs, err := condaMetaRecords(stream)
-	if err != nil {
-		return nil, err
-	}
-	// Drain what the tar reader left, then check size and digest.
-	if _, err := io.Copy(io.Discard, stream); err != nil {
-		return nil, err
-	}
-	if err := verified.Verify(); err != nil {
-		return nil, err
-	}
-	return pkgs, nil
+	var pkgs []string
+	err := readLayer(ctx, r, d, func(stream io.Reader) error {
+		var err error
+		pkgs, err = condaMetaRecords(stream)
+		return err
+	})
+	return pkgs, err
 }
 
 // decompress opens a layer stream by its media type.

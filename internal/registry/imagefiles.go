@@ -126,9 +126,43 @@ func (c *Client) ReadImageFiles(ctx context.Context, ref, platform string, want 
 }
 
 // readLayerFiles reads the regular files of a layer that want keeps into
-// files (replacing an earlier layer's), removes those its whiteouts
-// delete, and checks the layer's size and digest.
+// files (replacing an earlier layer's) and removes those its whiteouts
+// delete.
 func readLayerFiles(ctx context.Context, r *remote.Repository, d ocispec.Descriptor, want func(string) bool, files map[string][]byte) error {
+	return readLayer(ctx, r, d, func(stream io.Reader) error {
+		tr := tar.NewReader(stream)
+		for {
+			h, err := tr.Next()
+			if err == io.EOF {
+				return nil
+			}
+			if err != nil {
+				return err
+			}
+			name := strings.TrimPrefix(path.Clean("/"+h.Name), "/")
+			dir, file := path.Split(name)
+			if deleted, ok := strings.CutPrefix(file, ".wh."); ok {
+				delete(files, dir+deleted)
+				continue
+			}
+			if h.Typeflag != tar.TypeReg || !want(name) {
+				continue
+			}
+			if h.Size > maxImageFileBytes {
+				return fmt.Errorf("%s is %d bytes, over %d", name, h.Size, maxImageFileBytes)
+			}
+			data, err := io.ReadAll(tr)
+			if err != nil {
+				return fmt.Errorf("%s: %w", name, err)
+			}
+			files[name] = data
+		}
+	})
+}
+
+// readLayer hands the layer d's decompressed tar stream to read, then
+// reads what read left and checks the layer's size and digest.
+func readLayer(ctx context.Context, r *remote.Repository, d ocispec.Descriptor, read func(io.Reader) error) error {
 	rc, err := r.Fetch(ctx, d)
 	if err != nil {
 		return err
@@ -140,32 +174,8 @@ func readLayerFiles(ctx context.Context, r *remote.Repository, d ocispec.Descrip
 		return err
 	}
 	defer stream.Close()
-	tr := tar.NewReader(stream)
-	for {
-		h, err := tr.Next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return err
-		}
-		name := strings.TrimPrefix(path.Clean("/"+h.Name), "/")
-		dir, file := path.Split(name)
-		if deleted, ok := strings.CutPrefix(file, ".wh."); ok {
-			delete(files, dir+deleted)
-			continue
-		}
-		if h.Typeflag != tar.TypeReg || !want(name) {
-			continue
-		}
-		if h.Size > maxImageFileBytes {
-			return fmt.Errorf("%s is %d bytes, over %d", name, h.Size, maxImageFileBytes)
-		}
-		data, err := io.ReadAll(tr)
-		if err != nil {
-			return fmt.Errorf("%s: %w", name, err)
-		}
-		files[name] = data
+	if err := read(stream); err != nil {
+		return err
 	}
 	if _, err := io.Copy(io.Discard, stream); err != nil {
 		return err
