@@ -23,7 +23,7 @@ func TestFromImage(t *testing.T) {
 	labels := map[string]string{imagemeta.LabelDefinitionHash: "sha256:d", imagemeta.LabelLockHash: "sha256:l", imagemeta.LabelVersion: "1.2", labelCreated: "2024-01-01T00:00:00Z"}
 	jars := "opt/conda/" + maven.JarDir + "/"
 	files := map[string][]byte{
-		"opt/conda/conda-meta/zlib-1.3-0.json":                                []byte(`{"name":"zlib","version":"1.3","build":"0","license":"Zlib","url":"https://conda.anaconda.org/conda-forge/linux-aarch64/zlib-1.3-0.conda","files":[]}`),
+		"opt/conda/conda-meta/zlib-1.3-0.json":                                []byte(`{"name":"zlib","version":"1.3","build":"0","license":"Zlib","url":"https://user:s3cr3t-img@conda.example/t/s3cr3t-img/forge/linux-aarch64/zlib-1.3-0.conda","channel":"https://user:s3cr3t-img@conda.example/t/s3cr3t-img/forge","files":[]}`),
 		"opt/conda/lib/python3.12/site-packages/greet-1.0.dist-info/METADATA": []byte("Metadata-Version: 2.1\nName: Greet\nVersion: 1.0\nLicense: MIT\n"),
 		jars + "util-1.0.jar":                                                 []byte("jar"),
 		jars + "util-1.0-tests.jar":                                           []byte("tests jar"),
@@ -55,8 +55,17 @@ func TestFromImage(t *testing.T) {
 	if len(env.Jars) != 2 || env.Jars[0].Classifier != "tests" || env.Jars[0].SHA256 != hex.EncodeToString(sum[:]) || env.Jars[1].Classifier != "" {
 		t.Errorf("jars %+v", env.Jars)
 	}
-	if _, err := New(env); err != nil {
-		t.Error(err)
+	// An image built from a lock with credentials in its URLs has them in
+	// its conda-meta: the documents do not.
+	b, err := New(env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, write := range []func(*BOM) ([]byte, error){(*BOM).SPDX, (*BOM).CycloneDX} {
+		doc, err := write(b)
+		if err != nil || strings.Contains(string(doc), "s3cr3t-img") || !strings.Contains(string(doc), "conda.example/forge/linux-aarch64/zlib-1.3-0.conda") {
+			t.Errorf("%v:\n%s", err, doc)
+		}
 	}
 	env, err = FromImage("demo", imageConfig(labels), files, by, true)
 	if err != nil || env.Packages[0].License != "" || env.WheelLicenses != nil {
