@@ -132,7 +132,7 @@ func imageBOM(ctx context.Context, ref, name string, f bomFlags) (*sbom.BOM, err
 	if err != nil {
 		return nil, err
 	}
-	env, err := sbom.FromImage(name, img.Config, img.Files, img.CreatedBy[imagemeta.SparkLayer], f.lockOnly)
+	env, err := sbom.FromImage(name, img.Config, img.Files, img.SHA256, img.CreatedBy[imagemeta.SparkLayer], f.lockOnly)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", ref, err)
 	}

@@ -3,6 +3,8 @@ package registry
 import (
 	"archive/tar"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"io"
 	"path"
@@ -17,7 +19,7 @@ import (
 )
 
 // maxImageFileBytes bounds one file ReadImageFiles keeps in memory: a
-// conda-meta record, a METADATA, a Spark jar.
+// conda-meta record, a METADATA.
 const maxImageFileBytes = 512 << 20
 
 // resolvedImage is one platform's manifest and config of an image.
@@ -74,8 +76,10 @@ type ImageFiles struct {
 	Digest string
 	Config ocispec.Image
 	// Files maps a path (relative to /, cleaned) to its content, as the
-	// last envkit layer that holds it leaves it.
-	Files map[string][]byte
+	// last envkit layer that holds it leaves it; SHA256 maps the paths
+	// kept by digest only (hex).
+	Files  map[string][]byte
+	SHA256 map[string]string
 	// CreatedBy are the history entries of envkit's layers, by comment
 	// (imagemeta: CondaPackageLayer, PipPackageLayer, …), in layer order.
 	CreatedBy map[string][]string
@@ -91,10 +95,12 @@ var envkitLayers = map[string]bool{
 
 // ReadImageFiles downloads the layers envkit made in the image ref for
 // platform (their history comments say which: imagemeta) and keeps the
-// regular files for which want(layer comment, path) holds. An image whose
+// regular files for which want(layer comment, path) holds: their content,
+// or with digestOnly their sha256, read as they stream by (a Spark jar
+// may be hundreds of megabytes). An image whose
 // history does not match its layers, or that has no envkit layer, is not
 // one envkit built: an error.
-func (c *Client) ReadImageFiles(ctx context.Context, ref, platform string, want func(comment, name string) bool) (*ImageFiles, error) {
+func (c *Client) ReadImageFiles(ctx context.Context, ref, platform string, want func(comment, name string) (keep, digestOnly bool)) (*ImageFiles, error) {
 	img, err := c.resolveImage(ctx, ref, platform)
 	if err != nil {
 		return nil, err
@@ -108,14 +114,14 @@ func (c *Client) ReadImageFiles(ctx context.Context, ref, platform string, want 
 	if len(history) != len(img.manifest.Layers) {
 		return nil, fmt.Errorf("%s: %d layers but %d history entries that made one: not an image envkit built", ref, len(img.manifest.Layers), len(history))
 	}
-	out := &ImageFiles{Digest: img.desc.Digest.String(), Config: img.config, Files: map[string][]byte{}, CreatedBy: map[string][]string{}}
+	out := &ImageFiles{Digest: img.desc.Digest.String(), Config: img.config, Files: map[string][]byte{}, SHA256: map[string]string{}, CreatedBy: map[string][]string{}}
 	for i, d := range img.manifest.Layers {
 		h := history[i]
 		if !envkitLayers[h.Comment] {
 			continue
 		}
 		out.CreatedBy[h.Comment] = append(out.CreatedBy[h.Comment], h.CreatedBy)
-		if err := readLayerFiles(ctx, img.repo, d, func(name string) bool { return want(h.Comment, name) }, out.Files); err != nil {
+		if err := readLayerFiles(ctx, img.repo, d, func(name string) (bool, bool) { return want(h.Comment, name) }, out); err != nil {
 			return nil, fmt.Errorf("%s: layer %s: %w", ref, d.Digest, err)
 		}
 	}
@@ -126,9 +132,9 @@ func (c *Client) ReadImageFiles(ctx context.Context, ref, platform string, want 
 }
 
 // readLayerFiles reads the regular files of a layer that want keeps into
-// files (replacing an earlier layer's) and removes those its whiteouts
+// out (replacing an earlier layer's) and removes those its whiteouts
 // delete.
-func readLayerFiles(ctx context.Context, r *remote.Repository, d ocispec.Descriptor, want func(string) bool, files map[string][]byte) error {
+func readLayerFiles(ctx context.Context, r *remote.Repository, d ocispec.Descriptor, want func(string) (keep, digestOnly bool), out *ImageFiles) error {
 	return readLayer(ctx, r, d, func(stream io.Reader) error {
 		tr := tar.NewReader(stream)
 		for {
@@ -142,10 +148,24 @@ func readLayerFiles(ctx context.Context, r *remote.Repository, d ocispec.Descrip
 			name := strings.TrimPrefix(path.Clean("/"+h.Name), "/")
 			dir, file := path.Split(name)
 			if deleted, ok := strings.CutPrefix(file, ".wh."); ok {
-				delete(files, dir+deleted)
+				delete(out.Files, dir+deleted)
+				delete(out.SHA256, dir+deleted)
 				continue
 			}
-			if h.Typeflag != tar.TypeReg || !want(name) {
+			if h.Typeflag != tar.TypeReg {
+				continue
+			}
+			keep, digestOnly := want(name)
+			switch {
+			case !keep:
+				continue
+			case digestOnly:
+				sum := sha256.New()
+				if _, err := io.Copy(sum, tr); err != nil {
+					return fmt.Errorf("%s: %w", name, err)
+				}
+				delete(out.Files, name)
+				out.SHA256[name] = hex.EncodeToString(sum.Sum(nil))
 				continue
 			}
 			if h.Size > maxImageFileBytes {
@@ -155,7 +175,8 @@ func readLayerFiles(ctx context.Context, r *remote.Repository, d ocispec.Descrip
 			if err != nil {
 				return fmt.Errorf("%s: %w", name, err)
 			}
-			files[name] = data
+			delete(out.SHA256, name)
+			out.Files[name] = data
 		}
 	})
 }

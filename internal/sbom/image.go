@@ -1,8 +1,6 @@
 package sbom
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"maps"
@@ -35,17 +33,17 @@ const sparkJarsBy = "envkit spark jars "
 // ImageFileWanted says which files of an envkit layer (by its history
 // comment, imagemeta) FromImage reads: the conda-meta records of the
 // conda layers, the METADATA of the wheels the pip layers install, the
-// jars of the Spark layer.
-func ImageFileWanted(comment, name string) bool {
+// jars of the Spark layer, these by digest only.
+func ImageFileWanted(comment, name string) (keep, digestOnly bool) {
 	switch comment {
 	case imagemeta.CondaPackageLayer, imagemeta.CondaEnvironment:
-		return isCondaMeta(name)
+		return isCondaMeta(name), false
 	case imagemeta.PipPackageLayer:
-		return isWheelMetadata(name)
+		return isWheelMetadata(name), false
 	case imagemeta.SparkLayer:
-		return isJar(name)
+		return isJar(name), isJar(name)
 	}
-	return false
+	return false, false
 }
 
 func isCondaMeta(name string) bool {
@@ -65,16 +63,17 @@ func isJar(name string) bool {
 // FromImage is the Environment an image built by envkit holds, named
 // name: the hashes and envkit version of its labels, its platform's conda
 // subdir, its base from the base labels, its creation time (the build's
-// SOURCE_DATE_EPOCH), and the packages of files (path → content, as
-// ImageFileWanted selects them): each conda-meta record as linked (the
-// lock's record with the licence of the package's info/index.json), each
-// installed wheel's METADATA (name, version, licence), each jar (sha256 of
-// the file, coordinate from sparkCreatedBy, the Spark layer's history).
+// SOURCE_DATE_EPOCH), and the packages of files (path → content) and
+// digests (path → sha256), as ImageFileWanted selects them: each
+// conda-meta record as linked (the lock's record with the licence of the
+// package's info/index.json), each installed wheel's METADATA (name,
+// version, licence), each jar (its digest, the coordinate from
+// sparkCreatedBy, the Spark layer's history).
 // What the image does not hold stays unknown: a wheel's archive sha256
 // and URL, a jar's URL, the edges between wheels (docs/sbom.md).
 // lockOnly drops the licences, as envkit sbom --lock-only of the
 // definition has none.
-func FromImage(name string, cfg ocispecs.Image, files map[string][]byte, sparkCreatedBy []string, lockOnly bool) (Environment, error) {
+func FromImage(name string, cfg ocispecs.Image, files map[string][]byte, digests map[string]string, sparkCreatedBy []string, lockOnly bool) (Environment, error) {
 	labels := cfg.Config.Labels
 	env := Environment{
 		Name:           name,
@@ -100,7 +99,6 @@ func FromImage(name string, cfg ocispecs.Image, files map[string][]byte, sparkCr
 	if env.Subdir, err = platform.Subdir(cfg.Platform); err != nil {
 		return Environment{}, fmt.Errorf("the image's platform: %w", err)
 	}
-	var jarFiles []string
 	for _, p := range slices.Sorted(maps.Keys(files)) {
 		data := files[p]
 		switch {
@@ -128,20 +126,18 @@ func FromImage(name string, cfg ocispecs.Image, files map[string][]byte, sparkCr
 				}
 				env.WheelLicenses[m.Name] = m.License
 			}
-		case isJar(p):
-			jarFiles = append(jarFiles, p)
 		}
 	}
-	if env.Jars, err = imageJars(jarFiles, files, sparkCreatedBy); err != nil {
+	if env.Jars, err = imageJars(digests, sparkCreatedBy); err != nil {
 		return Environment{}, err
 	}
 	return env, nil
 }
 
-// imageJars are the jars at paths, each matched by its file name
-// (artifact-version[-classifier].jar) to a coordinate of the Spark
-// layer's history, with the sha256 of its content.
-func imageJars(paths []string, files map[string][]byte, createdBy []string) ([]maven.Jar, error) {
+// imageJars are the jars of digests (path → sha256), each matched by its
+// file name (artifact-version[-classifier].jar) to a coordinate of the
+// Spark layer's history.
+func imageJars(digests map[string]string, createdBy []string) ([]maven.Jar, error) {
 	var coords []maven.Coordinate
 	for _, by := range createdBy {
 		rest, ok := strings.CutPrefix(by, sparkJarsBy)
@@ -157,13 +153,15 @@ func imageJars(paths []string, files map[string][]byte, createdBy []string) ([]m
 		}
 	}
 	var jars []maven.Jar
-	for _, p := range paths {
+	for _, p := range slices.Sorted(maps.Keys(digests)) {
+		if !isJar(p) {
+			continue
+		}
 		j, ok := jarOf(path.Base(p), coords)
 		if !ok {
 			return nil, fmt.Errorf("%s: a jar the Spark layer's history (%q) does not name", p, sparkJarsBy+"…")
 		}
-		sum := sha256.Sum256(files[p])
-		j.SHA256 = hex.EncodeToString(sum[:])
+		j.SHA256 = digests[p]
 		jars = append(jars, j)
 	}
 	return jars, nil

@@ -1,8 +1,6 @@
 package sbom
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"strings"
 	"testing"
 
@@ -25,23 +23,25 @@ func TestFromImage(t *testing.T) {
 	files := map[string][]byte{
 		"opt/conda/conda-meta/zlib-1.3-0.json":                                []byte(`{"name":"zlib","version":"1.3","build":"0","license":"Zlib","url":"https://user:s3cr3t-img@conda.example/t/s3cr3t-img/forge/linux-aarch64/zlib-1.3-0.conda","channel":"https://user:s3cr3t-img@conda.example/t/s3cr3t-img/forge","files":[]}`),
 		"opt/conda/lib/python3.12/site-packages/greet-1.0.dist-info/METADATA": []byte("Metadata-Version: 2.1\nName: Greet\nVersion: 1.0\nLicense: MIT\n"),
-		jars + "util-1.0.jar":                                                 []byte("jar"),
-		jars + "util-1.0-tests.jar":                                           []byte("tests jar"),
 	}
-	for name := range files {
-		comment := map[string]string{"conda-meta": imagemeta.CondaPackageLayer, "site-packages": imagemeta.PipPackageLayer, "jars": imagemeta.SparkLayer}
-		ok := false
-		for part, c := range comment {
-			if strings.Contains(name, part) {
-				ok = ImageFileWanted(c, name)
-			}
-		}
-		if !ok || ImageFileWanted(imagemeta.CondaPackageLayer, "usr/share/"+name+".txt") {
-			t.Errorf("ImageFileWanted(%s)", name)
+	digests := map[string]string{jars + "util-1.0.jar": "aa", jars + "util-1.0-tests.jar": "bb"}
+	for name, want := range map[string]struct {
+		comment          string
+		keep, digestOnly bool
+	}{
+		"opt/conda/conda-meta/zlib-1.3-0.json":                                {imagemeta.CondaEnvironment, true, false},
+		"opt/conda/lib/python3.12/site-packages/greet-1.0.dist-info/METADATA": {imagemeta.PipPackageLayer, true, false},
+		"opt/conda/lib/python3.12/site-packages/numpy-2.0.dist-info/METADATA": {imagemeta.CondaPackageLayer, false, false}, // conda's own
+		jars + "util-1.0.jar":              {imagemeta.SparkLayer, true, true},
+		"opt/conda/conda-meta/history":     {imagemeta.CondaEnvironment, false, false},
+		"opt/conda/conda-meta/zlib-1.json": {imagemeta.SparkLayer, false, false},
+	} {
+		if keep, digestOnly := ImageFileWanted(want.comment, name); keep != want.keep || digestOnly != want.digestOnly {
+			t.Errorf("ImageFileWanted(%s, %s) = %v, %v", want.comment, name, keep, digestOnly)
 		}
 	}
 	by := []string{"envkit spark jars org.demo:util:1.0 org.demo:util:1.0"}
-	env, err := FromImage("demo", imageConfig(labels), files, by, false)
+	env, err := FromImage("demo", imageConfig(labels), files, digests, by, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -51,8 +51,7 @@ func TestFromImage(t *testing.T) {
 	if len(env.Packages) != 1 || env.Packages[0].License != "Zlib" || len(env.Wheels) != 1 || env.WheelLicenses["Greet"] != "MIT" {
 		t.Errorf("packages %+v, wheels %+v %v", env.Packages, env.Wheels, env.WheelLicenses)
 	}
-	sum := sha256.Sum256([]byte("tests jar"))
-	if len(env.Jars) != 2 || env.Jars[0].Classifier != "tests" || env.Jars[0].SHA256 != hex.EncodeToString(sum[:]) || env.Jars[1].Classifier != "" {
+	if len(env.Jars) != 2 || env.Jars[0].Classifier != "tests" || env.Jars[0].SHA256 != "bb" || env.Jars[1].Classifier != "" || env.Jars[1].SHA256 != "aa" {
 		t.Errorf("jars %+v", env.Jars)
 	}
 	// An image built from a lock with credentials in its URLs has them in
@@ -67,24 +66,25 @@ func TestFromImage(t *testing.T) {
 			t.Errorf("%v:\n%s", err, doc)
 		}
 	}
-	env, err = FromImage("demo", imageConfig(labels), files, by, true)
+	env, err = FromImage("demo", imageConfig(labels), files, digests, by, true)
 	if err != nil || env.Packages[0].License != "" || env.WheelLicenses != nil {
 		t.Errorf("lockOnly: %v, %+v", err, env)
 	}
 
 	for what, c := range map[string]struct {
-		labels map[string]string
-		files  map[string][]byte
-		by     []string
-		want   string
+		labels  map[string]string
+		files   map[string][]byte
+		digests map[string]string
+		by      []string
+		want    string
 	}{
-		"no label":        {nil, nil, nil, "no label " + imagemeta.LabelDefinitionHash},
-		"bad record":      {labels, map[string][]byte{"p/conda-meta/x.json": []byte("{")}, nil, "p/conda-meta/x.json"},
-		"nameless record": {labels, map[string][]byte{"p/conda-meta/x.json": []byte("{}")}, nil, "without name or version"},
-		"unnamed jar":     {labels, map[string][]byte{jars + "other-2.0.jar": nil}, by, "does not name"},
-		"bad coordinate":  {labels, nil, []string{"envkit spark jars org.demo:util"}, "group:artifact:version"},
+		"no label":        {nil, nil, nil, nil, "no label " + imagemeta.LabelDefinitionHash},
+		"bad record":      {labels, map[string][]byte{"p/conda-meta/x.json": []byte("{")}, nil, nil, "p/conda-meta/x.json"},
+		"nameless record": {labels, map[string][]byte{"p/conda-meta/x.json": []byte("{}")}, nil, nil, "without name or version"},
+		"unnamed jar":     {labels, nil, map[string]string{jars + "other-2.0.jar": "cc"}, by, "does not name"},
+		"bad coordinate":  {labels, nil, nil, []string{"envkit spark jars org.demo:util"}, "group:artifact:version"},
 	} {
-		if _, err := FromImage("demo", imageConfig(c.labels), c.files, c.by, false); err == nil || !strings.Contains(err.Error(), c.want) {
+		if _, err := FromImage("demo", imageConfig(c.labels), c.files, c.digests, c.by, false); err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%s: %v, want an error with %q", what, err, c.want)
 		}
 	}
@@ -99,10 +99,10 @@ func FuzzFromImage(f *testing.F) {
 	f.Fuzz(func(t *testing.T, record, metadata, jar, by string) {
 		files := map[string][]byte{
 			"p/conda-meta/r.json": []byte(record),
-			"p/lib/python3.12/site-packages/w.dist-info/METADATA":         []byte(metadata),
-			"p/" + maven.JarDir + "/" + strings.ReplaceAll(jar, "/", "_"): []byte(jar),
+			"p/lib/python3.12/site-packages/w.dist-info/METADATA": []byte(metadata),
 		}
-		env, err := FromImage("demo", imageConfig(labels), files, []string{by}, false)
+		digests := map[string]string{"p/" + maven.JarDir + "/" + strings.ReplaceAll(jar, "/", "_"): jar}
+		env, err := FromImage("demo", imageConfig(labels), files, digests, []string{by}, false)
 		if err != nil {
 			return
 		}
