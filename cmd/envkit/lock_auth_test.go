@@ -176,3 +176,21 @@ func TestEnvkitProcess(t *testing.T) {
 	}
 	os.Exit(run(strings.Split(args, "\n")))
 }
+
+// The token in a mirror (ENVKIT_CHANNEL_MIRRORS) serves the channel and
+// the index of its host, for lock and for a later create, and is never
+// written.
+func TestLockCreateWithTokenMirror(t *testing.T) {
+	isolate(t)
+	t.Setenv("ENVKIT_PKGS_DIR", t.TempDir())
+	t.Setenv("PIP_INDEX_URL", "")
+	t.Setenv("PIP_EXTRA_INDEX_URL", "")
+	t.Setenv("NETRC", filepath.Join(t.TempDir(), "none"))
+	const token = "tk-mirror-SECRET"
+	base := servePrivate(t, func(r *http.Request) (string, bool) {
+		rest, ok := strings.CutPrefix(r.URL.Path, "/t/"+token+"/")
+		return "/" + rest, ok
+	})
+	t.Setenv("ENVKIT_CHANNEL_MIRRORS", "private="+base+"/t/"+token+"/conda")
+	lockAndCreate(t, privateEnv(t, t.TempDir(), "private", base+"/simple"), token)
+}

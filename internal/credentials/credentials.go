@@ -15,17 +15,24 @@ import (
 
 // Strip returns raw without what carries a credential: the userinfo
 // (https://user:token@host) and anaconda.org's "t/<token>" path segments.
-// A string that is not a URL (a channel name) is returned as it is; a URL
-// that does not parse gives "", so a malformed secret cannot pass either.
+// A string without ":" (a channel name) is returned as it is; one with
+// it that is no URL with a scheme, or whose stripped form reads back
+// otherwise, gives "", so a malformed secret cannot pass either.
 func Strip(raw string) string {
-	if !strings.Contains(raw, "://") {
+	if !strings.Contains(raw, ":") {
 		return raw
 	}
 	u, err := url.Parse(raw)
-	if err != nil {
+	if err != nil || u.Scheme == "" {
 		return ""
 	}
-	return StripURL(u).String()
+	out := StripURL(u).String()
+	// A path that loses segments can read back otherwise ("a:/t/x//"
+	// gives "a://", read as an empty authority): no URL to keep.
+	if back, err := url.Parse(out); err != nil || back.String() != out || back.User != nil || back.Host != u.Host {
+		return ""
+	}
+	return out
 }
 
 // StripURL is a copy of u without its userinfo and token segments.
@@ -77,16 +84,14 @@ var store struct {
 
 // Remember keeps the credentials raw carries (userinfo for its host, a
 // /t/<token>/ for its host and path) for the downloads of this process,
-// and returns raw stripped of them: the URL to write, show and fetch.
+// and returns raw stripped of them (Strip): the URL to write, show and
+// fetch.
 func Remember(raw string) string {
-	if !strings.Contains(raw, "://") {
-		return raw
+	bare := Strip(raw)
+	if bare == raw || bare == "" {
+		return bare
 	}
-	u, err := url.Parse(raw)
-	if err != nil {
-		return ""
-	}
-	bare := StripURL(u)
+	u, _ := url.Parse(raw) // Strip parsed it
 	store.Lock()
 	defer store.Unlock()
 	if u.User != nil {
@@ -108,7 +113,7 @@ func Remember(raw string) string {
 		}
 		store.tokens = append(store.tokens, tp)
 	}
-	return bare.String()
+	return bare
 }
 
 func hostKey(u *url.URL) string {

@@ -104,3 +104,16 @@ func TestTokenPath(t *testing.T) {
 		t.Errorf("a 404: %v", err)
 	}
 }
+
+// A server out of reach: the error names the bare URL, not the one with
+// the token put back.
+func TestTokenUnreachable(t *testing.T) {
+	srv := server(t, func(w http.ResponseWriter, r *http.Request, _ <-chan struct{}) {})
+	base := srv.URL
+	srv.Close()
+	const token = "tk-unreachable-1"
+	_, err := quick().Get(testContext(t), Request{URL: base + "/t/" + token + "/chan/noarch/repodata.json"})
+	if !Unreachable(err) || strings.Contains(err.Error(), token) || !strings.Contains(err.Error(), base+"/chan/noarch/repodata.json") {
+		t.Errorf("got %v", err)
+	}
+}

@@ -198,7 +198,9 @@ func (c *Client) Fetch(ctx context.Context, req Request, read func(*Response) er
 	case "file":
 		return readFile(u, limit, read)
 	case "http", "https":
-		req.URL = credentials.Remember(req.URL)
+		if req.URL = credentials.Remember(req.URL); req.URL == "" {
+			return fmt.Errorf("%s://%s: a URL whose credentials cannot be told apart from its path: refused", u.Scheme, u.Host)
+		}
 	default:
 		return fmt.Errorf("%s: unsupported URL scheme %q (want http, https or file)", req.URL, u.Scheme)
 	}

@@ -7,7 +7,7 @@ import (
 )
 
 // RedactURL is raw without what can carry a credential: the userinfo and
-// anaconda.org's token segments (credentials.StripURL, the rule locks
+// anaconda.org's token segments (credentials.Strip, the rule locks
 // follow too) and the query (signed URLs hold their signature there). It
 // is the one way a URL enters an SBOM. A URL that does not parse, or is
 // not absolute (no download location), gives "", which the documents
@@ -20,8 +20,7 @@ func RedactURL(raw string) string {
 	if err != nil || u.Opaque != "" || u.Scheme == "" {
 		return ""
 	}
-	u = credentials.StripURL(u)
 	u.RawQuery = ""
 	u.ForceQuery = false
-	return u.String()
+	return credentials.Strip(u.String())
 }
