@@ -162,6 +162,13 @@ func TestLockCreateWithTokenURL(t *testing.T) {
 		u, p, ok := r.BasicAuth()
 		return r.URL.Path, ok && u == "ci" && p == password
 	})
+	// A wrong password fails, naming the host, without showing it.
+	const wrong = "WRONG-pw-77"
+	withWrong := strings.Replace(userBase, "://", "://ci:"+wrong+"@", 1)
+	_, errOut, code := runSolveCLI(t, "lock", privateEnv(t, t.TempDir(), withWrong+"/conda", withWrong+"/simple"))
+	if code == 0 || !strings.Contains(errOut, strings.TrimPrefix(userBase, "http://")+" refused the credentials") || strings.Contains(errOut, wrong) {
+		t.Errorf("lock with a wrong password: exit %d: %s", code, errOut)
+	}
 	withUser := strings.Replace(userBase, "://", "://ci:"+password+"@", 1)
 	dir = t.TempDir()
 	lockAndCreate(t, privateEnv(t, dir, withUser+"/conda", withUser+"/simple"), password)
