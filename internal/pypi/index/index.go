@@ -67,20 +67,29 @@ type Client struct {
 	net  *netfetch.Client
 }
 
-// New returns a client for opts. The index URLs' credentials
-// (https://user:token@host/simple) are kept in memory for their hosts
-// (credentials.Remember); the client uses, shows and records the bare
-// URLs.
+// New returns a client for opts. The credentials of the index and
+// find-links URLs (https://user:token@host/simple) are kept in memory for
+// their hosts (credentials.Remember); the client uses, shows and records
+// the bare URLs.
 func New(opts Options) *Client {
 	if opts.IndexURL != "" {
 		opts.IndexURL = credentials.Remember(opts.IndexURL)
 	}
-	extra := make([]string, len(opts.ExtraIndexURLs))
-	for i, u := range opts.ExtraIndexURLs {
-		extra[i] = credentials.Remember(u)
-	}
-	opts.ExtraIndexURLs = extra
+	opts.ExtraIndexURLs = rememberHTTP(opts.ExtraIndexURLs)
+	opts.FindLinks = rememberHTTP(opts.FindLinks)
 	return &Client{opts: opts, net: netfetch.Or(opts.Net)}
+}
+
+// rememberHTTP is locs with the credentials of http(s) URLs remembered
+// and taken out; directories stay as they are.
+func rememberHTTP(locs []string) []string {
+	out := make([]string, len(locs))
+	for i, l := range locs {
+		if out[i] = l; strings.HasPrefix(l, "http://") || strings.HasPrefix(l, "https://") {
+			out[i] = credentials.Remember(l)
+		}
+	}
+	return out
 }
 
 // Indexes lists the simple index base URLs searched, in order.
