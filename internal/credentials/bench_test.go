@@ -1,0 +1,26 @@
+package credentials
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// BenchmarkForURLNetrc is the lookup each download of a host without
+// remembered credentials makes: the netrc is read again every time, so an
+// edit applies at once; a sharded channel makes thousands of them.
+func BenchmarkForURLNetrc(b *testing.B) {
+	netrc := filepath.Join(b.TempDir(), "netrc")
+	if err := os.WriteFile(netrc, []byte("machine a.example login u password p\nmachine b.example login v password q\ndefault login anonymous password x\n"), 0o600); err != nil {
+		b.Fatal(err)
+	}
+	b.Setenv("NETRC", netrc)
+	b.Setenv("PIP_INDEX_URL", "")
+	b.Setenv("PIP_EXTRA_INDEX_URL", "")
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, cred := ForURL("https://b.example/conda-forge/linux-64/shard.msgpack.zst"); cred == nil {
+			b.Fatal("no credentials")
+		}
+	}
+}
