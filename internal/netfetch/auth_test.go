@@ -60,7 +60,7 @@ func TestBasicAuth(t *testing.T) {
 		t.Errorf("a bare URL of the same host: %q %v", data, err)
 	}
 	_, err = quick().Get(ctx, Request{URL: strings.Replace(withUser, "s3cret", "bad", 1) + "/f"})
-	if err == nil || strings.Contains(err.Error(), "bad-Basic") || strings.Contains(err.Error(), "user:") {
+	if err == nil || strings.Contains(err.Error(), "bad-Basic") || strings.Contains(err.Error(), "user:bad") {
 		t.Errorf("wrong URL password: %v", err)
 	}
 }
@@ -98,6 +98,10 @@ func TestTokenPath(t *testing.T) {
 	})
 	if err != nil {
 		t.Error(err)
+	}
+	_, err = quick().Get(ctx, Request{URL: srv.URL + "/t/tk-stale/chan/x"})
+	if err == nil || !strings.Contains(err.Error(), "refused the credentials") || strings.Contains(err.Error(), "tk-stale") {
+		t.Errorf("a wrong token: %v", err)
 	}
 	_, err = quick().Get(ctx, Request{URL: srv.URL + "/t/" + token + "/chan/missing"})
 	if !NotFound(err) || strings.Contains(err.Error(), token) {

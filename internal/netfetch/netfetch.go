@@ -18,6 +18,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -126,7 +127,7 @@ func (e *StatusError) Error() string {
 		return msg
 	}
 	if e.Authorized {
-		return msg + ": " + e.Host + " refused the credentials sent (from the URL, PIP_INDEX_URL or the netrc): check them"
+		return msg + ": " + e.Host + " refused the credentials sent (a URL's user:token or /t/<token>/, PIP_INDEX_URL or the netrc): check them"
 	}
 	return msg + ": " + e.Host + " needs credentials: add \"machine " + machine(e.Host) + " login USER password TOKEN\" to ~/.netrc (or the file $NETRC names), or give user:token in the index URL (PIP_INDEX_URL=https://user:token@" + e.Host + "/…) or a channel's /t/<token>/ URL"
 }
@@ -250,7 +251,9 @@ func (c *Client) try(ctx context.Context, req Request, limit int64, read func(*R
 	defer resp.Body.Close()
 	if resp.StatusCode/100 != 2 && resp.StatusCode != http.StatusNotModified {
 		return &StatusError{URL: req.URL, Code: resp.StatusCode, Status: resp.Status,
-			Host: hreq.URL.Host, Authorized: hreq.Header.Get("Authorization") != ""}
+			// A target other than req.URL but for the host's case holds
+			// a remembered token.
+			Host: hreq.URL.Host, Authorized: hreq.Header.Get("Authorization") != "" || !strings.EqualFold(target, req.URL)}
 	}
 	if resp.ContentLength > limit {
 		return &TooLargeError{URL: req.URL, Limit: limit}
