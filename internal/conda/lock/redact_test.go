@@ -18,6 +18,7 @@ func TestWriteStripsCredentials(t *testing.T) {
 		},
 	}
 	l.Metadata.Platforms = []string{"linux-64"}
+	l.Metadata.Custom = map[string]string{"spark:a:b:1": "https://ci:" + secret + "@maven.example/a/b/1/b-1.jar#sha256=00", "note": "x: y"}
 	l.Metadata.Channels = []Channel{{URL: "https://conda.example/t/" + secret + "/private"}, {URL: "conda-forge"}}
 	data, err := l.Marshal()
 	if err != nil {
@@ -36,6 +37,9 @@ func TestWriteStripsCredentials(t *testing.T) {
 				t.Errorf("%s lacks %s:\n%s", name, want, out)
 			}
 		}
+	}
+	if !strings.Contains(string(data), "https://maven.example/a/b/1/b-1.jar#sha256=00") || !strings.Contains(string(data), "note: 'x: y'") {
+		t.Errorf("custom_metadata:\n%s", data)
 	}
 	if !strings.Contains(string(data), "url: https://conda.example/private\n") || !strings.Contains(string(data), "url: conda-forge\n") {
 		t.Errorf("channels:\n%s", data)

@@ -45,7 +45,15 @@ func (l *Lock) Marshal() ([]byte, error) {
 		"sources", strList(md.Sources),
 	}
 	if len(md.Custom) > 0 {
-		metadata = append(metadata, "custom_metadata", strMap(md.Custom))
+		// Values hold URLs too (Spark jars: URL#sha256=…).
+		custom := make(map[string]string, len(md.Custom))
+		for k, v := range md.Custom {
+			if bare := credentials.Strip(v); bare != "" {
+				v = bare
+			}
+			custom[k] = v
+		}
+		metadata = append(metadata, "custom_metadata", strMap(custom))
 	}
 	entries := make([]*yaml.Node, len(pkgs))
 	for i, p := range pkgs {
