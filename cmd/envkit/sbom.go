@@ -50,7 +50,8 @@ The same lock (and the same licences in the channels) gives the same bytes:
 the creation time is SOURCE_DATE_EPOCH (default 0). --platform is a conda subdir; the default is the first the
 definition locks.
 
-IMAGE (HOST/PATH:TAG or HOST/PATH@sha256:…) is an image envkit built: the
+IMAGE (HOST/PATH:TAG or HOST/PATH@sha256:…) is an image envkit built (an
+environment envkit push stored is read as its definition and lock): the
 document is made from its labels (definition hash, lock hash, envkit
 version, base), its creation time and the files of envkit's layers
 (conda-meta records, wheels' METADATA, Spark jars), and equals envkit sbom
@@ -78,6 +79,9 @@ defaults to linux/<this machine's arch> for a multi-platform image.`,
 			var err error
 			if _, statErr := os.Stat(args[0]); statErr != nil && registry.LooksLikeRef(args[0]) {
 				b, err = imageBOM(cmd.Context(), args[0], name, flags)
+				if errors.Is(err, registry.ErrEnvironment) {
+					b, err = pulledBOM(cmd, args[0], flags)
+				}
 			} else {
 				b, err = loadBOM(cmd, args[0], flags)
 			}
@@ -100,6 +104,16 @@ defaults to linux/<this machine's arch> for a multi-platform image.`,
 	cmd.Flags().StringVar(&name, "name", "", "IMAGE: the environment's name in the document (default: the repository's last part)")
 	flags.add(cmd)
 	return cmd
+}
+
+// pulledBOM is bomOf the environment ref (envkit push) pulled.
+func pulledBOM(cmd *cobra.Command, ref string, f bomFlags) (*sbom.BOM, error) {
+	src, err := openEnvironment(cmd.Context(), cmd, ref)
+	if err != nil {
+		return nil, err
+	}
+	defer src.close()
+	return bomOf(cmd.Context(), src.def, f)
 }
 
 // imageBOM is the BOM of the image ref for one platform (a conda subdir,

@@ -173,3 +173,16 @@ func TestSbomOfOtherImage(t *testing.T) {
 		}
 	}
 }
+
+// An environment envkit push stored is read as its definition and lock:
+// the same document as of the file.
+func TestSbomOfPushedEnvironment(t *testing.T) {
+	file, _ := sbomEnv(t)
+	host := registrytest.Start(t, "", "")
+	dockerConfig(t, host, "", "")
+	mustRun(t, "push", file, host+"/envs")
+	want := mustRun(t, "sbom", "--lock-only", file)
+	if got := mustRun(t, "sbom", "--lock-only", host+"/envs/sbom-test:1"); got != want {
+		t.Errorf("envkit sbom of the pushed environment:\n%s\nof the file:\n%s", got, want)
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"path"
@@ -21,6 +22,10 @@ import (
 // maxImageFileBytes bounds one file ReadImageFiles keeps in memory: a
 // conda-meta record, a METADATA.
 const maxImageFileBytes = 512 << 20
+
+// ErrEnvironment is returned for a reference to an envkit environment
+// (definition and lock, envkit push) where an image is read.
+var ErrEnvironment = errors.New("an envkit environment, not an image")
 
 // resolvedImage is one platform's manifest and config of an image.
 type resolvedImage struct {
@@ -62,7 +67,7 @@ func (c *Client) resolveImage(ctx context.Context, ref, platform string) (*resol
 		return nil, fmt.Errorf("%s: manifest: %w", ref, err)
 	}
 	if img.manifest.ArtifactType == ArtifactType {
-		return nil, fmt.Errorf("%s is an envkit environment, not an image", ref)
+		return nil, fmt.Errorf("%s is %w", ref, ErrEnvironment)
 	}
 	if err := fetchJSON(ctx, r, img.manifest.Config, &img.config); err != nil {
 		return nil, fmt.Errorf("%s: config: %w", ref, err)
