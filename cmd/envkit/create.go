@@ -189,11 +189,15 @@ func rememberLockSources(lockFile string, l *lock.Lock) {
 			bareChannels(def.Conda.ChannelNames())
 		}
 		for _, line := range spec.Specs(pipenv.Lines(def)) {
-			for _, f := range strings.Fields(line) {
-				if opt, v, ok := strings.Cut(f, "="); ok && strings.HasPrefix(opt, "--") {
-					f = v // --index-url=URL
-				}
-				credentials.Remember(f)
+			// Option values: --index-url URL, --extra-index-url=URL, -f URL.
+			f := strings.Fields(line)
+			if len(f) == 0 || !strings.HasPrefix(f[0], "-") {
+				continue
+			}
+			if _, v, ok := strings.Cut(f[0], "="); ok {
+				credentials.RememberBase(v)
+			} else if len(f) > 1 {
+				credentials.RememberBase(f[1])
 			}
 		}
 	}

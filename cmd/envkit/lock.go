@@ -329,18 +329,18 @@ func checkLock(stderr io.Writer, out, file string, l *lock.Lock, in lock.Inputs,
 
 // channelEnv is os.Getenv with the credentials in ENVKIT_CHANNEL_ALIAS and
 // ENVKIT_CHANNEL_MIRRORS kept in memory for the downloads
-// (credentials.Remember) and taken out of the URLs, so that channels are
+// (credentials.RememberBase) and taken out of the URLs, so that channels are
 // resolved, shown and locked bare.
 func channelEnv(key string) string {
 	v := os.Getenv(key)
 	switch key {
 	case channel.EnvAlias:
-		return credentials.Remember(v)
+		return credentials.RememberBase(v)
 	case channel.EnvMirrors:
 		mirrors := strings.Split(v, ",")
 		for i, m := range mirrors {
 			if from, to, ok := strings.Cut(m, "="); ok {
-				mirrors[i] = from + "=" + credentials.Remember(strings.TrimSpace(to))
+				mirrors[i] = from + "=" + credentials.RememberBase(strings.TrimSpace(to))
 			}
 		}
 		return strings.Join(mirrors, ",")
@@ -353,7 +353,7 @@ func channelEnv(key string) string {
 func bareChannels(channels []string) []string {
 	out := make([]string, len(channels))
 	for i, c := range channels {
-		out[i] = credentials.Remember(c)
+		out[i] = credentials.RememberBase(c)
 	}
 	return out
 }

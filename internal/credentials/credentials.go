@@ -116,6 +116,20 @@ func Remember(raw string) string {
 	return bare
 }
 
+// RememberBase is Remember for a base URL the user gives (a channel, a
+// mirror, an alias, an index), under which files are found: a last
+// "t/<token>" pair is a token there, not a directory t holding a file.
+func RememberBase(raw string) string {
+	if strings.HasSuffix(raw, "/") || !strings.Contains(raw, "/t/") {
+		return Remember(raw)
+	}
+	u, err := url.Parse(raw)
+	if err != nil || u.RawQuery != "" || u.Fragment != "" {
+		return Remember(raw)
+	}
+	return strings.TrimSuffix(Remember(raw+"/"), "/")
+}
+
 func hostKey(u *url.URL) string {
 	return u.Scheme + "://" + strings.ToLower(u.Host)
 }

@@ -137,3 +137,22 @@ func FuzzStrip(f *testing.F) {
 		}
 	})
 }
+
+// A base URL ending in its token: the token is taken out and put back.
+func TestRememberBase(t *testing.T) {
+	t.Setenv("NETRC", filepath.Join(t.TempDir(), "none"))
+	for in, want := range map[string]string{
+		"https://base.example/t/tok-b":          "https://base.example",
+		"https://base.example/t/tok-b/":         "https://base.example/",
+		"https://u:p@base2.example/simple":      "https://base2.example/simple",
+		"https://base3.example/t/tok-c/private": "https://base3.example/private",
+		"conda-forge":                           "conda-forge",
+	} {
+		if got := RememberBase(in); got != want {
+			t.Errorf("RememberBase(%q) = %q, want %q", in, got, want)
+		}
+	}
+	if got, _ := ForURL("https://base.example/main/noarch/repodata.json"); got != "https://base.example/t/tok-b/main/noarch/repodata.json" {
+		t.Errorf("ForURL gave %q", got)
+	}
+}

@@ -69,11 +69,11 @@ type Client struct {
 
 // New returns a client for opts. The credentials of the index and
 // find-links URLs (https://user:token@host/simple) are kept in memory for
-// their hosts (credentials.Remember); the client uses, shows and records
+// their hosts (credentials.RememberBase); the client uses, shows and records
 // the bare URLs.
 func New(opts Options) *Client {
 	if opts.IndexURL != "" {
-		opts.IndexURL = credentials.Remember(opts.IndexURL)
+		opts.IndexURL = credentials.RememberBase(opts.IndexURL)
 	}
 	opts.ExtraIndexURLs = rememberHTTP(opts.ExtraIndexURLs)
 	opts.FindLinks = rememberHTTP(opts.FindLinks)
@@ -86,7 +86,7 @@ func rememberHTTP(locs []string) []string {
 	out := make([]string, len(locs))
 	for i, l := range locs {
 		if out[i] = l; strings.HasPrefix(l, "http://") || strings.HasPrefix(l, "https://") {
-			out[i] = credentials.Remember(l)
+			out[i] = credentials.RememberBase(l)
 		}
 	}
 	return out
