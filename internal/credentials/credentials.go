@@ -119,15 +119,22 @@ func Remember(raw string) string {
 // RememberBase is Remember for a base URL the user gives (a channel, a
 // mirror, an alias, an index), under which files are found: a last
 // "t/<token>" pair is a token there, not a directory t holding a file.
-func RememberBase(raw string) string {
+func RememberBase(raw string) string { return asBase(raw, Remember) }
+
+// StripBase is Strip for a base URL, as RememberBase reads it.
+func StripBase(raw string) string { return asBase(raw, Strip) }
+
+// asBase applies f to raw read as a directory: with a trailing "/" that
+// the result does not keep.
+func asBase(raw string, f func(string) string) string {
 	if strings.HasSuffix(raw, "/") || !strings.Contains(raw, "/t/") {
-		return Remember(raw)
+		return f(raw)
 	}
 	u, err := url.Parse(raw)
 	if err != nil || u.RawQuery != "" || u.Fragment != "" {
-		return Remember(raw)
+		return f(raw)
 	}
-	return strings.TrimSuffix(Remember(raw+"/"), "/")
+	return strings.TrimSuffix(f(raw+"/"), "/")
 }
 
 func hostKey(u *url.URL) string {

@@ -152,6 +152,9 @@ func TestRememberBase(t *testing.T) {
 			t.Errorf("RememberBase(%q) = %q, want %q", in, got, want)
 		}
 	}
+	if got := StripBase("https://other.example/t/tok-d"); got != "https://other.example" {
+		t.Errorf("StripBase gave %q", got)
+	}
 	if got, _ := ForURL("https://base.example/main/noarch/repodata.json"); got != "https://base.example/t/tok-b/main/noarch/repodata.json" {
 		t.Errorf("ForURL gave %q", got)
 	}

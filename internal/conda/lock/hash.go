@@ -67,7 +67,7 @@ func ContentHash(in Inputs, platform string) string {
 	}{
 		Version:  hashVersion,
 		Platform: platform,
-		Channels: normalise(in.Channels, false),
+		Channels: normalise(bases(in.Channels), false),
 		Specs:    normalise(in.Specs, true),
 		Pip:      normalise(in.PipSpecs, true),
 		Virtual:  normalise(in.VirtualOverrides, true),
@@ -85,6 +85,18 @@ func ContentHash(in Inputs, platform string) string {
 	}
 	sum := sha256.Sum256(data)
 	return hex.EncodeToString(sum[:])
+}
+
+// bases are channel URLs without their credentials, a last /t/<token>
+// included (credentials.StripBase).
+func bases(channels []string) []string {
+	out := make([]string, len(channels))
+	for i, c := range channels {
+		if out[i] = credentials.StripBase(c); out[i] == "" {
+			out[i] = c
+		}
+	}
+	return out
 }
 
 func normalise(ss []string, set bool) []string {

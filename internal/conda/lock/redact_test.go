@@ -19,7 +19,7 @@ func TestWriteStripsCredentials(t *testing.T) {
 	}
 	l.Metadata.Platforms = []string{"linux-64"}
 	l.Metadata.Custom = map[string]string{"spark:a:b:1": "https://ci:" + secret + "@maven.example/a/b/1/b-1.jar#sha256=00", "note": "x: y"}
-	l.Metadata.Channels = []Channel{{URL: "https://conda.example/t/" + secret + "/private"}, {URL: "conda-forge"}}
+	l.Metadata.Channels = []Channel{{URL: "https://conda.example/t/" + secret + "/private"}, {URL: "conda-forge"}, {URL: "https://whole.example/t/" + secret}}
 	data, err := l.Marshal()
 	if err != nil {
 		t.Fatal(err)
@@ -48,8 +48,8 @@ func TestWriteStripsCredentials(t *testing.T) {
 
 // The content hash counts URLs without their credentials.
 func TestContentHashIgnoresCredentials(t *testing.T) {
-	bare := Inputs{Channels: []string{"https://conda.example/private"}, PipSpecs: []string{"--index-url http://127.0.0.1/simple", "b"}}
-	with := Inputs{Channels: []string{"https://conda.example/t/tok-1/private"}, PipSpecs: []string{"--index-url http://u:tok-2@127.0.0.1/simple", "b"}}
+	bare := Inputs{Channels: []string{"https://conda.example/private", "https://whole.example"}, PipSpecs: []string{"--index-url http://127.0.0.1/simple", "b"}}
+	with := Inputs{Channels: []string{"https://conda.example/t/tok-1/private", "https://whole.example/t/tok-3"}, PipSpecs: []string{"--index-url http://u:tok-2@127.0.0.1/simple", "b"}}
 	if ContentHash(bare, "linux-64") != ContentHash(with, "linux-64") {
 		t.Error("a token changes the content hash")
 	}

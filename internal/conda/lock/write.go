@@ -36,7 +36,7 @@ func (l *Lock) Marshal() ([]byte, error) {
 	md := l.Metadata
 	channels := make([]*yaml.Node, len(md.Channels))
 	for i, c := range md.Channels {
-		channels[i] = mapping("url", str(credentials.Strip(c.URL)), "used_env_vars", strList(c.UsedEnvVars))
+		channels[i] = mapping("url", str(credentials.StripBase(c.URL)), "used_env_vars", strList(c.UsedEnvVars))
 	}
 	metadata := []any{
 		"content_hash", strMap(md.ContentHash),
