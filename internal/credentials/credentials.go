@@ -199,8 +199,8 @@ func fromPipEnv(u *url.URL) *Basic {
 	return nil
 }
 
-// NetrcPath is $NETRC, else ~/.netrc.
-func NetrcPath() string {
+// netrcPath is $NETRC, else ~/.netrc.
+func netrcPath() string {
 	if p := os.Getenv("NETRC"); p != "" {
 		return p
 	}
@@ -214,7 +214,7 @@ func NetrcPath() string {
 // fromNetrc is the netrc entry for host, else its default entry. A netrc
 // that is missing or unreadable gives none: it is optional.
 func fromNetrc(host string) *Basic {
-	p := NetrcPath()
+	p := netrcPath()
 	if p == "" {
 		return nil
 	}
