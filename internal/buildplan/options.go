@@ -8,12 +8,14 @@ package buildplan
 
 import (
 	"fmt"
+	"net/url"
 	"sort"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/envkit/envkit/internal/conda/channel"
+	"github.com/envkit/envkit/internal/credentials"
 	"github.com/envkit/envkit/internal/spec"
 )
 
@@ -102,8 +104,61 @@ func ParseOptions(args map[string]string) (Options, error) {
 	if err != nil {
 		return Options{}, fmt.Errorf("build arguments: %w", err)
 	}
+	if err := credentialFree(cfg); err != nil {
+		return Options{}, err
+	}
 	o.Channels = cfg
 	return o, nil
+}
+
+// withoutCredentials is a channel alias or mirrors value from the
+// client's environment without the credentials in its URLs: the client
+// reads private channels with them (envkit lock), the build gets the bare
+// URLs (credentialFree).
+func withoutCredentials(arg, value string) string {
+	switch arg {
+	case ArgChannelAlias:
+		if bare := credentials.StripBase(value); bare != "" {
+			return bare
+		}
+	case ArgMirrors:
+		specs := strings.Split(value, ",")
+		for i, spec := range specs {
+			if from, to, ok := strings.Cut(spec, "="); ok {
+				if bare := credentials.StripBase(strings.TrimSpace(to)); bare != "" {
+					specs[i] = from + "=" + bare
+				}
+			}
+		}
+		return strings.Join(specs, ",")
+	}
+	return value
+}
+
+// credentialFree refuses a channel alias or mirror that carries
+// credentials (user:token@, a /t/<token>/ segment): BuildKit records
+// build arguments as given, in the build's provenance and history, where
+// a token must never be. The message names the argument and host only.
+func credentialFree(cfg *channel.Config) error {
+	check := func(arg, u string) error {
+		if bare := credentials.Strip(u); bare != "" && bare != u {
+			host := u
+			if p, err := url.Parse(u); err == nil {
+				host = p.Host
+			}
+			return fmt.Errorf("build argument %s: the URL for %s carries credentials, which BuildKit would record in the build's provenance: give it without them (private channels in builds: lock on the host with envkit lock, which reads credentials from ~/.netrc or the URL and writes bare URLs)", arg, host)
+		}
+		return nil
+	}
+	if err := check(ArgChannelAlias, cfg.Alias); err != nil {
+		return err
+	}
+	for _, to := range cfg.Mirrors {
+		if err := check(ArgMirrors, to); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Lookup gives a build argument as os.LookupEnv gives a variable: the
@@ -146,7 +201,7 @@ func FromEnvironment(environ []string) map[string]string {
 				continue
 			}
 			if prefix, isPrefix := strings.CutSuffix(a.Name, "*"); (isPrefix && strings.HasPrefix(k, prefix)) || k == a.Name {
-				out[k] = v
+				out[k] = withoutCredentials(k, v)
 			}
 		}
 	}

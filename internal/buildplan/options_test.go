@@ -87,8 +87,12 @@ func TestParseOptions(t *testing.T) {
 }
 
 func TestFromEnvironment(t *testing.T) {
-	got := FromEnvironment([]string{"SOURCE_DATE_EPOCH=1", "CONDA_OVERRIDE_GLIBC=2.28", "ENVKIT_IMAGE_CACHE=reg/x", "PATH=/bin", "ENVKIT_CHANNEL_ALIAS=", "ENVKIT_BASE_IMAGE=busybox"})
-	want := map[string]string{"SOURCE_DATE_EPOCH": "1", "CONDA_OVERRIDE_GLIBC": "2.28", "ENVKIT_BASE_IMAGE": "busybox"}
+	got := FromEnvironment([]string{"SOURCE_DATE_EPOCH=1", "CONDA_OVERRIDE_GLIBC=2.28", "ENVKIT_IMAGE_CACHE=reg/x", "PATH=/bin", "ENVKIT_CHANNEL_ALIAS=", "ENVKIT_BASE_IMAGE=busybox",
+		"ENVKIT_CHANNEL_MIRRORS=conda-forge=https://u:tok@mirror.example/cf,private=https://c.example/t/tok/private,defaults=/srv/anaconda"})
+	// The client's channel credentials stay on the client: the build gets
+	// bare URLs (ParseOptions refuses others).
+	want := map[string]string{"SOURCE_DATE_EPOCH": "1", "CONDA_OVERRIDE_GLIBC": "2.28", "ENVKIT_BASE_IMAGE": "busybox",
+		"ENVKIT_CHANNEL_MIRRORS": "conda-forge=https://mirror.example/cf,private=https://c.example/private,defaults=/srv/anaconda"}
 	if len(got) != len(want) {
 		t.Errorf("FromEnvironment = %v, want %v", got, want)
 	}
@@ -96,5 +100,23 @@ func TestFromEnvironment(t *testing.T) {
 		if got[k] != v {
 			t.Errorf("%s = %q, want %q", k, got[k], v)
 		}
+	}
+}
+
+// A channel alias or mirror with credentials in a build argument is
+// refused, naming the argument and host, never the credential: BuildKit
+// records build arguments in provenance.
+func TestParseOptionsRefusesCredentials(t *testing.T) {
+	for arg, value := range map[string]string{
+		ArgChannelAlias: "https://user:s3cret@conda.example.com/",
+		ArgMirrors:      "conda-forge=https://conda.example.com/t/s3cret/conda-forge",
+	} {
+		_, err := ParseOptions(map[string]string{arg: value})
+		if err == nil || !strings.Contains(err.Error(), arg) || !strings.Contains(err.Error(), "conda.example.com") || strings.Contains(err.Error(), "s3cret") {
+			t.Errorf("%s=%s: error %v, want one naming the argument and host without the secret", arg, value, err)
+		}
+	}
+	if _, err := ParseOptions(map[string]string{ArgMirrors: "conda-forge=https://conda.example.com/conda-forge"}); err != nil {
+		t.Errorf("a bare mirror: %v", err)
 	}
 }
