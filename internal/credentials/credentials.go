@@ -15,9 +15,10 @@ import (
 
 // Strip returns raw without what carries a credential: the userinfo
 // (https://user:token@host) and anaconda.org's "t/<token>" path segments.
-// A string without ":" (a channel name) is returned as it is; one with
-// it that is no URL with a scheme, or whose stripped form reads back
-// otherwise, gives "", so a malformed secret cannot pass either.
+// A URL without either, and a string without ":" (a channel name), is
+// returned as it is; a string with ":" that is no URL with a scheme, or
+// whose stripped form reads back otherwise, gives "", so a malformed
+// secret cannot pass either.
 func Strip(raw string) string {
 	if !strings.Contains(raw, ":") {
 		return raw
@@ -26,7 +27,11 @@ func Strip(raw string) string {
 	if err != nil || u.Scheme == "" {
 		return ""
 	}
-	out := StripURL(u).String()
+	c := StripURL(u)
+	if u.User == nil && c.Path == u.Path {
+		return raw // nothing to take out: kept byte for byte (%2B stays)
+	}
+	out := c.String()
 	// A path that loses segments can read back otherwise ("a:/t/x//"
 	// gives "a://", read as an empty authority): no URL to keep.
 	if back, err := url.Parse(out); err != nil || back.String() != out || back.User != nil || back.Host != u.Host {

@@ -18,6 +18,7 @@ func TestStrip(t *testing.T) {
 		"https://h/t/tk/t/tk2/chan":                               "https://h/chan",
 		"https://h/chan/t/x.conda":                                "https://h/chan/t/x.conda", // a file named after t
 		"https://h/files/x.whl?sig=1":                             "https://h/files/x.whl?sig=1",
+		"HTTPS://H/files/torch-2.0%2Bcu118-py3-none-any.whl":      "HTTPS://H/files/torch-2.0%2Bcu118-py3-none-any.whl",
 		"https://u:p%zz@h/x":                                      "",
 	} {
 		if got := Strip(in); got != want {

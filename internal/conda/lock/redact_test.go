@@ -58,3 +58,17 @@ func TestContentHashIgnoresCredentials(t *testing.T) {
 		t.Error("another requirement keeps the content hash")
 	}
 }
+
+// A URL without credentials is written as it came, escapes included.
+func TestWriteKeepsBareURLs(t *testing.T) {
+	const u = "https://download.example/whl/torch-2.0.0%2Bcu118-cp311-cp311-linux_x86_64.whl"
+	l := &Lock{Packages: []Package{{Name: "torch", Version: "2.0.0+cu118", Manager: Pip, Platform: "linux-64", URL: u}}}
+	l.Metadata.Platforms = []string{"linux-64"}
+	data, err := l.Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(data), "url: "+u+"\n") {
+		t.Errorf("url rewritten:\n%s", data)
+	}
+}
