@@ -155,6 +155,11 @@ func TestLockCreateWithTokenURL(t *testing.T) {
 	host := strings.TrimPrefix(base, "http://")
 	dir := t.TempDir()
 	wantNeedsCredentials(t, privateEnv(t, dir, base+"/conda", base+"/simple"), host, token)
+	// envkit solve shows the channel and package URLs bare.
+	out, errOut, code := runSolveCLI(t, "solve", "--json", "-v", "-c", base+"/t/"+token+"/conda", "dependent")
+	if code != 0 || !strings.Contains(out, base+"/conda/noarch/dependent-") || strings.Contains(out+errOut, token) {
+		t.Errorf("solve: exit %d: %s%s", code, out, errOut)
+	}
 	lockAndCreate(t, privateEnv(t, dir, base+"/t/"+token+"/conda", base+"/t/"+token+"/simple"), token)
 
 	const password = "pw-SECRET-55aa"
@@ -165,7 +170,7 @@ func TestLockCreateWithTokenURL(t *testing.T) {
 	// A wrong password fails, naming the host, without showing it.
 	const wrong = "WRONG-pw-77"
 	withWrong := strings.Replace(userBase, "://", "://ci:"+wrong+"@", 1)
-	_, errOut, code := runSolveCLI(t, "lock", privateEnv(t, t.TempDir(), withWrong+"/conda", withWrong+"/simple"))
+	_, errOut, code = runSolveCLI(t, "lock", privateEnv(t, t.TempDir(), withWrong+"/conda", withWrong+"/simple"))
 	if code == 0 || !strings.Contains(errOut, strings.TrimPrefix(userBase, "http://")+" refused the credentials") || strings.Contains(errOut, wrong) {
 		t.Errorf("lock with a wrong password: exit %d: %s", code, errOut)
 	}
