@@ -36,6 +36,10 @@ func (b *build) attachSBOMs(ctx context.Context, rb *dockerui.ResultBuilder, def
 	if b.bc.SBOM == nil {
 		return nil
 	}
+	caps := b.c.BuildOpts().Caps
+	if err := caps.Supports(gwpb.CapAttestations); err != nil {
+		return fmt.Errorf("this BuildKit cannot attach attestations (capability %q, BuildKit v0.11.0 and later), so it cannot carry the SBOM asked for: build without --sbom, or on BuildKit v0.11.0 or later (envkit sbom FILE writes the same document)", gwpb.CapAttestations)
+	}
 	// The lock's pip entries name their dependencies, which
 	// buildplan.Locked does not keep: the edges between wheels.
 	var lk *lock.Lock

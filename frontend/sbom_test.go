@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/in-toto/in-toto-golang/in_toto"
+	gwpb "github.com/moby/buildkit/frontend/gateway/pb"
 	"github.com/moby/buildkit/solver/pb"
 )
 
@@ -79,5 +80,17 @@ func TestBuildAttachesSBOM(t *testing.T) {
 	}
 	if !strings.Contains(string(text), busyboxDigest) {
 		t.Errorf("the SBOM does not name the base image's digest %s", busyboxDigest)
+	}
+}
+
+// A daemon without attestations (before v0.11) asked for an SBOM says so
+// in envkit's words instead of failing in BuildKit's.
+func TestBuildSBOMNeedsAttestations(t *testing.T) {
+	lockData := lockFor(t, condaEnv, testRecipes(t, lockedRecipes...))
+	g := condaGateway(t, condaEnv, lockData, map[string]string{"attest:sbom": ""})
+	g.caps = without(&gwpb.Caps, gwpb.CapAttestations)
+	_, err := Build(context.Background(), g)
+	if err == nil || !strings.Contains(err.Error(), "BuildKit v0.11.0 and later") || !strings.Contains(err.Error(), "envkit sbom FILE") {
+		t.Errorf("error %v, want envkit's words about attestations", err)
 	}
 }
