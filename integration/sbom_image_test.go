@@ -16,7 +16,18 @@ import (
 // pinned by digest (envkit sbom FILE asks no registry for it; the image's
 // label has the digest the build resolved). docs/sbom.md, "From an image".
 func TestSbomOfBuiltImage(t *testing.T) {
-	def := helloDefinition(env.channel)
+	server, _ := pipServer(t)
+	for name, def := range map[string]string{
+		"hello": helloDefinition(env.channel),
+		// Wheels and jars: their archive sha256, URL and edges come from
+		// the image's pins label.
+		"pip-demo": pipDefinition(env.channel, server, "1.0"),
+	} {
+		t.Run(name, func(t *testing.T) { sbomOfBuiltImage(t, name, def) })
+	}
+}
+
+func sbomOfBuiltImage(t *testing.T, name, def string) {
 	dir := writeFiles(t, map[string]string{"environment.yml": def})
 	file := filepath.Join(dir, "environment.yml")
 	run(t, 2*time.Minute, "envkit", "lock", file)
@@ -35,20 +46,20 @@ func TestSbomOfBuiltImage(t *testing.T) {
 	file = filepath.Join(dir, "environment.yml")
 	run(t, 2*time.Minute, "envkit", "lock", file)
 
-	repo := env.Registry + "/envkit/sbom-image"
+	repo := env.Registry + "/envkit/sbom-image-" + name
 	meta := filepath.Join(dir, "meta.json")
 	run(t, 15*time.Minute, "envkit", "build", file, "--addr", env.BuildkitHost, "--push", repo,
 		"--progress", "plain", "--metadata-file", meta, "--build-arg", "SOURCE_DATE_EPOCH="+epoch)
 	image := repo + "@" + metadataDigest(t, meta)
 
 	for _, format := range []string{"spdx", "cyclonedx"} {
-		fromImage := run(t, 2*time.Minute, "envkit", "sbom", "--lock-only", "--format", format, "--name", "hello", image)
+		fromImage := run(t, 2*time.Minute, "envkit", "sbom", "--lock-only", "--format", format, "--name", name, image)
 		fromFile, errOut, err := runErr(time.Minute, []string{"SOURCE_DATE_EPOCH=" + epoch}, "envkit", "sbom", "--lock-only", "--format", format, file)
 		if err != nil {
 			t.Fatalf("envkit sbom %s: %v\n%s", file, err, errOut)
 		}
-		if !strings.Contains(fromFile, "pkg:conda/envkit-hello@1.0") || !strings.Contains(fromFile, ins.BaseDigest[len("sha256:"):]) {
-			t.Fatalf("%s: the definition's document lacks envkit-hello or the base digest:\n%s", format, fromFile)
+		if !strings.Contains(fromFile, "pkg:conda/python@3.11") || !strings.Contains(fromFile, ins.BaseDigest[len("sha256:"):]) {
+			t.Fatalf("%s: the definition's document lacks python or the base digest:\n%s", format, fromFile)
 		}
 		if fromImage != fromFile {
 			t.Errorf("%s: envkit sbom of the image:\n%s\nof the definition:\n%s", format, fromImage, fromFile)

@@ -54,7 +54,25 @@ func configure(img *dockerspec.DockerOCIImage, env Environment, opts Options) {
 	if opts.Version != "" {
 		labels[imagemeta.LabelVersion] = opts.Version
 	}
+	if pins := pinsOf(env).Encode(); pins != "" {
+		labels[imagemeta.LabelPins] = pins
+	}
 	img.Config.Labels = labels
+}
+
+// pinsOf are the locked pins of the environment's wheels and precached
+// jars (imagemeta.LabelPins).
+func pinsOf(env Environment) imagemeta.Pins {
+	var p imagemeta.Pins
+	for _, w := range env.Wheels {
+		p.Pip = append(p.Pip, imagemeta.PipPin{Name: w.Name, Version: w.Version, URL: w.URL, SHA256: w.SHA256, Depends: w.Depends})
+	}
+	if env.Spark != nil && env.Spark.Precache {
+		for _, j := range env.Spark.Jars {
+			p.Jars = append(p.Jars, imagemeta.JarPin{Coordinate: j.Coordinate.String(), Classifier: j.Classifier, URL: j.URL, SHA256: j.SHA256})
+		}
+	}
+	return p
 }
 
 // prependPath puts dir first on a PATH value, removing it further down.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -55,7 +56,7 @@ func TestFromDefinitionRealPip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(env.Wheels) != 1 || env.Wheels[0] != wheels[0] || env.Spark != nil {
+	if len(env.Wheels) != 1 || !reflect.DeepEqual(env.Wheels[0], wheels[0]) || env.Spark != nil {
 		t.Errorf("environment %+v", env)
 	}
 }

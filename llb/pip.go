@@ -20,6 +20,9 @@ type Wheel struct {
 	URL string
 	// SHA256 pins the download (hex).
 	SHA256 string
+	// Depends are the names of the pip packages it depends on, as the
+	// lock records them (the image's pins label keeps them).
+	Depends []string
 }
 
 func (w Wheel) String() string { return w.Name + " " + w.Version }

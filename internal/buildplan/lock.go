@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 
@@ -116,7 +118,8 @@ func ReadLock(fsys fs.FS, def *spec.Definition, opts Options, targets []ocispecs
 		out.Packages[subdir] = pkgs
 		for _, p := range lk.ForPlatform(subdir) {
 			if p.Manager == lock.Pip {
-				out.Wheels[subdir] = append(out.Wheels[subdir], envllb.Wheel{Name: p.Name, Version: p.Version, URL: p.URL, SHA256: p.Hash.SHA256})
+				out.Wheels[subdir] = append(out.Wheels[subdir], envllb.Wheel{Name: p.Name, Version: p.Version, URL: p.URL, SHA256: p.Hash.SHA256,
+					Depends: slices.Sorted(maps.Keys(p.Dependencies))})
 			}
 		}
 	}

@@ -69,8 +69,8 @@ func isJar(name string) bool {
 // package's info/index.json), each installed wheel's METADATA (name,
 // version, licence), each jar (its digest, the coordinate from
 // sparkCreatedBy, the Spark layer's history).
-// What the image does not hold stays unknown: a wheel's archive sha256
-// and URL, a jar's URL, the edges between wheels (docs/sbom.md).
+// The pins label gives a wheel's archive sha256, URL and dependencies and
+// a jar's URL, which the image's files do not hold (applyPins).
 // lockOnly drops the licences, as envkit sbom --lock-only of the
 // definition has none.
 func FromImage(name string, cfg ocispecs.Image, files map[string][]byte, digests map[string]string, sparkCreatedBy []string, lockOnly bool) (Environment, error) {
@@ -131,7 +131,48 @@ func FromImage(name string, cfg ocispecs.Image, files map[string][]byte, digests
 	if env.Jars, err = imageJars(digests, sparkCreatedBy); err != nil {
 		return Environment{}, err
 	}
+	if err := applyPins(&env, labels[imagemeta.LabelPins]); err != nil {
+		return Environment{}, err
+	}
 	return env, nil
+}
+
+// applyPins gives the image's wheels and jars what the lock said of them
+// and the image's files cannot hold (imagemeta.LabelPins): a wheel's
+// archive sha256 and URL and its dependencies, a jar's URL. An image
+// built before the label has none, and those stay unknown.
+func applyPins(env *Environment, label string) error {
+	pins, err := imagemeta.DecodePins(label)
+	if err != nil {
+		return fmt.Errorf("label %s: %w", imagemeta.LabelPins, err)
+	}
+	pip := map[string]imagemeta.PipPin{}
+	for _, p := range pins.Pip {
+		pip[pypiName(p.Name)] = p
+	}
+	for i, w := range env.Wheels {
+		p, ok := pip[pypiName(w.Name)]
+		if !ok || p.Version != w.Version {
+			continue
+		}
+		env.Wheels[i].URL, env.Wheels[i].SHA256 = p.URL, p.SHA256
+		if len(p.Depends) > 0 {
+			if env.WheelDepends == nil {
+				env.WheelDepends = map[string][]string{}
+			}
+			env.WheelDepends[w.Name] = p.Depends
+		}
+	}
+	jars := map[string]imagemeta.JarPin{}
+	for _, j := range pins.Jars {
+		jars[j.Coordinate+" "+j.Classifier] = j
+	}
+	for i, j := range env.Jars {
+		if p, ok := jars[j.Coordinate.String()+" "+j.Classifier]; ok && p.SHA256 == j.SHA256 {
+			env.Jars[i].URL = p.URL
+		}
+	}
+	return nil
 }
 
 // imageJars are the jars of digests (path → sha256), each matched by its
