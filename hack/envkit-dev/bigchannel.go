@@ -13,33 +13,17 @@ import (
 	"github.com/envkit/envkit/hack/fixtures"
 )
 
-// bigChannelDir is where big-channel writes by default, beside the
-// other fixtures; Channels serves it when it is there.
-const bigChannelDir = "big-channel"
-
-// bigChannelRoots are the channel server's names for the big channel's
-// forms, when it has been made in fixturesDir.
-func bigChannelRoots(fixturesDir string) map[string]string {
-	m := map[string]string{}
-	dir := filepath.Join(fixturesDir, bigChannelDir)
-	if _, err := os.Stat(filepath.Join(dir, "stamp")); err == nil {
-		m["big-channel"] = filepath.Join(dir, "monolithic")
-		m["big-channel-sharded"] = filepath.Join(dir, "sharded")
-	}
-	return m
-}
-
 // bigChannel makes the conda-forge-sized channel (fixtures.CondaForge)
 // with the fixture packages mixed in, and prints how long it took and
 // what it wrote. The channel server serves it as big-channel (monolithic)
 // and big-channel-sharded.
 func bigChannel(ctx context.Context, args []string) error {
 	fs, _, fix := flags("big-channel")
-	out := fs.String("out", "", "output directory (default: FIXTURES/"+bigChannelDir+")")
+	out := fs.String("out", "", "output directory (default: FIXTURES/"+fixtures.BigChannelDir+")")
 	records := fs.Int("records", 0, "linux-64 records (default: conda-forge's shape)")
 	fs.Parse(args)
 	if *out == "" {
-		*out = filepath.Join(*fix, bigChannelDir)
+		*out = filepath.Join(*fix, fixtures.BigChannelDir)
 	}
 	spec := fixtures.CondaForge
 	if *records > 0 {

@@ -146,7 +146,7 @@ func Channels(fixturesDir string) (map[string]string, error) {
 		fixtures.ChannelName: filepath.Join(fixturesDir, "channel"),
 		"pypi":               filepath.Join(fixturesDir, fixtures.PipDirName),
 	}
-	maps.Copy(m, bigChannelRoots(fixturesDir))
+	maps.Copy(m, fixtures.BigChannelRoots(fixturesDir))
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		return nil, err

@@ -28,9 +28,9 @@ import (
 const EnvCacheDir = "ENVKIT_CACHE_DIR"
 
 // maxRepodataDownload bounds the bytes of one repodata.json (or its
-// .zst) as read, before decompression: conda-forge's linux-64 is about
-// 250 MB plain.
-const maxRepodataDownload = 1 << 30
+// .zst) as read, before decompression: the bound of the decompressed
+// JSON, which a plain file is (conda-forge's linux-64 is about 250 MB).
+const maxRepodataDownload = MaxRepodata
 
 // Client fetches repodata. The zero value fetches without a cache.
 type Client struct {
