@@ -134,27 +134,7 @@ func provenanceBuild(t *testing.T, lockAlias, buildAlias string) {
 		"--output", imageOutput(repo+":1"), "--metadata-file", meta, dir)
 	top := metadataDigest(t, meta)
 
-	var index struct {
-		Manifests []struct {
-			Digest      string            `json:"digest"`
-			Annotations map[string]string `json:"annotations"`
-			Platform    *struct {
-				Architecture string `json:"architecture"`
-			} `json:"platform"`
-		} `json:"manifests"`
-	}
-	if err := json.Unmarshal(skopeoRaw(t, repo+"@"+top), &index); err != nil {
-		t.Fatal(err)
-	}
-	var image, attestation string
-	for _, m := range index.Manifests {
-		switch {
-		case m.Annotations["vnd.docker.reference.type"] == "attestation-manifest":
-			attestation = m.Digest
-		case m.Platform != nil && m.Platform.Architecture != "unknown":
-			image = m.Digest
-		}
-	}
+	image, attestation := indexManifests(t, repo+"@"+top)
 	if image == "" || attestation == "" {
 		t.Fatalf("index %s: image %q, attestation manifest %q", top, image, attestation)
 	}
@@ -176,28 +156,10 @@ func provenanceBuild(t *testing.T, lockAlias, buildAlias string) {
 	checkNoToken(t, "the image config", cfgData)
 
 	// The attestations: envkit's SPDX document and BuildKit's provenance.
-	layout := t.TempDir()
-	cmd := execIn(t.Context(), ".", "skopeo", "copy", "--quiet", "--src-tls-verify=false", "docker://"+repo+"@"+attestation, "oci:"+layout+":x")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("skopeo copy the attestation: %v\n%s", err, out)
-	}
-	var m struct {
-		Layers []struct {
-			Digest      string            `json:"digest"`
-			Annotations map[string]string `json:"annotations"`
-		} `json:"layers"`
-	}
-	if err := json.Unmarshal(skopeoRaw(t, repo+"@"+attestation), &m); err != nil {
-		t.Fatal(err)
-	}
 	var kinds []string
-	for _, l := range m.Layers {
-		kind := l.Annotations["in-toto.io/predicate-type"]
+	for _, a := range attestations(t, repo, attestation) {
+		kind, data := a.PredicateType, a.Statement
 		kinds = append(kinds, kind)
-		data, err := os.ReadFile(filepath.Join(layout, "blobs", "sha256", strings.TrimPrefix(l.Digest, "sha256:")))
-		if err != nil {
-			t.Fatal(err)
-		}
 		checkNoToken(t, kind+" attestation", data)
 		switch {
 		case kind == "https://spdx.dev/Document":

@@ -4,7 +4,6 @@ package integration
 
 import (
 	"encoding/json"
-	"os"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -35,55 +34,17 @@ func TestBuildxSBOM(t *testing.T) {
 	plain := build("plain", false)
 	withSBOM := build("sbom", true)
 
-	var index struct {
-		Manifests []struct {
-			Digest      string            `json:"digest"`
-			Annotations map[string]string `json:"annotations"`
-			Platform    *struct {
-				Architecture string `json:"architecture"`
-			} `json:"platform"`
-		} `json:"manifests"`
-	}
-	if err := json.Unmarshal(skopeoRaw(t, repo+"@"+withSBOM), &index); err != nil {
-		t.Fatal(err)
-	}
-	var image, attestation string
-	for _, m := range index.Manifests {
-		switch {
-		case m.Annotations["vnd.docker.reference.type"] == "attestation-manifest":
-			attestation = m.Digest
-		case m.Platform != nil && m.Platform.Architecture != "unknown":
-			image = m.Digest
-		}
-	}
+	image, attestation := indexManifests(t, repo+"@"+withSBOM)
 	if image != plain {
 		t.Errorf("the image with an SBOM is %s, without %s", image, plain)
 	}
 	if attestation == "" {
 		t.Fatalf("no attestation manifest in %s", withSBOM)
 	}
-	layout := t.TempDir()
-	cmd := execIn(t.Context(), ".", "skopeo", "copy", "--quiet", "--src-tls-verify=false", "docker://"+repo+"@"+attestation, "oci:"+layout+":x")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("skopeo copy the attestation: %v\n%s", err, out)
-	}
-	var m struct {
-		Layers []struct {
-			Digest      string            `json:"digest"`
-			Annotations map[string]string `json:"annotations"`
-		} `json:"layers"`
-	}
-	if err := json.Unmarshal(skopeoRaw(t, repo+"@"+attestation), &m); err != nil {
-		t.Fatal(err)
-	}
 	var got []string
-	for _, l := range m.Layers {
-		if l.Annotations["in-toto.io/predicate-type"] != "https://spdx.dev/Document" {
+	for _, a := range attestations(t, repo, attestation) {
+		if a.PredicateType != "https://spdx.dev/Document" {
 			continue
-		}
-		b, err := os.ReadFile(filepath.Join(layout, "blobs", "sha256", strings.TrimPrefix(l.Digest, "sha256:")))
-		if err != nil {
-			t.Fatal(err)
 		}
 		var statement struct {
 			Predicate struct {
@@ -100,7 +61,7 @@ func TestBuildxSBOM(t *testing.T) {
 				} `json:"packages"`
 			} `json:"predicate"`
 		}
-		if err := json.Unmarshal(b, &statement); err != nil {
+		if err := json.Unmarshal(a.Statement, &statement); err != nil {
 			t.Fatal(err)
 		}
 		for _, p := range statement.Predicate.Packages {
