@@ -36,6 +36,49 @@ if [ ${#missing[@]} -gt 0 ] && command -v systemctl >/dev/null && systemctl is-a
 	systemctl stop docker-registry || true
 fi
 
+# Emulators for foreign-architecture build steps (multi-platform builds,
+# integration/multiplatform_test.go): qemu-user-static registers them with
+# binfmt_misc through binfmt-support, with the F flag, so runc can run them
+# inside a container's root. Not fatal: without them only the foreign
+# platforms' tests skip, and say why.
+emulation() {
+	if ! grep -q '^binfmt_misc ' /proc/mounts; then
+		mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc 2>/dev/null || {
+			echo "tools: cannot mount binfmt_misc (not root, or no privilege): foreign platforms cannot run here" >&2
+			return 0
+		}
+	fi
+	local need=()
+	for p in qemu-user-static binfmt-support; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || need+=("$p")
+	done
+	if [ ${#need[@]} -gt 0 ]; then
+		if [ "$(id -u)" != 0 ]; then
+			echo "tools: ${need[*]} not installed and not root: foreign platforms cannot run here (apt-get install ${need[*]})" >&2
+			return 0
+		fi
+		echo "tools: apt-get install ${need[*]}"
+		apt-get install -y -q --no-install-recommends "${need[@]}" >/dev/null || {
+			echo "tools: apt-get install ${need[*]} failed: foreign platforms cannot run here" >&2
+			return 0
+		}
+	fi
+	local probe=qemu-aarch64
+	[ "$(uname -m)" = aarch64 ] && probe=qemu-x86_64
+	# Installed before binfmt_misc was mounted (or after a reboot of a
+	# container host), the entries are known to binfmt-support but not to
+	# the kernel.
+	if [ ! -e /proc/sys/fs/binfmt_misc/$probe ]; then
+		update-binfmts --enable >/dev/null 2>&1 || true
+	fi
+	if grep -q '^flags: .*F' "/proc/sys/fs/binfmt_misc/$probe" 2>/dev/null; then
+		echo "tools: emulators registered ($probe flags $(sed -n 's/^flags: //p' "/proc/sys/fs/binfmt_misc/$probe"))"
+	else
+		echo "tools: $probe is not registered with the F flag: foreign platforms cannot run here" >&2
+	fi
+}
+DEBIAN_FRONTEND=noninteractive emulation
+
 # build NAME PACKAGE MODULE: builds PACKAGE from go.mod's MODULE version into
 # $BIN/NAME, unless the binary there already reports that version.
 build() {
