@@ -106,6 +106,9 @@ type Options struct {
 	// directory (a named context from the client) and the archive's path
 	// in it. ok is false when no directory serves the URL.
 	LocalArchive func(url string) (dir llb.State, file string, ok bool)
+	// Auth names the hosts whose downloads send a build secret as their
+	// Authorization header (nil: none).
+	Auth Auth
 
 	// Epoch is SOURCE_DATE_EPOCH: file mtimes, created, history.
 	Epoch time.Time

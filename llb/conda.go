@@ -236,7 +236,7 @@ func archiveStem(fn string) string {
 // md5 against the archive.
 func packageArchive(p *repodata.Record, fn string, opts Options, name string) (llb.State, error) {
 	if strings.HasPrefix(p.URL, "http://") || strings.HasPrefix(p.URL, "https://") {
-		return llb.HTTP(p.URL, llb.Checksum(digestOf(p.SHA256)), llb.Filename(fn), llb.WithCustomName(name)), nil
+		return llb.HTTP(p.URL, llb.Checksum(digestOf(p.SHA256)), llb.Filename(fn), llb.WithCustomName(name), opts.Auth.HTTP(p.URL)), nil
 	}
 	if strings.HasPrefix(p.URL, "file:") && opts.LocalArchive != nil {
 		if dir, file, ok := opts.LocalArchive(p.URL); ok {

@@ -87,7 +87,7 @@ func pipLayers(groups [][]Wheel, python string, env Environment, opts Options, r
 		var names []string
 		for _, w := range group {
 			n++
-			archive, fn, err := wheelSource(w, fmt.Sprintf("pip %d/%d", n, total))
+			archive, fn, err := wheelSource(w, fmt.Sprintf("pip %d/%d", n, total), opts.Auth)
 			if err != nil {
 				return nil, nil, err
 			}
@@ -116,7 +116,7 @@ func pipLayers(groups [][]Wheel, python string, env Environment, opts Options, r
 
 // wheelSource is the wheel's download, pinned by its sha256 (so its
 // cache key needs no network), and the archive's file name in it.
-func wheelSource(w Wheel, stage string) (llb.State, string, error) {
+func wheelSource(w Wheel, stage string, auth Auth) (llb.State, string, error) {
 	u, err := url.Parse(w.URL)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return llb.State{}, "", fmt.Errorf("pip package %s: %q cannot be downloaded by BuildKit (http and https only): serve the wheels from an index or --find-links page over http, e.g. on 127.0.0.1, and lock again", w, w.URL)
@@ -134,7 +134,7 @@ func wheelSource(w Wheel, stage string) (llb.State, string, error) {
 	st := llb.HTTP(u.String(),
 		llb.Checksum(digestOf(w.SHA256)),
 		llb.Filename(fn),
-		llb.WithCustomName(fmt.Sprintf("[%s] download %s (%s)", stage, w, fn)),
+		llb.WithCustomName(fmt.Sprintf("[%s] download %s (%s)", stage, w, fn)), auth.HTTP(u.String()),
 	)
 	return st, fn, nil
 }

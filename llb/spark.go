@@ -58,7 +58,7 @@ func sparkLayer(s *Spark, env Environment, opts Options) (llb.State, ocispecs.Hi
 		src := llb.HTTP(j.URL,
 			llb.Checksum(digestOf(j.SHA256)),
 			llb.Filename(fn),
-			llb.WithCustomName(fmt.Sprintf("[spark %d/%d] download %s", i+1, len(jars), j)),
+			llb.WithCustomName(fmt.Sprintf("[spark %d/%d] download %s", i+1, len(jars), j)), opts.Auth.HTTP(j.URL),
 		)
 		// Downloads are 0600: the image's users must read the jars.
 		actions = actions.Copy(src, "/"+fn, path.Join(jarDir, fn), &llb.CopyInfo{Mode: &llb.ChmodOpt{Mode: 0o644}})
