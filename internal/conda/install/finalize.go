@@ -107,7 +107,7 @@ func recordsInOrder(prs []*PrefixRecord) []*PrefixRecord {
 	recs := make([]*repodata.Record, 0, len(prs))
 	for _, r := range prs {
 		byName[r.Name] = r
-		recs = append(recs, r.Record())
+		recs = append(recs, &r.Record)
 	}
 	out := make([]*PrefixRecord, 0, len(prs))
 	for _, r := range DependencyOrder(recs) {

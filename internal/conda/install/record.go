@@ -15,10 +15,28 @@ import (
 
 // PrefixRecord is conda-meta/<name>-<version>-<build>.json, the record
 // conda, micromamba and rattler read to know what an environment holds.
-// Fields are in alphabetical order, as rattler writes them. Fields that
-// would name host paths (extracted_package_dir, link.source) are written
-// empty: the same package and prefix must give the same bytes everywhere.
+// As in rattler, it nests the channel's record (the solver's view) and adds
+// what linking learnt. The file form is prefixRecordFile.
 type PrefixRecord struct {
+	// Record is the channel's record; linking sets the archive's digests,
+	// size, noarch kind and file name.
+	repodata.Record
+	// Arch, Platform and PythonSitePackagesPath come from info/index.json;
+	// the solver does not read them.
+	Arch, Platform, PythonSitePackagesPath string
+	Files                                  []string
+	PathsData                              PathsData
+	Link                                   LinkInfo
+	RequestedSpec                          string
+}
+
+// prefixRecordFile is the record's JSON form: fields in alphabetical order,
+// as rattler writes them; depends, constrains, md5, sha256, channel and
+// subdir always present; track_features one comma-separated string.
+// extracted_package_dir and link.source would name host paths and are
+// written empty: the same package and prefix must give the same bytes
+// everywhere.
+type prefixRecordFile struct {
 	Arch                   string    `json:"arch,omitempty"`
 	Build                  string    `json:"build"`
 	BuildNumber            int64     `json:"build_number"`
@@ -60,71 +78,87 @@ const linkCopy = 3
 // Dist is name-version-build, the record's file name without ".json".
 func (r *PrefixRecord) Dist() string { return r.Name + "-" + r.Version + "-" + r.Build }
 
-// Record returns the repodata view of the record.
-func (r *PrefixRecord) Record() *repodata.Record {
-	rec := &repodata.Record{
-		Name: r.Name, Version: r.Version, Build: r.Build, BuildNumber: r.BuildNumber,
-		Depends: r.Depends, Constrains: r.Constrains, MD5: r.MD5, SHA256: r.SHA256, Size: r.Size,
-		Subdir: r.Subdir, Timestamp: r.Timestamp, Noarch: r.Noarch, Filename: r.Filename, URL: r.URL, Channel: r.Channel,
-		License: r.License, LicenseFamily: r.LicenseFamily, Features: r.Features,
+// MarshalJSON writes the file form. Specs keep ">" and "<" as they are (no
+// HTML escaping), as conda does.
+func (r PrefixRecord) MarshalJSON() ([]byte, error) {
+	rec := &r.Record
+	f := prefixRecordFile{
+		Arch: r.Arch, Build: rec.Build, BuildNumber: rec.BuildNumber, Channel: rec.Channel,
+		Constrains: nonNil(rec.Constrains), Depends: nonNil(rec.Depends), Features: rec.Features,
+		Files: r.Files, Filename: rec.Filename, License: rec.License, LicenseFamily: rec.LicenseFamily,
+		Link: r.Link, MD5: rec.MD5, Name: rec.Name, Noarch: rec.Noarch, PathsData: r.PathsData,
+		Platform: r.Platform, PythonSitePackagesPath: r.PythonSitePackagesPath, RequestedSpec: r.RequestedSpec,
+		SHA256: rec.SHA256, Size: rec.Size, Subdir: rec.Subdir, Timestamp: rec.Timestamp,
+		TrackFeatures: strings.Join(rec.TrackFeatures, ","), URL: rec.URL, Version: rec.Version,
 	}
-	if r.TrackFeatures != "" {
-		rec.TrackFeatures = repodata.SplitFeatures(r.TrackFeatures)
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(f); err != nil {
+		return nil, err
 	}
-	return rec
+	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), nil
 }
 
-// newPrefixRecord starts from info/index.json and lets the channel's record
-// (when given) supply where the package came from.
-func newPrefixRecord(idx map[string]json.RawMessage, rec *repodata.Record) (*PrefixRecord, error) {
-	var base struct {
-		Name          string          `json:"name"`
-		Version       string          `json:"version"`
-		Build         string          `json:"build"`
-		BuildNumber   int64           `json:"build_number"`
-		Depends       []string        `json:"depends"`
-		Constrains    []string        `json:"constrains"`
-		Subdir        string          `json:"subdir"`
-		Arch          *string         `json:"arch"`
-		Platform      *string         `json:"platform"`
-		License       string          `json:"license"`
-		LicenseFamily string          `json:"license_family"`
-		Features      string          `json:"features"`
-		Timestamp     int64           `json:"timestamp"`
-		TrackFeatures json.RawMessage `json:"track_features"`
-		SitePackages  string          `json:"python_site_packages_path"`
+// UnmarshalJSON reads the file form (and shadows repodata.Record's).
+func (r *PrefixRecord) UnmarshalJSON(b []byte) error {
+	var f prefixRecordFile
+	if err := json.Unmarshal(b, &f); err != nil {
+		return err
 	}
+	*r = PrefixRecord{
+		Record: repodata.Record{
+			Name: f.Name, Version: f.Version, Build: f.Build, BuildNumber: f.BuildNumber,
+			Depends: f.Depends, Constrains: f.Constrains, TrackFeatures: repodata.SplitFeatures(f.TrackFeatures),
+			Features: f.Features, License: f.License, LicenseFamily: f.LicenseFamily, MD5: f.MD5, SHA256: f.SHA256,
+			Size: f.Size, Subdir: f.Subdir, Timestamp: f.Timestamp, Noarch: f.Noarch, Filename: f.Filename,
+			URL: f.URL, Channel: f.Channel,
+		},
+		Arch: f.Arch, Platform: f.Platform, PythonSitePackagesPath: f.PythonSitePackagesPath,
+		Files: f.Files, PathsData: f.PathsData, Link: f.Link, RequestedSpec: f.RequestedSpec,
+	}
+	return nil
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+// newPrefixRecord starts from info/index.json, read as repodata reads a
+// record, and lets the channel's record (when given) supply where the
+// package came from.
+func newPrefixRecord(idx map[string]json.RawMessage, rec *repodata.Record) (*PrefixRecord, error) {
 	raw, _ := json.Marshal(idx)
-	if err := json.Unmarshal(raw, &base); err != nil {
+	r := &PrefixRecord{Link: LinkInfo{Type: linkCopy}}
+	if err := r.Record.UnmarshalJSON(raw); err != nil {
 		return nil, fmt.Errorf("info/index.json: %v", err)
 	}
-	if base.Name == "" || base.Version == "" || base.Build == "" {
+	var extra struct {
+		Arch         *string `json:"arch"`
+		Platform     *string `json:"platform"`
+		SitePackages string  `json:"python_site_packages_path"`
+	}
+	if err := json.Unmarshal(raw, &extra); err != nil {
+		return nil, fmt.Errorf("info/index.json: %v", err)
+	}
+	if extra.Arch != nil {
+		r.Arch = *extra.Arch
+	}
+	if extra.Platform != nil {
+		r.Platform = *extra.Platform
+	}
+	r.PythonSitePackagesPath = extra.SitePackages
+	// Where the archive came from and its digests are the channel's and the
+	// linker's to say, not the archive's own.
+	r.MD5, r.SHA256, r.Size, r.Filename, r.URL, r.Channel = "", "", 0, "", "", ""
+	if r.Name == "" || r.Version == "" || r.Build == "" {
 		return nil, fmt.Errorf("info/index.json lacks name, version or build")
 	}
-	if err := checkDist(base.Name, base.Version, base.Build); err != nil {
+	if err := checkDist(r.Name, r.Version, r.Build); err != nil {
 		return nil, fmt.Errorf("info/index.json: %w", err)
-	}
-	r := &PrefixRecord{
-		Name: base.Name, Version: base.Version, Build: base.Build, BuildNumber: base.BuildNumber,
-		Depends: base.Depends, Constrains: base.Constrains, Subdir: base.Subdir,
-		License: base.License, LicenseFamily: base.LicenseFamily, Features: base.Features,
-		Timestamp: base.Timestamp, PythonSitePackagesPath: base.SitePackages,
-		Link: LinkInfo{Type: linkCopy},
-	}
-	if base.Arch != nil {
-		r.Arch = *base.Arch
-	}
-	if base.Platform != nil {
-		r.Platform = *base.Platform
-	}
-	var tf string
-	if json.Unmarshal(base.TrackFeatures, &tf) == nil {
-		r.TrackFeatures = tf
-	} else {
-		var list []string
-		if json.Unmarshal(base.TrackFeatures, &list) == nil {
-			r.TrackFeatures = strings.Join(list, ",")
-		}
 	}
 	if rec != nil {
 		if rec.Name != "" && (rec.Name != r.Name || rec.Version != r.Version || rec.Build != r.Build) {
@@ -145,17 +179,10 @@ func newPrefixRecord(idx map[string]json.RawMessage, rec *repodata.Record) (*Pre
 			r.Timestamp = rec.Timestamp
 		}
 	}
-	if r.Depends == nil {
-		r.Depends = []string{}
-	}
-	if r.Constrains == nil {
-		r.Constrains = []string{}
-	}
 	return r, nil
 }
 
 // encode is the record as written: indented, keys in order, final newline.
-// Specs keep ">" and "<" as they are (no HTML escaping), as conda does.
 func (r *PrefixRecord) encode() ([]byte, error) {
 	var b bytes.Buffer
 	enc := json.NewEncoder(&b)
