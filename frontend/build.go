@@ -106,6 +106,9 @@ func (b *build) run(ctx context.Context) (*gwclient.Result, error) {
 	if b.opts, err = buildplan.ParseOptions(b.bc.BuildArgs); err != nil {
 		return nil, err
 	}
+	if err := checkAuthCapability(b.c.BuildOpts().LLBCaps, b.opts.Auth); err != nil {
+		return nil, err
+	}
 	epoch := b.opts.Epoch
 	defHash, err := buildplan.DefinitionHash(def, b.opts.BaseImage)
 	if err != nil {
@@ -183,6 +186,7 @@ func (b *build) run(ctx context.Context) (*gwclient.Result, error) {
 			Labels:        b.bc.Labels,
 			LinkBinary:    linkBin,
 			LocalArchive:  localArchive,
+			Auth:          b.opts.Auth,
 			PackageLayers: b.opts.PackageLayers,
 			Epoch:         epoch,
 			Version:       Version,
@@ -411,7 +415,7 @@ func (b *build) solve(ctx context.Context, st llb.State, p ocispecs.Platform, ev
 	}
 	res, err := b.c.Solve(ctx, gwclient.SolveRequest{Definition: def.ToPB(), CacheImports: b.bc.CacheImports, Evaluate: evaluate})
 	if err != nil {
-		return nil, nameFailedStep(err, def)
+		return nil, nameFailedStep(explainAuth(err, def, b.opts.Auth), def)
 	}
 	return res.SingleRef()
 }

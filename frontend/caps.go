@@ -6,6 +6,9 @@ import (
 	gwpb "github.com/moby/buildkit/frontend/gateway/pb"
 	"github.com/moby/buildkit/solver/pb"
 	"github.com/moby/buildkit/util/apicaps"
+
+	"github.com/envkit/envkit/internal/buildplan"
+	envllb "github.com/envkit/envkit/llb"
 )
 
 // capability is a BuildKit feature envkit's builds rely on.
@@ -51,6 +54,24 @@ func checkCapabilities(llbCaps, gatewayCaps apicaps.CapSet) error {
 			return fmt.Errorf("this BuildKit lacks %s (capability %q, BuildKit %s and later): envkit needs BuildKit %s or later (Docker Engine 24 or later embeds one; buildx can use a newer builder: docker buildx create --use)",
 				c.what, c.id, c.since, MinBuildKit)
 		}
+	}
+	return nil
+}
+
+// authCapability is needed only by a build that sends credentials
+// (ENVKIT_AUTH_HOSTS): an older daemon ignores the attribute and would
+// download without them.
+var authCapability = capability{id: pb.CapSourceHTTPAuth, what: "HTTP sources with an Authorization header from a build secret", since: "v0.21.0"}
+
+// checkAuthCapability refuses, in envkit's words, a build that names
+// hosts with credentials on a daemon that cannot send them.
+func checkAuthCapability(llbCaps apicaps.CapSet, auth envllb.Auth) error {
+	if len(auth) == 0 {
+		return nil
+	}
+	if err := llbCaps.Supports(authCapability.id); err != nil {
+		return fmt.Errorf("the build argument %s names hosts with credentials, and this BuildKit lacks %s (capability %q, BuildKit %s and later): build on BuildKit %s or later (buildx can use a newer builder: docker buildx create --use), or lock and build where the channels need no credentials",
+			buildplan.ArgAuthHosts, authCapability.what, authCapability.id, authCapability.since, authCapability.since)
 	}
 	return nil
 }

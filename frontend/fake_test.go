@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io/fs"
+	"net/url"
 	"path"
 	"sort"
 	"strings"
@@ -37,6 +38,10 @@ type fakeGateway struct {
 	locals map[string]fstest.MapFS // local name -> files
 	images map[string]string       // ref (as asked) -> pinned digest
 	http   map[string][]byte       // URL -> body; others answer 404
+	// private hosts (host:port) answer 401 to an HTTP source that names
+	// no secret; auth records the secret each fetched URL named.
+	private map[string]bool
+	auth    map[string]string
 	// fail makes a build solve fail at the vertex of that name, with
 	// that error, as BuildKit's solver reports it through the gateway
 	// (errdefs.VertexError in a gRPC status).
@@ -73,13 +78,10 @@ func (g *fakeGateway) Solve(ctx context.Context, req gwclient.SolveRequest) (*gw
 			return nil, err
 		}
 		if src := op.GetSource(); src != nil && strings.HasPrefix(src.Identifier, "http") {
-			body, ok := g.http[src.Identifier]
-			if !ok {
-				return nil, fmt.Errorf("%s: invalid response status 404", src.Identifier)
+			body, err := g.get(src)
+			if err != nil {
+				return nil, err
 			}
-			g.mu.Lock()
-			g.fetched = append(g.fetched, src.Identifier)
-			g.mu.Unlock()
 			res := gwclient.NewResult()
 			res.SetRef(&fakeRef{files: fstest.MapFS{src.Attrs[pb.AttrHTTPFilename]: {Data: body, Mode: 0o644}}})
 			return res, nil
@@ -141,7 +143,6 @@ func filter(files fstest.MapFS, follow []string) fstest.MapFS {
 // for any other definition.
 func (g *fakeGateway) fetchAll(def llb.Definition) (*gwclient.Result, bool, error) {
 	files := fstest.MapFS{}
-	var urls []string
 	for _, dt := range def.Def[:len(def.Def)-1] {
 		var op pb.Op
 		if err := op.UnmarshalVT(dt); err != nil {
@@ -151,25 +152,43 @@ func (g *fakeGateway) fetchAll(def llb.Definition) (*gwclient.Result, bool, erro
 		case op.GetMerge() != nil:
 		case op.GetSource() != nil && strings.HasPrefix(op.GetSource().Identifier, "http"):
 			src := op.GetSource()
-			body, ok := g.http[src.Identifier]
-			if !ok {
-				return nil, true, fmt.Errorf("%s: invalid response status 404", src.Identifier)
+			body, err := g.get(src)
+			if err != nil {
+				// As BuildKit's solver reports it: at the source's vertex.
+				return nil, true, errdefs.WrapVertex(err, digest.FromBytes(dt))
 			}
 			if want := src.Attrs[pb.AttrHTTPChecksum]; want != "" && want != digest.FromBytes(body).String() {
 				return nil, true, fmt.Errorf("digest mismatch %s: %s", digest.FromBytes(body), want)
 			}
 			files[src.Attrs[pb.AttrHTTPFilename]] = &fstest.MapFile{Data: body, Mode: 0o644}
-			urls = append(urls, src.Identifier)
 		default:
 			return nil, false, nil
 		}
 	}
-	g.mu.Lock()
-	g.fetched = append(g.fetched, urls...)
-	g.mu.Unlock()
 	res := gwclient.NewResult()
 	res.SetRef(&fakeRef{files: files})
 	return res, true, nil
+}
+
+// get answers an HTTP source as a server would (404 for a URL it does
+// not have, 401 from a private host without a secret) and records it.
+func (g *fakeGateway) get(src *pb.SourceOp) ([]byte, error) {
+	secret := src.Attrs[pb.AttrHTTPAuthHeaderSecret]
+	if u, err := url.Parse(src.Identifier); err == nil && g.private[u.Host] && secret == "" {
+		return nil, fmt.Errorf("%s: invalid response status 401", src.Identifier)
+	}
+	body, ok := g.http[src.Identifier]
+	if !ok {
+		return nil, fmt.Errorf("%s: invalid response status 404", src.Identifier)
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.fetched = append(g.fetched, src.Identifier)
+	if g.auth == nil {
+		g.auth = map[string]string{}
+	}
+	g.auth[src.Identifier] = secret
+	return body, nil
 }
 
 func (g *fakeGateway) ResolveImageConfig(ctx context.Context, ref string, opt sourceresolver.Opt) (string, digest.Digest, []byte, error) {

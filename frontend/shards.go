@@ -63,7 +63,7 @@ func (b *build) fetchShards(ctx context.Context, batch int, reqs []shardRequest)
 		}
 		seen[sum] = true
 		states = append(states, llb.HTTP(r.sd.ShardURL(sum), llb.Checksum(digest.NewDigestFromEncoded(digest.SHA256, sum.String())),
-			llb.Filename(sum.File()), llb.WithCustomName("[conda] shard "+r.sd.Channel.Name+"/"+r.sd.Name+" "+r.name), group))
+			llb.Filename(sum.File()), llb.WithCustomName("[conda] shard "+r.sd.Channel.Name+"/"+r.sd.Name+" "+r.name), group, b.opts.Auth.HTTP(r.sd.ShardURL(sum))))
 	}
 	st := states[0]
 	if len(states) > 1 {
@@ -75,7 +75,7 @@ func (b *build) fetchShards(ctx context.Context, batch int, reqs []shardRequest)
 	}
 	res, err := b.c.Solve(ctx, gwclient.SolveRequest{Definition: def.ToPB(), CacheImports: b.bc.CacheImports, Evaluate: true})
 	if err != nil {
-		return nil, nameFailedStep(err, def)
+		return nil, nameFailedStep(explainAuth(err, def, b.opts.Auth), def)
 	}
 	ref, err := res.SingleRef()
 	if err != nil {

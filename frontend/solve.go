@@ -165,14 +165,14 @@ const maxChannelFile = fetch.MaxRepodata
 // would only fail at the read, and the status decides what a failure
 // means), and reads its file back whole.
 func (b *build) fetchHTTP(ctx context.Context, u, name, filename string) ([]byte, error) {
-	st := llb.HTTP(u, llb.Filename(filename), llb.WithCustomName(name))
+	st := llb.HTTP(u, llb.Filename(filename), llb.WithCustomName(name), b.opts.Auth.HTTP(u))
 	def, err := st.Marshal(ctx)
 	if err != nil {
 		return nil, err
 	}
 	res, err := b.c.Solve(ctx, gwclient.SolveRequest{Definition: def.ToPB(), CacheImports: b.bc.CacheImports, Evaluate: true})
 	if err != nil {
-		return nil, err
+		return nil, explainAuth(err, def, b.opts.Auth)
 	}
 	ref, err := res.SingleRef()
 	if err != nil {

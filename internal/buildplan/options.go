@@ -17,6 +17,7 @@ import (
 	"github.com/envkit/envkit/internal/conda/channel"
 	"github.com/envkit/envkit/internal/credentials"
 	"github.com/envkit/envkit/internal/spec"
+	envllb "github.com/envkit/envkit/llb"
 )
 
 // Build arguments envkit reads.
@@ -63,6 +64,8 @@ var Args = []Arg{
 		Doc: "channel mirrors (docs/channels.md) for a solve in the frontend and for finding file:// channels"},
 	{Name: ArgCondaOverride + "*", InKey: true, FromEnvironment: true,
 		Doc: "virtual package overrides, as when the lock was made (they enter the lock's content hash)"},
+	{Name: ArgAuthHosts,
+		Doc: "hosts (host or host:port, comma-separated) whose downloads send the build secret envkit-auth-HOST as their Authorization header"},
 }
 
 // Options are the build arguments, read once.
@@ -78,6 +81,8 @@ type Options struct {
 	PackageLayers int
 	// Channels are the channel alias and mirrors.
 	Channels *channel.Config
+	// Auth is ENVKIT_AUTH_HOSTS: the downloads that send a secret.
+	Auth envllb.Auth
 	// args are all build arguments, for Lookup.
 	args map[string]string
 }
@@ -108,6 +113,9 @@ func ParseOptions(args map[string]string) (Options, error) {
 		return Options{}, err
 	}
 	o.Channels = cfg
+	if o.Auth, err = parseAuth(args[ArgAuthHosts]); err != nil {
+		return Options{}, err
+	}
 	return o, nil
 }
 
