@@ -17,6 +17,8 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
+	"io"
+	"log"
 	"math/big"
 	"net"
 	"net/http"
@@ -214,6 +216,8 @@ func Start(t testing.TB, ca *CA, access Access, routes map[string]http.Handler) 
 		r.URL.Path, r.URL.RawPath = path, ""
 		mux.ServeHTTP(w, r)
 	}))
+	// Clients refusing the certificate are what some tests want.
+	srv.Config.ErrorLog = log.New(io.Discard, "", 0)
 	srv.TLS = &tls.Config{Certificates: []tls.Certificate{ca.leaf(t)}, MinVersion: tls.VersionTLS12}
 	srv.StartTLS()
 	t.Cleanup(srv.Close)

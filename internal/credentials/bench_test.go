@@ -19,7 +19,7 @@ func BenchmarkForURLNetrc(b *testing.B) {
 	b.Setenv("PIP_EXTRA_INDEX_URL", "")
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, cred := ForURL("https://b.example/conda-forge/linux-64/shard.msgpack.zst"); cred == nil {
+		if a, err := ForURL("https://b.example/conda-forge/linux-64/shard.msgpack.zst"); err != nil || a.Header == "" {
 			b.Fatal("no credentials")
 		}
 	}

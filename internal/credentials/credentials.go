@@ -1,11 +1,12 @@
 // Package credentials is envkit's one home for the secrets of private
 // channels and indexes: where they come from (a URL's user:token, conda's
-// /t/<token>/ segments, pip's PIP_INDEX_URL, ~/.netrc or $NETRC), how a
-// download finds them by host, and the rule that strips them from every
-// URL envkit writes or shows. Credentials live in memory only.
+// /t/<token>/ segments, pip's PIP_INDEX_URL, rattler's auth file, ~/.netrc
+// or $NETRC), how a download finds them by host, and the rule that strips
+// them from every URL envkit writes or shows. Credentials live in memory only.
 package credentials
 
 import (
+	"encoding/base64"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -146,20 +147,36 @@ func hostKey(u *url.URL) string {
 	return u.Scheme + "://" + strings.ToLower(u.Host)
 }
 
-// ForURL returns the URL to request for raw and the basic credentials to
-// send with it, looked up by host: those raw itself carries, else those
-// Remember kept, else a PIP_INDEX_URL or PIP_EXTRA_INDEX_URL with userinfo
-// for that host (pip's convention), else the netrc entry for the host. A
-// bare URL under a remembered /t/<token>/ channel gets its token back.
-func ForURL(raw string) (string, *Basic) {
+// Auth is how to request one URL.
+type Auth struct {
+	// URL is the URL to request: without userinfo, with a channel's
+	// /t/<token>/ put back when one is known for it.
+	URL string
+	// Header is the Authorization header to send ("Basic …" or
+	// "Bearer …"), "" for none.
+	Header string
+	// From names where the credentials came from, for messages ("" when
+	// none were found): never the credentials themselves.
+	From string
+}
+
+// ForURL returns how to request raw, with credentials looked up by host
+// in this order: those raw itself carries; those Remember kept (userinfo
+// by scheme, host and port; a /t/<token>/ by the path it was given at);
+// a PIP_INDEX_URL or PIP_EXTRA_INDEX_URL with userinfo for that host
+// (pip's convention); the auth file $RATTLER_AUTH_FILE names, then
+// ~/.rattler/credentials.json (rattler's and pixi's convention: a bearer
+// token, basic credentials or a conda token by host name); the netrc
+// entry for the host. The error is an auth file that cannot be read.
+func ForURL(raw string) (Auth, error) {
 	u, err := url.Parse(raw)
 	if err != nil || u.Host == "" {
-		return raw, nil
+		return Auth{URL: raw}, nil
 	}
-	var cred *Basic
+	var a Auth
 	if u.User != nil {
 		pw, _ := u.User.Password()
-		cred = &Basic{u.User.Username(), pw}
+		a.Header, a.From = basicHeader(u.User.Username(), pw), "the URL"
 		c := *u
 		c.User = nil
 		u = &c
@@ -169,27 +186,49 @@ func ForURL(raw string) (string, *Basic) {
 		c.Host = lower
 		u = &c
 	}
-	target := u.String()
+	a.URL = u.String()
+	_, hasToken, _ := dropToken(u.Path)
 	store.Lock()
-	if _, token, _ := dropToken(u.Path); token == "" {
+	if hasToken == "" {
 		for _, tp := range store.tokens {
-			if rest, ok := strings.CutPrefix(target, tp.bare); ok && (rest == "" || rest[0] == '/') {
-				target = tp.withToken + rest
+			if rest, ok := strings.CutPrefix(a.URL, tp.bare); ok && (rest == "" || rest[0] == '/') {
+				a.URL, hasToken = tp.withToken+rest, "remembered"
+				if a.From == "" {
+					a.From = "a /t/<token>/ URL given earlier"
+				}
 				break
 			}
 		}
 	}
-	if b, ok := store.basic[hostKey(u)]; ok && cred == nil {
-		cred = &b
+	if b, ok := store.basic[hostKey(u)]; ok && a.Header == "" {
+		a.Header, a.From = basicHeader(b.User, b.Password), "a user:token URL given earlier"
 	}
 	store.Unlock()
-	if cred == nil {
-		cred = fromPipEnv(u)
+	if a.Header != "" || hasToken != "" {
+		return a, nil
 	}
-	if cred == nil {
-		cred = fromNetrc(u.Hostname())
+	if b := fromPipEnv(u); b != nil {
+		a.Header, a.From = basicHeader(b.User, b.Password), "PIP_INDEX_URL or PIP_EXTRA_INDEX_URL"
+		return a, nil
 	}
-	return target, cred
+	for _, f := range authFiles() {
+		e, err := f.lookup(u.Hostname())
+		if err != nil {
+			return Auth{}, err
+		}
+		if e != nil {
+			return e.apply(a, u, f.name), nil
+		}
+	}
+	if b, path := fromNetrc(u.Hostname()); b != nil {
+		a.Header, a.From = basicHeader(b.User, b.Password), "the netrc "+path
+	}
+	return a, nil
+}
+
+// basicHeader is the Authorization header of HTTP basic authentication.
+func basicHeader(user, password string) string {
+	return "Basic " + base64.StdEncoding.EncodeToString([]byte(user+":"+password))
 }
 
 // fromPipEnv is the userinfo of a pip index variable naming u's host.
@@ -216,16 +255,17 @@ func netrcPath() string {
 	return filepath.Join(home, ".netrc")
 }
 
-// fromNetrc is the netrc entry for host, else its default entry. A netrc
-// that is missing or unreadable gives none: it is optional.
-func fromNetrc(host string) *Basic {
+// fromNetrc is the netrc entry for host, else its default entry, and the
+// netrc's path. A netrc that is missing or unreadable gives none: it is
+// optional.
+func fromNetrc(host string) (*Basic, string) {
 	p := netrcPath()
 	if p == "" {
-		return nil
+		return nil, ""
 	}
 	data, err := os.ReadFile(p)
 	if err != nil {
-		return nil
+		return nil, ""
 	}
-	return ParseNetrc(string(data)).For(host)
+	return ParseNetrc(string(data)).For(host), p
 }

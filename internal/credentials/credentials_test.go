@@ -27,20 +27,28 @@ func TestStrip(t *testing.T) {
 	}
 }
 
+// forURL is ForURL, which must not fail.
+func forURL(t *testing.T, raw string) Auth {
+	t.Helper()
+	a, err := ForURL(raw)
+	if err != nil {
+		t.Fatalf("ForURL(%q): %v", raw, err)
+	}
+	return a
+}
+
 func TestRememberAndForURL(t *testing.T) {
-	t.Setenv("NETRC", filepath.Join(t.TempDir(), "none"))
-	t.Setenv("PIP_INDEX_URL", "")
-	t.Setenv("PIP_EXTRA_INDEX_URL", "")
+	noCredentials(t)
 	if got := Remember("https://alice:pw1@Index.Example:8443/simple"); got != "https://Index.Example:8443/simple" {
 		t.Errorf("Remember gave %q", got)
 	}
 	// Another path of the same host: the wheels an index links to.
-	target, cred := ForURL("https://index.example:8443/files/a.whl")
-	if target != "https://index.example:8443/files/a.whl" || cred == nil || *cred != (Basic{"alice", "pw1"}) {
-		t.Errorf("ForURL: %q %+v", target, cred)
+	a := forURL(t, "https://index.example:8443/files/a.whl")
+	if a.URL != "https://index.example:8443/files/a.whl" || a.Header != basicHeader("alice", "pw1") || a.From == "" {
+		t.Errorf("ForURL: %+v", a)
 	}
-	if _, cred := ForURL("https://index.example:9999/files/a.whl"); cred != nil {
-		t.Errorf("another port got %+v", cred)
+	if a := forURL(t, "https://index.example:9999/files/a.whl"); a.Header != "" {
+		t.Errorf("another port got %+v", a)
 	}
 	if got := Remember("https://chan.example/t/tok-42/private"); got != "https://chan.example/private" {
 		t.Errorf("Remember gave %q", got)
@@ -52,7 +60,7 @@ func TestRememberAndForURL(t *testing.T) {
 		"https://chan.example.org/private/x.conda":          "https://chan.example.org/private/x.conda",
 		"http://chan.example/private/x.conda":               "http://chan.example/private/x.conda",
 	} {
-		if got, _ := ForURL(in); got != want {
+		if got := forURL(t, in).URL; got != want {
 			t.Errorf("ForURL(%q) = %q, want %q", in, got, want)
 		}
 	}
@@ -67,6 +75,7 @@ func TestForURLPipEnvAndNetrc(t *testing.T) {
 	if err := os.WriteFile(netrc, []byte(body), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	noCredentials(t)
 	t.Setenv("NETRC", netrc)
 	t.Setenv("PIP_INDEX_URL", "https://carol:pw4@pip.example/simple")
 	t.Setenv("PIP_EXTRA_INDEX_URL", "https://other.example/simple https://dave:pw5@extra.example/simple")
@@ -77,12 +86,12 @@ func TestForURLPipEnvAndNetrc(t *testing.T) {
 		"https://elsewhere.example/x":   {"anon", "pw3"},
 		"https://erin:pw6@pip.example/": {"erin", "pw6"},
 	} {
-		target, cred := ForURL(in)
-		if cred == nil || *cred != want {
-			t.Errorf("ForURL(%q): %+v, want %+v", in, cred, want)
+		a := forURL(t, in)
+		if a.Header != basicHeader(want.User, want.Password) {
+			t.Errorf("ForURL(%q): %+v, want %+v", in, a, want)
 		}
-		if strings.Contains(target, "@") {
-			t.Errorf("ForURL(%q) target %q keeps the userinfo", in, target)
+		if strings.Contains(a.URL, "@") {
+			t.Errorf("ForURL(%q) target %q keeps the userinfo", in, a.URL)
 		}
 	}
 }
@@ -156,7 +165,7 @@ func TestRememberBase(t *testing.T) {
 	if got := StripBase("https://other.example/t/tok-d"); got != "https://other.example" {
 		t.Errorf("StripBase gave %q", got)
 	}
-	if got, _ := ForURL("https://base.example/main/noarch/repodata.json"); got != "https://base.example/t/tok-b/main/noarch/repodata.json" {
+	if got := forURL(t, "https://base.example/main/noarch/repodata.json").URL; got != "https://base.example/t/tok-b/main/noarch/repodata.json" {
 		t.Errorf("ForURL gave %q", got)
 	}
 }

@@ -47,8 +47,9 @@ type Client struct {
 	// Ceiling bounds a body whose size nobody states; DefaultLimit when 0.
 	Ceiling int64
 
-	once sync.Once
-	hc   *http.Client
+	mu  sync.Mutex
+	key string // networkKey of hc
+	hc  *http.Client
 }
 
 // Default is the client of callers that give none, with conda's bounds
@@ -77,16 +78,24 @@ func (c *Client) setting(own, def time.Duration) time.Duration {
 	return def
 }
 
-func (c *Client) http() *http.Client {
-	c.once.Do(func() {
-		t := http.DefaultTransport.(*http.Transport).Clone()
-		connect := c.setting(c.Connect, Default.Connect)
-		t.DialContext = (&net.Dialer{Timeout: connect, KeepAlive: 30 * time.Second}).DialContext
-		t.TLSHandshakeTimeout = connect
-		t.ResponseHeaderTimeout = c.setting(c.Header, Default.Header)
-		c.hc = &http.Client{Transport: t}
-	})
-	return c.hc
+// http returns the client's HTTP client for the network settings of the
+// environment (networkKey), made anew when they changed.
+func (c *Client) http() (*http.Client, error) {
+	key := networkKey()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.hc != nil && c.key == key {
+		return c.hc, nil
+	}
+	t, err := c.transport()
+	if err != nil {
+		return nil, err
+	}
+	if c.hc != nil {
+		c.hc.CloseIdleConnections()
+	}
+	c.hc, c.key = &http.Client{Transport: t}, key
+	return c.hc, nil
 }
 
 // Request is one GET.
@@ -116,9 +125,11 @@ type StatusError struct {
 	Code   int
 	Status string
 	// Host is the server's host; Authorized tells whether credentials
-	// were sent to it.
+	// were sent to it, From where envkit found them ("" when the caller
+	// set the header).
 	Host       string
 	Authorized bool
+	From       string
 }
 
 func (e *StatusError) Error() string {
@@ -127,9 +138,16 @@ func (e *StatusError) Error() string {
 		return msg
 	}
 	if e.Authorized {
-		return msg + ": " + e.Host + " refused the credentials sent (a URL's user:token or /t/<token>/, PIP_INDEX_URL or the netrc): check them"
+		from := "the credentials sent"
+		if e.From != "" {
+			from = "the credentials from " + e.From
+		}
+		return msg + ": " + e.Host + " refused " + from + ": check them (docs/private-channels.md lists where envkit looks, in order)"
 	}
-	return msg + ": " + e.Host + " needs credentials: add \"machine " + machine(e.Host) + " login USER password TOKEN\" to ~/.netrc (or the file $NETRC names), or give user:token in the index URL (PIP_INDEX_URL=https://user:token@" + e.Host + "/…) or a channel's /t/<token>/ URL"
+	m := machine(e.Host)
+	return msg + ": " + e.Host + " needs credentials: add \"machine " + m + " login USER password TOKEN\" to ~/.netrc (or the file $NETRC names), " +
+		"a token to the JSON file $RATTLER_AUTH_FILE names ({\"" + m + "\": {\"BearerToken\": \"TOKEN\"}}), " +
+		"or give user:token in the index URL (PIP_INDEX_URL=https://user:token@" + e.Host + "/…) or a channel's /t/<token>/ URL"
 }
 
 // TooLargeError is a body longer than its request's limit.
@@ -181,8 +199,10 @@ func Unreachable(err error) bool {
 //
 // Credentials are found by host (credentials.ForURL): those req.URL
 // carries are kept for later requests to its host, sent as basic
-// authentication or in the path, and never appear in an error or in
-// Response.URL.
+// authentication, a bearer token or in the path, and never appear in an
+// error or in Response.URL. Proxies and CA certificates come from the
+// environment (network.go); a refused certificate is a
+// *CertificateError, not retried.
 func (c *Client) Fetch(ctx context.Context, req Request, read func(*Response) error) error {
 	u, err := url.Parse(req.URL)
 	if err != nil {
@@ -229,31 +249,42 @@ func (c *Client) Fetch(ctx context.Context, req Request, read func(*Response) er
 func (c *Client) try(ctx context.Context, req Request, limit int64, read func(*Response) error) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	target, cred := credentials.ForURL(req.URL)
-	hreq, err := http.NewRequestWithContext(ctx, http.MethodGet, target, nil)
+	auth, err := credentials.ForURL(req.URL)
+	if err != nil {
+		return err
+	}
+	hc, err := c.http()
+	if err != nil {
+		return err
+	}
+	hreq, err := http.NewRequestWithContext(ctx, http.MethodGet, auth.URL, nil)
 	if err != nil {
 		return fmt.Errorf("%s: cannot make a request of it", req.URL)
 	}
 	for k, v := range req.Header {
 		hreq.Header[k] = v
 	}
-	if cred != nil && hreq.Header.Get("Authorization") == "" {
-		hreq.SetBasicAuth(cred.User, cred.Password)
+	from := ""
+	if auth.Header != "" && hreq.Header.Get("Authorization") == "" {
+		hreq.Header.Set("Authorization", auth.Header)
+		from = auth.From
 	}
-	resp, err := c.http().Do(hreq)
+	if !strings.EqualFold(auth.URL, req.URL) {
+		// A URL other than req.URL but for the host's case holds a token.
+		from = auth.From
+	}
+	resp, err := hc.Do(hreq)
 	if err != nil {
 		var ue *url.Error
 		if errors.As(err, &ue) {
 			ue.URL = req.URL // never the target, which may hold a token
 		}
-		return err
+		return certificateError(err, req.URL, hreq.URL.Host)
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode/100 != 2 && resp.StatusCode != http.StatusNotModified {
-		return &StatusError{URL: req.URL, Code: resp.StatusCode, Status: resp.Status,
-			// A target other than req.URL but for the host's case holds
-			// a remembered token.
-			Host: hreq.URL.Host, Authorized: hreq.Header.Get("Authorization") != "" || !strings.EqualFold(target, req.URL)}
+		return &StatusError{URL: req.URL, Code: resp.StatusCode, Status: resp.Status, Host: hreq.URL.Host,
+			Authorized: from != "" || hreq.Header.Get("Authorization") != "", From: from}
 	}
 	if resp.ContentLength > limit {
 		return &TooLargeError{URL: req.URL, Limit: limit}

@@ -1,0 +1,250 @@
+package netfetch
+
+import (
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+	"golang.org/x/net/http/httpproxy"
+)
+
+// The environment variables that say how to reach servers: proxies, as
+// curl, pip and conda read them (Go's rules: the https variable for https
+// URLs, NO_PROXY's hosts and domains bypass, loopback never proxied), and
+// CA certificates to trust besides the system's.
+var networkVars = []string{
+	"HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "NO_PROXY", "no_proxy",
+	"SSL_CERT_FILE", "SSL_CERT_DIR", "REQUESTS_CA_BUNDLE", "PIP_CERT", "CONDA_SSL_VERIFY", "CONDARC", "HOME",
+}
+
+// caVars name, in order, the variables whose files add CA certificates;
+// SSL_CERT_DIR holds directories (separated by ":", as Go and OpenSSL
+// read it). Go's own system roots already follow SSL_CERT_FILE and
+// SSL_CERT_DIR when they are set as the process starts; envkit reads them
+// again so a value set later (a test) counts too.
+var caVars = []string{"SSL_CERT_FILE", "SSL_CERT_DIR", "REQUESTS_CA_BUNDLE", "PIP_CERT"}
+
+// networkKey is the values of networkVars: a transport made for one key
+// serves while the environment stays the same.
+func networkKey() string {
+	var b strings.Builder
+	for _, v := range networkVars {
+		b.WriteString(os.Getenv(v))
+		b.WriteByte(0)
+	}
+	return b.String()
+}
+
+// transport is a transport for the environment as it is now: its proxy
+// settings and, when any CA is given, the system's roots plus those CAs.
+func (c *Client) transport() (*http.Transport, error) {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	connect := c.setting(c.Connect, Default.Connect)
+	t.DialContext = (&net.Dialer{Timeout: connect, KeepAlive: 30 * time.Second}).DialContext
+	t.TLSHandshakeTimeout = connect
+	t.ResponseHeaderTimeout = c.setting(c.Header, Default.Header)
+	// Read afresh, not through http.ProxyFromEnvironment, which keeps the
+	// first values it saw for the life of the process.
+	proxy := httpproxy.FromEnvironment().ProxyFunc()
+	t.Proxy = func(r *http.Request) (*url.URL, error) {
+		u, err := proxy(r.URL)
+		if err != nil {
+			// httpproxy's message quotes the variable, credentials and all.
+			return nil, errors.New("the proxy variable for " + r.URL.Scheme + " URLs (HTTPS_PROXY or HTTP_PROXY) is not a URL: give http://[user:password@]host:port")
+		}
+		return u, nil
+	}
+	pool, err := caPool()
+	if err != nil {
+		return nil, err
+	}
+	if pool != nil {
+		t.TLSClientConfig = &tls.Config{RootCAs: pool}
+	}
+	return t, nil
+}
+
+// caPool is the system's roots plus the certificates the CA variables and
+// conda's ssl_verify name, or nil when none is named.
+func caPool() (*x509.CertPool, error) {
+	type source struct{ name, path string }
+	var sources []source
+	for _, v := range caVars {
+		val := os.Getenv(v)
+		if val == "" {
+			continue
+		}
+		if v == "SSL_CERT_DIR" {
+			for _, d := range filepath.SplitList(val) {
+				if d != "" {
+					sources = append(sources, source{v, d})
+				}
+			}
+			continue
+		}
+		sources = append(sources, source{v, val})
+	}
+	name, path, err := condaSSLVerify()
+	if err != nil {
+		return nil, err
+	}
+	if path != "" {
+		sources = append(sources, source{name, path})
+	}
+	if len(sources) == 0 {
+		return nil, nil
+	}
+	pool, err := x509.SystemCertPool()
+	if err != nil || pool == nil {
+		pool = x509.NewCertPool()
+	}
+	for _, s := range sources {
+		if err := addCerts(pool, s.path); err != nil {
+			return nil, fmt.Errorf("%s=%s: %v: give a PEM file (or a directory of them) holding the CA certificates to trust", s.name, s.path, err)
+		}
+	}
+	return pool, nil
+}
+
+// addCerts adds the PEM certificates of a file, or of every file in a
+// directory (as OpenSSL's hashed directories hold them), to pool.
+func addCerts(pool *x509.CertPool, path string) error {
+	st, err := os.Stat(path)
+	if err != nil {
+		return errors.Unwrap(err) // the path is in the caller's message
+	}
+	files := []string{path}
+	if st.IsDir() {
+		entries, err := os.ReadDir(path)
+		if err != nil {
+			return err
+		}
+		files = files[:0]
+		for _, e := range entries {
+			files = append(files, filepath.Join(path, e.Name()))
+		}
+	}
+	found := false
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			if st.IsDir() {
+				continue // a subdirectory or an unreadable entry, as Go skips them
+			}
+			return err
+		}
+		if pool.AppendCertsFromPEM(data) {
+			found = true
+		}
+	}
+	if !found {
+		return errors.New("no PEM certificate in it")
+	}
+	return nil
+}
+
+// condaSSLVerify is conda's ssl_verify when it names a CA bundle: from
+// $CONDA_SSL_VERIFY, else $CONDARC, else ~/.condarc (conda's later files
+// win, and its variable over them). It returns where the value came from
+// and the path, "" when ssl_verify is unset, true or false. envkit never
+// turns verification off: ssl_verify: false is not followed.
+func condaSSLVerify() (name, path string, err error) {
+	if v := os.Getenv("CONDA_SSL_VERIFY"); v != "" {
+		return "CONDA_SSL_VERIFY", bundlePath(v), nil
+	}
+	var files []string
+	if p := os.Getenv("CONDARC"); p != "" {
+		files = append(files, p)
+	}
+	if home, err := os.UserHomeDir(); err == nil {
+		files = append(files, filepath.Join(home, ".condarc"))
+	}
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			continue // a condarc is optional
+		}
+		var rc struct {
+			SSLVerify any `yaml:"ssl_verify"`
+		}
+		if err := yaml.Unmarshal(data, &rc); err != nil {
+			return "", "", fmt.Errorf("%s: not YAML conda can read: %v", f, err)
+		}
+		switch v := rc.SSLVerify.(type) {
+		case nil:
+			continue
+		case string:
+			return f + " ssl_verify", bundlePath(v), nil
+		default:
+			return "", "", nil // true or false: the system's roots
+		}
+	}
+	return "", "", nil
+}
+
+// bundlePath is an ssl_verify value as a path: "" for conda's boolean
+// words.
+func bundlePath(v string) string {
+	switch strings.ToLower(strings.TrimSpace(v)) {
+	case "", "true", "false", "yes", "no", "1", "0", "truststore":
+		return ""
+	}
+	return os.ExpandEnv(strings.TrimSpace(v))
+}
+
+// CertificateError is a server whose certificate was refused.
+type CertificateError struct {
+	// URL is the URL asked for, without its credentials; Host the server.
+	URL, Host string
+	Err       error
+}
+
+func (e *CertificateError) Error() string {
+	var ua x509.UnknownAuthorityError
+	if errors.As(e.Err, &ua) {
+		return "GET " + e.URL + ": the certificate of " + e.Host + " is signed by an authority envkit does not trust: give that CA's certificate as a PEM file with SSL_CERT_FILE=/path/ca.pem (or SSL_CERT_DIR, REQUESTS_CA_BUNDLE, PIP_CERT, or ssl_verify: /path/ca.pem in ~/.condarc)"
+	}
+	return "GET " + e.URL + ": the certificate of " + e.Host + " was refused: " + certReason(e.Err)
+}
+
+func (e *CertificateError) Unwrap() error { return e.Err }
+
+// certReason is x509's own words without the layers around them.
+func certReason(err error) string {
+	var he x509.HostnameError
+	var ie x509.CertificateInvalidError
+	switch {
+	case errors.As(err, &he):
+		return he.Error()
+	case errors.As(err, &ie):
+		return ie.Error()
+	}
+	return err.Error()
+}
+
+// certificateError returns err as a *CertificateError when a server's
+// certificate failed verification: not a *url.Error, so neither retried
+// nor Unreachable (a mirror would not help).
+func certificateError(err error, rawURL, host string) error {
+	var ve *tls.CertificateVerificationError
+	var ua x509.UnknownAuthorityError
+	var he x509.HostnameError
+	var ie x509.CertificateInvalidError
+	if errors.As(err, &ve) || errors.As(err, &ua) || errors.As(err, &he) || errors.As(err, &ie) {
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
+		return &CertificateError{URL: rawURL, Host: host, Err: err}
+	}
+	return err
+}
