@@ -4,9 +4,10 @@ import (
 	"errors"
 	"io/fs"
 	"path"
-	"strings"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/envkit/envkit/internal/gitctx"
 )
 
 // Keys of the Azure ML v2 environment YAML (CLI v2 reference,
@@ -87,8 +88,8 @@ func (r *reader) readAzureBuild(d *doc, def *Definition, n *yaml.Node) {
 		d.errorf(n, "build.path is required")
 		return
 	}
-	if strings.Contains(ctx, "://") {
-		d.errorf(pathN, "build.path %q: remote build contexts are not supported; give a local directory", ctx)
+	if gitctx.IsRemote(ctx) {
+		r.readAzureGitBuild(d, def, pathN, dfN, ctx, dockerfile, dfN != n)
 		return
 	}
 	if !r.contextDir(d, pathN, ctx, "build.path") {
@@ -112,4 +113,29 @@ func (r *reader) readAzureBuild(d *doc, def *Definition, n *yaml.Node) {
 		def.Base.DockerfilePath = rel
 		def.Base.Dockerfile = string(data)
 	}
+}
+
+// readAzureGitBuild reads a build whose path is a git URL: the Dockerfile
+// comes from the repository, dockerfile_path relative to the context.
+func (r *reader) readAzureGitBuild(d *doc, def *Definition, pathN, dfN *yaml.Node, ctx, dockerfile string, named bool) {
+	g, ok := r.gitContext(d, pathN, ctx, "build.path")
+	if !ok {
+		return
+	}
+	if !named {
+		// No dockerfile_path: the Dockerfile missing is build.path's.
+		if _, err := fs.Stat(r.gitTree, "Dockerfile"); errors.Is(err, fs.ErrNotExist) {
+			d.errorf(pathN, "build.path: no Dockerfile in %s (name it with build.dockerfile_path, relative to the context, when it has another name)", g)
+			return
+		}
+	}
+	data, ok := r.readGitFile(d, dfN, g, dockerfile, "build.dockerfile_path")
+	if !ok {
+		return
+	}
+	def.Base.Git = g
+	def.Base.Context = ctx
+	def.Base.DockerfilePath = path.Clean("/" + dockerfile)[1:]
+	def.Base.DockerfileFile = gitFileName(g, dockerfile)
+	def.Base.Dockerfile = string(data)
 }

@@ -23,25 +23,11 @@ func (r *reader) contextFiles(d *doc, def *Definition) {
 	if def.Base.Dockerfile == "" && len(def.Steps) == 0 {
 		return
 	}
-	ctxDir := r.dir
-	if def.Base.Context != "" {
-		p, err := r.local(def.Base.Context)
-		if err != nil {
-			return // reported by the reader
-		}
-		ctxDir = p
-	}
-	cfs, closeFS, err := r.contextFS(ctxDir)
-	if err != nil {
-		d.e.add(Pos{File: r.display(ctxDir)}, "build context: %v", unwrapPathError(err))
+	cfs, ignored, closeFS, ok := r.buildContext(d, def)
+	if !ok {
 		return
 	}
 	defer closeFS()
-	ignored, err := dockerignore(cfs)
-	if err != nil {
-		d.e.add(Pos{File: r.display(path.Join(ctxDir, ".dockerignore"))}, "%v", err)
-		return
-	}
 	digests := map[string]string{}
 	if def.Base.Dockerfile != "" {
 		file := def.Base.Pos
@@ -75,6 +61,34 @@ func (r *reader) contextFiles(d *doc, def *Definition) {
 		def.Base.ContextFiles = append(def.Base.ContextFiles, FileDigest{Path: p, Digest: dg})
 	}
 	sort.Slice(def.Base.ContextFiles, func(i, j int) bool { return def.Base.ContextFiles[i].Path < def.Base.ContextFiles[j].Path })
+}
+
+// buildContext returns the build context as BuildKit sends it: a local
+// directory without what its .dockerignore excludes, or a git context
+// whole (BuildKit applies no .dockerignore to a git context).
+func (r *reader) buildContext(d *doc, def *Definition) (cfs fs.FS, ignored func(string) bool, closeFS func(), ok bool) {
+	if def.Base.Git != nil {
+		return r.gitTree, func(string) bool { return false }, func() {}, true
+	}
+	ctxDir := r.dir
+	if def.Base.Context != "" {
+		p, err := r.local(def.Base.Context)
+		if err != nil {
+			return nil, nil, nil, false // reported by the reader
+		}
+		ctxDir = p
+	}
+	cfs, closeFS, err := r.contextFS(ctxDir)
+	if err != nil {
+		d.e.add(Pos{File: r.display(ctxDir)}, "build context: %v", unwrapPathError(err))
+		return nil, nil, nil, false
+	}
+	if ignored, err = dockerignore(cfs); err != nil {
+		closeFS()
+		d.e.add(Pos{File: r.display(path.Join(ctxDir, ".dockerignore"))}, "%v", err)
+		return nil, nil, nil, false
+	}
+	return cfs, ignored, closeFS, true
 }
 
 // contextSources lists the build-context paths one instruction reads:

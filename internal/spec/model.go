@@ -7,7 +7,11 @@
 // were read from, so errors and lint findings can say FILE:LINE:COL.
 package spec
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/envkit/envkit/internal/gitctx"
+)
 
 // DefaultPrefix is where the conda environment lives in the image when the
 // definition does not say otherwise.
@@ -135,7 +139,12 @@ type Base struct {
 	DockerfileFile string
 	// Context is the Docker build context directory relative to the
 	// definition's directory; "" means the definition's own directory.
+	// With Git set it is the git URL as written.
 	Context string
+	// Git is the build context when it is a git repository: the
+	// Dockerfile path and ContextFiles are then relative to its
+	// directory, read at the commit the build uses (gitctx.Ref.Pin).
+	Git *gitctx.Ref
 	// ContextFiles are the files the base Dockerfile and the steps read
 	// from Context (COPY, ADD, RUN --mount=type=bind), with their digests,
 	// sorted by path. They enter the definition hash.

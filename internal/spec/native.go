@@ -1,9 +1,12 @@
 package spec
 
 import (
+	"path"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/envkit/envkit/internal/gitctx"
 )
 
 // Keys of the envkit native format (docs/environment-yaml.md).
@@ -88,7 +91,8 @@ func (r *reader) readNative(d *doc, def *Definition, root *yaml.Node) {
 func (r *reader) readNativeBase(d *doc, def *Definition, n *yaml.Node) {
 	def.Base.Pos = d.pos(n)
 	fields, _ := d.mapping(n, "base", nativeBaseKeys)
-	var imageN, dockerN *yaml.Node
+	var imageN, dockerN, fileN *yaml.Node
+	var file string
 	for _, f := range fields {
 		switch f.key {
 		case "image":
@@ -102,20 +106,41 @@ func (r *reader) readNativeBase(d *doc, def *Definition, n *yaml.Node) {
 				continue
 			}
 			// Text with a line break is the Dockerfile itself; a single
-			// line is a path to one.
+			// line is a path to one, read once the context is known.
 			if strings.Contains(s, "\n") {
 				def.Base.Dockerfile = s
-			} else if data, fsPath, ok := r.readRef(d, f.v, s, "base.dockerfile"); ok {
-				def.Base.DockerfilePath = s
-				def.Base.DockerfileFile = r.display(fsPath)
-				def.Base.Dockerfile = string(data)
+			} else {
+				file, fileN = s, f.v
 			}
 		case "context":
 			ctx, _ := d.str(f.v, "base.context")
+			if gitctx.IsRemote(ctx) {
+				if g, ok := r.gitContext(d, f.v, ctx, "base.context"); ok {
+					def.Base.Git, def.Base.Context = g, ctx
+				}
+				continue
+			}
 			if ctx != "" && !r.contextDir(d, f.v, ctx, "base.context") {
 				continue
 			}
 			def.Base.Context = ctx
+		}
+	}
+	switch {
+	case fileN == nil:
+	case def.Base.Git != nil:
+		// With a git context the path is inside it, as Azure ML's
+		// dockerfile_path and docker build -f with a git URL.
+		if data, ok := r.readGitFile(d, fileN, def.Base.Git, file, "base.dockerfile"); ok {
+			def.Base.DockerfilePath = path.Clean("/" + file)[1:]
+			def.Base.DockerfileFile = gitFileName(def.Base.Git, file)
+			def.Base.Dockerfile = string(data)
+		}
+	default:
+		if data, fsPath, ok := r.readRef(d, fileN, file, "base.dockerfile"); ok {
+			def.Base.DockerfilePath = file
+			def.Base.DockerfileFile = r.display(fsPath)
+			def.Base.Dockerfile = string(data)
 		}
 	}
 	if imageN != nil && dockerN != nil {

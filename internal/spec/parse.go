@@ -24,6 +24,12 @@ func Load(p string) (*Definition, error) {
 
 // LoadAs is Load with the format given instead of detected ("" detects).
 func LoadAs(p string, format Format) (*Definition, error) {
+	return LoadWith(p, Options{Format: format})
+}
+
+// LoadWith is Load with options.
+func LoadWith(p string, o Options) (*Definition, error) {
+	format := o.Format
 	st, err := os.Stat(p)
 	if err != nil {
 		return nil, err
@@ -39,7 +45,7 @@ func LoadAs(p string, format Format) (*Definition, error) {
 	if err != nil {
 		return nil, err
 	}
-	r := &reader{fsys: os.DirFS(hostDir), dir: ".", hostDir: hostDir, format: format}
+	r := &reader{fsys: os.DirFS(hostDir), dir: ".", hostDir: hostDir, format: format, git: o.Git}
 	return r.parse(name, data)
 }
 
@@ -83,7 +89,12 @@ func Parse(name string, data []byte, fsys fs.FS) (*Definition, error) {
 
 // ParseAs is Parse with the format given instead of detected ("" detects).
 func ParseAs(name string, data []byte, fsys fs.FS, format Format) (*Definition, error) {
-	r := &reader{fsys: fsys, dir: path.Dir(name), format: format}
+	return ParseWith(name, data, fsys, Options{Format: format})
+}
+
+// ParseWith is Parse with options.
+func ParseWith(name string, data []byte, fsys fs.FS, o Options) (*Definition, error) {
+	r := &reader{fsys: fsys, dir: path.Dir(name), format: o.Format, git: o.Git}
 	return r.parse(path.Base(name), data)
 }
 
@@ -104,6 +115,9 @@ type reader struct {
 	from    string
 	// noFrom forbids from: (reading a curated definition).
 	noFrom bool
+	// git opens git build contexts; gitTree is the one read.
+	git     GitOpener
+	gitTree fs.FS
 }
 
 // display turns a path inside fsys into the path shown in messages.
