@@ -6,7 +6,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"os"
+	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/moby/buildkit/client"
@@ -15,7 +18,10 @@ import (
 
 	"github.com/envkit/envkit/frontend"
 	"github.com/envkit/envkit/internal/buildplan"
+	"github.com/envkit/envkit/internal/conda/lock"
+	"github.com/envkit/envkit/internal/credentials"
 	"github.com/envkit/envkit/internal/spec"
+	envllb "github.com/envkit/envkit/llb"
 )
 
 // buildFlags are envkit build's flags.
@@ -297,4 +303,55 @@ func metadata(resp map[string]string, extra map[string]string) ([]byte, error) {
 		}
 	}
 	return json.MarshalIndent(out, "", "  ")
+}
+
+// buildAuth is what a build needs to download from private hosts: the
+// hosts whose downloads send a secret (the value of ENVKIT_AUTH_HOSTS)
+// and the secrets by id (envkit-auth-HOST: the Authorization header
+// value), which reach the daemon only through the session.
+type buildAuth struct {
+	hosts   []string
+	secrets map[string][]byte
+	// notes say what cannot reach the build (a /t/<token>/ token, which
+	// only a URL carries).
+	notes []string
+}
+
+// lockAuth looks up, with lookup (credentials.ForURL), the credentials of
+// every host the lock downloads from (buildplan.LockDownloads) as envkit
+// lock and create would send them.
+func lockAuth(lk *lock.Lock, lookup func(string) (credentials.Auth, error)) (buildAuth, error) {
+	downloads, err := buildplan.LockDownloads(lk)
+	if err != nil {
+		return buildAuth{}, err
+	}
+	a := buildAuth{secrets: map[string][]byte{}}
+	for _, host := range slices.Sorted(maps.Keys(downloads)) {
+		got, err := lookup(downloads[host])
+		if err != nil {
+			return buildAuth{}, err
+		}
+		switch {
+		case got.Header != "":
+			a.hosts = append(a.hosts, host)
+			a.secrets[envllb.AuthSecret(host)] = []byte(got.Header)
+		case got.URL != downloads[host]:
+			a.notes = append(a.notes, fmt.Sprintf("%s: a /t/<token>/ token cannot reach a build (BuildKit records the URLs it downloads): the build downloads without it; give %s a login or token in ~/.netrc or $RATTLER_AUTH_FILE instead", host, host))
+		}
+	}
+	return a, nil
+}
+
+// definitionAuth is lockAuth for the lock a build of def reads in
+// contextDir; none for a definition without a conda environment (or that
+// does not parse: the frontend reports it).
+func definitionAuth(def *spec.Definition, contextDir string) (buildAuth, error) {
+	if def == nil || !def.HasCondaEnvironment() {
+		return buildAuth{}, nil
+	}
+	lk, err := lock.ReadFile(filepath.Join(contextDir, buildplan.LockFile))
+	if err != nil {
+		return buildAuth{}, err
+	}
+	return lockAuth(lk, credentials.ForURL)
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -12,6 +13,8 @@ import (
 
 	"github.com/envkit/envkit/frontend"
 	"github.com/envkit/envkit/internal/buildplan"
+	"github.com/envkit/envkit/internal/conda/lock"
+	"github.com/envkit/envkit/internal/credentials"
 	"github.com/envkit/envkit/internal/spec"
 )
 
@@ -219,4 +222,57 @@ func mustOptions(t *testing.T, args map[string]string) buildplan.Options {
 		t.Fatal(err)
 	}
 	return opts
+}
+
+// envkit build gives each host the lock downloads from its credentials
+// as a session secret, as envkit lock finds them (netrc, PIP_INDEX_URL),
+// names only the hosts in the build argument, and says that a
+// /t/<token>/ cannot reach a build.
+func TestLockAuth(t *testing.T) {
+	home := t.TempDir()
+	t.Setenv("HOME", home)
+	t.Setenv("RATTLER_AUTH_FILE", "")
+	netrc := filepath.Join(home, "netrc")
+	if err := os.WriteFile(netrc, []byte("machine conda.example.com login ci password n3trc-pw\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("NETRC", netrc)
+	t.Setenv("PIP_INDEX_URL", "https://pip:p1p-pw@pypi.example.com/simple")
+	credentials.RememberBase("https://tokens.example.com/t/t0ken-secret/private")
+	lk := &lock.Lock{Packages: []lock.Package{
+		{Name: "a", Platform: "linux-64", URL: "https://conda.example.com/main/linux-64/a-1-0.conda"},
+		{Name: "b", Platform: "linux-64", Manager: lock.Pip, URL: "https://pypi.example.com/files/b-1-py3-none-any.whl"},
+		{Name: "c", Platform: "linux-64", URL: "https://public.example.com/main/noarch/c-1-0.conda"},
+		{Name: "d", Platform: "linux-64", URL: "https://tokens.example.com/private/noarch/d-1-0.conda"},
+	}}
+	a, err := lockAuth(lk, credentials.ForURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := buildplan.AuthHostsArg(a.hosts); got != "conda.example.com,pypi.example.com" {
+		t.Errorf("hosts %q", got)
+	}
+	want := map[string][]byte{
+		"envkit-auth-conda.example.com": []byte("Basic Y2k6bjN0cmMtcHc="), // ci:n3trc-pw
+		"envkit-auth-pypi.example.com":  []byte("Basic cGlwOnAxcC1wdw=="), // pip:p1p-pw
+	}
+	if !reflect.DeepEqual(a.secrets, want) {
+		t.Errorf("secrets %q, want %q", a.secrets, want)
+	}
+	if len(a.notes) != 1 || !strings.HasPrefix(a.notes[0], "tokens.example.com: a /t/<token>/ token cannot reach a build") || strings.Contains(a.notes[0], "t0ken-secret") {
+		t.Errorf("notes %q", a.notes)
+	}
+}
+
+func TestBuildRefusesAuthHostsArgument(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "environment.yml")
+	if err := os.WriteFile(file, []byte("base:\n  image: busybox:1.36\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	err := runBuild(t.Context(), io.Discard, io.Discard, file, buildFlags{buildArgs: []string{"ENVKIT_AUTH_HOSTS=conda.example.com"}, progress: "quiet"})
+	var ue *usageError
+	if !errors.As(err, &ue) || !strings.Contains(err.Error(), "envkit build sets it itself") {
+		t.Errorf("error %v, want a usage error", err)
+	}
 }
