@@ -25,10 +25,20 @@ func Inputs(def *spec.Definition, lookup func(string) (string, bool)) lock.Input
 	return lock.Inputs{
 		Channels:         channels,
 		Specs:            spec.Specs(def.Conda.Dependencies),
-		PipSpecs:         spec.Specs(pipenv.Lines(def)),
+		PipSpecs:         pipSpecs(pipenv.Lines(def)),
 		VirtualOverrides: virtual.Overrides(lookup),
 		Spark:            sparkInputs(def.Spark),
 	}
+}
+
+// pipSpecs are the pip lines as the lock records them (spec.PipKey): a
+// changed constraint or wheel file stales the lock.
+func pipSpecs(lines []spec.Requirement) []string {
+	out := make([]string, len(lines))
+	for i, q := range lines {
+		out[i] = spec.PipKey(q)
+	}
+	return out
 }
 
 // sparkInputs are the spark section's lock inputs: the jars pinned in the

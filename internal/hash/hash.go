@@ -85,7 +85,7 @@ func Document(def *spec.Definition) ([]byte, error) {
 		Base:         b,
 		Steps:        []string{},
 		ContextFiles: files,
-		Pip:          sortedSpecs(def.Pip),
+		Pip:          sortedPip(def.Pip),
 		Env:          sortedVars(def.Env),
 		Prefix:       def.EffectivePrefix(),
 		Platforms:    sortedCopy(def.Platforms),
@@ -97,7 +97,7 @@ func Document(def *spec.Definition) ([]byte, error) {
 		doc.Conda = &conda{
 			Channels:     c.ChannelNames(),
 			Dependencies: sortedSpecs(c.Dependencies),
-			Pip:          sortedSpecs(c.Pip),
+			Pip:          sortedPip(c.Pip),
 			Variables:    sortedVars(c.Variables),
 		}
 	}
@@ -149,6 +149,16 @@ func sortedSpecs(reqs []spec.Requirement) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// sortedPip is sortedSpecs over the pip lines' keys: a constraint read from
+// a -c file and a local wheel's content enter the hash, never their paths.
+func sortedPip(reqs []spec.Requirement) []string {
+	keyed := make([]spec.Requirement, len(reqs))
+	for i, r := range reqs {
+		keyed[i] = spec.Requirement{Spec: spec.PipKey(r)}
+	}
+	return sortedSpecs(keyed)
 }
 
 func sortedVars(vars []spec.EnvVar) [][2]string {

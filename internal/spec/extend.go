@@ -22,7 +22,7 @@ func extend(base, over *Definition) *Definition {
 		Base:        base.Base,
 		Steps:       concat(base.Steps, over.Steps),
 		Conda:       mergeConda(base.Conda, over.Conda),
-		Pip:         mergeReqs(base.Pip, over.Pip, pipKey),
+		Pip:         unionBy(base.Pip, over.Pip, pipLineKey),
 		Env:         mergeVars(base.Env, over.Env),
 		Python:      base.Python,
 		Prefix:      base.Prefix,
@@ -142,6 +142,19 @@ func pipKey(spec string) string {
 	return "\x00" + NormalizeSpec(spec)
 }
 
+// pipLineKey keys a pip line for the merge: a constraint replaces a
+// constraint on the same project (not the requirement it limits), a
+// wheel file keys as its name and digest.
+func pipLineKey(q Requirement) string {
+	switch {
+	case q.Wheel != nil:
+		return "\x00" + PipKey(q)
+	case q.Constraint:
+		return "-c\x00" + pipKey(q.Spec)
+	}
+	return pipKey(q.Spec)
+}
+
 func mergeConda(base, over *CondaEnv) *CondaEnv {
 	switch {
 	case base == nil:
@@ -154,7 +167,7 @@ func mergeConda(base, over *CondaEnv) *CondaEnv {
 		Name:         base.Name,
 		Channels:     unionBy(base.Channels, over.Channels, func(c Channel) string { return c.Name }),
 		Dependencies: mergeReqs(base.Dependencies, over.Dependencies, condaKey),
-		Pip:          mergeReqs(base.Pip, over.Pip, pipKey),
+		Pip:          unionBy(base.Pip, over.Pip, pipLineKey),
 		Variables:    mergeVars(base.Variables, over.Variables),
 		// The merge is no longer the content of over's conda file, if it
 		// had one: it is written inline.

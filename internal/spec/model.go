@@ -171,6 +171,13 @@ type Step struct {
 type Requirement struct {
 	Spec string
 	Pos  Pos
+	// Constraint marks a pip line read from a -c file: it limits the
+	// version of the project when something requires it, and never adds
+	// the project (pip's constraints).
+	Constraint bool
+	// Wheel is the wheel file a pip line names by its path: the path
+	// relative to the definition's directory and the file's digest.
+	Wheel *FileDigest
 }
 
 // Specs returns the requirement strings in order.

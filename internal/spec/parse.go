@@ -101,8 +101,14 @@ func ParseWith(name string, data []byte, fsys fs.FS, o Options) (*Definition, er
 // reader reads one definition and the files it references.
 type reader struct {
 	fsys fs.FS
-	// dir is the definition's directory inside fsys.
+	// dir is the directory inside fsys that relative paths start from:
+	// the definition's, or that of the file being read (a conda file, a
+	// -r file).
 	dir string
+	// defDir is the definition's directory inside fsys.
+	defDir string
+	// included counts the -r and -c files read (maxIncludes).
+	included int
 	// hostDir is the host directory fsys is rooted at (Load), used to show
 	// paths as the user gave them; "" for Parse.
 	hostDir string
@@ -199,12 +205,13 @@ func (r *reader) readRef(d *doc, n *yaml.Node, rel, what string) (data []byte, f
 }
 
 // relToDef turns a path inside fsys back into one relative to the
-// definition's directory.
+// definition's directory (not to the file being read: a -r file in a
+// subdirectory keeps its directory).
 func (r *reader) relToDef(p string) string {
-	if r.dir == "." {
+	if r.defDir == "." {
 		return p
 	}
-	return strings.TrimPrefix(p, r.dir+"/")
+	return strings.TrimPrefix(p, r.defDir+"/")
 }
 
 func unwrapPathError(err error) error {
@@ -218,6 +225,7 @@ func unwrapPathError(err error) error {
 // parse detects the format of data and reads it.
 func (r *reader) parse(name string, data []byte) (*Definition, error) {
 	fsPath := path.Join(r.dir, name)
+	r.defDir = r.dir
 	shown := r.display(fsPath)
 	d := &doc{file: shown, e: &r.e}
 	def := &Definition{}

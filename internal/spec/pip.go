@@ -3,6 +3,8 @@ package spec
 import (
 	"errors"
 	"fmt"
+	"io/fs"
+	"path"
 	"regexp"
 	"strings"
 
@@ -26,10 +28,13 @@ func CheckPipRequirement(s string) error {
 			return nil
 		case (opt == "-r" || opt == "--requirement") && strings.Contains(s, "://"):
 			return nil // a remote requirements file, fetched by pip
+		case opt == "-c" || opt == "--constraint":
+			// A -c file beside the definition is read into its lines:
+			// what is left is a remote file, which a lock cannot see
+			// change.
+			return fmt.Errorf("a remote constraints file is not locked: download it beside the definition and name its path")
 		case opt == "-e" || opt == "--editable":
 			return fmt.Errorf("editable installs need the source tree: install it in a step")
-		case opt == "-c" || opt == "--constraint":
-			return fmt.Errorf("constraint files are not supported: pin the requirements instead")
 		}
 		return fmt.Errorf("unsupported pip option %s", opt)
 	}
@@ -38,6 +43,52 @@ func CheckPipRequirement(s string) error {
 	}
 	_, _, err := ParsePipRequirement(s)
 	return err
+}
+
+// CheckPipLine checks a pip line of a definition as read: a constraint
+// line by pip's rules for constraints, a local wheel by its digest (read
+// with the definition), any other line by CheckPipRequirement.
+func CheckPipLine(q Requirement) error {
+	switch {
+	case q.Wheel != nil:
+		return nil
+	case q.Constraint:
+		return CheckPipConstraint(q.Spec)
+	}
+	return CheckPipRequirement(q.Spec)
+}
+
+// CheckPipConstraint checks a line of a constraints file as pip does: a
+// named requirement (a version specifier, a marker, or a URL), never
+// editable, without extras (pip refuses them since its 2020 resolver).
+func CheckPipConstraint(s string) error {
+	s = strings.TrimSpace(s)
+	if isPipURL(s) || strings.HasPrefix(s, ".") || strings.HasPrefix(s, "/") {
+		return fmt.Errorf("a constraint must name its project (unnamed requirements are not allowed as constraints)")
+	}
+	req, _, err := ParsePipRequirement(s)
+	if err != nil {
+		return err
+	}
+	if len(req.Extras) > 0 {
+		return fmt.Errorf("constraints cannot have extras (as in pip): drop [%s] here and ask for the extras in the requirements", strings.Join(req.Extras, ","))
+	}
+	return nil
+}
+
+// PipKey is a pip line as the definition hash and the lock's content hash
+// record it: a constraint is "-c " and the requirement (so it never equals
+// the requirement it limits), a local wheel is its file name and content
+// digest (moving the file does not change it; changing a byte does), any
+// other line its text.
+func PipKey(q Requirement) string {
+	switch {
+	case q.Wheel != nil:
+		return "--wheel " + path.Base(q.Wheel.Path) + " " + q.Wheel.Digest
+	case q.Constraint:
+		return "-c " + NormalizeSpec(q.Spec)
+	}
+	return q.Spec
 }
 
 // isPipURL says whether a requirement line is a bare URL (an archive or a
@@ -86,4 +137,45 @@ func splitHashes(line string) (string, []string, error) {
 		hashes = append(hashes, strings.ToLower(digest))
 	}
 	return strings.TrimSpace(parts[0]), hashes, nil
+}
+
+// pipTexts are pip lines as a written definition holds them: a local
+// wheel by its path from the definition's directory (the line may have
+// been written in a -r file elsewhere).
+func pipTexts(reqs []Requirement) []string {
+	out := Specs(reqs)
+	for i, q := range reqs {
+		if q.Wheel != nil {
+			out[i] = "./" + q.Wheel.Path
+		}
+	}
+	return out
+}
+
+// writablePip refuses a definition whose pip lines hold constraints: a
+// constraint has no form of its own in a pip list, only the -c file it
+// was read from.
+func writablePip(def *Definition) error {
+	lines := def.Pip
+	if def.Conda != nil {
+		lines = append(append([]Requirement{}, def.Conda.Pip...), def.Pip...)
+	}
+	for _, q := range lines {
+		if q.Constraint {
+			return fmt.Errorf("%s: a constraint read from a -c file cannot be written into a pip list: convert the definition without its -c line, then add the line back", q.Pos)
+		}
+	}
+	return nil
+}
+
+// LocalWheelPath says whether a locked wheel's URL is a wheel file beside
+// the definition, which the lock records as the file's path from the
+// definition's directory (Requirement.Wheel.Path: relative,
+// slash-separated, no scheme, never leaving the directory), and returns
+// the path.
+func LocalWheelPath(u string) (string, bool) {
+	if strings.Contains(u, ":") || !fs.ValidPath(u) || u == "." || !strings.HasSuffix(u, ".whl") {
+		return "", false
+	}
+	return u, true
 }

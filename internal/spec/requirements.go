@@ -1,7 +1,11 @@
 package spec
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
+	"io"
 	"path"
+	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -17,13 +21,17 @@ const RequirementsPython = "3.12"
 // requirements.txt.
 const RequirementsChannel = "conda-forge"
 
-// maxIncludeDepth bounds -r chains (and so include cycles).
+// maxIncludeDepth bounds -r and -c chains.
 const maxIncludeDepth = 8
+
+// maxIncludes bounds the -r and -c files one definition reads: files that
+// include others several times would otherwise multiply at each level.
+const maxIncludes = 64
 
 // readRequirements reads a pip requirements file into a conda environment
 // with python, pip and the requirements as its pip part.
 func (r *reader) readRequirements(d *doc, def *Definition, data []byte, fsPath string) {
-	reqs := r.requirementLines(d, data, path.Dir(fsPath), 0)
+	reqs := r.requirementLines(d, data, path.Dir(fsPath), []string{fsPath}, false)
 	def.Conda = &CondaEnv{
 		Channels: []Channel{{Name: RequirementsChannel}},
 		Dependencies: []Requirement{
@@ -37,8 +45,10 @@ func (r *reader) readRequirements(d *doc, def *Definition, data []byte, fsPath s
 
 // requirementLines splits a requirements file into requirement and option
 // lines (comments, blank lines and continuations resolved), inlining -r
-// files found relative to dir.
-func (r *reader) requirementLines(d *doc, data []byte, dir string, depth int) []Requirement {
+// and -c files found relative to dir. constraint marks the lines of a -c
+// file: as in pip, a -c inside any file reads constraints and a -r inside
+// any file (a constraints file too) reads requirements.
+func (r *reader) requirementLines(d *doc, data []byte, dir string, chain []string, constraint bool) []Requirement {
 	if !utf8.Valid(data) {
 		d.e.add(Pos{File: d.file}, "not UTF-8 text")
 		return nil
@@ -57,14 +67,30 @@ func (r *reader) requirementLines(d *doc, data []byte, dir string, depth int) []
 			continue
 		}
 		col := len(lines[start-1]) - len(strings.TrimLeft(lines[start-1], " \t")) + 1
-		pos := Pos{File: d.file, Line: start, Col: col}
-		if inc, ok := includeTarget(line); ok {
-			out = append(out, r.include(d, pos, inc, dir, depth)...)
-			continue
-		}
-		out = append(out, Requirement{Spec: line, Pos: pos})
+		out = append(out, r.pipLine(d, Requirement{Spec: line, Pos: Pos{File: d.file, Line: start, Col: col}}, dir, chain, constraint)...)
 	}
 	return out
+}
+
+// pipLine reads one pip line written in a file of directory dir: a -r or
+// -c line becomes the lines of its file, a local wheel gets its file's
+// digest, and a requirement of a constraints file is marked as one.
+// Option lines apply to the whole pip part, wherever they are written.
+// chain holds the files being read, outermost first.
+func (r *reader) pipLine(d *doc, q Requirement, dir string, chain []string, constraint bool) []Requirement {
+	text := strings.TrimSpace(q.Spec)
+	if inc, isConstraint, ok := includeTarget(text); ok {
+		return r.include(d, q.Pos, inc, dir, chain, isConstraint)
+	}
+	if isLocalWheel(text) {
+		q.Wheel = r.wheelDigest(d, q.Pos, text, dir)
+		if constraint {
+			d.e.add(q.Pos, "%s: a constraints file cannot name a wheel file: list the wheel in the requirements", text)
+		}
+		return []Requirement{q}
+	}
+	q.Constraint = constraint && !strings.HasPrefix(text, "-")
+	return []Requirement{q}
 }
 
 // stripComment removes a "#" comment (at the line start or after
@@ -83,50 +109,114 @@ func stripComment(line string) string {
 	return strings.TrimSpace(t)
 }
 
-// includeTarget recognises "-r FILE" and "--requirement FILE" (also with
-// "=" or no space).
-func includeTarget(line string) (string, bool) {
-	target, ok := "", false
-	for _, p := range []string{"--requirement=", "--requirement ", "-r=", "-r "} {
-		if strings.HasPrefix(line, p) {
-			target, ok = strings.TrimSpace(line[len(p):]), true
+// includeTarget recognises "-r FILE", "--requirement FILE", "-c FILE" and
+// "--constraint FILE" (also with "=" or no space); constraint says which.
+func includeTarget(line string) (target string, constraint, ok bool) {
+	for _, o := range []struct {
+		short, long string
+		constraint  bool
+	}{{"-r", "--requirement", false}, {"-c", "--constraint", true}} {
+		for _, p := range []string{o.long + "=", o.long + " ", o.long + "\t", o.short + "=", o.short + " ", o.short + "\t"} {
+			if strings.HasPrefix(line, p) {
+				target, constraint, ok = strings.TrimSpace(line[len(p):]), o.constraint, true
+			}
+		}
+		if !ok && strings.HasPrefix(line, o.short) && len(line) > 2 && !strings.HasPrefix(line, o.long) {
+			target, constraint, ok = strings.TrimSpace(line[2:]), o.constraint, true
+		}
+		if ok {
 			break
 		}
 	}
-	if !ok && strings.HasPrefix(line, "-r") && len(line) > 2 && line[2] != ' ' {
-		target, ok = strings.TrimSpace(line[2:]), true
-	}
 	// A remote file is left to pip: it cannot be read at definition time.
 	if strings.Contains(target, "://") {
-		return "", false
+		return "", false, false
 	}
-	return target, ok
+	return target, constraint, ok
 }
 
-func (r *reader) include(d *doc, pos Pos, rel, dir string, depth int) []Requirement {
-	if depth >= maxIncludeDepth {
-		d.e.add(pos, "-r %s: requirement files nested deeper than %d (a cycle?)", rel, maxIncludeDepth)
-		return nil
+func (r *reader) include(d *doc, pos Pos, rel, dir string, chain []string, constraint bool) []Requirement {
+	opt := "-r"
+	if constraint {
+		opt = "-c"
 	}
 	defer func(old string) { r.dir = old }(r.dir)
 	r.dir = dir
-	data, fsPath, ok := r.readRef(d, &yaml.Node{Line: pos.Line, Column: pos.Col}, rel, "-r")
+	if p, err := r.local(rel); err == nil && slices.Contains(chain, p) {
+		d.e.add(pos, "%s %s: the file includes itself (%s)", opt, rel, strings.Join(append(chain[slices.Index(chain, p):], p), " -> "))
+		return nil
+	}
+	r.included++
+	switch {
+	case len(chain) > maxIncludeDepth:
+		d.e.add(pos, "%s %s: requirement files nested deeper than %d", opt, rel, maxIncludeDepth)
+		return nil
+	case r.included > maxIncludes:
+		d.e.add(pos, "%s %s: more than %d -r and -c files read for one definition", opt, rel, maxIncludes)
+		return nil
+	}
+	data, fsPath, ok := r.readRef(d, &yaml.Node{Line: pos.Line, Column: pos.Col}, rel, opt)
 	if !ok {
 		return nil
 	}
 	sub := &doc{file: r.display(fsPath), e: d.e}
-	return r.requirementLines(sub, data, path.Dir(fsPath), depth+1)
+	return r.requirementLines(sub, data, path.Dir(fsPath), append(slices.Clip(chain), fsPath), constraint)
 }
 
-// expandPip inlines -r lines of a conda pip: section.
+// expandPip reads the lines of a pip: section: -r and -c files inlined,
+// local wheels digested.
 func (r *reader) expandPip(d *doc, reqs []Requirement) []Requirement {
 	var out []Requirement
 	for _, q := range reqs {
-		if inc, ok := includeTarget(strings.TrimSpace(q.Spec)); ok {
-			out = append(out, r.include(d, q.Pos, inc, r.dir, 0)...)
-			continue
-		}
-		out = append(out, q)
+		out = append(out, r.pipLine(d, q, r.dir, nil, false)...)
 	}
 	return out
+}
+
+// isLocalWheel says whether a pip line names a wheel file by its path
+// (pip installs "./wheels/x-1.0-py3-none-any.whl" as it would the wheel
+// from an index).
+func isLocalWheel(text string) bool {
+	return !strings.HasPrefix(text, "-") && !strings.Contains(text, "://") && !strings.ContainsAny(text, " \t;@") &&
+		strings.HasSuffix(strings.ToLower(text), ".whl")
+}
+
+// wheelDigest reads the wheel file rel (relative to dir, where the line
+// was written) and returns its path relative to the definition's directory
+// and the sha256 of its content; nil, with the error recorded, when it
+// cannot be read.
+func (r *reader) wheelDigest(d *doc, pos Pos, rel, dir string) *FileDigest {
+	defer func(old string) { r.dir = old }(r.dir)
+	r.dir = dir
+	p, err := r.local(rel)
+	if err != nil {
+		d.e.add(pos, "%s: %v", rel, err)
+		return nil
+	}
+	if r.fsys == nil {
+		d.e.add(pos, "%s: cannot read the wheel: no build context", rel)
+		return nil
+	}
+	f, err := r.fsys.Open(p)
+	if err != nil {
+		d.e.add(pos, "%s: cannot read the wheel: %v (paths are relative to the file that names them)", rel, unwrapPathError(err))
+		return nil
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		d.e.add(pos, "%s: cannot read the wheel: %v", rel, unwrapPathError(err))
+		return nil
+	}
+	// The lock and the build find the wheel beside the definition.
+	defRel := p
+	if r.defDir != "." {
+		var ok bool
+		if defRel, ok = strings.CutPrefix(p, r.defDir+"/"); !ok {
+			d.e.add(pos, "%s: the wheel must be inside the definition's directory", rel)
+			return nil
+		}
+	}
+	r.files = append(r.files, defRel)
+	return &FileDigest{Path: defRel, Digest: "sha256:" + hex.EncodeToString(h.Sum(nil))}
 }

@@ -465,7 +465,7 @@ func TestCheckPipRequirement(t *testing.T) {
 		"x[gpu]=1":                              `pip's is "=="`,
 		"numpy==1 --hash=md5:00":                `--hash "md5:00": want sha256`,
 		"-e .":                                  "editable installs",
-		"-c constraints.txt":                    "constraint files",
+		"-c https://x/constraints.txt":          "a remote constraints file is not locked",
 		"--upgrade-nope":                        "unsupported pip option --upgrade-nope",
 		"./wheels/x.whl":                        "expected a project name",
 		"numpy>=":                               "no version after >=",

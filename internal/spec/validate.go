@@ -39,11 +39,11 @@ func validate(def *Definition, e *errs) {
 				seen[ch.Name] = ch.Pos
 			}
 		}
-		checkReqs(c.Dependencies, "conda dependency", CheckCondaSpec, e)
-		checkReqs(c.Pip, "pip requirement", CheckPipRequirement, e)
+		checkReqs(c.Dependencies, "conda dependency", func(q Requirement) error { return CheckCondaSpec(q.Spec) }, e)
+		checkReqs(c.Pip, "pip requirement", CheckPipLine, e)
 		checkEnv(c.Variables, "conda variable", e)
 	}
-	checkReqs(def.Pip, "pip requirement", CheckPipRequirement, e)
+	checkReqs(def.Pip, "pip requirement", CheckPipLine, e)
 	checkEnv(def.Env, "environment variable", e)
 	if p := def.Prefix; p != "" && (!path.IsAbs(p) || path.Clean(p) == "/") {
 		e.add(def.Source.pos(), "prefix %q must be an absolute path below /", p)
@@ -77,18 +77,18 @@ func checkStep(st Step, e *errs) {
 	}
 }
 
-func checkReqs(reqs []Requirement, what string, check func(string) error, e *errs) {
+func checkReqs(reqs []Requirement, what string, check func(Requirement) error, e *errs) {
 	seen := map[string]Pos{}
 	for _, q := range reqs {
 		if strings.TrimSpace(q.Spec) == "" {
 			e.add(q.Pos, "empty %s", what)
 			continue
 		}
-		if err := check(q.Spec); err != nil {
+		if err := check(q); err != nil {
 			e.add(q.Pos, "%s %q: %v", what, q.Spec, err)
 			continue
 		}
-		key := NormalizeSpec(q.Spec)
+		key := NormalizeSpec(PipKey(q))
 		if prev, dup := seen[key]; dup {
 			e.add(q.Pos, "duplicate %s %q (also at %s)", what, q.Spec, prev)
 			continue

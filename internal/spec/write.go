@@ -15,6 +15,9 @@ import (
 // target format cannot hold are listed in dropped; unless lossy, any such
 // field is an error and nothing is rendered.
 func Write(def *Definition, to Format, lossy bool) (out []byte, dropped []string, err error) {
+	if err := writablePip(def); err != nil {
+		return nil, nil, err
+	}
 	var root *yaml.Node
 	switch to {
 	case FormatNative:
@@ -129,7 +132,7 @@ func condaBody(c *CondaEnv, prefix string) mapNode {
 	deps := seqOf(Specs(c.Dependencies))
 	if len(c.Pip) > 0 {
 		pip := newMap()
-		pip.add("pip", seqOf(Specs(c.Pip)))
+		pip.add("pip", seqOf(pipTexts(c.Pip)))
 		deps.Content = append(deps.Content, pip.n)
 	}
 	m.add("dependencies", deps)
@@ -175,7 +178,7 @@ func nativeNode(def *Definition) *yaml.Node {
 		}
 	}
 	if len(def.Pip) > 0 {
-		m.add("pip", seqOf(Specs(def.Pip)))
+		m.add("pip", seqOf(pipTexts(def.Pip)))
 	}
 	if len(def.Env) > 0 {
 		m.add("env", envNode(def.Env))

@@ -5,16 +5,38 @@ import (
 	"strings"
 
 	"github.com/envkit/envkit/internal/pypi/index"
+	"github.com/envkit/envkit/internal/pypi/metadata"
 	"github.com/envkit/envkit/internal/pypi/pep508"
 	"github.com/envkit/envkit/internal/spec"
 )
 
-// Input is a pip list split into requirements and index options.
+// Input is a pip list split into requirements, constraints, local wheels
+// and index options.
 type Input struct {
 	Requirements []Requirement
-	Index        index.Options
+	// Constraints limit the versions of the projects something requires
+	// and never add one (pip's -c files).
+	Constraints []Requirement
+	// Wheels are wheel files beside the definition, installed as named;
+	// their dependencies come from the indexes.
+	Wheels []LocalWheel
+	Index  index.Options
 	// Pre allows pre-releases (pip --pre).
 	Pre bool
+}
+
+// LocalWheel is a wheel file a pip line names by its path.
+type LocalWheel struct {
+	// Path is the file's slash-separated path from the definition's
+	// directory: what the lock records and the build reads from the
+	// context.
+	Path string
+	// SHA256 is the file's digest (hex), read with the definition.
+	SHA256 string
+	// Metadata is the wheel's METADATA; the caller reads it from the
+	// file (ReadLocalWheels does) before Resolve.
+	Metadata *metadata.Metadata
+	Pos      spec.Pos
 }
 
 // Requirement is a parsed requirement and where it was written.
@@ -38,9 +60,21 @@ func ParseLines(lines []spec.Requirement) (Input, error) {
 		fail := func(format string, a ...any) error {
 			return fmt.Errorf("%s: %s: %s", l.Pos, text, fmt.Sprintf(format, a...))
 		}
+		if l.Wheel != nil {
+			in.Wheels = append(in.Wheels, LocalWheel{Path: l.Wheel.Path, SHA256: strings.TrimPrefix(l.Wheel.Digest, "sha256:"), Pos: l.Pos})
+			continue
+		}
+		if l.Constraint {
+			if err := spec.CheckPipConstraint(text); err != nil {
+				return in, fail("%v", err)
+			}
+			req, hashes, _ := spec.ParsePipRequirement(text)
+			in.Constraints = append(in.Constraints, Requirement{req, hashes, l.Pos})
+			continue
+		}
 		if !strings.HasPrefix(text, "-") {
 			if strings.HasPrefix(text, ".") || strings.HasPrefix(text, "/") || strings.HasPrefix(text, "file:") || strings.HasPrefix(text, "~") {
-				return in, fail("local paths are not locked: build a wheel, put it on an index or a --find-links directory and name the package")
+				return in, fail("only wheel files are installed from a local path: build a wheel and name its file (./wheels/NAME-VERSION-TAG.whl), or put it on an index or a --find-links directory and name the package")
 			}
 			// The reading validate checked the line with.
 			req, hashes, err := spec.ParsePipRequirement(text)
@@ -76,10 +110,9 @@ func ParseLines(lines []spec.Requirement) (Input, error) {
 			// fresh resolution.
 		case "-e", "--editable":
 			return in, fail("editable installs are not supported in an image: install the package from an index or --find-links")
-		case "-r", "--requirement":
-			return in, fail("a remote requirements file is not locked: list its requirements")
-		case "-c", "--constraint":
-			return in, fail("constraint files are not supported: write the constraints as requirements")
+		case "-r", "--requirement", "-c", "--constraint":
+			// Files beside the definition were read into its lines.
+			return in, fail("a remote file is not locked: download it beside the definition and name its path")
 		case "--no-binary":
 			return in, fail("envkit installs wheels only (no sdist builds)")
 		default:

@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"path"
 	"slices"
 	"strings"
 
@@ -19,6 +20,7 @@ import (
 	"github.com/envkit/envkit/internal/pypi/pep440"
 	"github.com/envkit/envkit/internal/pypi/pep508"
 	"github.com/envkit/envkit/internal/pypi/tags"
+	"github.com/envkit/envkit/internal/spec"
 )
 
 // Target is the interpreter and platform to resolve for.
@@ -80,22 +82,80 @@ func Resolve(ctx context.Context, in Input, target Target, opts Options) (*Resul
 		pre: in.Pre, provided: opts.Provided, maxAttempts: orDefault(opts.MaxAttempts, 10000),
 		projects: map[string]*pending{}, meta: map[string]*metadata.Metadata{}, sem: make(chan struct{}, prefetchers),
 	}
-	st := &state{pins: map[string]*pinned{}, constraints: map[string][]constraint{}}
-	for _, req := range in.Requirements {
-		from := "the definition"
-		if req.Pos.File != "" || req.Pos.Line != 0 {
-			from = "the definition (" + req.Pos.String() + ")"
+	st := &state{pins: map[string]*pinned{}, constraints: map[string][]constraint{}, limits: map[string][]constraint{}}
+	// Constraints first: a requirement added next meets those on its name.
+	for _, c := range in.Constraints {
+		if c.Applies(env, nil) {
+			st.limits[c.Normalised()] = append(st.limits[c.Normalised()], constraint{req: c.Requirement, from: from("the constraints", c.Pos), hashes: c.Hashes, limit: true})
 		}
+	}
+	for _, w := range in.Wheels {
+		c, err := r.localWheel(w)
+		if err != nil {
+			return nil, err
+		}
+		st.add(c)
+	}
+	for _, req := range in.Requirements {
 		if !req.Applies(env, nil) {
 			continue
 		}
-		st.add(constraint{req.Requirement, from, req.Hashes})
+		st.add(constraint{req: req.Requirement, from: from("the definition", req.Pos), hashes: req.Hashes})
 	}
 	final, err := r.solve(st)
 	if err != nil {
 		return nil, err
 	}
 	return final.result(r), nil
+}
+
+// from names who made a requirement: the definition or its constraints,
+// at the line's position when known.
+func from(who string, pos spec.Pos) string {
+	if pos.File != "" || pos.Line != 0 {
+		return who + " (" + pos.String() + ")"
+	}
+	return who
+}
+
+// localWheel is the requirement of a wheel file beside the definition: a
+// direct reference to its path, pinned by its digest, whose metadata the
+// caller read.
+func (r *resolver) localWheel(w LocalWheel) (constraint, error) {
+	fail := func(format string, a ...any) (constraint, error) {
+		return constraint{}, fmt.Errorf("%s: %s: %s", w.Pos, w.Path, fmt.Sprintf(format, a...))
+	}
+	if w.Metadata == nil {
+		return fail("the wheel's metadata was not read")
+	}
+	wn, err := tags.ParseWheelName(path.Base(w.Path))
+	if err != nil {
+		return fail("%v", err)
+	}
+	m := w.Metadata
+	if pep508.NormaliseName(m.Name) != pep508.NormaliseName(wn.Name) {
+		return fail("METADATA names project %s", m.Name)
+	}
+	if v, err := pep440.Parse(m.Version); err != nil || v.String() != mustVersion(wn.Version) {
+		return fail("METADATA says version %s", m.Version)
+	}
+	if ok, err := tags.RequiresPython(m.RequiresPython, r.pyVersion); err != nil || !ok {
+		return fail("requires python %s, the environment has %s", m.RequiresPython, r.pyVersion)
+	}
+	r.meta[w.Path] = m
+	// Never looked up on the indexes: direct() makes its one candidate.
+	r.projects[pep508.NormaliseName(wn.Name)] = done(&project{})
+	return constraint{req: pep508.Requirement{Name: wn.Name, URL: w.Path + "#sha256=" + w.SHA256}, from: from("the definition", w.Pos)}, nil
+}
+
+// mustVersion is a version's normal form, or the text when it does not
+// parse (then it matches no parsed version).
+func mustVersion(s string) string {
+	v, err := pep440.Parse(s)
+	if err != nil {
+		return "\x00" + s
+	}
+	return v.String()
 }
 
 func orDefault(v, def int) int {
@@ -129,6 +189,9 @@ type constraint struct {
 	from string
 	// hashes, when set, are the only sha256 digests allowed.
 	hashes []string
+	// limit marks a line of a constraints file: it narrows the choice
+	// and is not a reason to install.
+	limit bool
 }
 
 func (c constraint) String() string {
@@ -157,10 +220,14 @@ type state struct {
 	constraints map[string][]constraint
 	// queue holds names with constraints but no pin, in discovery order.
 	queue []string
+	// limits are the constraints files' lines by name, shared by every
+	// state (never changed after Resolve starts): they join a name's
+	// constraints when something first requires it.
+	limits map[string][]constraint
 }
 
 func (s *state) clone() *state {
-	c := &state{pins: maps.Clone(s.pins), constraints: map[string][]constraint{}, queue: slices.Clone(s.queue)}
+	c := &state{pins: maps.Clone(s.pins), constraints: map[string][]constraint{}, queue: slices.Clone(s.queue), limits: s.limits}
 	for k, v := range s.constraints {
 		c.constraints[k] = slices.Clone(v)
 	}
@@ -171,6 +238,7 @@ func (s *state) add(c constraint) {
 	name := c.req.Normalised()
 	if _, seen := s.constraints[name]; !seen {
 		s.queue = append(s.queue, name)
+		s.constraints[name] = slices.Clone(s.limits[name])
 	}
 	s.constraints[name] = append(s.constraints[name], c)
 }
@@ -426,6 +494,9 @@ func (st *state) result(r *resolver) *Result {
 	for name, cs := range st.constraints {
 		if v, ok := r.provided[name]; ok {
 			for _, c := range cs {
+				if c.limit {
+					continue
+				}
 				res.Overlap = append(res.Overlap, Overlap{Name: name, CondaVersion: v, RequiredBy: c.from})
 			}
 		}

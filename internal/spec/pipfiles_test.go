@@ -1,0 +1,158 @@
+package spec
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"strings"
+	"testing"
+	"testing/fstest"
+)
+
+// condaWithPip is a conda file whose pip part holds the lines given.
+func condaWithPip(lines ...string) []byte {
+	return []byte("channels: [conda-forge]\ndependencies:\n  - python=3.11\n  - pip:\n    - " + strings.Join(lines, "\n    - ") + "\n")
+}
+
+func TestConstraintFiles(t *testing.T) {
+	files := fstest.MapFS{
+		"c/constraints.txt": {Data: []byte("# pins\nnumpy<2 ; python_version >= \"3\"\n-c more.txt\n-r reqs.txt\n--index-url https://pypi.example/simple\n")},
+		"c/more.txt":        {Data: []byte("  pandas==2.1.*\n")},
+		"c/reqs.txt":        {Data: []byte("rich\n")},
+	}
+	def, err := Parse("env.yml", condaWithPip("scipy", "-c c/constraints.txt"), files)
+	if err != nil {
+		t.Fatal(err)
+	}
+	type line struct {
+		spec, pos  string
+		constraint bool
+	}
+	var got []line
+	for _, q := range def.Conda.Pip {
+		got = append(got, line{q.Spec, q.Pos.String(), q.Constraint})
+	}
+	// As pip reads them: -c inside a constraints file reads constraints,
+	// -r inside it reads requirements, an option applies to all.
+	want := []line{
+		{"scipy", "env.yml:5:7", false},
+		{`numpy<2 ; python_version >= "3"`, "c/constraints.txt:2:1", true},
+		{"pandas==2.1.*", "c/more.txt:1:3", true},
+		{"rich", "c/reqs.txt:1:1", false},
+		{"--index-url https://pypi.example/simple", "c/constraints.txt:5:1", false},
+	}
+	if len(got) != len(want) {
+		t.Fatalf("lines %v, want %v", got, want)
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Errorf("line %d: %+v, want %+v", i, got[i], want[i])
+		}
+	}
+	if strings.Join(def.Source.Files, ",") != "c/constraints.txt,c/more.txt,c/reqs.txt" {
+		t.Errorf("files read: %v", def.Source.Files)
+	}
+	// A constraint is not the requirement it limits.
+	if PipKey(def.Conda.Pip[1]) == PipKey(Requirement{Spec: def.Conda.Pip[1].Spec}) {
+		t.Error("a constraint keys as a requirement")
+	}
+}
+
+func TestConstraintErrors(t *testing.T) {
+	deep, wide := fstest.MapFS{}, fstest.MapFS{}
+	for i := 0; i < 12; i++ {
+		deep[string(rune('a'+i))+".txt"] = &fstest.MapFile{Data: []byte("-c " + string(rune('a'+i+1)) + ".txt\n")}
+		// Each file includes the next twice: 2^12 reads without a bound.
+		wide[string(rune('a'+i))+".txt"] = &fstest.MapFile{Data: []byte(strings.Repeat("-r "+string(rune('a'+i+1))+".txt\n", 2))}
+	}
+	wide["m.txt"] = &fstest.MapFile{Data: []byte("numpy\n")}
+	for _, c := range []struct {
+		name  string
+		files fstest.MapFS
+		line  string
+		want  string
+	}{
+		{"extras", fstest.MapFS{"c.txt": {Data: []byte("ok==1\n\n  requests[socks]<3\n")}}, "-c c.txt", `c.txt:3:3: pip requirement "requests[socks]<3": constraints cannot have extras (as in pip): drop [socks] here`},
+		{"unnamed", fstest.MapFS{"c.txt": {Data: []byte("https://x.example/p-1.0-py3-none-any.whl\n")}}, "-c c.txt", "c.txt:1:1: pip requirement \"https://x.example/p-1.0-py3-none-any.whl\": a constraint must name its project"},
+		{"template pin", fstest.MapFS{"c.txt": {Data: []byte("azureml-core=={{latest-pypi-version}}\n")}}, "--constraint=c.txt", "c.txt:1:1: pip requirement \"azureml-core=={{latest-pypi-version}}\""},
+		{"missing", fstest.MapFS{}, "-c nothere.txt", `env.yml:6:7: -c: cannot read "nothere.txt"`},
+		{"remote", fstest.MapFS{}, "-c https://x.example/c.txt", "a remote constraints file is not locked"},
+		{"escapes", fstest.MapFS{}, "-c ../c.txt", "escapes the context directory"},
+		{"deep", deep, "-c a.txt", "i.txt:1:1: -c j.txt: requirement files nested deeper than 8"},
+		{"wide", wide, "-c a.txt", "more than 64 -r and -c files read for one definition"},
+		{"cycle", fstest.MapFS{"a.txt": {Data: []byte("x\n-r sub/b.txt\n")}, "sub/b.txt": {Data: []byte("-c ../a.txt\n")}}, "-c a.txt", "sub/b.txt:1:1: -c ../a.txt: the file includes itself (a.txt -> sub/b.txt -> a.txt)"},
+		{"wheel in constraints", fstest.MapFS{"c.txt": {Data: []byte("./x-1.0-py3-none-any.whl\n")}, "x-1.0-py3-none-any.whl": {Data: []byte("PK")}}, "-c c.txt", "a constraints file cannot name a wheel file"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := Parse("env.yml", condaWithPip("scipy", c.line), c.files)
+			if err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Fatalf("error %v, want %q", err, c.want)
+			}
+		})
+	}
+}
+
+func TestLocalWheel(t *testing.T) {
+	whl := []byte("PK\x03\x04 not really a zip, read as bytes")
+	sum := sha256.Sum256(whl)
+	digest := "sha256:" + hex.EncodeToString(sum[:])
+	files := fstest.MapFS{
+		"proj/wheels/x-1.0-py3-none-any.whl": {Data: whl},
+		"proj/sub/reqs.txt":                  {Data: []byte("../wheels/x-1.0-py3-none-any.whl\n")},
+		"proj/moved/x-1.0-py3-none-any.whl":  {Data: whl},
+	}
+	def, err := Parse("proj/env.yml", condaWithPip("./wheels/x-1.0-py3-none-any.whl"), files)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := def.Conda.Pip[0]
+	if q.Wheel == nil || *q.Wheel != (FileDigest{Path: "wheels/x-1.0-py3-none-any.whl", Digest: digest}) {
+		t.Fatalf("wheel %+v, want its path from the definition and %s", q.Wheel, digest)
+	}
+	// Through a -r file in another directory: the path is the wheel's
+	// from the definition, as a written definition names it.
+	viaR, err := Parse("proj/env.yml", condaWithPip("-r sub/reqs.txt"), files)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w := viaR.Conda.Pip[0].Wheel; w == nil || w.Path != "wheels/x-1.0-py3-none-any.whl" {
+		t.Fatalf("wheel through -r: %+v", w)
+	}
+	if got := pipTexts(viaR.Conda.Pip); got[0] != "./wheels/x-1.0-py3-none-any.whl" {
+		t.Errorf("written as %q", got[0])
+	}
+	// Content, not place: the same bytes elsewhere key the same, one
+	// changed byte does not.
+	moved, err := Parse("proj/env.yml", condaWithPip("moved/x-1.0-py3-none-any.whl"), files)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if PipKey(moved.Conda.Pip[0]) != PipKey(q) {
+		t.Errorf("moved wheel keys %q, was %q", PipKey(moved.Conda.Pip[0]), PipKey(q))
+	}
+	files["proj/moved/x-1.0-py3-none-any.whl"] = &fstest.MapFile{Data: append([]byte{}, append(whl[:len(whl)-1:len(whl)-1], '!')...)}
+	changed, err := Parse("proj/env.yml", condaWithPip("moved/x-1.0-py3-none-any.whl"), files)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if PipKey(changed.Conda.Pip[0]) == PipKey(q) {
+		t.Error("a changed wheel keys the same")
+	}
+	for line, want := range map[string]string{
+		"./wheels/nothere-1.0-py3-none-any.whl": "proj/env.yml:5:7: ./wheels/nothere-1.0-py3-none-any.whl: cannot read the wheel: file does not exist",
+		"/abs/x-1.0-py3-none-any.whl":           "absolute path",
+	} {
+		if _, err := Parse("proj/env.yml", condaWithPip(line), files); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: error %v, want %q", line, err, want)
+		}
+	}
+}
+
+func TestWriteRefusesConstraints(t *testing.T) {
+	def, err := Parse("env.yml", condaWithPip("-c c.txt"), fstest.MapFS{"c.txt": {Data: []byte("numpy<2\n")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := Write(def, FormatNative, true); err == nil || !strings.Contains(err.Error(), "c.txt:1:1: a constraint read from a -c file") {
+		t.Fatalf("write: %v", err)
+	}
+}
