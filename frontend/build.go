@@ -186,6 +186,13 @@ func (b *build) run(ctx context.Context) (*gwclient.Result, error) {
 			Labels:        b.bc.Labels,
 			LinkBinary:    linkBin,
 			LocalArchive:  localArchive,
+			Context: func(p string) (llb.State, error) {
+				st, err := b.bc.MainContext(ctx, llb.FollowPaths([]string{p}))
+				if err != nil {
+					return llb.State{}, err
+				}
+				return *st, nil
+			},
 			Auth:          b.opts.Auth,
 			PackageLayers: b.opts.PackageLayers,
 			Epoch:         epoch,

@@ -106,6 +106,10 @@ type Options struct {
 	// directory (a named context from the client) and the archive's path
 	// in it. ok is false when no directory serves the URL.
 	LocalArchive func(url string) (dir llb.State, file string, ok bool)
+	// Context gives the build context (where the lock lives) holding the
+	// given path, for the wheel files the lock names by path; nil when
+	// the build has none.
+	Context func(path string) (llb.State, error)
 	// Auth names the hosts whose downloads send a build secret as their
 	// Authorization header (nil: none).
 	Auth Auth

@@ -11,12 +11,14 @@ import (
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/envkit/envkit/internal/imagemeta"
+	"github.com/envkit/envkit/internal/spec"
 )
 
 // Wheel is one locked pip package: a `manager: pip` entry of the lock.
 type Wheel struct {
 	Name, Version string
-	// URL is where the wheel is downloaded from (http or https).
+	// URL is where the wheel is downloaded from (http or https), or the
+	// path of a wheel file in the build context (spec.LocalWheelPath).
 	URL string
 	// SHA256 pins the download (hex).
 	SHA256 string
@@ -87,7 +89,7 @@ func pipLayers(groups [][]Wheel, python string, env Environment, opts Options, r
 		var names []string
 		for _, w := range group {
 			n++
-			archive, fn, err := wheelSource(w, fmt.Sprintf("pip %d/%d", n, total), opts.Auth)
+			archive, fn, err := wheelSource(w, fmt.Sprintf("pip %d/%d", n, total), opts)
 			if err != nil {
 				return nil, nil, err
 			}
@@ -115,14 +117,28 @@ func pipLayers(groups [][]Wheel, python string, env Environment, opts Options, r
 }
 
 // wheelSource is the wheel's download, pinned by its sha256 (so its
-// cache key needs no network), and the archive's file name in it.
-func wheelSource(w Wheel, stage string, auth Auth) (llb.State, string, error) {
-	u, err := url.Parse(w.URL)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return llb.State{}, "", fmt.Errorf("pip package %s: %q cannot be downloaded by BuildKit (http and https only): serve the wheels from an index or --find-links page over http, e.g. on 127.0.0.1, and lock again", w, w.URL)
-	}
+// cache key needs no network), and the archive's file name in it. A wheel
+// file of the build context is copied from it instead; the link step
+// checks its sha256 as it does a download's.
+func wheelSource(w Wheel, stage string, opts Options) (llb.State, string, error) {
 	if len(w.SHA256) != 64 || digestOf(w.SHA256).Validate() != nil {
 		return llb.State{}, "", fmt.Errorf("pip package %s: the lock gives no sha256, which the build needs to pin the download", w)
+	}
+	if p, ok := spec.LocalWheelPath(w.URL); ok {
+		if opts.Context == nil {
+			return llb.State{}, "", fmt.Errorf("pip package %s: %s is a wheel file of the build context, and this build has none", w, p)
+		}
+		ctx, err := opts.Context(p)
+		if err != nil {
+			return llb.State{}, "", fmt.Errorf("pip package %s: %w", w, err)
+		}
+		fn := path.Base(p)
+		st := llb.Scratch().File(llb.Copy(ctx, p, "/"+fn), llb.WithCustomName(fmt.Sprintf("[%s] copy %s (%s) from the context", stage, w, p)))
+		return st, fn, nil
+	}
+	u, err := url.Parse(w.URL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return llb.State{}, "", fmt.Errorf("pip package %s: %q cannot be downloaded by BuildKit (http and https only; a wheel file beside the definition is a relative path): serve the wheels from an index or --find-links page over http, e.g. on 127.0.0.1, and lock again", w, w.URL)
 	}
 	u.Fragment = ""
 	fn := path.Base(u.Path)
@@ -134,7 +150,7 @@ func wheelSource(w Wheel, stage string, auth Auth) (llb.State, string, error) {
 	st := llb.HTTP(u.String(),
 		llb.Checksum(digestOf(w.SHA256)),
 		llb.Filename(fn),
-		llb.WithCustomName(fmt.Sprintf("[%s] download %s (%s)", stage, w, fn)), auth.HTTP(u.String()),
+		llb.WithCustomName(fmt.Sprintf("[%s] download %s (%s)", stage, w, fn)), opts.Auth.HTTP(u.String()),
 	)
 	return st, fn, nil
 }

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/moby/buildkit/client/llb"
+
 	"github.com/envkit/envkit/internal/maven"
 )
 
@@ -146,12 +148,15 @@ func TestPipBuildErrors(t *testing.T) {
 	noSHA[0].SHA256 = ""
 	sdist := lockedWheels("1.0")
 	sdist[0].URL = "http://127.0.0.1:1/requests-1.0.tar.gz"
+	local := lockedWheels("1.0")
+	local[0].URL = "wheels/requests-1.0-py3-none-any.whl"
 	cases := []struct {
 		name string
 		env  Environment
 		want string
 	}{
 		{"file url", Environment{Wheels: fileURL}, "http and https only"},
+		{"local wheel without a context", Environment{Wheels: local}, "pip package requests 1.0: wheels/requests-1.0-py3-none-any.whl is a wheel file of the build context, and this build has none"},
 		{"no sha256", Environment{Wheels: noSHA}, "gives no sha256"},
 		{"not a wheel", Environment{Wheels: sdist}, "is not a wheel"},
 		{"no conda", Environment{BaseImage: "busybox:1.36", Prefix: "/opt/conda", Wheels: lockedWheels("1.0")}, "has no conda packages"},
@@ -170,6 +175,30 @@ func TestPipBuildErrors(t *testing.T) {
 				t.Errorf("error %v, want one containing %q", err, tc.want)
 			}
 		})
+	}
+}
+
+// A wheel file of the build context is copied from it (the files the
+// lock names, no more) into the wheel's own install step, as a download
+// would be; the link step checks its sha256.
+func TestLocalWheelFromContext(t *testing.T) {
+	env := pipEnvironment(t, "2.32.3")
+	env.Wheels = append(env.Wheels, Wheel{Name: "my-model", Version: "0.3", URL: "wheels/my_model-0.3-py3-none-any.whl", SHA256: strings.Repeat("e", 64)})
+	opts := baseOptions(amd64)
+	var asked []string
+	opts.Context = func(p string) (llb.State, error) {
+		asked = append(asked, p)
+		return llb.Local("context", llb.FollowPaths([]string{p})), nil
+	}
+	_, text, _ := goldenBuild(t, env, opts)
+	compareGolden(t, filepath.Join("testdata", "pip-local-wheel.golden"), text)
+	if len(asked) != 1 || asked[0] != "wheels/my_model-0.3-py3-none-any.whl" {
+		t.Errorf("context asked for %q", asked)
+	}
+	for _, want := range []string{"[pip 1/2] copy my-model 0.3 (wheels/my_model-0.3-py3-none-any.whl) from the context", "--wheel /wheels/my_model-0.3-py3-none-any/my_model-0.3-py3-none-any.whl#sha256=" + strings.Repeat("e", 64)} {
+		if !strings.Contains(text, want) {
+			t.Errorf("LLB lacks %q", want)
+		}
 	}
 }
 

@@ -103,7 +103,7 @@ neither sha256 nor md5 is refused unless --allow-unverified is given.`,
 			if locked != nil {
 				pip = slices.DeleteFunc(locked.ForPlatform(platform), func(p lock.Package) bool { return p.Manager != lock.Pip })
 			}
-			popts := pipenv.InstallOptions{CacheDir: filepath.Join(cacheDir, "wheels"), ModTime: epoch, Compile: true}
+			popts := pipenv.InstallOptions{CacheDir: filepath.Join(cacheDir, "wheels"), Dir: filepath.Dir(lockFile), ModTime: epoch, Compile: true}
 			if len(pip) > 0 {
 				// Fetched and checked first, so a bad wheel stops the
 				// creation before anything is written.

@@ -5,9 +5,12 @@
 package pipenv
 
 import (
+	"archive/zip"
 	"context"
 	"fmt"
+	"net/url"
 	"os"
+	"path"
 	"path/filepath"
 	"strings"
 	"time"
@@ -15,6 +18,7 @@ import (
 	"github.com/envkit/envkit/internal/conda/lock"
 	"github.com/envkit/envkit/internal/netfetch"
 	"github.com/envkit/envkit/internal/pypi/index"
+	"github.com/envkit/envkit/internal/pypi/metadata"
 	"github.com/envkit/envkit/internal/pypi/resolve"
 	"github.com/envkit/envkit/internal/spec"
 	"github.com/envkit/envkit/internal/wheel"
@@ -55,8 +59,11 @@ func Lock(ctx context.Context, def *spec.Definition, platform string, conda []lo
 		return nil, nil, err
 	}
 	in.EnvDefaults(os.LookupEnv)
-	if len(in.Requirements) == 0 {
+	if len(in.Requirements)+len(in.Wheels) == 0 {
 		return nil, &resolve.Result{}, nil
+	}
+	if err := ReadLocalWheels(&in, filepath.Dir(def.Source.Path)); err != nil {
+		return nil, nil, err
 	}
 	python, err := PythonVersion(conda, platform)
 	if err != nil {
@@ -73,6 +80,41 @@ func Lock(ctx context.Context, def *spec.Definition, platform string, conda []lo
 	return resolve.LockPackages(res.Pins, platform), res, nil
 }
 
+// ReadLocalWheels reads the METADATA of in's local wheels, whose paths
+// are relative to dir (the definition's directory), each checked against
+// the digest the definition was read with.
+func ReadLocalWheels(in *resolve.Input, dir string) error {
+	for i, w := range in.Wheels {
+		m, err := localMetadata(filepath.Join(dir, filepath.FromSlash(w.Path)), w.SHA256)
+		if err != nil {
+			return fmt.Errorf("%s: %s: %w", w.Pos, w.Path, err)
+		}
+		in.Wheels[i].Metadata = &m
+	}
+	return nil
+}
+
+func localMetadata(file, sha string) (metadata.Metadata, error) {
+	if err := index.VerifyFile(file, sha); err != nil {
+		return metadata.Metadata{}, fmt.Errorf("the wheel changed while it was read: %w", err)
+	}
+	f, err := os.Open(file)
+	if err != nil {
+		return metadata.Metadata{}, err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return metadata.Metadata{}, err
+	}
+	// Read by its zip directory: a large wheel is not read whole.
+	zr, err := zip.NewReader(f, st.Size())
+	if err != nil {
+		return metadata.Metadata{}, fmt.Errorf("not a wheel: %v", err)
+	}
+	return metadata.FromZip(zr)
+}
+
 // InstallOptions tune Install.
 type InstallOptions struct {
 	// CacheDir holds downloaded wheels by sha256 ("" uses a temporary
@@ -84,6 +126,9 @@ type InstallOptions struct {
 	Requested map[string]bool
 	// Index is used for fetching (its Client); the URLs come from the lock.
 	Index index.Options
+	// Dir is the definition's directory (the lock's): a local wheel's
+	// path in the lock is relative to it.
+	Dir string
 	// Compile writes each wheel's .pyc with the prefix's python, as the
 	// image's wheel step does, and lists them in its RECORD; a prefix
 	// without that python gets none (python writes them on import).
@@ -98,7 +143,7 @@ func Prefetch(ctx context.Context, pkgs []lock.Package, platform string, opts In
 	if opts.CacheDir == "" {
 		return fmt.Errorf("prefetching pip wheels needs a cache directory")
 	}
-	_, err := fetchAll(ctx, pkgs, platform, opts.CacheDir, index.New(opts.Index))
+	_, err := fetchAll(ctx, pkgs, platform, opts.CacheDir, opts.Dir, index.New(opts.Index))
 	return err
 }
 
@@ -107,13 +152,13 @@ type wheelFile struct {
 	path string
 }
 
-func fetchAll(ctx context.Context, pkgs []lock.Package, platform, cache string, client *index.Client) ([]wheelFile, error) {
+func fetchAll(ctx context.Context, pkgs []lock.Package, platform, cache, dir string, client *index.Client) ([]wheelFile, error) {
 	var out []wheelFile
 	for _, p := range pkgs {
 		if p.Manager != lock.Pip || p.Platform != platform {
 			continue
 		}
-		path, err := fetch(ctx, client, p, cache)
+		path, err := fetch(ctx, client, p, cache, dir)
 		if err != nil {
 			return nil, fmt.Errorf("pip package %s %s: %w", p.Name, p.Version, err)
 		}
@@ -137,7 +182,7 @@ func Install(ctx context.Context, pkgs []lock.Package, platform, prefix string, 
 		}
 		defer os.RemoveAll(cache)
 	}
-	wheels, err := fetchAll(ctx, pkgs, platform, cache, index.New(opts.Index))
+	wheels, err := fetchAll(ctx, pkgs, platform, cache, opts.Dir, index.New(opts.Index))
 	if err != nil {
 		return err
 	}
@@ -152,7 +197,7 @@ func Install(ctx context.Context, pkgs []lock.Package, platform, prefix string, 
 		if err != nil {
 			return err
 		}
-		name := filepath.Base(strings.SplitN(w.pkg.URL, "#", 2)[0])
+		name := path.Base(strings.SplitN(w.pkg.URL, "#", 2)[0])
 		inst, err := wheel.InstallBytes(name, data, prefix, python, wheel.Options{
 			SHA256: w.pkg.Hash.SHA256, ModTime: opts.ModTime, Requested: opts.Requested[w.pkg.Name],
 		})
@@ -172,9 +217,9 @@ func Install(ctx context.Context, pkgs []lock.Package, platform, prefix string, 
 }
 
 // fetch puts the wheel in the cache, named by its sha256, and returns its
-// path. A cached file is used only when it matches; the download is
+// path; a local wheel is copied from dir. A cached file is used only when it matches; the download is
 // checked before it enters the cache.
-func fetch(ctx context.Context, client *index.Client, p lock.Package, cacheDir string) (string, error) {
+func fetch(ctx context.Context, client *index.Client, p lock.Package, cacheDir, dir string) (string, error) {
 	if p.Hash.SHA256 == "" {
 		return "", fmt.Errorf("the lock has no sha256")
 	}
@@ -187,8 +232,19 @@ func fetch(ctx context.Context, client *index.Client, p lock.Package, cacheDir s
 	if err := os.MkdirAll(cacheDir, 0o755); err != nil {
 		return "", err
 	}
+	src := p.URL
+	if rel, ok := spec.LocalWheelPath(p.URL); ok {
+		if dir == "" {
+			return "", fmt.Errorf("%s is a wheel beside the definition, and its directory is not known", rel)
+		}
+		abs, err := filepath.Abs(filepath.Join(dir, filepath.FromSlash(rel)))
+		if err != nil {
+			return "", err
+		}
+		src = (&url.URL{Scheme: "file", Path: filepath.ToSlash(abs)}).String()
+	}
 	// Streamed to the cache, never whole in memory: a wheel may be large.
-	if err := client.Download(ctx, p.URL, p.Hash.SHA256, cached); err != nil {
+	if err := client.Download(ctx, src, p.Hash.SHA256, cached); err != nil {
 		return "", err
 	}
 	return cached, nil
