@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -13,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/envkit/envkit/internal/buildkitd"
+	"github.com/envkit/envkit/internal/netfetch"
 )
 
 func init() { commands = append(commands, newBuildkitdCmd) }
@@ -50,14 +53,71 @@ func buildkitAddr(ctx context.Context, stderr io.Writer, flag string) (string, e
 	if err != nil {
 		return "", err
 	}
-	if _, running := buildkitd.Running(cfg.StateDir); !running {
-		fmt.Fprintf(stderr, "envkit: starting a local buildkitd (state %s; envkit buildkitd stop ends it)\n", cfg.StateDir)
-	}
-	addr, err := buildkitd.Start(ctx, cfg)
+	addr, err := startManaged(ctx, stderr, cfg)
 	if err != nil {
 		return "", fmt.Errorf("no BuildKit: %w", err)
 	}
 	return addr, nil
+}
+
+// networkStamp is the file beside the managed daemon holding the digest
+// of the network settings it was started with.
+const networkStamp = "envkit-network"
+
+// startManaged starts the managed daemon with the user's network settings,
+// or says so when the one running has others, and returns its address.
+// The daemon inherits the proxy variables; when CA certificates are named
+// (SSL_CERT_FILE, REQUESTS_CA_BUNDLE, conda's ssl_verify…: what envkit's
+// own downloads trust), it gets one bundle of the system's CAs and those
+// as its SSL_CERT_FILE, so its HTTP sources and registry pulls trust the
+// same servers as envkit lock does.
+func startManaged(ctx context.Context, stderr io.Writer, cfg buildkitd.Config) (string, error) {
+	bundle, err := netfetch.CABundle()
+	if err != nil {
+		return "", err
+	}
+	digest := networkDigest(bundle)
+	stamp := filepath.Join(cfg.StateDir, networkStamp)
+	if pid, running := buildkitd.Running(cfg.StateDir); running {
+		if old, _ := os.ReadFile(stamp); string(old) != digest {
+			fmt.Fprintf(stderr, "envkit: the running buildkitd (pid %d) has other proxy or CA settings than this shell; envkit buildkitd stop, and the next build starts it with these\n", pid)
+		}
+		return buildkitd.Start(ctx, cfg)
+	}
+	fmt.Fprintf(stderr, "envkit: starting a local buildkitd (state %s; envkit buildkitd stop ends it)\n", cfg.StateDir)
+	if err := os.MkdirAll(cfg.StateDir, 0o700); err != nil {
+		return "", err
+	}
+	if bundle != nil {
+		p := filepath.Join(cfg.StateDir, "ca-bundle.pem")
+		if err := os.WriteFile(p, bundle, 0o644); err != nil {
+			return "", err
+		}
+		cfg.Env = append(cfg.Env, "SSL_CERT_FILE="+p)
+	}
+	if err := os.WriteFile(stamp, []byte(digest), 0o600); err != nil {
+		return "", err
+	}
+	return buildkitd.Start(ctx, cfg)
+}
+
+// networkDigest identifies the network settings a daemon gets: the proxy
+// variables and the CA bundle; "" for none, as a daemon started before
+// envkit kept a stamp had. A digest, so no proxy password is written.
+func networkDigest(bundle []byte) string {
+	h := sha256.New()
+	set := bundle != nil
+	for _, v := range netfetch.ProxyVars {
+		if val := os.Getenv(v); val != "" {
+			fmt.Fprintf(h, "%s=%s\n", v, val)
+			set = true
+		}
+	}
+	if !set {
+		return ""
+	}
+	h.Write(bundle)
+	return hex.EncodeToString(h.Sum(nil))
 }
 
 func newBuildkitdCmd() *cobra.Command {
@@ -68,7 +128,9 @@ func newBuildkitdCmd() *cobra.Command {
 is in $ENVKIT_BUILDKITD_STATE, else ~/.cache/envkit/buildkitd; with
 $ENVKIT_DOCKERHUB_MIRROR=host:port, docker.io images are pulled from that
 registry. envkit build starts it when needed and leaves it running for the
-next build.`,
+next build. It starts with this shell's proxy variables and the CA
+certificates envkit's downloads trust (docs/private-channels.md); stop it
+to apply new ones.`,
 		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			cfg, err := managedDaemon()
@@ -78,7 +140,7 @@ next build.`,
 			out := cmd.OutOrStdout()
 			switch args[0] {
 			case "start":
-				addr, err := buildkitd.Start(cmd.Context(), cfg)
+				addr, err := startManaged(cmd.Context(), cmd.ErrOrStderr(), cfg)
 				if err != nil {
 					return err
 				}

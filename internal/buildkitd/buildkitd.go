@@ -51,6 +51,9 @@ type Config struct {
 	Snapshotter string
 	// StartTimeout bounds the wait for the daemon to answer (default 60s).
 	StartTimeout time.Duration
+	// Env is added to the environment the daemon inherits (network
+	// settings: SSL_CERT_FILE for a private CA).
+	Env []string
 }
 
 // Address is the daemon's BuildKit address.
@@ -162,6 +165,7 @@ func Start(ctx context.Context, cfg Config) (string, error) {
 	defer logf.Close()
 	cmd := exec.Command(cfg.Binary, "--config", filepath.Join(cfg.StateDir, configName))
 	cmd.Stdout, cmd.Stderr = logf, logf
+	cmd.Env = append(os.Environ(), cfg.Env...)
 	// Its own session: a Ctrl-C on the build does not kill the shared daemon.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
 	if err := cmd.Start(); err != nil {

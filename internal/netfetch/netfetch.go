@@ -134,6 +134,9 @@ type StatusError struct {
 
 func (e *StatusError) Error() string {
 	msg := "GET " + e.URL + ": " + e.Status
+	if e.Code == http.StatusProxyAuthRequired {
+		return msg + ": the proxy wants credentials: give them in the variable (HTTP_PROXY=http://USER:PASSWORD@HOST:PORT)"
+	}
 	if e.Code != http.StatusUnauthorized && e.Code != http.StatusForbidden {
 		return msg
 	}
@@ -279,6 +282,9 @@ func (c *Client) try(ctx context.Context, req Request, limit int64, read func(*R
 		if errors.As(err, &ue) {
 			ue.URL = req.URL // never the target, which may hold a token
 		}
+		if pe := proxyError(err); pe != err {
+			return fmt.Errorf("GET %s: %w", req.URL, pe)
+		}
 		return certificateError(err, req.URL, hreq.URL.Host)
 	}
 	defer resp.Body.Close()
@@ -308,6 +314,10 @@ func transient(ctx context.Context, err error) bool {
 	var se *StatusError
 	if errors.As(err, &se) {
 		return retryStatus(se.Code)
+	}
+	var pe *ProxyError
+	if errors.As(err, &pe) {
+		return retryStatus(pe.Code)
 	}
 	var ue *url.Error
 	return errors.As(err, &ue)

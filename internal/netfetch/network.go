@@ -1,8 +1,10 @@
 package netfetch
 
 import (
+	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"net"
@@ -21,10 +23,11 @@ import (
 // curl, pip and conda read them (Go's rules: the https variable for https
 // URLs, NO_PROXY's hosts and domains bypass, loopback never proxied), and
 // CA certificates to trust besides the system's.
-var networkVars = []string{
-	"HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "NO_PROXY", "no_proxy",
-	"SSL_CERT_FILE", "SSL_CERT_DIR", "REQUESTS_CA_BUNDLE", "PIP_CERT", "CONDA_SSL_VERIFY", "CONDARC", "HOME",
-}
+var networkVars = append(ProxyVars[:len(ProxyVars):len(ProxyVars)],
+	"SSL_CERT_FILE", "SSL_CERT_DIR", "REQUESTS_CA_BUNDLE", "PIP_CERT", "CONDA_SSL_VERIFY", "CONDARC", "HOME")
+
+// ProxyVars are the proxy variables, in both cases as programs read them.
+var ProxyVars = []string{"HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "NO_PROXY", "no_proxy"}
 
 // caVars name, in order, the variables whose files add CA certificates;
 // SSL_CERT_DIR holds directories (separated by ":", as Go and OpenSSL
@@ -63,6 +66,12 @@ func (c *Client) transport() (*http.Transport, error) {
 		}
 		return u, nil
 	}
+	t.OnProxyConnectResponse = func(_ context.Context, proxy *url.URL, req *http.Request, resp *http.Response) error {
+		if resp.StatusCode == http.StatusOK {
+			return nil
+		}
+		return &ProxyError{Proxy: proxy.Host, Target: req.URL.Host, Code: resp.StatusCode, Status: resp.Status}
+	}
 	pool, err := caPool()
 	if err != nil {
 		return nil, err
@@ -76,6 +85,22 @@ func (c *Client) transport() (*http.Transport, error) {
 // caPool is the system's roots plus the certificates the CA variables and
 // conda's ssl_verify name, or nil when none is named.
 func caPool() (*x509.CertPool, error) {
+	extra, err := extraCAs()
+	if err != nil || extra == nil {
+		return nil, err
+	}
+	pool, err := x509.SystemCertPool()
+	if err != nil || pool == nil {
+		pool = x509.NewCertPool()
+	}
+	pool.AppendCertsFromPEM(extra)
+	return pool, nil
+}
+
+// extraCAs is every certificate the CA variables and conda's ssl_verify
+// name, PEM-encoded, or nil when none is named. A name that gives no
+// certificate is an error naming it.
+func extraCAs() ([]byte, error) {
 	type source struct{ name, path string }
 	var sources []source
 	for _, v := range caVars {
@@ -100,56 +125,120 @@ func caPool() (*x509.CertPool, error) {
 	if path != "" {
 		sources = append(sources, source{name, path})
 	}
-	if len(sources) == 0 {
-		return nil, nil
-	}
-	pool, err := x509.SystemCertPool()
-	if err != nil || pool == nil {
-		pool = x509.NewCertPool()
-	}
+	var out []byte
 	for _, s := range sources {
-		if err := addCerts(pool, s.path); err != nil {
+		if systemSource(s.path) {
+			continue
+		}
+		certs, err := readCerts(s.path)
+		if err != nil {
 			return nil, fmt.Errorf("%s=%s: %v: give a PEM file (or a directory of them) holding the CA certificates to trust", s.name, s.path, err)
 		}
+		out = append(out, certs...)
 	}
-	return pool, nil
+	return out, nil
 }
 
-// addCerts adds the PEM certificates of a file, or of every file in a
-// directory (as OpenSSL's hashed directories hold them), to pool.
-func addCerts(pool *x509.CertPool, path string) error {
+// readCerts is the PEM certificates of a file, or of every file in a
+// directory (as OpenSSL's hashed directories hold them).
+func readCerts(path string) ([]byte, error) {
 	st, err := os.Stat(path)
 	if err != nil {
-		return errors.Unwrap(err) // the path is in the caller's message
+		return nil, errors.Unwrap(err) // the path is in the caller's message
 	}
 	files := []string{path}
 	if st.IsDir() {
 		entries, err := os.ReadDir(path)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		files = files[:0]
 		for _, e := range entries {
 			files = append(files, filepath.Join(path, e.Name()))
 		}
 	}
-	found := false
+	var out []byte
 	for _, f := range files {
 		data, err := os.ReadFile(f)
 		if err != nil {
 			if st.IsDir() {
 				continue // a subdirectory or an unreadable entry, as Go skips them
 			}
-			return err
+			return nil, err
 		}
-		if pool.AppendCertsFromPEM(data) {
-			found = true
+		for {
+			var b *pem.Block
+			b, data = pem.Decode(data)
+			if b == nil {
+				break
+			}
+			if b.Type == "CERTIFICATE" {
+				if _, err := x509.ParseCertificate(b.Bytes); err == nil {
+					out = append(out, pem.EncodeToMemory(&pem.Block{Type: b.Type, Bytes: b.Bytes})...)
+				}
+			}
 		}
 	}
-	if !found {
-		return errors.New("no PEM certificate in it")
+	if out == nil {
+		return nil, errors.New("no PEM certificate in it")
 	}
-	return nil
+	return out, nil
+}
+
+// systemBundles are where Go looks for the system's CA bundle on Linux,
+// in its order (crypto/x509's root_linux.go).
+var systemBundles = []string{
+	"/etc/ssl/certs/ca-certificates.crt",
+	"/etc/pki/tls/certs/ca-bundle.crt",
+	"/etc/ssl/ca-bundle.pem",
+	"/etc/pki/tls/cacert.pem",
+	"/etc/pki/ca-trust/extracted/pem/tls-ca-bundle.pem",
+	"/etc/ssl/cert.pem",
+}
+
+// startRoots are where Go's system roots come from in this process: the
+// SSL_CERT_FILE and SSL_CERT_DIR it started with, else Go's defaults.
+// Machines often point every variable at the system's bundle
+// (PIP_CERT=/etc/ssl/certs/ca-certificates.crt): those add nothing, and
+// reading them again would cost each run the parsing of hundreds of
+// certificates.
+var startRoots = func() map[string]bool {
+	m := map[string]bool{}
+	files := systemBundles
+	if f := os.Getenv("SSL_CERT_FILE"); f != "" {
+		files = []string{f}
+	}
+	dirs := []string{"/etc/ssl/certs", "/etc/pki/tls/certs"}
+	if d := os.Getenv("SSL_CERT_DIR"); d != "" {
+		dirs = filepath.SplitList(d)
+	}
+	for _, p := range append(files, dirs...) {
+		m[filepath.Clean(p)] = true
+	}
+	return m
+}()
+
+// systemSource reports whether path is one the system roots were read
+// from.
+func systemSource(path string) bool { return startRoots[filepath.Clean(path)] }
+
+// CABundle is, when the environment names CA certificates (as downloads
+// read them), one PEM bundle of the system's CA bundle and those
+// certificates, for a program that takes a single SSL_CERT_FILE in place
+// of the system's bundle (buildkitd); nil when none is named.
+func CABundle() ([]byte, error) {
+	extra, err := extraCAs()
+	if err != nil || extra == nil {
+		return nil, err
+	}
+	var out []byte
+	for _, f := range systemBundles {
+		if data, err := os.ReadFile(f); err == nil {
+			out = append(data, '\n')
+			break
+		}
+	}
+	return append(out, extra...), nil
 }
 
 // condaSSLVerify is conda's ssl_verify when it names a CA bundle: from
@@ -245,6 +334,34 @@ func certificateError(err error, rawURL, host string) error {
 			err = ue.Err
 		}
 		return &CertificateError{URL: rawURL, Host: host, Err: err}
+	}
+	return err
+}
+
+// ProxyError is a proxy that would not open a tunnel to a server.
+type ProxyError struct {
+	// Proxy is the proxy's host:port (never its credentials), Target
+	// the server's.
+	Proxy, Target string
+	Code          int
+	Status        string
+}
+
+func (e *ProxyError) Error() string {
+	msg := "the proxy " + e.Proxy + " (HTTPS_PROXY) answered " + e.Status + " when asked for " + e.Target
+	if e.Code == http.StatusProxyAuthRequired {
+		return msg + ": give its user and password in the variable (HTTPS_PROXY=http://USER:PASSWORD@" + e.Proxy + ")"
+	}
+	return msg
+}
+
+// proxyError returns err's *ProxyError, not inside a *url.Error: a
+// refusal is retried only for a status a retry may change, and it is no
+// server's unreachability.
+func proxyError(err error) error {
+	var pe *ProxyError
+	if errors.As(err, &pe) {
+		return pe
 	}
 	return err
 }

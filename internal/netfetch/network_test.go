@@ -1,6 +1,9 @@
 package netfetch
 
 import (
+	"bytes"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"net/http"
 	"os"
@@ -181,6 +184,10 @@ func TestProxy(t *testing.T) {
 		if err == nil || strings.Contains(err.Error(), proxySecret) {
 			t.Errorf("%s: %v", name, err)
 		}
+		var pe *ProxyError
+		if name == "wrong password" && (!errors.As(err, &pe) || !strings.Contains(err.Error(), "the proxy "+strings.TrimPrefix(proxy.URL, "http://")+" (HTTPS_PROXY) answered 407") || Unreachable(err)) {
+			t.Errorf("%s: %v", name, err)
+		}
 	}
 
 	t.Setenv("HTTPS_PROXY", withCreds)
@@ -188,4 +195,31 @@ func TestProxy(t *testing.T) {
 	if _, err := quick().Get(ctx, Request{URL: target}); err == nil || len(proxy.Targets()) != 1 {
 		t.Errorf("NO_PROXY: the proxy was used or the name resolved: %v %v", err, proxy.Targets())
 	}
+}
+
+// CABundle, for a daemon that takes one SSL_CERT_FILE: nothing when no CA
+// is named (the daemon keeps the system's), else the system's bundle and
+// the named CAs, which then verify the server.
+func TestCABundle(t *testing.T) {
+	cleanNetwork(t)
+	srv, ca := privateFiles(t, privateserver.Access{})
+	if b, err := CABundle(); b != nil || err != nil {
+		t.Fatalf("without a CA: %d bytes, %v", len(b), err)
+	}
+	t.Setenv("REQUESTS_CA_BUNDLE", ca.File)
+	b, err := CABundle()
+	if err != nil || !bytes.HasSuffix(b, ca.PEM) {
+		t.Fatalf("bundle: %v", err)
+	}
+	if sys, err := os.ReadFile(systemBundles[0]); err == nil && !bytes.HasPrefix(b, sys) {
+		t.Error("the bundle lacks the system's")
+	}
+	pool := x509.NewCertPool()
+	pool.AppendCertsFromPEM(b)
+	c := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
+	resp, err := c.Get(srv.URL + "/f")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
 }
