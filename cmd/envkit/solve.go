@@ -138,34 +138,21 @@ func loadUniverse(ctx context.Context, channels []string, platform string, specs
 	return cfg, relock.Universe{Channels: res.Channels, Records: res.Records}, nil
 }
 
-// solvedRecord is the JSON form of one chosen record.
+// solvedRecord is the JSON form of one chosen record: the channel's record
+// as repodata holds it, with depends and constrains always present.
 type solvedRecord struct {
-	Name        string   `json:"name"`
-	Version     string   `json:"version"`
-	Build       string   `json:"build"`
-	BuildNumber int64    `json:"build_number"`
-	Subdir      string   `json:"subdir"`
-	Channel     string   `json:"channel"`
-	URL         string   `json:"url"`
-	Filename    string   `json:"fn"`
-	SHA256      string   `json:"sha256,omitempty"`
-	MD5         string   `json:"md5,omitempty"`
-	Size        int64    `json:"size,omitempty"`
-	Depends     []string `json:"depends"`
-	Constrains  []string `json:"constrains"`
+	*repodata.Record
+	Depends    []string `json:"depends"`
+	Constrains []string `json:"constrains"`
 }
 
 func writeSolutionJSON(w io.Writer, recs []*repodata.Record) error {
 	out := make([]solvedRecord, 0, len(recs))
 	for _, r := range recs {
-		out = append(out, solvedRecord{
-			Name: r.Name, Version: r.Version, Build: r.Build, BuildNumber: r.BuildNumber,
-			Subdir: r.Subdir, Channel: r.Channel, URL: r.URL, Filename: r.Filename,
-			SHA256: r.SHA256, MD5: r.MD5, Size: r.Size,
-			Depends: nonNil(r.Depends), Constrains: nonNil(r.Constrains),
-		})
+		out = append(out, solvedRecord{Record: r, Depends: nonNil(r.Depends), Constrains: nonNil(r.Constrains)})
 	}
 	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false) // specs keep ">" and "<", as conda writes them
 	enc.SetIndent("", "  ")
 	return enc.Encode(out)
 }
