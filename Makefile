@@ -16,9 +16,15 @@ export CGO_ENABLED := 0
 
 all: build
 
+# envkit build runs a foreign target's steps with that target's envkit,
+# found beside bin/envkit as envkit-linux-ARCH.
+CROSS    ?= $(filter-out $(shell $(GO) env GOARCH),amd64 arm64)
+
 build:
 	@mkdir -p $(BIN)
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/envkit ./cmd/envkit
+	@for a in $(CROSS); do echo "GOARCH=$$a go build -o $(BIN)/envkit-linux-$$a"; \
+		GOOS=linux GOARCH=$$a $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/envkit-linux-$$a ./cmd/envkit || exit 1; done
 
 vet:
 	$(GO) vet ./...
@@ -83,7 +89,8 @@ bench-scale: build dev big-channel
 	hack/bench-scale.sh $(BIN)/envkit $(DEV) $(FIXTURES)/big-channel
 
 # The frontend image, built with the BuildKit at BUILDKIT_HOST (default: the
-# services') and pushed to IMAGE (default: the services' registry). It builds
+# services') and pushed to IMAGE (default: the services' registry), for
+# linux/amd64 and linux/arm64 unless PLATFORMS says otherwise. It builds
 # what it needs (buildctl, envkit-dev) itself.
 frontend-image: tools build
 	@set -e; host=$${BUILDKIT_HOST:-}; image=$${IMAGE:-}; \
@@ -116,3 +123,18 @@ demo: tools build
 
 clean:
 	rm -rf $(BIN)
+
+# The ML-scale fixture (hack/fixtures/mlscale.go: ~300 packages, three of
+# 300-800 MB, two environments of 150 sharing 120) in $(FIXTURES)/ml-scale,
+# made once, then cached. Not part of make test.
+.PHONY: ml-scale
+ml-scale: dev
+	$(DEV) ml-scale -fixtures $(FIXTURES)
+
+# envkit build against the single-layer baseline (one RUN envkit create)
+# on the ML-scale fixture, one run on one builder: docs/benchmarks.md, "At
+# ML scale". Takes tens of minutes; not part of make bench.
+.PHONY: bench-ml
+bench-ml: tools build ml-scale
+	@set -e; st=$(CACHE)/bench-ml-services; trap '$(DEV) down -state '"$$st" EXIT; \
+	$(DEV) up -state "$$st" -fixtures $(FIXTURES) >/dev/null; $(DEV) bench-ml -state "$$st" -fixtures $(FIXTURES)

@@ -37,13 +37,19 @@ var Version = "dev"
 
 // Frontend options envkit reads (build arguments are buildplan's).
 const (
-	// OptLinkBinary = "local" takes the link binary from the local input
-	// named LocalLinkBinary (envkit build, in-process) instead of the
+	// OptLinkBinary = "local" takes the link binary from the local inputs
+	// LocalLinkBinaryFor names (envkit build, in-process) instead of the
 	// frontend's own image (the "source" option BuildKit passes).
 	OptLinkBinary   = "envkit-bin"
 	LocalLinkBinary = "envkit-bin"
 	optSource       = "source"
 )
+
+// LocalLinkBinaryFor is the local input holding the link binary for
+// platform p: one per GOOS/GOARCH, as Go builds a binary.
+func LocalLinkBinaryFor(p ocispecs.Platform) string {
+	return LocalLinkBinary + "-" + p.OS + "-" + p.Architecture
+}
 
 // Build is the BuildFunc: `envkit frontend` runs it through the gateway,
 // `envkit build` in-process.
@@ -186,13 +192,6 @@ func (b *build) run(ctx context.Context) (*gwclient.Result, error) {
 			Labels:        b.bc.Labels,
 			LinkBinary:    linkBin,
 			LocalArchive:  localArchive,
-			Context: func(p string) (llb.State, error) {
-				st, err := b.bc.MainContext(ctx, llb.FollowPaths([]string{p}))
-				if err != nil {
-					return llb.State{}, err
-				}
-				return *st, nil
-			},
 			Auth:          b.opts.Auth,
 			PackageLayers: b.opts.PackageLayers,
 			Epoch:         epoch,
@@ -347,12 +346,14 @@ func pin(ref string, dgst digest.Digest) (string, error) {
 func (b *build) linkBinary(ctx context.Context) (func(ocispecs.Platform) llb.State, error) {
 	opts := b.bc.BuildOpts().Opts
 	if opts[OptLinkBinary] == "local" {
-		st := llb.Local(LocalLinkBinary,
-			llb.SessionID(b.bc.BuildOpts().SessionID),
-			llb.SharedKeyHint(LocalLinkBinary),
-			llb.FollowPaths([]string{"envkit"}),
-			llb.WithCustomName("[internal] load the envkit binary"))
-		return func(ocispecs.Platform) llb.State { return st }, nil
+		return func(p ocispecs.Platform) llb.State {
+			name := LocalLinkBinaryFor(p)
+			return llb.Local(name,
+				llb.SessionID(b.bc.BuildOpts().SessionID),
+				llb.SharedKeyHint(name),
+				llb.FollowPaths([]string{"envkit"}),
+				llb.WithCustomName("[internal] load the envkit binary for "+p.OS+"/"+p.Architecture))
+		}, nil
 	}
 	source := opts[optSource]
 	if source == "" {

@@ -4,8 +4,10 @@
 #
 #   BUILDKIT_HOST=unix:///run/buildkit/buildkitd.sock hack/frontend-image.sh 127.0.0.1:5000/envkit/frontend:dev
 #
-# PLATFORMS (default: the Go host platform) is a comma list such as
-# linux/amd64,linux/arm64; Go cross-compiles one binary per platform.
+# PLATFORMS (default linux/amd64,linux/arm64: one index, so a builder of
+# either architecture runs its own envkit in the link steps) is a comma
+# list; Go cross-compiles one binary per platform and nothing runs under
+# emulation (the image is FROM scratch).
 # BUILDCTL (default bin/buildctl) and VERSION (default git describe) can be
 # overridden. The push is plain HTTP-capable (registry.insecure) so a
 # 127.0.0.1 registry works.
@@ -16,7 +18,7 @@ IMAGE=${1:?usage: hack/frontend-image.sh IMAGE}
 cd "$(dirname "$0")/.."
 BUILDCTL=${BUILDCTL:-bin/buildctl}
 GO=${GO:-go}
-PLATFORMS=${PLATFORMS:-linux/$($GO env GOARCH)}
+PLATFORMS=${PLATFORMS:-linux/amd64,linux/arm64}
 VERSION=${VERSION:-$(git describe --tags --always --dirty 2>/dev/null || echo dev)}
 
 [ -x "$BUILDCTL" ] || { echo "frontend-image: $BUILDCTL not found (make tools builds it)" >&2; exit 1; }

@@ -7,6 +7,11 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+
+	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"github.com/envkit/envkit/frontend"
+	"github.com/envkit/envkit/internal/spec"
 )
 
 func TestCheckStatic(t *testing.T) {
@@ -39,5 +44,64 @@ func TestCheckStatic(t *testing.T) {
 	}
 	if err := checkStatic(src); err == nil {
 		t.Error("a Go source file accepted as an executable")
+	}
+}
+
+// TestLinkBinaryDirs: this executable serves its own platform; a foreign
+// one needs its cross-compiled envkit beside it, and the refusal says how
+// to make it.
+func TestLinkBinaryDirs(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("ELF executables only")
+	}
+	host := ocispecs.Platform{OS: "linux", Architecture: runtime.GOARCH}
+	foreign := ocispecs.Platform{OS: "linux", Architecture: "s390x"}
+	_, _, err := linkBinaryDirs([]ocispecs.Platform{foreign, host})
+	if err == nil || !strings.Contains(err.Error(), "envkit-linux-s390x") || !strings.Contains(err.Error(), "GOARCH=s390x") {
+		t.Errorf("no s390x envkit beside the test binary: %v, want a refusal naming the file and how to build it", err)
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := checkStatic(exe); err != nil {
+		t.Skipf("the test binary cannot serve as the link binary (make unit builds it with CGO_ENABLED=0): %v", err)
+	}
+	dirs, remove, err := linkBinaryDirs([]ocispecs.Platform{host, host})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer remove()
+	if len(dirs) != 1 {
+		t.Fatalf("%d directories for one platform: %v", len(dirs), dirs)
+	}
+	if _, err := os.Stat(filepath.Join(dirs[frontend.LocalLinkBinaryFor(host)], "envkit")); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestLinkPlatforms(t *testing.T) {
+	def := &spec.Definition{Platforms: []string{"linux/amd64", "linux/arm64", "linux/amd64/v3"}}
+	got, err := linkPlatforms(def, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, p := range got {
+		names = append(names, frontend.LocalLinkBinaryFor(p))
+	}
+	// The host's first, each foreign target after it.
+	want := map[string][]string{
+		"amd64": {"envkit-bin-linux-amd64", "envkit-bin-linux-arm64"},
+		"arm64": {"envkit-bin-linux-arm64", "envkit-bin-linux-amd64", "envkit-bin-linux-amd64"},
+	}[runtime.GOARCH]
+	if want != nil && strings.Join(names, " ") != strings.Join(want, " ") {
+		t.Errorf("link platforms %v, want %v", names, want)
+	}
+	if got, err := linkPlatforms(def, []string{"linux/s390x"}); err != nil || len(got) != 2 || got[1].Architecture != "s390x" {
+		t.Errorf("--platform linux/s390x: %v, %v; want it to replace the definition's", got, err)
+	}
+	if _, err := linkPlatforms(nil, []string{"linux/mips"}); err == nil {
+		t.Error("linux/mips accepted")
 	}
 }
