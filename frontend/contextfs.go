@@ -44,15 +44,33 @@ func (f *contextFS) Open(name string) (fs.File, error) {
 	if err != nil {
 		return nil, &fs.PathError{Op: "open", Path: name, Err: err}
 	}
-	st, err := ref.StatFile(f.ctx, gwclient.StatRequest{Path: name})
+	return openRef(f.ctx, ref, name)
+}
+
+// refFS reads one solved reference, a git context's tree, as an fs.FS.
+type refFS struct {
+	ctx context.Context
+	ref gwclient.Reference
+}
+
+func (f *refFS) Open(name string) (fs.File, error) {
+	if !fs.ValidPath(name) {
+		return nil, &fs.PathError{Op: "open", Path: name, Err: fs.ErrInvalid}
+	}
+	return openRef(f.ctx, f.ref, name)
+}
+
+// openRef opens name in ref through the gateway.
+func openRef(ctx context.Context, ref gwclient.Reference, name string) (fs.File, error) {
+	st, err := ref.StatFile(ctx, gwclient.StatRequest{Path: name})
 	if err != nil {
 		return nil, &fs.PathError{Op: "open", Path: name, Err: notExist(err)}
 	}
 	info := fileInfo{st: st, name: path.Base(name)}
 	if info.IsDir() {
-		return &contextDir{fs: f, ref: ref, path: name, info: info}, nil
+		return &contextDir{ctx: ctx, ref: ref, path: name, info: info}, nil
 	}
-	data, err := ref.ReadFile(f.ctx, gwclient.ReadRequest{Filename: name})
+	data, err := ref.ReadFile(ctx, gwclient.ReadRequest{Filename: name})
 	if err != nil {
 		return nil, &fs.PathError{Op: "read", Path: name, Err: notExist(err)}
 	}
@@ -149,7 +167,7 @@ func (f *contextFile) Stat() (fs.FileInfo, error) { return f.info, nil }
 func (f *contextFile) Close() error               { return nil }
 
 type contextDir struct {
-	fs      *contextFS
+	ctx     context.Context
 	ref     gwclient.Reference
 	path    string
 	info    fileInfo
@@ -166,7 +184,7 @@ func (d *contextDir) Close() error { return nil }
 func (d *contextDir) ReadDir(n int) ([]fs.DirEntry, error) {
 	if !d.read {
 		d.read = true
-		sts, err := d.ref.ReadDir(d.fs.ctx, gwclient.ReadDirRequest{Path: d.path})
+		sts, err := d.ref.ReadDir(d.ctx, gwclient.ReadDirRequest{Path: d.path})
 		if err != nil {
 			return nil, &fs.PathError{Op: "readdir", Path: d.path, Err: notExist(err)}
 		}

@@ -6,9 +6,9 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"maps"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 
@@ -16,6 +16,7 @@ import (
 	"github.com/moby/buildkit/client"
 	"github.com/moby/buildkit/session"
 	"github.com/moby/buildkit/session/auth/authprovider"
+	"github.com/moby/buildkit/session/secrets/secretsprovider"
 	"github.com/moby/buildkit/util/progress/progressui"
 	"github.com/spf13/cobra"
 	"github.com/tonistiigi/fsutil"
@@ -52,6 +53,12 @@ A definition with a conda environment is built from its lock
 definition changed since, build locks first as envkit lock would (with the
 environment's ENVKIT_CHANNEL_* and CONDA_OVERRIDE_* variables) and says
 so; --frozen builds from the lock as it is and refuses to write one.
+
+Private channels, indexes and Maven repositories: for each host the lock
+downloads from, build looks up credentials as envkit lock does (~/.netrc or
+$NETRC, $RATTLER_AUTH_FILE, PIP_INDEX_URL) and gives the daemon the
+Authorization header as the session secret envkit-auth-HOST; the build
+argument ENVKIT_AUTH_HOSTS names the hosts only (docs/frontend.md).
 
 With --push REPO, build first looks up the image key (definition hash, lock
 hash, base digest; docs/frontend.md) as a tag in REPO: when the tag exists it
@@ -106,6 +113,9 @@ func runBuild(ctx context.Context, stderr, stdout io.Writer, file string, f buil
 	if err != nil {
 		return err
 	}
+	if _, ok := buildArgs[buildplan.ArgAuthHosts]; ok {
+		return usagef("--build-arg %s: envkit build sets it itself, for the hosts it has credentials for (~/.netrc or $NETRC, $RATTLER_AUTH_FILE, PIP_INDEX_URL)", buildplan.ArgAuthHosts)
+	}
 	opts, err := buildplan.ParseOptions(buildArgs)
 	if err != nil {
 		return err
@@ -119,6 +129,18 @@ func runBuild(ctx context.Context, stderr, stdout io.Writer, file string, f buil
 		if err := lockFirst(ctx, stderr, file, contextDir, def, platforms, f.frozen); err != nil {
 			return err
 		}
+	}
+	// The credentials of the hosts the build downloads from go to the
+	// daemon as session secrets; the build argument names the hosts only.
+	private, err := definitionAuth(def, contextDir)
+	if err != nil {
+		return err
+	}
+	for _, n := range private.notes {
+		fmt.Fprintln(stderr, "envkit: "+n)
+	}
+	if len(private.hosts) > 0 {
+		buildArgs[buildplan.ArgAuthHosts] = buildplan.AuthHostsArg(private.hosts)
 	}
 	cacheExports, cacheImports, err := cacheOptions(f.cacheTo, f.cacheFrom)
 	if err != nil {
@@ -187,17 +209,12 @@ func runBuild(ctx context.Context, stderr, stdout io.Writer, file string, f buil
 		fmt.Fprintln(stderr, "envkit: no --output, --tag or --push: the result stays in BuildKit's cache")
 	}
 
-	linkPs, err := linkPlatforms(def, platforms)
+	binDir, err := linkBinaryDir()
 	if err != nil {
 		return err
 	}
-	binDirs, removeBinDirs, err := linkBinaryDirs(linkPs)
-	if err != nil {
-		return err
-	}
-	defer removeBinDirs()
-	mounts := map[string]string{"dockerfile": filepath.Dir(file), "context": contextDir}
-	maps.Copy(mounts, binDirs)
+	defer os.RemoveAll(binDir)
+	mounts := map[string]string{"dockerfile": filepath.Dir(file), "context": contextDir, frontend.LocalLinkBinary: binDir}
 	for name, dir := range channels {
 		mounts[name] = dir
 	}
@@ -215,6 +232,9 @@ func runBuild(ctx context.Context, stderr, stdout io.Writer, file string, f buil
 		CacheExports:  cacheExports,
 		CacheImports:  cacheImports,
 		Session:       []session.Attachable{auth},
+	}
+	if len(private.secrets) > 0 {
+		solveOpt.Session = append(solveOpt.Session, secretsprovider.FromMap(private.secrets))
 	}
 
 	frontend.Version = version
@@ -280,6 +300,48 @@ func splitList(vs []string) []string {
 		}
 	}
 	return out
+}
+
+// linkBinaryDir is a temporary directory holding only this executable as
+// "envkit": the frontend links conda packages with it (local input
+// envkit-bin), so the in-process build needs no frontend image.
+func linkBinaryDir() (string, error) {
+	exe, err := os.Executable()
+	if err != nil {
+		return "", err
+	}
+	if runtime.GOOS != "linux" {
+		return "", fmt.Errorf("envkit build runs the link step with its own executable, which must be a linux binary (this one is %s/%s)", runtime.GOOS, runtime.GOARCH)
+	}
+	if err := checkStatic(exe); err != nil {
+		return "", err
+	}
+	dir, err := os.MkdirTemp("", "envkit-bin-")
+	if err != nil {
+		return "", err
+	}
+	dst := filepath.Join(dir, "envkit")
+	if err := os.Link(exe, dst); err != nil {
+		if err := copyExecutable(exe, dst); err != nil {
+			os.RemoveAll(dir)
+			return "", err
+		}
+	}
+	return dir, nil
+}
+
+func copyExecutable(src, dst string) error {
+	in, err := os.Open(src)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	out, err := os.OpenFile(dst, os.O_CREATE|os.O_WRONLY|os.O_EXCL, 0o755)
+	if err != nil {
+		return err
+	}
+	_, err = io.Copy(out, in)
+	return errors.Join(err, out.Close())
 }
 
 // dockerAuth gives the daemon the credentials of ~/.docker/config.json, as

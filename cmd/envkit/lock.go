@@ -21,6 +21,7 @@ import (
 	"github.com/envkit/envkit/internal/conda/solve"
 	"github.com/envkit/envkit/internal/credentials"
 	"github.com/envkit/envkit/internal/envlock"
+	"github.com/envkit/envkit/internal/gitctx"
 	"github.com/envkit/envkit/internal/maven"
 	"github.com/envkit/envkit/internal/pypi/pipenv"
 	"github.com/envkit/envkit/internal/spec"
@@ -107,16 +108,26 @@ type lockReport struct {
 
 func runLock(ctx context.Context, stdout, stderr io.Writer, opts *lockOptions) error {
 	file := opts.file
-	def, err := spec.Load(file)
+	out := opts.out
+	if out == "" {
+		out = filepath.Join(filepath.Dir(file), buildplan.LockFile)
+	}
+	fresh := opts.update && len(opts.names) == 0
+	// Git contexts' branches and tags keep the commits the lock records
+	// unless everything is updated, as packages keep their pins.
+	def, pins, err := loadWithGit(ctx, file, out, fresh)
 	if err != nil {
 		return err
 	}
 	if def.Conda == nil {
-		return fmt.Errorf("%s: no conda environment to lock", file)
-	}
-	out := opts.out
-	if out == "" {
-		out = filepath.Join(filepath.Dir(file), buildplan.LockFile)
+		if len(pins) == 0 {
+			return fmt.Errorf("%s: no conda environment to lock", file)
+		}
+		old, err := lock.ReadFile(out)
+		if err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return err
+		}
+		return lockGitOnly(stderr, file, out, old, pins, opts)
 	}
 	platforms := opts.platforms
 	if len(platforms) == 0 {
@@ -126,7 +137,6 @@ func runLock(ctx context.Context, stdout, stderr io.Writer, opts *lockOptions) e
 	}
 	in := envlock.Inputs(def, os.LookupEnv)
 	channels := in.Channels
-	fresh := opts.update && len(opts.names) == 0
 	old, err := lock.ReadFile(out)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
@@ -137,9 +147,12 @@ func runLock(ctx context.Context, stdout, stderr io.Writer, opts *lockOptions) e
 		return fmt.Errorf("%w (envkit lock --update replaces it from scratch)", err)
 	}
 	if opts.check {
+		if stale := gitPinsStale(old, pins); old != nil && stale != "" {
+			return fmt.Errorf("%s: %s: run envkit lock %s", out, stale, file)
+		}
 		return checkLock(stderr, out, file, old, in, platforms)
 	}
-	if !opts.update && old != nil && lockIsCurrent(old, in, platforms) {
+	if !opts.update && old != nil && lockIsCurrent(old, in, platforms) && gitPinsStale(old, pins) == "" {
 		if opts.asJSON {
 			return writeJSON(stdout, lockReport{Lock: out, UpToDate: true, Changes: []relock.Change{}})
 		}
@@ -186,6 +199,7 @@ func runLock(ctx context.Context, stdout, stderr io.Writer, opts *lockOptions) e
 	if l.Metadata.Custom, err = sparkJars(ctx, def); err != nil {
 		return fmt.Errorf("%s: %w", file, err)
 	}
+	l.Metadata.Custom = gitctx.Record(l.Metadata.Custom, pins)
 	l.Sort()
 	var before []lock.Package
 	if old != nil {

@@ -29,7 +29,7 @@ every problem as FILE:LINE:COL: message. Exit status 1 when it is invalid.`,
   envkit validate --json cli/assets/environment/docker-image-plus-conda.yml`,
 		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			def, err := spec.Load(args[0])
+			def, _, err := loadWithGit(cmd.Context(), args[0], besideLock(args[0]), false)
 			if asJSON {
 				return printValidateJSON(cmd.OutOrStdout(), args[0], def, err)
 			}
@@ -48,9 +48,10 @@ every problem as FILE:LINE:COL: message. Exit status 1 when it is invalid.`,
 	return cmd
 }
 
-// loadDefinition reads a definition, printing its errors to stderr.
+// loadDefinition reads a definition, printing its errors to stderr; a git
+// build context is read as the build reads it (loadWithGit).
 func loadDefinition(cmd *cobra.Command, path string) (*spec.Definition, error) {
-	def, err := spec.Load(path)
+	def, _, err := loadWithGit(cmd.Context(), path, besideLock(path), false)
 	if err != nil {
 		return nil, reportLoadError(cmd.ErrOrStderr(), err)
 	}

@@ -7,6 +7,7 @@ package gitctx
 import (
 	"errors"
 	"fmt"
+	"net/url"
 	"strings"
 
 	"github.com/moby/buildkit/frontend/dockerfile/dfgitutil"
@@ -65,6 +66,9 @@ func Parse(s string) (Ref, error) {
 	if added {
 		remote = strings.TrimSuffix(remote, ".git")
 	}
+	if !hasRepository(remote) {
+		return Ref{}, fmt.Errorf("git URL %q names no repository: give the host and the repository's path", s)
+	}
 	if hasPassword(remote) {
 		return Ref{}, fmt.Errorf("git URL %q holds a password or token: it would be written into locks and build records; give credentials to git (a credential helper or ~/.netrc) instead", redact(s))
 	}
@@ -86,6 +90,16 @@ func withGitSuffix(s string) (string, bool) {
 		return s, false
 	}
 	return s[:end] + ".git" + s[end:], true
+}
+
+// hasRepository reports a remote with a host and a path.
+func hasRepository(remote string) bool {
+	if !strings.Contains(remote, "://") {
+		host, p, ok := strings.Cut(remote, ":") // git@host:path
+		return ok && strings.TrimPrefix(host, "git@") != "" && strings.Trim(p, "/") != ""
+	}
+	u, err := url.Parse(remote)
+	return err == nil && u.Host != "" && strings.Trim(u.Path, "/") != ""
 }
 
 // hasPassword reports userinfo with a password (user:secret@).

@@ -6,6 +6,7 @@
 package lint
 
 import (
+	"fmt"
 	"net/url"
 	"regexp"
 	"sort"
@@ -48,6 +49,7 @@ const (
 	RulePipMissing    = "pip-not-specified"
 	RuleNoChannels    = "conda-channels-missing"
 	RuleCredentials   = "credentials-in-definition"
+	RuleGitRef        = "git-context-ref-moves"
 )
 
 // Rules describes every rule, for documentation and `envkit lint --rules`.
@@ -61,6 +63,7 @@ var Rules = map[string]string{
 	RulePipMissing:    "pip packages are listed but pip is not a conda dependency",
 	RuleNoChannels:    "no conda channels: conda's defaults may change",
 	RuleCredentials:   "a credential written in the definition (variable named like a secret, user:password@ in a URL)",
+	RuleGitRef:        "a git build context names a branch or tag, not a commit: the file does not say what is built",
 }
 
 // Check returns the findings for def, sorted by position.
@@ -147,6 +150,13 @@ func condaPip(def *spec.Definition) []spec.Requirement {
 }
 
 func checkBase(b spec.Base, add func(string, Severity, spec.Pos, string)) {
+	if g := b.Git; g != nil && !g.Exact() {
+		ref := "the default branch"
+		if g.Ref != "" {
+			ref = "the branch or tag " + g.Ref
+		}
+		add(RuleGitRef, Warning, b.Pos, fmt.Sprintf("the git build context %s names %s, not a commit: the hash and the build follow the commit envkit lock records, blind to what is pushed later (envkit lock --update moves it); write a commit after # to make the file itself exact", g, ref))
+	}
 	if b.Image != "" {
 		checkImage(b.Image, b.Pos, add)
 		return

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"testing/fstest"
 
+	"github.com/envkit/envkit/internal/gitctx"
 	"github.com/envkit/envkit/internal/spec"
 )
 
@@ -122,6 +123,21 @@ func TestPipVersioned(t *testing.T) {
 	} {
 		if got := pipVersioned(s); got != want {
 			t.Errorf("pipVersioned(%q) = %v, want %v", s, got, want)
+		}
+	}
+}
+
+// A git context naming a branch or tag is flagged; one naming a commit
+// is exact.
+func TestGitContextRef(t *testing.T) {
+	for ref, want := range map[string]bool{"main": true, "": true, "v1.2": true, strings.Repeat("a", 40): false} {
+		def := &spec.Definition{Base: spec.Base{Dockerfile: "FROM scratch\n", Git: &gitctx.Ref{Remote: "https://h/r.git", Ref: ref}}}
+		got := false
+		for _, f := range Check(def) {
+			got = got || f.Rule == RuleGitRef
+		}
+		if got != want {
+			t.Errorf("ref %q: flagged %v, want %v", ref, got, want)
 		}
 	}
 }
