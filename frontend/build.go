@@ -37,13 +37,19 @@ var Version = "dev"
 
 // Frontend options envkit reads (build arguments are buildplan's).
 const (
-	// OptLinkBinary = "local" takes the link binary from the local input
-	// named LocalLinkBinary (envkit build, in-process) instead of the
+	// OptLinkBinary = "local" takes the link binary from the local inputs
+	// LocalLinkBinaryFor names (envkit build, in-process) instead of the
 	// frontend's own image (the "source" option BuildKit passes).
 	OptLinkBinary   = "envkit-bin"
 	LocalLinkBinary = "envkit-bin"
 	optSource       = "source"
 )
+
+// LocalLinkBinaryFor is the local input holding the link binary for
+// platform p: one per GOOS/GOARCH, as Go builds a binary.
+func LocalLinkBinaryFor(p ocispecs.Platform) string {
+	return LocalLinkBinary + "-" + p.OS + "-" + p.Architecture
+}
 
 // Build is the BuildFunc: `envkit frontend` runs it through the gateway,
 // `envkit build` in-process.
@@ -237,7 +243,7 @@ func (b *build) run(ctx context.Context) (*gwclient.Result, error) {
 // parse reads the definition; referenced files come from the build
 // context, relative to its root. Errors are spec's FILE:LINE:COL list.
 func (b *build) parse() (*spec.Definition, error) {
-	return spec.ParseWith(path.Base(b.filename), b.data, b.fsys, spec.Options{Git: b.openGit})
+	return spec.Parse(path.Base(b.filename), b.data, b.fsys)
 }
 
 // targetPlatforms uses the definition's platforms when the build names
@@ -347,12 +353,14 @@ func pin(ref string, dgst digest.Digest) (string, error) {
 func (b *build) linkBinary(ctx context.Context) (func(ocispecs.Platform) llb.State, error) {
 	opts := b.bc.BuildOpts().Opts
 	if opts[OptLinkBinary] == "local" {
-		st := llb.Local(LocalLinkBinary,
-			llb.SessionID(b.bc.BuildOpts().SessionID),
-			llb.SharedKeyHint(LocalLinkBinary),
-			llb.FollowPaths([]string{"envkit"}),
-			llb.WithCustomName("[internal] load the envkit binary"))
-		return func(ocispecs.Platform) llb.State { return st }, nil
+		return func(p ocispecs.Platform) llb.State {
+			name := LocalLinkBinaryFor(p)
+			return llb.Local(name,
+				llb.SessionID(b.bc.BuildOpts().SessionID),
+				llb.SharedKeyHint(name),
+				llb.FollowPaths([]string{"envkit"}),
+				llb.WithCustomName("[internal] load the envkit binary for "+p.OS+"/"+p.Architecture))
+		}, nil
 	}
 	source := opts[optSource]
 	if source == "" {
@@ -388,18 +396,12 @@ func (b *build) linkBinary(ctx context.Context) (func(ocispecs.Platform) llb.Sta
 	}, nil
 }
 
-// dockerfileContext gives a Dockerfile base its build context: a git
-// context's source, the build's own (with .dockerignore and named
-// contexts) when the definition names the context root, else a copy of
-// the named subdirectory.
+// dockerfileContext gives a Dockerfile base its build context: the
+// build's own (with .dockerignore and named contexts) when the definition
+// names the context root, else a copy of the named subdirectory.
 func (b *build) dockerfileContext(ctx context.Context, def *spec.Definition, opts *envllb.Options) error {
 	if def.Base.Dockerfile == "" && len(def.Steps) == 0 {
 		return nil
-	}
-	if g := def.Base.Git; g != nil {
-		st, err := b.gitState(*g)
-		opts.BuildContext = &st
-		return err
 	}
 	dir := path.Clean(def.Base.Context)
 	if def.Base.Dockerfile == "" || dir == "." || dir == "" {

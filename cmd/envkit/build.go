@@ -6,9 +6,9 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"strings"
 
@@ -209,12 +209,17 @@ func runBuild(ctx context.Context, stderr, stdout io.Writer, file string, f buil
 		fmt.Fprintln(stderr, "envkit: no --output, --tag or --push: the result stays in BuildKit's cache")
 	}
 
-	binDir, err := linkBinaryDir()
+	linkPs, err := linkPlatforms(def, platforms)
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(binDir)
-	mounts := map[string]string{"dockerfile": filepath.Dir(file), "context": contextDir, frontend.LocalLinkBinary: binDir}
+	binDirs, removeBinDirs, err := linkBinaryDirs(linkPs)
+	if err != nil {
+		return err
+	}
+	defer removeBinDirs()
+	mounts := map[string]string{"dockerfile": filepath.Dir(file), "context": contextDir}
+	maps.Copy(mounts, binDirs)
 	for name, dir := range channels {
 		mounts[name] = dir
 	}
@@ -300,48 +305,6 @@ func splitList(vs []string) []string {
 		}
 	}
 	return out
-}
-
-// linkBinaryDir is a temporary directory holding only this executable as
-// "envkit": the frontend links conda packages with it (local input
-// envkit-bin), so the in-process build needs no frontend image.
-func linkBinaryDir() (string, error) {
-	exe, err := os.Executable()
-	if err != nil {
-		return "", err
-	}
-	if runtime.GOOS != "linux" {
-		return "", fmt.Errorf("envkit build runs the link step with its own executable, which must be a linux binary (this one is %s/%s)", runtime.GOOS, runtime.GOARCH)
-	}
-	if err := checkStatic(exe); err != nil {
-		return "", err
-	}
-	dir, err := os.MkdirTemp("", "envkit-bin-")
-	if err != nil {
-		return "", err
-	}
-	dst := filepath.Join(dir, "envkit")
-	if err := os.Link(exe, dst); err != nil {
-		if err := copyExecutable(exe, dst); err != nil {
-			os.RemoveAll(dir)
-			return "", err
-		}
-	}
-	return dir, nil
-}
-
-func copyExecutable(src, dst string) error {
-	in, err := os.Open(src)
-	if err != nil {
-		return err
-	}
-	defer in.Close()
-	out, err := os.OpenFile(dst, os.O_CREATE|os.O_WRONLY|os.O_EXCL, 0o755)
-	if err != nil {
-		return err
-	}
-	_, err = io.Copy(out, in)
-	return errors.Join(err, out.Close())
 }
 
 // dockerAuth gives the daemon the credentials of ~/.docker/config.json, as
