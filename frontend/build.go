@@ -243,7 +243,7 @@ func (b *build) run(ctx context.Context) (*gwclient.Result, error) {
 // parse reads the definition; referenced files come from the build
 // context, relative to its root. Errors are spec's FILE:LINE:COL list.
 func (b *build) parse() (*spec.Definition, error) {
-	return spec.Parse(path.Base(b.filename), b.data, b.fsys)
+	return spec.ParseWith(path.Base(b.filename), b.data, b.fsys, spec.Options{Git: b.openGit})
 }
 
 // targetPlatforms uses the definition's platforms when the build names
@@ -396,12 +396,18 @@ func (b *build) linkBinary(ctx context.Context) (func(ocispecs.Platform) llb.Sta
 	}, nil
 }
 
-// dockerfileContext gives a Dockerfile base its build context: the
-// build's own (with .dockerignore and named contexts) when the definition
-// names the context root, else a copy of the named subdirectory.
+// dockerfileContext gives a Dockerfile base its build context: a git
+// context's source, the build's own (with .dockerignore and named
+// contexts) when the definition names the context root, else a copy of
+// the named subdirectory.
 func (b *build) dockerfileContext(ctx context.Context, def *spec.Definition, opts *envllb.Options) error {
 	if def.Base.Dockerfile == "" && len(def.Steps) == 0 {
 		return nil
+	}
+	if g := def.Base.Git; g != nil {
+		st, err := b.gitState(*g)
+		opts.BuildContext = &st
+		return err
 	}
 	dir := path.Clean(def.Base.Context)
 	if def.Base.Dockerfile == "" || dir == "." || dir == "" {
