@@ -51,9 +51,18 @@ func (f authFile) lookup(host string) (*authEntry, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", f.name, err)
 	}
+	e, err := entryFor(data, host)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %v", f.name, err)
+	}
+	return e, nil
+}
+
+// entryFor is the entry for host in an auth file's data (lookup).
+func entryFor(data []byte, host string) (*authEntry, error) {
 	var entries map[string]json.RawMessage
 	if err := json.Unmarshal(data, &entries); err != nil {
-		return nil, fmt.Errorf("%s: not a JSON object of host names and credentials, as rattler and pixi read it: %v", f.name, err)
+		return nil, fmt.Errorf("not a JSON object of host names and credentials, as rattler and pixi read it: %v", err)
 	}
 	byKey := make(map[string]json.RawMessage, len(entries))
 	for k, v := range entries {
@@ -74,7 +83,7 @@ func (f authFile) lookup(host string) (*authEntry, error) {
 		if raw, ok := byKey[k]; ok {
 			e, err := parseEntry(raw)
 			if err != nil {
-				return nil, fmt.Errorf("%s: the entry for %q: %v", f.name, k, err)
+				return nil, fmt.Errorf("the entry for %q: %v", k, err)
 			}
 			return e, nil
 		}

@@ -1,6 +1,7 @@
 package credentials
 
 import (
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -143,18 +144,17 @@ func FuzzAuthFile(f *testing.F) {
 	} {
 		f.Add(s)
 	}
-	dir := f.TempDir()
 	f.Fuzz(func(t *testing.T, body string) {
-		p := filepath.Join(dir, "auth.json")
-		if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		e, err := authFile{p, "F"}.lookup("h.example")
+		e, err := entryFor([]byte(body), "h.example")
 		if err != nil || e == nil {
 			return
 		}
 		if e.bearer == "" && e.basic == nil && e.condaToken == "" {
 			t.Fatalf("an entry with nothing in it from %q", body)
+		}
+		u := &url.URL{Scheme: "https", Host: "h.example", Path: "/c/x.conda"}
+		if a := e.apply(Auth{URL: u.String()}, u, "F"); Strip(a.URL) != u.String() {
+			t.Fatalf("the request URL %q does not strip back to the bare one", a.URL)
 		}
 	})
 }

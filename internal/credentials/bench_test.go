@@ -15,11 +15,32 @@ func BenchmarkForURLNetrc(b *testing.B) {
 		b.Fatal(err)
 	}
 	b.Setenv("NETRC", netrc)
+	b.Setenv("RATTLER_AUTH_FILE", "")
+	b.Setenv("HOME", b.TempDir())
 	b.Setenv("PIP_INDEX_URL", "")
 	b.Setenv("PIP_EXTRA_INDEX_URL", "")
 	b.ReportAllocs()
 	for b.Loop() {
 		if a, err := ForURL("https://b.example/conda-forge/linux-64/shard.msgpack.zst"); err != nil || a.Header == "" {
+			b.Fatal("no credentials")
+		}
+	}
+}
+
+// BenchmarkForURLAuthFile is the same lookup answered by the auth file
+// $RATTLER_AUTH_FILE names (read afresh too), with a wildcard entry.
+func BenchmarkForURLAuthFile(b *testing.B) {
+	auth := filepath.Join(b.TempDir(), "auth.json")
+	if err := os.WriteFile(auth, []byte(`{"a.example": {"BearerToken": "t1"}, "*.b.example": {"BasicHTTP": {"username": "u", "password": "p"}}, "c.example": {"CondaToken": "t3"}}`), 0o600); err != nil {
+		b.Fatal(err)
+	}
+	b.Setenv("RATTLER_AUTH_FILE", auth)
+	b.Setenv("HOME", b.TempDir())
+	b.Setenv("PIP_INDEX_URL", "")
+	b.Setenv("PIP_EXTRA_INDEX_URL", "")
+	b.ReportAllocs()
+	for b.Loop() {
+		if a, err := ForURL("https://repo.b.example/conda-forge/linux-64/shard.msgpack.zst"); err != nil || a.Header == "" {
 			b.Fatal("no credentials")
 		}
 	}
