@@ -1,0 +1,152 @@
+//go:build integration
+
+package integration
+
+import (
+	"net"
+	"net/http"
+	"net/http/cgi"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// gitServer serves the repositories under root over smart HTTP (git
+// http-backend under net/http/cgi) on 127.0.0.1: plain http, which
+// BuildKit's git source and the git binary both accept.
+func gitServer(t *testing.T, root string) string {
+	t.Helper()
+	backend, err := exec.Command("git", "--exec-path").Output()
+	if err != nil {
+		t.Skipf("git not installed: %v", err)
+	}
+	h := &cgi.Handler{
+		Path: filepath.Join(strings.TrimSpace(string(backend)), "git-http-backend"),
+		Env:  []string{"GIT_PROJECT_ROOT=" + root, "GIT_HTTP_EXPORT_ALL=1"},
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	go srv.Serve(l)
+	t.Cleanup(func() { srv.Close() })
+	return "http://" + l.Addr().String()
+}
+
+// gitRepo is a working repository pushed to a bare one under root.
+type gitRepo struct {
+	t        *testing.T
+	work     string
+	bareName string
+}
+
+func (r *gitRepo) git(args ...string) string {
+	r.t.Helper()
+	cmd := exec.Command("git", args...)
+	cmd.Dir = r.work
+	cmd.Env = append(os.Environ(), "GIT_AUTHOR_NAME=t", "GIT_AUTHOR_EMAIL=t@example.com", "GIT_COMMITTER_NAME=t",
+		"GIT_COMMITTER_EMAIL=t@example.com", "GIT_CONFIG_GLOBAL=/dev/null")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		r.t.Fatalf("git %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	return strings.TrimSpace(string(out))
+}
+
+// commit writes files, commits them on main and pushes; it returns the
+// commit.
+func (r *gitRepo) commit(files map[string]string) string {
+	r.t.Helper()
+	for name, content := range files {
+		p := filepath.Join(r.work, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			r.t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			r.t.Fatal(err)
+		}
+	}
+	r.git("add", ".")
+	r.git("commit", "--quiet", "-m", "change")
+	r.git("push", "--quiet", "origin", "main")
+	return r.git("rev-parse", "HEAD")
+}
+
+// TestGitContext builds an Azure ML environment whose build.path is a git
+// URL (branch main, subdirectory env) served on 127.0.0.1: envkit lock
+// records main's commit; envkit hash of the branch with that lock equals
+// the hash of the same URL naming the commit; after main moves on, the
+// build through # syntax= still builds the locked commit, on two fresh
+// builders, with one digest.
+func TestGitContext(t *testing.T) {
+	root := t.TempDir()
+	bare := filepath.Join(root, "repo.git")
+	if out, err := exec.Command("git", "init", "--quiet", "--bare", "--initial-branch=main", bare).CombinedOutput(); err != nil {
+		t.Fatalf("git init: %v\n%s", err, out)
+	}
+	repo := &gitRepo{t: t, work: t.TempDir()}
+	repo.git("init", "--quiet", "--initial-branch=main")
+	repo.git("remote", "add", "origin", bare)
+	locked := repo.commit(map[string]string{
+		"env/Dockerfile": "FROM busybox\nCOPY app.txt /app.txt\n",
+		"env/app.txt":    "locked\n",
+		"README":         "not in the context\n",
+	})
+	server := gitServer(t, root)
+	url := server + "/repo.git"
+
+	azure := func(ref string) string {
+		return "# syntax=" + frontendImage(t) + "\n$schema: https://azuremlschemas.azureedge.net/latest/environment.schema.json\nname: gitctx\nbuild:\n  path: " + url + "#" + ref + ":env\n"
+	}
+	branchDir := writeFiles(t, map[string]string{"environment.yml": azure("main")})
+	branchFile := filepath.Join(branchDir, "environment.yml")
+	shaFile := filepath.Join(writeFiles(t, map[string]string{"environment.yml": azure(locked)}), "environment.yml")
+
+	run(t, 2*time.Minute, "envkit", "validate", shaFile)
+	run(t, 2*time.Minute, "envkit", "lock", branchFile)
+	lockText, err := os.ReadFile(filepath.Join(branchDir, "conda-lock.yml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "git-context:" + url + "#main: " + locked; !strings.Contains(string(lockText), want) {
+		t.Fatalf("the lock does not pin main (want %q):\n%s", want, lockText)
+	}
+
+	// main moves on: the lock keeps the branch on the commit it read.
+	repo.commit(map[string]string{"env/app.txt": "moved on\n"})
+	branchHash := run(t, 2*time.Minute, "envkit", "hash", branchFile)
+	shaHash := run(t, 2*time.Minute, "envkit", "hash", shaFile)
+	if branchHash != shaHash {
+		t.Errorf("envkit hash: branch with its lock %s, the locked commit in the URL %s", branchHash, shaHash)
+	}
+	lint, _, _ := runErr(2*time.Minute, nil, "envkit", "lint", branchFile)
+	if !strings.Contains(lint, "git-context-ref-moves") {
+		t.Errorf("envkit lint does not warn about the branch ref:\n%s", lint)
+	}
+	if out, _, _ := runErr(2*time.Minute, nil, "envkit", "lint", shaFile); strings.Contains(out, "git-context-ref-moves") {
+		t.Errorf("envkit lint warns about a commit ref:\n%s", out)
+	}
+
+	var digests []string
+	for i, addr := range []string{freshBuilder(t), freshBuilder(t)} {
+		m := filepath.Join(t.TempDir(), "meta.json")
+		ref := env.Registry + "/envkit/gitctx:" + []string{"a", "b"}[i]
+		// COPY from the checkout: its mtimes are the checkout's, as for
+		// a Dockerfile; the exporter rewrites them to SOURCE_DATE_EPOCH.
+		run(t, 15*time.Minute, "buildctl", "--addr", addr, "build", "--progress", "plain", "--frontend", "dockerfile.v0",
+			"--local", "context="+branchDir, "--local", "dockerfile="+branchDir, "--opt", "filename=environment.yml",
+			"--opt", "build-arg:SOURCE_DATE_EPOCH="+epoch, "--output", imageOutput(ref)+",rewrite-timestamp=true", "--metadata-file", m)
+		digests = append(digests, metadataDigest(t, m))
+	}
+	if digests[0] != digests[1] {
+		t.Fatalf("two fresh builders: %s and %s", digests[0], digests[1])
+	}
+	t.Logf("two fresh builders: %s; envkit hash %s", digests[0], strings.TrimSpace(branchHash))
+	if got := runIn(t, env.Registry+"/envkit/gitctx@"+digests[0], "cat /app.txt > $OUT/result"); strings.TrimSpace(got) != "locked" {
+		t.Errorf("the image holds app.txt %q, want the locked commit's", got)
+	}
+}
