@@ -34,8 +34,9 @@ import (
 
 // Name is a host name every server's certificate is valid for besides
 // localhost and 127.0.0.1. It resolves nowhere: a client reaches it only
-// through Proxy, which maps it to 127.0.0.1, so a request that bypasses
-// the proxy fails.
+// through Proxy, which maps it (and every other name under Domain, for
+// which the certificate is not valid) to 127.0.0.1, so a request that
+// bypasses the proxy fails.
 const Name = "private.envkit.test"
 
 // CA is a certificate authority made for one test.

@@ -10,9 +10,10 @@ import (
 	"testing"
 )
 
-// Proxy is an HTTP CONNECT proxy on 127.0.0.1, as corporate networks
-// have: it tunnels TLS to the host:port a client asks for, reaching Name
-// at 127.0.0.1, and records every CONNECT target.
+// Proxy is an HTTP proxy on 127.0.0.1, as corporate networks have: it
+// tunnels TLS to the host:port a client asks for (CONNECT) and forwards
+// plain http:// requests, reaching every name under Domain at 127.0.0.1,
+// and records every target.
 type Proxy struct {
 	// URL is http://127.0.0.1:PORT, for HTTPS_PROXY.
 	URL string
@@ -36,10 +37,6 @@ func StartProxy(t testing.TB, user, password string) *Proxy {
 		want = "Basic " + base64.StdEncoding.EncodeToString([]byte(user+":"+password))
 	}
 	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method != http.MethodConnect {
-			http.Error(w, "this proxy only tunnels (CONNECT)", http.StatusMethodNotAllowed)
-			return
-		}
 		if want != "" && r.Header.Get("Proxy-Authorization") != want {
 			w.Header().Set("Proxy-Authenticate", `Basic realm="proxy"`)
 			http.Error(w, "proxy credentials required", http.StatusProxyAuthRequired)
@@ -48,15 +45,11 @@ func StartProxy(t testing.TB, user, password string) *Proxy {
 		p.mu.Lock()
 		p.targets = append(p.targets, r.Host)
 		p.mu.Unlock()
-		host, port, err := net.SplitHostPort(r.Host)
-		if err != nil {
-			http.Error(w, err.Error(), http.StatusBadRequest)
+		if r.Method != http.MethodConnect {
+			forward(w, r)
 			return
 		}
-		if strings.EqualFold(host, Name) {
-			host = "127.0.0.1"
-		}
-		upstream, err := net.Dial("tcp", net.JoinHostPort(host, port))
+		upstream, err := net.Dial("tcp", resolve(r.Host))
 		if err != nil {
 			http.Error(w, err.Error(), http.StatusBadGateway)
 			return
@@ -101,4 +94,44 @@ func (p *Proxy) Targets() []string {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return append([]string(nil), p.targets...)
+}
+
+// Domain is the domain whose names Proxy reaches at 127.0.0.1 (Name is
+// one); they resolve nowhere else.
+const Domain = "envkit.test"
+
+// resolve is host:port with a name under Domain replaced by 127.0.0.1.
+func resolve(hostport string) string {
+	host, port, err := net.SplitHostPort(hostport)
+	if err != nil {
+		return hostport
+	}
+	if h := strings.ToLower(host); h == Domain || strings.HasSuffix(h, "."+Domain) {
+		host = "127.0.0.1"
+	}
+	return net.JoinHostPort(host, port)
+}
+
+// forward passes a plain http:// request on, as a forward proxy does.
+func forward(w http.ResponseWriter, r *http.Request) {
+	if !r.URL.IsAbs() || r.URL.Scheme != "http" {
+		http.Error(w, "a proxy request names an absolute http:// URL", http.StatusBadRequest)
+		return
+	}
+	out := r.Clone(r.Context())
+	out.RequestURI = ""
+	out.URL.Host = resolve(r.URL.Host)
+	out.Host = r.Host
+	out.Header.Del("Proxy-Authorization")
+	resp, err := (&http.Transport{Proxy: nil}).RoundTrip(out)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadGateway)
+		return
+	}
+	defer resp.Body.Close()
+	for k, v := range resp.Header {
+		w.Header()[k] = v
+	}
+	w.WriteHeader(resp.StatusCode)
+	io.Copy(w, resp.Body)
 }

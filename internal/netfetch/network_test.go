@@ -156,7 +156,8 @@ func TestCASources(t *testing.T) {
 
 // HTTPS_PROXY: the request goes through the proxy (which alone reaches
 // privateserver.Name), authenticated with the proxy URL's credentials,
-// which no error shows; NO_PROXY bypasses it.
+// which no error shows; HTTP_PROXY for http:// URLs; NO_PROXY bypasses
+// them.
 func TestProxy(t *testing.T) {
 	cleanNetwork(t)
 	srv, ca := privateFiles(t, privateserver.Access{})
@@ -190,9 +191,34 @@ func TestProxy(t *testing.T) {
 		}
 	}
 
+	// Another name the proxy reaches at the same server: the certificate
+	// is not for it, and the error says so in x509's words.
 	t.Setenv("HTTPS_PROXY", withCreds)
+	_, err := quick().Get(ctx, Request{URL: "https://other." + privateserver.Domain + ":" + srv.Port + "/f"})
+	var ce *CertificateError
+	if !errors.As(err, &ce) || !strings.Contains(err.Error(), "the certificate of other."+privateserver.Domain+":"+srv.Port+" was refused: x509: certificate is valid for") {
+		t.Errorf("another name: %v", err)
+	}
+
+	// A plain http:// URL goes through HTTP_PROXY, with its credentials.
+	plain := server(t, func(w http.ResponseWriter, r *http.Request, _ <-chan struct{}) { w.Write([]byte("plain " + r.Host)) })
+	_, plainPort, _ := strings.Cut(strings.TrimPrefix(plain.URL, "http://"), ":")
+	plainURL := "http://plain." + privateserver.Domain + ":" + plainPort + "/x"
+	t.Setenv("HTTP_PROXY", withCreds)
+	if data, err := quick().Get(ctx, Request{URL: plainURL}); err != nil || string(data) != "plain plain."+privateserver.Domain+":"+plainPort {
+		t.Errorf("through HTTP_PROXY: %q %v", data, err)
+	}
+	if got := proxy.Targets(); got[len(got)-1] != "plain."+privateserver.Domain+":"+plainPort {
+		t.Errorf("the proxy saw %v", got)
+	}
+	t.Setenv("HTTP_PROXY", strings.Replace(proxy.URL, "://", "://puser:wrong-"+proxySecret+"@", 1))
+	if _, err := quick().Get(ctx, Request{URL: plainURL}); err == nil || !strings.Contains(err.Error(), "407 Proxy Authentication Required: the proxy wants credentials") || strings.Contains(err.Error(), proxySecret) {
+		t.Errorf("HTTP_PROXY with a wrong password: %v", err)
+	}
+
+	n := len(proxy.Targets())
 	t.Setenv("NO_PROXY", privateserver.Name)
-	if _, err := quick().Get(ctx, Request{URL: target}); err == nil || len(proxy.Targets()) != 1 {
+	if _, err := quick().Get(ctx, Request{URL: target}); err == nil || len(proxy.Targets()) != n {
 		t.Errorf("NO_PROXY: the proxy was used or the name resolved: %v %v", err, proxy.Targets())
 	}
 }
