@@ -256,6 +256,6 @@ func checkURL(text string, pos spec.Pos, add func(string, Severity, spec.Pos, st
 		if strings.HasPrefix(secret, "$") || (!hasPass && secret == "git") {
 			continue
 		}
-		add(RuleCredentials, Error, pos, "URL "+u.Redacted()+" carries credentials: use a netrc, keyring or build secret")
+		add(RuleCredentials, Error, pos, "URL "+u.Redacted()+" carries credentials: give them in ~/.netrc, the file $RATTLER_AUTH_FILE names or a build secret (docs/private-channels.md)")
 	}
 }
