@@ -118,12 +118,12 @@ func extraCAs() ([]byte, error) {
 		}
 		sources = append(sources, source{v, val})
 	}
-	name, path, err := condaSSLVerify()
+	from, value, err := condaSSLVerify()
 	if err != nil {
 		return nil, err
 	}
-	if path != "" {
-		sources = append(sources, source{name, path})
+	if p := bundlePath(value); p != "" {
+		sources = append(sources, source{from, p})
 	}
 	var out []byte
 	for _, s := range sources {
@@ -241,14 +241,13 @@ func CABundle() ([]byte, error) {
 	return append(out, extra...), nil
 }
 
-// condaSSLVerify is conda's ssl_verify when it names a CA bundle: from
-// $CONDA_SSL_VERIFY, else $CONDARC, else ~/.condarc (conda's later files
-// win, and its variable over them). It returns where the value came from
-// and the path, "" when ssl_verify is unset, true or false. envkit never
-// turns verification off: ssl_verify: false is not followed.
-func condaSSLVerify() (name, path string, err error) {
+// condaSSLVerify is conda's ssl_verify, from $CONDA_SSL_VERIFY, else
+// $CONDARC, else ~/.condarc (conda's later files win, and its variable
+// over them), and where it came from; "" when unset. A value is a CA
+// bundle's path or a boolean word (bundlePath).
+func condaSSLVerify() (from, value string, err error) {
 	if v := os.Getenv("CONDA_SSL_VERIFY"); v != "" {
-		return "CONDA_SSL_VERIFY", bundlePath(v), nil
+		return "CONDA_SSL_VERIFY", v, nil
 	}
 	var files []string
 	if p := os.Getenv("CONDARC"); p != "" {
@@ -272,9 +271,9 @@ func condaSSLVerify() (name, path string, err error) {
 		case nil:
 			continue
 		case string:
-			return f + " ssl_verify", bundlePath(v), nil
+			return f + " ssl_verify", v, nil
 		default:
-			return "", "", nil // true or false: the system's roots
+			return f + " ssl_verify", fmt.Sprint(v), nil
 		}
 	}
 	return "", "", nil
@@ -283,11 +282,32 @@ func condaSSLVerify() (name, path string, err error) {
 // bundlePath is an ssl_verify value as a path: "" for conda's boolean
 // words.
 func bundlePath(v string) string {
-	switch strings.ToLower(strings.TrimSpace(v)) {
-	case "", "true", "false", "yes", "no", "1", "0", "truststore":
+	if _, ok := verifyWord(v); ok {
 		return ""
 	}
 	return os.ExpandEnv(strings.TrimSpace(v))
+}
+
+// verifyWord reads an ssl_verify value that is no path: whether it
+// verifies, and whether it is such a word.
+func verifyWord(v string) (verify, ok bool) {
+	switch strings.ToLower(strings.TrimSpace(v)) {
+	case "", "true", "yes", "1", "truststore":
+		return true, true
+	case "false", "no", "0":
+		return false, true
+	}
+	return false, false
+}
+
+// verifyOff names where conda's ssl_verify says false, which envkit does
+// not follow; "" otherwise.
+func verifyOff() string {
+	from, v, err := condaSSLVerify()
+	if verify, word := verifyWord(v); err != nil || !word || verify {
+		return ""
+	}
+	return from
 }
 
 // CertificateError is a server whose certificate was refused.
@@ -295,12 +315,19 @@ type CertificateError struct {
 	// URL is the URL asked for, without its credentials; Host the server.
 	URL, Host string
 	Err       error
+	// VerifyOff names where conda's ssl_verify: false was found, which
+	// envkit does not follow.
+	VerifyOff string
 }
 
 func (e *CertificateError) Error() string {
 	var ua x509.UnknownAuthorityError
 	if errors.As(e.Err, &ua) {
-		return "GET " + e.URL + ": the certificate of " + e.Host + " is signed by an authority envkit does not trust: give that CA's certificate as a PEM file with SSL_CERT_FILE=/path/ca.pem (or SSL_CERT_DIR, REQUESTS_CA_BUNDLE, PIP_CERT, or ssl_verify: /path/ca.pem in ~/.condarc)"
+		msg := "GET " + e.URL + ": the certificate of " + e.Host + " is signed by an authority envkit does not trust: give that CA's certificate as a PEM file with SSL_CERT_FILE=/path/ca.pem (or SSL_CERT_DIR, REQUESTS_CA_BUNDLE, PIP_CERT, or ssl_verify: /path/ca.pem in ~/.condarc)"
+		if e.VerifyOff != "" {
+			msg += "; envkit never turns verification off, as " + e.VerifyOff + " = false asks"
+		}
+		return msg
 	}
 	return "GET " + e.URL + ": the certificate of " + e.Host + " was refused: " + certReason(e.Err)
 }
@@ -333,7 +360,7 @@ func certificateError(err error, rawURL, host string) error {
 		if errors.As(err, &ue) {
 			err = ue.Err
 		}
-		return &CertificateError{URL: rawURL, Host: host, Err: err}
+		return &CertificateError{URL: rawURL, Host: host, Err: err, VerifyOff: verifyOff()}
 	}
 	return err
 }

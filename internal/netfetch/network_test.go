@@ -65,6 +65,13 @@ func TestPrivateCABearer(t *testing.T) {
 		t.Errorf("a request passed an untrusted certificate")
 	}
 
+	// conda's ssl_verify: false is not followed, and the error says so.
+	t.Setenv("CONDA_SSL_VERIFY", "false")
+	if _, err := quick().Get(ctx, Request{URL: srv.URL + "/f"}); err == nil || !strings.HasSuffix(err.Error(), "; envkit never turns verification off, as CONDA_SSL_VERIFY = false asks") {
+		t.Errorf("with ssl_verify false: %v", err)
+	}
+	t.Setenv("CONDA_SSL_VERIFY", "")
+
 	t.Setenv("SSL_CERT_FILE", ca.File)
 	_, err = quick().Get(ctx, Request{URL: srv.URL + "/f"})
 	if err == nil || !strings.Contains(err.Error(), srv.Host+" needs credentials") || !strings.Contains(err.Error(), "RATTLER_AUTH_FILE") {
