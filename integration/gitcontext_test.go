@@ -3,78 +3,14 @@
 package integration
 
 import (
-	"net"
-	"net/http"
-	"net/http/cgi"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/envkit/envkit/internal/gitctx/gittest"
 )
-
-// gitServer serves the repositories under root over smart HTTP (git
-// http-backend under net/http/cgi) on 127.0.0.1: plain http, which
-// BuildKit's git source and the git binary both accept.
-func gitServer(t *testing.T, root string) string {
-	t.Helper()
-	backend, err := exec.Command("git", "--exec-path").Output()
-	if err != nil {
-		t.Skipf("git not installed: %v", err)
-	}
-	h := &cgi.Handler{
-		Path: filepath.Join(strings.TrimSpace(string(backend)), "git-http-backend"),
-		Env:  []string{"GIT_PROJECT_ROOT=" + root, "GIT_HTTP_EXPORT_ALL=1"},
-	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
-	go srv.Serve(l)
-	t.Cleanup(func() { srv.Close() })
-	return "http://" + l.Addr().String()
-}
-
-// gitRepo is a working repository pushed to a bare one under root.
-type gitRepo struct {
-	t        *testing.T
-	work     string
-	bareName string
-}
-
-func (r *gitRepo) git(args ...string) string {
-	r.t.Helper()
-	cmd := exec.Command("git", args...)
-	cmd.Dir = r.work
-	cmd.Env = append(os.Environ(), "GIT_AUTHOR_NAME=t", "GIT_AUTHOR_EMAIL=t@example.com", "GIT_COMMITTER_NAME=t",
-		"GIT_COMMITTER_EMAIL=t@example.com", "GIT_CONFIG_GLOBAL=/dev/null")
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		r.t.Fatalf("git %s: %v\n%s", strings.Join(args, " "), err, out)
-	}
-	return strings.TrimSpace(string(out))
-}
-
-// commit writes files, commits them on main and pushes; it returns the
-// commit.
-func (r *gitRepo) commit(files map[string]string) string {
-	r.t.Helper()
-	for name, content := range files {
-		p := filepath.Join(r.work, name)
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			r.t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
-			r.t.Fatal(err)
-		}
-	}
-	r.git("add", ".")
-	r.git("commit", "--quiet", "-m", "change")
-	r.git("push", "--quiet", "origin", "main")
-	return r.git("rev-parse", "HEAD")
-}
 
 // TestGitContext builds an Azure ML environment whose build.path is a git
 // URL (branch main, subdirectory env) served on 127.0.0.1: envkit lock
@@ -83,21 +19,13 @@ func (r *gitRepo) commit(files map[string]string) string {
 // build through # syntax= still builds the locked commit, on two fresh
 // builders, with one digest.
 func TestGitContext(t *testing.T) {
-	root := t.TempDir()
-	bare := filepath.Join(root, "repo.git")
-	if out, err := exec.Command("git", "init", "--quiet", "--bare", "--initial-branch=main", bare).CombinedOutput(); err != nil {
-		t.Fatalf("git init: %v\n%s", err, out)
-	}
-	repo := &gitRepo{t: t, work: t.TempDir()}
-	repo.git("init", "--quiet", "--initial-branch=main")
-	repo.git("remote", "add", "origin", bare)
-	locked := repo.commit(map[string]string{
+	repo := gittest.New(t)
+	locked := repo.Commit(map[string]string{
 		"env/Dockerfile": "FROM busybox\nCOPY app.txt /app.txt\n",
 		"env/app.txt":    "locked\n",
 		"README":         "not in the context\n",
 	})
-	server := gitServer(t, root)
-	url := server + "/repo.git"
+	url := repo.URL
 
 	azure := func(ref string) string {
 		return "# syntax=" + frontendImage(t) + "\n$schema: https://azuremlschemas.azureedge.net/latest/environment.schema.json\nname: gitctx\nbuild:\n  path: " + url + "#" + ref + ":env\n"
@@ -117,7 +45,7 @@ func TestGitContext(t *testing.T) {
 	}
 
 	// main moves on: the lock keeps the branch on the commit it read.
-	repo.commit(map[string]string{"env/app.txt": "moved on\n"})
+	repo.Commit(map[string]string{"env/app.txt": "moved on\n"})
 	branchHash := run(t, 2*time.Minute, "envkit", "hash", branchFile)
 	shaHash := run(t, 2*time.Minute, "envkit", "hash", shaFile)
 	if branchHash != shaHash {

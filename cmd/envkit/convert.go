@@ -64,7 +64,9 @@ conda_file: the converted file hashes the same as the source.`,
 			if err != nil {
 				return err
 			}
-			if _, err := spec.ParseAs(name, data, os.DirFS(dir), format); err != nil {
+			git, open := gitOpener(cmd.Context(), besideLock(args[0]), false)
+			defer git.Close()
+			if _, err := spec.ParseWith(name, data, os.DirFS(dir), spec.Options{Format: format, Git: open}); err != nil {
 				return fmt.Errorf("the %s file convert would write does not validate, so nothing is written (please report this):\n%v", format, err)
 			}
 			for _, d := range dropped {
@@ -130,19 +132,21 @@ func rebase(def *spec.Definition, srcDir, outDir string) error {
 		}
 		return filepath.ToSlash(rel), true
 	}
-	b := &def.Base
-	if b.Dockerfile != "" && b.Context == "" {
-		b.Context = "."
-	}
-	if b.Context != "" {
-		rel, ok := move(b.Context)
-		if !ok {
-			return fmt.Errorf("the build context %s would be outside %s: write the output into a directory that contains it", filepath.Join(srcDir, b.Context), outDir)
+	// A git context, and the Dockerfile inside it, do not move.
+	if b := &def.Base; b.Git == nil {
+		if b.Dockerfile != "" && b.Context == "" {
+			b.Context = "."
 		}
-		b.Context = rel
-	}
-	if b.DockerfilePath != "" {
-		b.DockerfilePath, _ = move(b.DockerfilePath) // "" when outside: inline
+		if b.Context != "" {
+			rel, ok := move(b.Context)
+			if !ok {
+				return fmt.Errorf("the build context %s would be outside %s: write the output into a directory that contains it", filepath.Join(srcDir, b.Context), outDir)
+			}
+			b.Context = rel
+		}
+		if b.DockerfilePath != "" {
+			b.DockerfilePath, _ = move(b.DockerfilePath) // "" when outside: inline
+		}
 	}
 	if def.Conda != nil && def.Conda.File != "" {
 		def.Conda.File, _ = move(def.Conda.File)

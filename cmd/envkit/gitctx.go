@@ -16,17 +16,23 @@ import (
 	"github.com/envkit/envkit/internal/spec"
 )
 
-// loadWithGit reads a definition as the build reads it: a git build
-// context is checked out with git (gitctx.Fetcher) at the commit the build
-// uses — its URL's, else the one lockFile records, else the one its ref
-// names now — read, and removed. resolve ignores lockFile's pins (envkit
-// lock --update). pins are the commits read for branch and tag refs, for
-// the lock.
+// loadWithGit reads a definition as the build reads it (gitOpener);
+// pins are the commits read for branch and tag refs, for the lock.
 func loadWithGit(ctx context.Context, file, lockFile string, resolve bool) (*spec.Definition, map[string]string, error) {
-	f := &gitctx.Fetcher{Ctx: ctx, Resolve: resolve}
+	f, open := gitOpener(ctx, lockFile, resolve)
 	defer f.Close()
+	def, err := spec.LoadWith(file, spec.Options{Git: open})
+	return def, f.Pins(), err
+}
+
+// gitOpener checks a git build context out with git (gitctx.Fetcher) at
+// the commit the build uses: its URL's, else the one lockFile records,
+// else the one its ref names now. resolve ignores lockFile's pins (envkit
+// lock --update). Closing the Fetcher removes the checkouts.
+func gitOpener(ctx context.Context, lockFile string, resolve bool) (*gitctx.Fetcher, spec.GitOpener) {
+	f := &gitctx.Fetcher{Ctx: ctx, Resolve: resolve}
 	read := false
-	open := func(r gitctx.Ref) (fs.FS, error) {
+	return f, func(r gitctx.Ref) (fs.FS, error) {
 		// The lock is read only for a ref it may pin.
 		if !read && !r.Exact() && !resolve {
 			read = true
@@ -38,8 +44,6 @@ func loadWithGit(ctx context.Context, file, lockFile string, resolve bool) (*spe
 		}
 		return f.Open(r)
 	}
-	def, err := spec.LoadWith(file, spec.Options{Git: open})
-	return def, f.Pins(), err
 }
 
 // lockedCustom returns the custom_metadata of the lock at p, nil when

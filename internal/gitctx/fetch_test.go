@@ -4,53 +4,23 @@ import (
 	"context"
 	"io/fs"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/envkit/envkit/internal/gitctx/gittest"
 )
 
-// testRepo makes a repository with two commits on main (the second
-// changes ctx/Dockerfile), an annotated tag v1 on the first, and returns
-// its path and the two commits.
-func testRepo(t *testing.T) (dir, first, second string) {
+// testRepo serves a repository with two commits on main (the second
+// changes ctx/Dockerfile) and an annotated tag v1 on the first; it
+// returns its URL and the two commits.
+func testRepo(t *testing.T) (url, first, second string) {
 	t.Helper()
-	if _, err := exec.LookPath("git"); err != nil {
-		t.Skip("git not installed")
-	}
-	dir = t.TempDir()
-	git := func(args ...string) string {
-		t.Helper()
-		cmd := exec.Command("git", args...)
-		cmd.Dir = dir
-		cmd.Env = append(os.Environ(), "GIT_AUTHOR_NAME=t", "GIT_AUTHOR_EMAIL=t@e", "GIT_COMMITTER_NAME=t", "GIT_COMMITTER_EMAIL=t@e",
-			"GIT_AUTHOR_DATE=2020-01-01T00:00:00Z", "GIT_COMMITTER_DATE=2020-01-01T00:00:00Z", "GIT_CONFIG_GLOBAL=/dev/null")
-		out, err := cmd.CombinedOutput()
-		if err != nil {
-			t.Fatalf("git %v: %v: %s", args, err, out)
-		}
-		return strings.TrimSpace(string(out))
-	}
-	write := func(name, content string) {
-		p := filepath.Join(dir, name)
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	git("init", "--quiet", "--initial-branch=main")
-	write("ctx/Dockerfile", "FROM scratch\n")
-	write("README", "r\n")
-	git("add", ".")
-	git("commit", "--quiet", "-m", "one")
-	first = git("rev-parse", "HEAD")
-	git("tag", "-a", "-m", "v1", "v1")
-	write("ctx/Dockerfile", "FROM scratch\nCOPY README /\n")
-	git("commit", "--quiet", "-am", "two")
-	second = git("rev-parse", "HEAD")
-	return dir, first, second
+	repo := gittest.New(t)
+	first = repo.Commit(map[string]string{"ctx/Dockerfile": "FROM scratch\n", "README": "r\n"})
+	repo.Git("tag", "-a", "-m", "v1", "v1")
+	repo.Git("push", "--quiet", "origin", "v1")
+	second = repo.Commit(map[string]string{"ctx/Dockerfile": "FROM scratch\nCOPY README /\n"})
+	return repo.URL, first, second
 }
 
 func readFile(t *testing.T, fsys fs.FS, name string) string {
@@ -128,7 +98,7 @@ func TestFetcher(t *testing.T) {
 		{Ref{Remote: repo, Ref: "nope"}, "has no branch or tag \"nope\""},
 		{Ref{Remote: repo, Ref: "main", Subdir: "nope"}, "subdirectory nope"},
 		{Ref{Remote: repo, Ref: strings.Repeat("0", 40)}, "checking out"},
-		{Ref{Remote: filepath.Join(repo, "missing"), Ref: "main"}, "resolving"},
+		{Ref{Remote: repo + "-missing", Ref: "main"}, "resolving"},
 	} {
 		if _, err := exact.Open(tc.ref); err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("Open(%+v): %v, want %q", tc.ref, err, tc.want)

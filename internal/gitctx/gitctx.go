@@ -7,7 +7,6 @@ package gitctx
 import (
 	"errors"
 	"fmt"
-	"net/url"
 	"strings"
 
 	"github.com/moby/buildkit/frontend/dockerfile/dfgitutil"
@@ -66,7 +65,7 @@ func Parse(s string) (Ref, error) {
 	if added {
 		remote = strings.TrimSuffix(remote, ".git")
 	}
-	if !hasRepository(remote) {
+	if !hasRepository(in, added) {
 		return Ref{}, fmt.Errorf("git URL %q names no repository: give the host and the repository's path", s)
 	}
 	if hasPassword(remote) {
@@ -92,14 +91,18 @@ func withGitSuffix(s string) (string, bool) {
 	return s[:end] + ".git" + s[end:], true
 }
 
-// hasRepository reports a remote with a host and a path.
-func hasRepository(remote string) bool {
-	if !strings.Contains(remote, "://") {
-		host, p, ok := strings.Cut(remote, ":") // git@host:path
-		return ok && strings.TrimPrefix(host, "git@") != "" && strings.Trim(p, "/") != ""
+// hasRepository reports a URL (as given to BuildKit's parser, with the
+// ".git" withGitSuffix added, if any) with a host and a path.
+func hasRepository(in string, added bool) bool {
+	u, err := gitutil.ParseURL(in)
+	if err != nil {
+		return false
 	}
-	u, err := url.Parse(remote)
-	return err == nil && u.Host != "" && strings.Trim(u.Path, "/") != ""
+	p := u.Path
+	if added {
+		p = strings.TrimSuffix(p, ".git")
+	}
+	return u.Host != "" && strings.Trim(p, "/") != ""
 }
 
 // hasPassword reports userinfo with a password (user:secret@).

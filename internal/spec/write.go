@@ -272,10 +272,10 @@ func azureNode(def *Definition) (*yaml.Node, []string, error) {
 		bm := newMap()
 		bm.add("path", str(ctx))
 		rel := strings.TrimPrefix(b.DockerfilePath, strings.TrimSuffix(ctx, "/")+"/")
-		if ctx == "." {
-			rel = b.DockerfilePath
+		if ctx == "." || b.Git != nil {
+			rel = b.DockerfilePath // a git context's is inside it already
 		}
-		if rel == b.DockerfilePath && ctx != "." || path.IsAbs(rel) {
+		if rel == b.DockerfilePath && ctx != "." && b.Git == nil || path.IsAbs(rel) {
 			return nil, nil, fmt.Errorf("azureml cannot hold base.dockerfile %s outside base.context %s (Azure ML reads the Dockerfile from its build context): move it into the context, or convert to native", b.DockerfilePath, ctx)
 		} else if rel != "Dockerfile" {
 			bm.add("dockerfile_path", str(rel))
