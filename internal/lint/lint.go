@@ -111,6 +111,7 @@ func Check(def *spec.Definition) []Finding {
 		}
 		checkVars(c.Variables, add)
 	}
+	bounded := constrained(append(condaPip(def), def.Pip...))
 	for _, list := range [][]spec.Requirement{condaPip(def), def.Pip} {
 		for _, r := range list {
 			if strings.HasPrefix(r.Spec, "-") {
@@ -118,6 +119,12 @@ func Check(def *spec.Definition) []Finding {
 				continue
 			}
 			checkURL(r.Spec, r.Pos, add)
+			if r.Constraint {
+				continue // limits a version; pins nothing by itself
+			}
+			if req, _, err := spec.ParsePipRequirement(r.Spec); err == nil && bounded[req.Normalised()] {
+				continue
+			}
 			if !pipVersioned(r.Spec) {
 				add(RuleUnpinnedPip, Warning, r.Pos, "pip requirement "+r.Spec+" has no version")
 			}
@@ -217,6 +224,18 @@ func condaName(s string) (string, bool) {
 	rest := strings.TrimSpace(s[end:])
 	versioned := rest != "" && !strings.HasPrefix(rest, "[") || strings.Contains(rest, "version=")
 	return strings.ToLower(s[:end]), versioned
+}
+
+// constrained are the projects whose version a -c file's line bounds:
+// their requirements count as pinned.
+func constrained(lines []spec.Requirement) map[string]bool {
+	out := map[string]bool{}
+	for _, q := range lines {
+		if req, _, err := spec.ParsePipRequirement(q.Spec); q.Constraint && err == nil && (req.URL != "" || len(req.Specifiers) > 0) {
+			out[req.Normalised()] = true
+		}
+	}
+	return out
 }
 
 // pipVersioned says whether a requirement pins or bounds the version, as
