@@ -9,6 +9,8 @@
 //	envkit-dev run [-state DIR] IMAGE SCRIPT     run SCRIPT in IMAGE (an LLB exec), print $OUT/result
 //	envkit-dev bench-build [-state DIR]          measure builds, write docs/benchmarks.md ## Build
 //	envkit-dev big-channel [-out DIR]            make the conda-forge-sized channel (bigchannel.go)
+//	envkit-dev ml-scale [-scale F]               make the ML-scale channel and environments (mlscale.go)
+//	envkit-dev bench-ml [-state DIR]             measure them against the single-layer build (benchml.go)
 package main
 
 import (
@@ -63,6 +65,10 @@ func main() {
 		err = benchBuild(ctx, args)
 	case "big-channel":
 		err = bigChannel(ctx, args)
+	case "ml-scale":
+		err = mlScale(ctx, args)
+	case "bench-ml":
+		err = benchML(ctx, args)
 	default:
 		usage()
 	}
@@ -73,7 +79,7 @@ func main() {
 }
 
 func usage() {
-	fmt.Fprintln(os.Stderr, "usage: envkit-dev up|down|env|fixtures|serve|run|bench-build|big-channel [flags]")
+	fmt.Fprintln(os.Stderr, "usage: envkit-dev up|down|env|fixtures|serve|run|bench-build|big-channel|ml-scale|bench-ml [flags]")
 	os.Exit(2)
 }
 
