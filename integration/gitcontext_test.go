@@ -17,7 +17,7 @@ import (
 // records main's commit; envkit hash of the branch with that lock equals
 // the hash of the same URL naming the commit; after main moves on, the
 // build through # syntax= still builds the locked commit, on two fresh
-// builders, with one digest.
+// builders, with one digest, which envkit build gives too.
 func TestGitContext(t *testing.T) {
 	repo := gittest.New(t)
 	locked := repo.Commit(map[string]string{
@@ -72,6 +72,14 @@ func TestGitContext(t *testing.T) {
 	}
 	if digests[0] != digests[1] {
 		t.Fatalf("two fresh builders: %s and %s", digests[0], digests[1])
+	}
+	// envkit build reads the same lock and asks for rewrite-timestamp by
+	// itself: the same image.
+	m := filepath.Join(t.TempDir(), "meta.json")
+	run(t, 15*time.Minute, "envkit", "build", branchFile, "--addr", env.BuildkitHost, "--progress", "plain",
+		"--build-arg", "SOURCE_DATE_EPOCH="+epoch, "--output", imageOutput(env.Registry+"/envkit/gitctx:inprocess"), "--metadata-file", m)
+	if d := metadataDigest(t, m); d != digests[0] {
+		t.Errorf("envkit build: %s, # syntax=: %s", d, digests[0])
 	}
 	t.Logf("two fresh builders: %s; envkit hash %s", digests[0], strings.TrimSpace(branchHash))
 	if got := runIn(t, env.Registry+"/envkit/gitctx@"+digests[0], "cat /app.txt > $OUT/result"); strings.TrimSpace(got) != "locked" {

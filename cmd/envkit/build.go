@@ -123,7 +123,7 @@ func runBuild(ctx context.Context, stderr, stdout io.Writer, file string, f buil
 	// The definition as the frontend will read it; nil when it does not
 	// parse: the frontend then reports the errors, at their lines (the
 	// key lookup of --push reports them itself).
-	def, defErr := readDefinition(file, contextDir)
+	def, defErr := readDefinition(ctx, file, contextDir)
 	platforms := splitList(f.platforms)
 	if defErr == nil {
 		if err := lockFirst(ctx, stderr, file, contextDir, def, platforms, f.frozen); err != nil {
@@ -315,13 +315,16 @@ func dockerAuth(stderr io.Writer) session.Attachable {
 	})
 }
 
-// readDefinition parses the definition as the frontend will.
-func readDefinition(file, contextDir string) (*spec.Definition, error) {
+// readDefinition parses the definition as the frontend will: a git build
+// context at the commit the lock at the context root pins (gitOpener).
+func readDefinition(ctx context.Context, file, contextDir string) (*spec.Definition, error) {
 	data, err := os.ReadFile(file)
 	if err != nil {
 		return nil, err
 	}
-	return spec.Parse(filepath.Base(file), data, os.DirFS(contextDir))
+	git, open := gitOpener(ctx, filepath.Join(contextDir, buildplan.LockFile), false)
+	defer git.Close()
+	return spec.ParseWith(filepath.Base(file), data, os.DirFS(contextDir), spec.Options{Git: open})
 }
 
 // runsSteps says whether the definition has layers envkit does not write

@@ -145,6 +145,11 @@ func environmentOf(def *spec.Definition, name, baseImage string) (*registry.Envi
 			return nil, err
 		}
 	}
+	if def.Base.Git != nil {
+		// A git context's files stay in its repository: the definition
+		// names it, the lock pins a branch's commit.
+		return env, nil
+	}
 	for _, f := range def.Base.ContextFiles {
 		if err := add(path.Join(filepath.ToSlash(def.Base.Context), f.Path), registry.RoleFile); err != nil {
 			return nil, err
