@@ -82,7 +82,12 @@ func gitTree(app string) fstest.MapFS {
 // lockedCommit when locked; main's head differs from the locked commit.
 func newGitGateway(t *testing.T, locked bool) *gitGateway {
 	t.Helper()
-	g := &gitGateway{fakeGateway: newGateway(gitAzure, nil), trees: map[string]fstest.MapFS{
+	return newGitGatewayFor(t, gitAzure, locked)
+}
+
+func newGitGatewayFor(t *testing.T, definition string, locked bool) *gitGateway {
+	t.Helper()
+	g := &gitGateway{fakeGateway: newGateway(definition, nil), trees: map[string]fstest.MapFS{
 		lockedCommit: gitTree("locked\n"),
 		"main":       gitTree("moved on\n"),
 	}}
@@ -137,6 +142,17 @@ func TestGitContextBuild(t *testing.T) {
 	}
 	if want := "git://github.com/org/repo#main:env"; len(g.fetched) == 0 || g.fetched[0] != want {
 		t.Errorf("without a lock: git sources %v, want %s", g.fetched, want)
+	}
+}
+
+// A native definition's steps copy from a git base.context too.
+func TestGitContextSteps(t *testing.T) {
+	g := newGitGatewayFor(t, "base:\n  image: busybox:1.36\n  context: https://github.com/org/repo.git#main:env\nsteps:\n  - COPY app.txt /app.txt\n", false)
+	if _, err := Build(context.Background(), g); err != nil {
+		t.Fatal(err)
+	}
+	if len(g.solves) != 1 || !slices.Contains(sources(t, g.solves[0]), "git://github.com/org/repo.git#main:env") {
+		t.Fatalf("the steps' context is not the git source: %d solves", len(g.solves))
 	}
 }
 
