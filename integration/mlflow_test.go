@@ -37,9 +37,9 @@ func TestMLflowModel(t *testing.T) {
 	files["python_env.yaml"] = "# syntax=" + frontendImage(t) + "\npython: '3.11'\n" + strings.TrimPrefix(files["python_env.yaml"], python)
 	dir := writeFiles(t, files)
 	clientEnv := []string{"ENVKIT_CHANNEL_MIRRORS=conda-forge=" + env.channel, "PIP_INDEX_URL=" + server + "/simple"}
-	file := filepath.Join(dir, "python_env.yaml")
-	if _, stderr, err := runErr(2*time.Minute, clientEnv, "envkit", "lock", file); err != nil {
-		t.Fatalf("envkit lock %s: %v\n%s", file, err, tail(stderr, 30))
+	// The model folder, as a user names it: the lock goes inside.
+	if _, stderr, err := runErr(2*time.Minute, clientEnv, "envkit", "lock", dir); err != nil {
+		t.Fatalf("envkit lock %s: %v\n%s", dir, err, tail(stderr, 30))
 	}
 	lockData, err := os.ReadFile(filepath.Join(dir, "conda-lock.yml"))
 	if err != nil {
