@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
-	"strings"
 
 	"github.com/moby/buildkit/client/llb"
 	"github.com/moby/buildkit/solver/errdefs"
@@ -16,10 +15,14 @@ import (
 )
 
 // refusedStatus is BuildKit's message for an HTTP source answered 401 or
-// 403; missingSecret its message for a named secret the build lacks.
+// 403; digestMismatch its message for a pinned download whose bytes are not
+// the pinned ones, which is also what a refusal gives there (BuildKit
+// checks the body of whatever a pinned download is answered);
+// missingSecret its message for a named secret the build lacks.
 var (
-	refusedStatus = regexp.MustCompile(`invalid response status (401|403)\b`)
-	missingSecret = regexp.MustCompile(`failed to retrieve HTTP auth secret ` + regexp.QuoteMeta(envllb.AuthSecret("")) + `(\S+?):? `)
+	refusedStatus  = regexp.MustCompile(`invalid response status (401|403)\b`)
+	digestMismatch = regexp.MustCompile(`digest mismatch sha256:`)
+	missingSecret  = regexp.MustCompile(`failed to retrieve HTTP auth secret ` + regexp.QuoteMeta(envllb.AuthSecret("")) + `(\S+?):? `)
 )
 
 // explainAuth says, in envkit's words, what a download that failed for
@@ -36,7 +39,8 @@ func explainAuth(err error, def *llb.Definition, auth envllb.Auth) error {
 		return &authError{err: err, advice: fmt.Sprintf("the build argument %s names %s, and the build has no secret %s: give it (docker buildx build --secret id=%s,env=VAR, or buildctl build --secret id=%s,env=VAR, with VAR holding the Authorization header value, \"Basic …\" or \"Bearer …\"), or leave %s out of %s",
 			buildplan.ArgAuthHosts, host, envllb.AuthSecret(host), envllb.AuthSecret(host), envllb.AuthSecret(host), host, buildplan.ArgAuthHosts)}
 	}
-	if !refusedStatus.MatchString(msg) {
+	refused := refusedStatus.MatchString(msg)
+	if !refused && !digestMismatch.MatchString(msg) {
 		return err
 	}
 	u := failedURL(err, def)
@@ -44,12 +48,18 @@ func explainAuth(err error, def *llb.Definition, auth envllb.Auth) error {
 	if host == "" {
 		return err
 	}
-	if id, ok := auth[host]; ok {
-		return &authError{err: err, advice: fmt.Sprintf("GET %s: %s refused the credentials of the build secret %s: check them", u, host, id)}
+	// A mismatch is a refusal only perhaps: said as a condition.
+	what, refusal := fmt.Sprintf("GET %s: ", u), ""
+	if !refused {
+		what, refusal = fmt.Sprintf("the download of %s is not the pinned file; if ", u), ", that was its refusal"
 	}
-	id := envllb.AuthSecret(host)
-	return &authError{err: err, advice: fmt.Sprintf("GET %s: %s needs credentials: give its Authorization header value (\"Basic …\" or \"Bearer …\") as the build secret %s and name the host in the build argument %s (docker buildx build --secret id=%s,env=VAR --build-arg %s=%s …, or buildctl build --secret id=%s,env=VAR --opt build-arg:%s=%s …); envkit build does it by itself from ~/.netrc (or $NETRC)",
-		u, host, id, buildplan.ArgAuthHosts, id, buildplan.ArgAuthHosts, host, id, buildplan.ArgAuthHosts, host)}
+	id, ok := auth[host]
+	if ok {
+		return &authError{err: err, advice: fmt.Sprintf("%s%s refused the credentials of the build secret %s%s: check them", what, host, id, refusal)}
+	}
+	id = envllb.AuthSecret(host)
+	return &authError{err: err, advice: fmt.Sprintf("%s%s needs credentials%s: give its Authorization header value (\"Basic …\" or \"Bearer …\") as the build secret %s and name the host in the build argument %s (docker buildx build --secret id=%s,env=VAR --build-arg %s=%s …, or buildctl build --secret id=%s,env=VAR --opt build-arg:%s=%s …); envkit build does it by itself from ~/.netrc (or $NETRC)",
+		what, host, refusal, id, buildplan.ArgAuthHosts, id, buildplan.ArgAuthHosts, host, id, buildplan.ArgAuthHosts, host)}
 }
 
 // failedURL is the URL of the HTTP source err failed at: the vertex it
@@ -78,16 +88,13 @@ func failedURL(err error, def *llb.Definition) string {
 	return ""
 }
 
-// authError is err with what to do about it; BuildKit's own message
-// stays at the end.
+// authError is err (BuildKit's message) followed by what to do about it.
 type authError struct {
 	err    error
 	advice string
 }
 
-func (e *authError) Error() string {
-	return strings.TrimSuffix(e.advice, ".") + " (" + e.err.Error() + ")"
-}
+func (e *authError) Error() string { return e.err.Error() + ": " + e.advice }
 
 // Unwrap keeps the typed details (vertex, source) BuildKit's clients
 // read.

@@ -130,12 +130,25 @@ func TestAuthErrorsSayWhatToDo(t *testing.T) {
 			"the build argument ENVKIT_AUTH_HOSTS names 127.0.0.1:8000, and the build has no secret envkit-auth-127.0.0.1:8000: give it (docker buildx build --secret id=envkit-auth-127.0.0.1:8000,env=VAR"},
 		{"invalid response status 401",
 			"GET http://127.0.0.1:8000/test-recipes/noarch/dependent-1.0-0.conda: 127.0.0.1:8000 refused the credentials of the build secret envkit-auth-127.0.0.1:8000: check them"},
+		// BuildKit checks the body of whatever answers a pinned download,
+		// so a refusal there is a mismatch.
+		{mismatch,
+			"the download of http://127.0.0.1:8000/test-recipes/noarch/dependent-1.0-0.conda is not the pinned file; if 127.0.0.1:8000 refused the credentials of the build secret envkit-auth-127.0.0.1:8000, that was its refusal: check them"},
 	} {
 		g := condaGateway(t, condaEnv, lockData, map[string]string{"build-arg:ENVKIT_AUTH_HOSTS": recipesHost})
 		g.fail = map[string]error{step: errors.New(tc.buildkit)}
 		_, err := Build(context.Background(), g)
-		if err == nil || !strings.HasPrefix(err.Error(), step+": "+tc.want) || !strings.Contains(err.Error(), tc.buildkit) {
-			t.Errorf("error %v\nwant %s: %s … (%s)", err, step, tc.want, tc.buildkit)
+		if want := step + ": " + tc.buildkit + ": " + tc.want; err == nil || !strings.HasPrefix(err.Error(), want) {
+			t.Errorf("error %v\nwant %s…", err, want)
 		}
+	}
+	// Without credentials, a mismatch says how to give them, as a
+	// condition.
+	g := condaGateway(t, condaEnv, lockData, nil)
+	g.fail = map[string]error{step: errors.New(mismatch)}
+	_, err := Build(context.Background(), g)
+	want := step + ": " + mismatch + ": the download of http://127.0.0.1:8000/test-recipes/noarch/dependent-1.0-0.conda is not the pinned file; if 127.0.0.1:8000 needs credentials, that was its refusal: give its Authorization header value"
+	if err == nil || !strings.HasPrefix(err.Error(), want) {
+		t.Errorf("error %v\nwant %s…", err, want)
 	}
 }
