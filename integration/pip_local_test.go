@@ -4,6 +4,7 @@ package integration
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -16,7 +17,8 @@ import (
 // -c file and a wheel file beside it: the constraint holds envkit-colour
 // back to 1.0 (the index has 1.1), the local wheel installs as named and
 // its dependency comes from the index. envkit build and the # syntax=
-// line make the same image; the lock names the wheel by its path.
+// line make the same image, and envkit create installs the lock on this
+// machine; the lock names the wheel by its path.
 func TestPipConstraintAndLocalWheel(t *testing.T) {
 	server, _ := pipServer(t)
 	local := pypitest.Dist{Name: "envkit-local", Version: "0.1", Requires: []string{"envkit-colour"},
@@ -53,6 +55,14 @@ conda:
 	}
 	if strings.Contains(string(lockData), dir) || strings.Contains(string(lockData), "not-required-anywhere") {
 		t.Errorf("conda-lock.yml holds the host path or an unrequired constraint:\n%s", lockData)
+	}
+
+	// envkit create installs the same lock on this machine, the wheel
+	// file read from beside the lock.
+	prefix := filepath.Join(t.TempDir(), "env")
+	run(t, 5*time.Minute, "envkit", "create", "--prefix", prefix, "--lock", filepath.Join(dir, "conda-lock.yml"))
+	if out, err := exec.Command(filepath.Join(prefix, "bin", "python"), "-m", "envkit_local.show").CombinedOutput(); err != nil || string(out) != "local in red\n" {
+		t.Errorf("envkit create: python -m envkit_local.show: %q, %v", out, err)
 	}
 
 	repo := env.Registry + "/envkit/pip-local"

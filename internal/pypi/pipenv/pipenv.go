@@ -193,12 +193,9 @@ func Install(ctx context.Context, pkgs []lock.Package, platform, prefix string, 
 		opts.Compile = false
 	}
 	for _, w := range wheels {
-		data, err := os.ReadFile(w.path)
-		if err != nil {
-			return err
-		}
 		name := path.Base(strings.SplitN(w.pkg.URL, "#", 2)[0])
-		inst, err := wheel.InstallBytes(name, data, prefix, python, wheel.Options{
+		// Read in place from the cache: a wheel may be gigabytes.
+		inst, err := wheel.Install(w.path, prefix, python, wheel.Options{
 			SHA256: w.pkg.Hash.SHA256, ModTime: opts.ModTime, Requested: opts.Requested[w.pkg.Name],
 		})
 		if err != nil {
