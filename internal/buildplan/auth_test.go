@@ -2,6 +2,7 @@ package buildplan
 
 import (
 	"reflect"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -63,4 +64,30 @@ func TestLockDownloads(t *testing.T) {
 	if got := AuthHostsArg([]string{"pypi.example.com", "127.0.0.1:8443"}); got != "127.0.0.1:8443,pypi.example.com" {
 		t.Errorf("AuthHostsArg: %q", got)
 	}
+}
+
+// FuzzAuthHosts: any ENVKIT_AUTH_HOSTS value either is refused with the
+// one message (up to the entry's number), so nothing of the value is
+// echoed, or gives hosts that are each the host of an https URL as
+// llb.AuthHost reads it, with their secret.
+func FuzzAuthHosts(f *testing.F) {
+	for _, s := range []string{"", "conda.example.com", "a.example,127.0.0.1:8443", "[::1]:1", "user:pw@host", "host/t/tok", "h?x=1", "H.example, h.example", "%zz", "a b"} {
+		f.Add(s)
+	}
+	number := regexp.MustCompile(`entry [0-9]+ `)
+	_, refusal := ParseOptions(map[string]string{ArgAuthHosts: "user:pw@host"})
+	f.Fuzz(func(t *testing.T, v string) {
+		o, err := ParseOptions(map[string]string{ArgAuthHosts: v})
+		if err != nil {
+			if number.ReplaceAllString(err.Error(), "") != number.ReplaceAllString(refusal.Error(), "") {
+				t.Errorf("%q: error %v, want the refusal %v", v, err, refusal)
+			}
+			return
+		}
+		for h, id := range o.Auth {
+			if envllb.AuthHost("https://"+h+"/x") != h || id != envllb.AuthSecret(h) {
+				t.Errorf("%q: host %q (secret %q) is not an https URL's host", v, h, id)
+			}
+		}
+	})
 }
