@@ -1,6 +1,7 @@
 package frontend
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"errors"
@@ -70,12 +71,52 @@ func openRef(ctx context.Context, ref gwclient.Reference, name string) (fs.File,
 	if info.IsDir() {
 		return &contextDir{ctx: ctx, ref: ref, path: name, info: info}, nil
 	}
+	if info.Size() > maxRead {
+		// Larger than one gateway read (BuildKit refuses 16 MiB): read in
+		// ranges as the caller reads, never whole (a wheel file beside the
+		// definition may be gigabytes).
+		return &rangedFile{Reader: bufio.NewReaderSize(&rangeReader{ctx: ctx, ref: ref, name: name, size: info.Size()}, maxRead), info: info}, nil
+	}
 	data, err := ref.ReadFile(ctx, gwclient.ReadRequest{Filename: name})
 	if err != nil {
 		return nil, &fs.PathError{Op: "read", Path: name, Err: notExist(err)}
 	}
 	return &contextFile{Reader: bytes.NewReader(data), info: info}, nil
 }
+
+// rangeReader reads a file of ref from the start, at most maxRead bytes a
+// call.
+type rangeReader struct {
+	ctx       context.Context
+	ref       gwclient.Reference
+	name      string
+	off, size int64
+}
+
+func (r *rangeReader) Read(p []byte) (int, error) {
+	n := min(int64(len(p)), maxRead, r.size-r.off)
+	if n <= 0 {
+		return 0, io.EOF
+	}
+	data, err := r.ref.ReadFile(r.ctx, gwclient.ReadRequest{Filename: r.name, Range: &gwclient.FileRange{Offset: int(r.off), Length: int(n)}})
+	if err != nil {
+		return 0, &fs.PathError{Op: "read", Path: r.name, Err: notExist(err)}
+	}
+	if len(data) == 0 {
+		return 0, &fs.PathError{Op: "read", Path: r.name, Err: fmt.Errorf("the read stopped at %d of %d bytes", r.off, r.size)}
+	}
+	c := copy(p, data)
+	r.off += int64(c)
+	return c, nil
+}
+
+type rangedFile struct {
+	*bufio.Reader
+	info fileInfo
+}
+
+func (f *rangedFile) Stat() (fs.FileInfo, error) { return f.info, nil }
+func (f *rangedFile) Close() error               { return nil }
 
 // ref returns a solved context holding name: a transfer of name or of one
 // of its parent directories.
