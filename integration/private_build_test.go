@@ -15,11 +15,13 @@ import (
 	"io/fs"
 	"net/http"
 	"os"
+	"path"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/envkit/envkit/hack/fixtures"
 	"github.com/envkit/envkit/hack/privateserver"
 )
 
@@ -329,6 +331,33 @@ func TestPrivateBuild(t *testing.T) {
 				t.Fatalf("%v\n%s", err, tail(progress, 30))
 			}
 		})
+	})
+
+	// Wheels and jars from a private index and Maven repository (another
+	// server, the same netrc entry): envkit lock resolves through them,
+	// the build downloads them with the index host's secret.
+	t.Run("envkit build with a netrc, pip and Spark", func(t *testing.T) {
+		if err := fixtures.BuildPip(t.Context(), env.fixtures); err != nil {
+			t.Fatal(err)
+		}
+		index := privateserver.Start(t, ca, privateserver.Access{User: user, Password: password},
+			map[string]http.Handler{"/": privateserver.Dir(filepath.Join(env.fixtures, fixtures.PipDirName))})
+		dir := writeFiles(t, map[string]string{"environment.yml": pipDefinition(basic.URL+"/private", index.URL, "1.0")})
+		file := filepath.Join(dir, "environment.yml")
+		progress, err := envkitBuild("pip", file, withNetrc)
+		if err != nil {
+			t.Fatalf("%v\n%s", err, tail(progress, 30))
+		}
+		check.file("the pip and Spark lock", filepath.Join(dir, "conda-lock.yml"))
+		got := map[string]int{}
+		for _, r := range index.Requests() {
+			if ext := path.Ext(r.Path); (ext == ".whl" || ext == ".jar") && r.How == "basic" {
+				got[ext]++
+			}
+		}
+		if got[".whl"] < 3 || got[".jar"] < 2 {
+			t.Errorf("downloaded with basic authentication: %v, want the 3 wheels and 2 jars", got)
+		}
 	})
 
 	// A bearer token: the frontend solves without a lock, reading the
