@@ -172,32 +172,15 @@ type fileInfo struct {
 	name string
 }
 
-func (i fileInfo) Name() string       { return i.name }
-func (i fileInfo) Size() int64        { return i.st.Size }
-func (i fileInfo) Mode() fs.FileMode  { return unixMode(i.st.Mode) }
+func (i fileInfo) Name() string { return i.name }
+func (i fileInfo) Size() int64  { return i.st.Size }
+
+// Mode is the stat's mode as it is: fsutil's Stat.Mode is Go's
+// os.FileMode (fsutil.mkstat), directory bit included.
+func (i fileInfo) Mode() fs.FileMode  { return fs.FileMode(i.st.Mode) }
 func (i fileInfo) ModTime() time.Time { return time.Unix(0, i.st.ModTime) }
 func (i fileInfo) IsDir() bool        { return i.Mode().IsDir() }
 func (i fileInfo) Sys() any           { return i.st }
-
-// unixMode converts a stat mode (S_IF* type bits) to fs.FileMode.
-func unixMode(m uint32) fs.FileMode {
-	mode := fs.FileMode(m & 0o777)
-	switch m & 0o170000 {
-	case 0o040000:
-		mode |= fs.ModeDir
-	case 0o120000:
-		mode |= fs.ModeSymlink
-	case 0o010000:
-		mode |= fs.ModeNamedPipe
-	case 0o140000:
-		mode |= fs.ModeSocket
-	case 0o020000:
-		mode |= fs.ModeDevice | fs.ModeCharDevice
-	case 0o060000:
-		mode |= fs.ModeDevice
-	}
-	return mode
-}
 
 type contextFile struct {
 	*bytes.Reader

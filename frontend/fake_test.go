@@ -287,11 +287,6 @@ func (r *fakeRef) ReadDir(ctx context.Context, req gwclient.ReadDirRequest) ([]*
 }
 
 func statOf(p string, info fs.FileInfo) *fstypes.Stat {
-	mode := uint32(info.Mode().Perm())
-	if info.IsDir() {
-		mode |= 0o040000
-	} else {
-		mode |= 0o100000
-	}
-	return &fstypes.Stat{Path: path.Base(p), Mode: mode, Size: info.Size()}
+	// As fsutil writes it: Go's os.FileMode.
+	return &fstypes.Stat{Path: path.Base(p), Mode: uint32(info.Mode()), Size: info.Size()}
 }

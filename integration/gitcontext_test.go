@@ -21,9 +21,9 @@ import (
 func TestGitContext(t *testing.T) {
 	repo := gittest.New(t)
 	locked := repo.Commit(map[string]string{
-		"env/Dockerfile": "FROM busybox\nCOPY app.txt /app.txt\n",
-		"env/app.txt":    "locked\n",
-		"README":         "not in the context\n",
+		"env/Dockerfile":  "FROM busybox\nCOPY app /app\n",
+		"env/app/app.txt": "locked\n",
+		"README":          "not in the context\n",
 	})
 	url := repo.URL
 
@@ -45,7 +45,7 @@ func TestGitContext(t *testing.T) {
 	}
 
 	// main moves on: the lock keeps the branch on the commit it read.
-	repo.Commit(map[string]string{"env/app.txt": "moved on\n"})
+	repo.Commit(map[string]string{"env/app/app.txt": "moved on\n"})
 	branchHash := run(t, 2*time.Minute, "envkit", "hash", branchFile)
 	shaHash := run(t, 2*time.Minute, "envkit", "hash", shaFile)
 	if branchHash != shaHash {
@@ -82,7 +82,7 @@ func TestGitContext(t *testing.T) {
 		t.Errorf("envkit build: %s, # syntax=: %s", d, digests[0])
 	}
 	t.Logf("two fresh builders: %s; envkit hash %s", digests[0], strings.TrimSpace(branchHash))
-	if got := runIn(t, env.Registry+"/envkit/gitctx@"+digests[0], "cat /app.txt > $OUT/result"); strings.TrimSpace(got) != "locked" {
+	if got := runIn(t, env.Registry+"/envkit/gitctx@"+digests[0], "cat /app/app.txt > $OUT/result"); strings.TrimSpace(got) != "locked" {
 		t.Errorf("the image holds app.txt %q, want the locked commit's", got)
 	}
 }

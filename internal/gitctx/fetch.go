@@ -193,7 +193,14 @@ func (f *Fetcher) checkout(ctx context.Context, remote, commit string) (string, 
 	if _, err := f.git(ctx, tree, "-c", "advice.detachedHead=false", "checkout", "--quiet", "--detach", commit); err != nil {
 		return fail(err)
 	}
-	if err := os.RemoveAll(filepath.Join(tree, ".git")); err != nil {
+	// Submodules are part of the context, as BuildKit's git source
+	// checks them out too.
+	if _, err := os.Stat(filepath.Join(tree, ".gitmodules")); err == nil {
+		if _, err := f.git(ctx, tree, "submodule", "update", "--init", "--recursive", "--depth=1"); err != nil {
+			return fail(err)
+		}
+	}
+	if err := removeGitDirs(tree); err != nil {
 		return fail(err)
 	}
 	if f.trees == nil {
@@ -201,6 +208,33 @@ func (f *Fetcher) checkout(ctx context.Context, remote, commit string) (string, 
 	}
 	f.trees[id] = tree
 	return tree, nil
+}
+
+// removeGitDirs removes the .git directory of the checkout and the .git
+// files of its submodules: BuildKit's context holds the tree alone.
+func removeGitDirs(tree string) error {
+	var gits []string
+	err := filepath.WalkDir(tree, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.Name() == ".git" {
+			gits = append(gits, p)
+			if d.IsDir() {
+				return filepath.SkipDir
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for _, g := range gits {
+		if err := os.RemoveAll(g); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // git runs one git command in dir, bounded by the timeout, never asking

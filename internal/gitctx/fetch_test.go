@@ -112,3 +112,29 @@ func TestFetcher(t *testing.T) {
 		t.Errorf("Close left %s", dir)
 	}
 }
+
+// Submodules are checked out, as BuildKit's git source does, without
+// their .git files.
+func TestFetcherSubmodules(t *testing.T) {
+	lib := gittest.New(t)
+	lib.Commit(map[string]string{"lib.txt": "lib\n"})
+	app := gittest.New(t)
+	app.Commit(map[string]string{"README": "app\n"})
+	app.Git("submodule", "--quiet", "add", lib.URL, "vendor/lib")
+	app.Git("commit", "--quiet", "-m", "submodule")
+	app.Git("push", "--quiet", "origin", "main")
+	f := &Fetcher{}
+	defer f.Close()
+	tree, err := f.Open(Ref{Remote: app.URL, Ref: "main"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := readFile(t, tree, "vendor/lib/lib.txt"); got != "lib\n" {
+		t.Errorf("submodule file %q", got)
+	}
+	for _, p := range []string{".git", "vendor/lib/.git"} {
+		if _, err := fs.Stat(tree, p); err == nil {
+			t.Errorf("%s is in the context", p)
+		}
+	}
+}
