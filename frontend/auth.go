@@ -58,15 +58,16 @@ func explainAuth(err error, def *llb.Definition, auth envllb.Auth) error {
 		return &authError{err: err, advice: fmt.Sprintf("%s%s refused the credentials of the build secret %s%s: check them", what, host, id, refusal)}
 	}
 	id = envllb.AuthSecret(host)
-	return &authError{err: err, advice: fmt.Sprintf("%s%s needs credentials%s: give its Authorization header value (\"Basic …\" or \"Bearer …\") as the build secret %s and name the host in the build argument %s (docker buildx build --secret id=%s,env=VAR --build-arg %s=%s …, or buildctl build --secret id=%s,env=VAR --opt build-arg:%s=%s …); envkit build does it by itself from ~/.netrc (or $NETRC)",
+	return &authError{err: err, advice: fmt.Sprintf("%s%s needs credentials%s: give its Authorization header value (\"Basic …\" or \"Bearer …\") as the build secret %s and name the host in the build argument %s (docker buildx build --secret id=%s,env=VAR --build-arg %s=%s …, or buildctl build --secret id=%s,env=VAR --opt build-arg:%s=%s …); envkit build does it by itself from ~/.netrc, $NETRC or $RATTLER_AUTH_FILE",
 		what, host, refusal, id, buildplan.ArgAuthHosts, id, buildplan.ArgAuthHosts, host, id, buildplan.ArgAuthHosts, host)}
 }
 
 // failedURL is the URL of the HTTP source err failed at: the vertex it
-// names, else the only HTTP source of def (a single download the
-// frontend reads back).
+// names; for an error of no vertex, the only HTTP source of def (a single
+// download the frontend reads back); else "".
 func failedURL(err error, def *llb.Definition) string {
 	var ve *errdefs.VertexError
+	named := errors.As(err, &ve) && ve.Vertex != nil
 	var only []string
 	for _, dt := range def.Def {
 		var op pb.Op
@@ -77,12 +78,12 @@ func failedURL(err error, def *llb.Definition) string {
 		if src == nil || envllb.AuthHost(src.Identifier) == "" {
 			continue
 		}
-		if errors.As(err, &ve) && ve.Vertex != nil && digest.FromBytes(dt) == digest.Digest(ve.Digest) {
+		if named && digest.FromBytes(dt) == digest.Digest(ve.Digest) {
 			return src.Identifier
 		}
 		only = append(only, src.Identifier)
 	}
-	if len(only) == 1 {
+	if !named && len(only) == 1 {
 		return only[0]
 	}
 	return ""

@@ -7,7 +7,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/moby/buildkit/client/llb"
+	"github.com/moby/buildkit/solver/errdefs"
 	"github.com/moby/buildkit/solver/pb"
+	digest "github.com/opencontainers/go-digest"
 )
 
 const recipesHost = "127.0.0.1:8000" // testRecipesURL's host
@@ -150,5 +153,46 @@ func TestAuthErrorsSayWhatToDo(t *testing.T) {
 	want := step + ": " + mismatch + ": the download of http://127.0.0.1:8000/test-recipes/noarch/dependent-1.0-0.conda is not the pinned file; if 127.0.0.1:8000 needs credentials, that was its refusal: give its Authorization header value"
 	if err == nil || !strings.HasPrefix(err.Error(), want) {
 		t.Errorf("error %v\nwant %s…", err, want)
+	}
+}
+
+// A failure at a step that is no download (a copy out of a file://
+// channel, a link step) is not said to be a refusal, even when the
+// solve has one HTTP source.
+func TestFailedURLOnlyForDownloads(t *testing.T) {
+	dl := llb.HTTP("https://conda.example.com/main/noarch/a-1-0.conda", llb.Filename("a.conda"))
+	cp := llb.Scratch().File(llb.Copy(dl, "/a.conda", "/b.conda"), llb.WithCustomName("copy"))
+	def, err := cp.Marshal(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	byName := map[string]digest.Digest{}
+	for _, dt := range def.Def {
+		var op pb.Op
+		if err := op.UnmarshalVT(dt); err != nil {
+			t.Fatal(err)
+		}
+		switch {
+		case op.GetSource() != nil:
+			byName["download"] = digest.FromBytes(dt)
+		case op.GetFile() != nil:
+			byName["copy"] = digest.FromBytes(dt)
+		}
+	}
+	plain := errors.New(mismatch)
+	for _, tc := range []struct {
+		err  error
+		want string
+	}{
+		{errdefs.WrapVertex(plain, byName["copy"]), ""},
+		{errdefs.WrapVertex(plain, byName["download"]), "https://conda.example.com/main/noarch/a-1-0.conda"},
+		{plain, "https://conda.example.com/main/noarch/a-1-0.conda"},
+	} {
+		if got := failedURL(tc.err, def); got != tc.want {
+			t.Errorf("%v: %q, want %q", tc.err, got, tc.want)
+		}
+	}
+	if got := explainAuth(errdefs.WrapVertex(plain, byName["copy"]), def, nil); got.Error() != mismatch {
+		t.Errorf("a copy's mismatch: %v", got)
 	}
 }
