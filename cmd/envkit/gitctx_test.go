@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/envkit/envkit/internal/conformance"
 	"github.com/envkit/envkit/internal/gitctx/gittest"
 )
 
@@ -112,5 +113,33 @@ func TestGitContextCLI(t *testing.T) {
 	}
 	if code, azure, errOut := cli(t, "convert", out, "--to", "azureml"); code != 0 || !strings.Contains(azure, "path: "+repo.URL+"#"+first+":env") {
 		t.Errorf("convert back --to azureml: exit %d: %s%s", code, azure, errOut)
+	}
+}
+
+// A definition with a conda part and a git context: the lock holds both,
+// and updating packages by name keeps the commit.
+func TestGitContextLockWithConda(t *testing.T) {
+	isolate(t)
+	repo := gittest.New(t)
+	first := repo.Commit(map[string]string{"env/app.txt": "one\n"})
+	dir := t.TempDir()
+	file := filepath.Join(dir, "environment.yml")
+	def := "base:\n  image: docker.io/library/debian:bookworm-slim\n  context: " + repo.URL + "#main:env\nsteps:\n  - COPY app.txt /app.txt\n" +
+		"conda:\n  channels:\n    - file://" + conformance.Dir(t, "channels", "test-recipes") + "\n  dependencies:\n    - dependent\n"
+	if err := os.WriteFile(file, []byte(def), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "conda-lock.yml")
+	l := lockFile(t, path, file)
+	key := "git-context:" + repo.URL + "#main"
+	if versionsOf(l) != "dependency=2.0 dependent=2.0" || l.Metadata.Custom[key] != first {
+		t.Fatalf("lock: %s, custom %v", versionsOf(l), l.Metadata.Custom)
+	}
+	second := repo.Commit(map[string]string{"env/app.txt": "two\n"})
+	if l = lockFile(t, path, file, "--update", "dependent"); l.Metadata.Custom[key] != first {
+		t.Errorf("--update PKG moved the git pin: %v", l.Metadata.Custom)
+	}
+	if l = lockFile(t, path, file, "--update"); l.Metadata.Custom[key] != second || versionsOf(l) != "dependency=2.0 dependent=2.0" {
+		t.Errorf("--update: %s, custom %v", versionsOf(l), l.Metadata.Custom)
 	}
 }
