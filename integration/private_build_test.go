@@ -333,6 +333,32 @@ func TestPrivateBuild(t *testing.T) {
 		})
 	})
 
+	// Credentials leave the image as it is: from a server that lets every
+	// request in, the build that sends the netrc's header as a secret
+	// gives the image digest of the build that sends none.
+	t.Run("the same image with and without credentials", func(t *testing.T) {
+		open := privateserver.Start(t, ca, privateserver.Access{}, routes)
+		dir := newContext(t, open, withoutCredentials, "envkit-data-13", "envkit-data-14")
+		var digests []string
+		for i, creds := range [][]string{withoutCredentials, withNetrc} {
+			m := filepath.Join(work, fmt.Sprintf("open-%d.json", i))
+			_, progress, err := runErr(15*time.Minute, creds, "envkit", "build", filepath.Join(dir, "environment.yml"), "--addr", builder, "--progress", "plain",
+				"--build-arg", "SOURCE_DATE_EPOCH="+epoch, "--output", "type=oci,dest="+filepath.Join(work, fmt.Sprintf("open-%d.tar", i)), "--metadata-file", m)
+			check.bytes("envkit build from an open server: progress", []byte(progress))
+			if err != nil {
+				t.Fatalf("%v\n%s", err, tail(progress, 30))
+			}
+			check.tarball("envkit build from an open server: image", filepath.Join(work, fmt.Sprintf("open-%d.tar", i)))
+			digests = append(digests, metadataDigest(t, m))
+		}
+		if digests[0] != digests[1] {
+			t.Errorf("without credentials %s, with %s", digests[0], digests[1])
+		}
+		if in, _ := packagesFetched(open, "open"); in != 4 {
+			t.Errorf("%d package downloads, want each package twice (the secret's name keys the download)", in)
+		}
+	})
+
 	// Wheels and jars from a private index and Maven repository (another
 	// server, the same netrc entry): envkit lock resolves through them,
 	// the build downloads them with the index host's secret.
