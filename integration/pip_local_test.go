@@ -3,6 +3,7 @@
 package integration
 
 import (
+	"crypto/rand"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,15 +15,19 @@ import (
 )
 
 // TestPipConstraintAndLocalWheel builds a definition whose pip part has a
-// -c file and a wheel file beside it: the constraint holds envkit-colour
+// -c file and a wheel file (over 16 MiB) beside it: the constraint holds envkit-colour
 // back to 1.0 (the index has 1.1), the local wheel installs as named and
 // its dependency comes from the index. envkit build and the # syntax=
 // line make the same image, and envkit create installs the lock on this
 // machine; the lock names the wheel by its path.
 func TestPipConstraintAndLocalWheel(t *testing.T) {
 	server, _ := pipServer(t)
+	// 17 MiB of random bytes: larger than one BuildKit gateway read, as
+	// the wheels of models are.
+	blob := make([]byte, 17<<20)
+	rand.Read(blob)
 	local := pypitest.Dist{Name: "envkit-local", Version: "0.1", Requires: []string{"envkit-colour"},
-		Files: map[string]string{"envkit_local/show.py": "from envkit_colour.names import RED\nprint('local in', RED)\n"}}
+		Files: map[string]string{"envkit_local/show.py": "from envkit_colour.names import RED\nprint('local in', RED)\n", "envkit_local/weights.bin": string(blob)}}
 	def := `name: pip-local
 base:
   image: docker.io/library/debian:bookworm-slim
