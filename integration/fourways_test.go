@@ -192,6 +192,13 @@ func execSteps(t *testing.T, progress string) (ran []string, cached int) {
 // mirrored to the same registry) for the test.
 func freshBuilder(t *testing.T) string {
 	t.Helper()
+	return builderWith(t, filepath.Join(env.bin, "buildkitd"))
+}
+
+// builderWith is freshBuilder with the buildkitd binary given (another
+// release's); the daemon gets the test's environment.
+func builderWith(t *testing.T, binary string) string {
+	t.Helper()
 	state, err := os.MkdirTemp("", "ekb-")
 	if err != nil {
 		t.Fatal(err)
@@ -200,7 +207,7 @@ func freshBuilder(t *testing.T) string {
 	defer cancel()
 	addr, err := buildkitd.Start(ctx, buildkitd.Config{
 		StateDir:        state,
-		Binary:          filepath.Join(env.bin, "buildkitd"),
+		Binary:          binary,
 		DockerHubMirror: env.Registry,
 	})
 	if err != nil {

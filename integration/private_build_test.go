@@ -423,3 +423,49 @@ func TestPrivateBuild(t *testing.T) {
 		}
 	}
 }
+
+// TestPrivateBuildOlderDaemons builds from the basic-auth server with
+// envkit build and a netrc on releases around v0.21.0, where BuildKit's
+// HTTP sources learnt to send a secret: v0.20.2 is refused in envkit's
+// words before anything is built, v0.23.2 builds. The daemons are the
+// ones make compat builds ($HOME/.cache/envkit/compat/VERSION); a release
+// not built there is skipped.
+func TestPrivateBuildOlderDaemons(t *testing.T) {
+	cache, _ := os.UserCacheDir()
+	for _, tc := range []struct {
+		version string
+		refused bool
+	}{{"v0.20.2", true}, {"v0.23.2", false}} {
+		t.Run(tc.version, func(t *testing.T) {
+			bin := filepath.Join(cache, "envkit", "compat", tc.version, "buildkitd")
+			if _, err := os.Stat(bin); err != nil {
+				t.Skipf("%s: %v (make compat builds it)", tc.version, err)
+			}
+			ca := privateserver.NewCA(t)
+			t.Setenv("SSL_CERT_FILE", ca.File)
+			builder := builderWith(t, bin)
+			password := randomSecret(t)
+			srv := privateserver.Start(t, ca, privateserver.Access{User: "ci", Password: password},
+				map[string]http.Handler{"/private/": privateserver.Dir(filepath.Join(env.fixtures, "channel"))})
+			dir := writeFiles(t, map[string]string{
+				"environment.yml": privateDefinition(srv.URL+"/private") + "    - envkit-data-01\n",
+				"netrc":           "machine 127.0.0.1 login ci password " + password + "\n",
+			})
+			creds := []string{"NETRC=" + filepath.Join(dir, "netrc"), "RATTLER_AUTH_FILE=" + filepath.Join(dir, "none.json")}
+			_, progress, err := runErr(15*time.Minute, creds, "envkit", "build", filepath.Join(dir, "environment.yml"), "--addr", builder,
+				"--progress", "plain", "--output", "type=oci,dest="+filepath.Join(dir, "image.tar"))
+			if strings.Contains(progress, password) {
+				t.Errorf("the progress output holds the password")
+			}
+			in, _ := packagesFetched(srv, "basic")
+			switch {
+			case tc.refused && (err == nil || !strings.Contains(progress, "this BuildKit lacks HTTP sources with an Authorization header from a build secret (capability \"source.http.auth\", BuildKit v0.21.0 and later)")):
+				t.Errorf("%v, want envkit's refusal:\n%s", err, tail(progress, 10))
+			case tc.refused && in > 0:
+				t.Errorf("%d packages downloaded before the refusal", in)
+			case !tc.refused && (err != nil || in != 1):
+				t.Errorf("%v, %d packages downloaded with the netrc:\n%s", err, in, tail(progress, 20))
+			}
+		})
+	}
+}
