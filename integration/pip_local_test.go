@@ -62,6 +62,11 @@ conda:
 		t.Errorf("conda-lock.yml holds the host path or an unrequired constraint:\n%s", lockData)
 	}
 
+	// envkit sbom reads the wheel file's METADATA beside the lock.
+	if sb := run(t, time.Minute, "envkit", "sbom", file); !strings.Contains(sb, `"name": "envkit-local"`) {
+		t.Errorf("envkit sbom lacks envkit-local:\n%s", sb)
+	}
+
 	// envkit create installs the same lock on this machine, the wheel
 	// file read from beside the lock.
 	prefix := filepath.Join(t.TempDir(), "env")

@@ -110,12 +110,9 @@ func runLock(ctx context.Context, stdout, stderr io.Writer, opts *lockOptions) e
 	file := opts.file
 	out := opts.out
 	if out == "" {
-		out = filepath.Join(filepath.Dir(file), buildplan.LockFile)
-		if st, err := os.Stat(file); err == nil && st.IsDir() {
-			// An MLflow model folder or a saved Azure ML environment: the
-			// lock goes inside it, where a build of the folder reads it.
-			out = filepath.Join(file, buildplan.LockFile)
-		}
+		// Inside a definition directory (an MLflow model folder, a saved
+		// Azure ML environment), where a build of the folder reads it.
+		out = besideLock(file)
 	}
 	fresh := opts.update && len(opts.names) == 0
 	// Git contexts' branches and tags keep the commits the lock records

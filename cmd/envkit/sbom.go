@@ -19,6 +19,7 @@ import (
 	"github.com/envkit/envkit/internal/maven"
 	"github.com/envkit/envkit/internal/platform"
 	"github.com/envkit/envkit/internal/pypi/index"
+	"github.com/envkit/envkit/internal/pypi/pipenv"
 	"github.com/envkit/envkit/internal/registry"
 	"github.com/envkit/envkit/internal/sbom"
 	"github.com/envkit/envkit/internal/spec"
@@ -249,7 +250,7 @@ func addLicenses(ctx context.Context, def *spec.Definition, opts buildplan.Optio
 	}
 	if len(env.Wheels) > 0 {
 		var err error
-		if env.WheelLicenses, err = wheelLicenses(ctx, env.Wheels); err != nil {
+		if env.WheelLicenses, err = wheelLicenses(ctx, env.Wheels, filepath.Dir(def.Source.Path)); err != nil {
 			return err
 		}
 	}
@@ -265,13 +266,18 @@ func addLicenses(ctx context.Context, def *spec.Definition, opts buildplan.Optio
 
 // wheelLicenses are the licences the wheels' METADATA declare, read as
 // the pip resolver reads metadata (ranges of the remote wheel, checked
-// against the lock's sha256 when it comes whole).
-func wheelLicenses(ctx context.Context, wheels []envllb.Wheel) (map[string]string, error) {
+// against the lock's sha256 when it comes whole); a wheel file beside the
+// definition is read in dir.
+func wheelLicenses(ctx context.Context, wheels []envllb.Wheel, dir string) (map[string]string, error) {
 	client := index.New(index.Options{})
 	out := map[string]string{}
 	for _, w := range wheels {
 		u, _, _ := strings.Cut(w.URL, "#")
-		m, err := client.Metadata(ctx, index.File{Filename: path.Base(u), URL: u, SHA256: w.SHA256})
+		src, err := pipenv.WheelURL(u, dir)
+		if err != nil {
+			return nil, err
+		}
+		m, err := client.Metadata(ctx, index.File{Filename: path.Base(u), URL: src, SHA256: w.SHA256})
 		if err != nil {
 			return nil, fmt.Errorf("licence of pip package %s %s (--lock-only reads none): %s", w.Name, w.Version, strings.ReplaceAll(err.Error(), w.URL, sbom.RedactURL(w.URL)))
 		}

@@ -213,6 +213,24 @@ func Install(ctx context.Context, pkgs []lock.Package, platform, prefix string, 
 	return nil
 }
 
+// WheelURL is where a locked wheel is read from: its URL, or for a wheel
+// file beside the definition (spec.LocalWheelPath) a file:// URL in dir,
+// the definition's (the lock's) directory.
+func WheelURL(lockURL, dir string) (string, error) {
+	rel, ok := spec.LocalWheelPath(lockURL)
+	if !ok {
+		return lockURL, nil
+	}
+	if dir == "" {
+		return "", fmt.Errorf("%s is a wheel beside the definition, and its directory is not known", rel)
+	}
+	abs, err := filepath.Abs(filepath.Join(dir, filepath.FromSlash(rel)))
+	if err != nil {
+		return "", err
+	}
+	return (&url.URL{Scheme: "file", Path: filepath.ToSlash(abs)}).String(), nil
+}
+
 // fetch puts the wheel in the cache, named by its sha256, and returns its
 // path; a local wheel is copied from dir. A cached file is used only when it matches; the download is
 // checked before it enters the cache.
@@ -229,16 +247,9 @@ func fetch(ctx context.Context, client *index.Client, p lock.Package, cacheDir, 
 	if err := os.MkdirAll(cacheDir, 0o755); err != nil {
 		return "", err
 	}
-	src := p.URL
-	if rel, ok := spec.LocalWheelPath(p.URL); ok {
-		if dir == "" {
-			return "", fmt.Errorf("%s is a wheel beside the definition, and its directory is not known", rel)
-		}
-		abs, err := filepath.Abs(filepath.Join(dir, filepath.FromSlash(rel)))
-		if err != nil {
-			return "", err
-		}
-		src = (&url.URL{Scheme: "file", Path: filepath.ToSlash(abs)}).String()
+	src, err := WheelURL(p.URL, dir)
+	if err != nil {
+		return "", err
 	}
 	// Streamed to the cache, never whole in memory: a wheel may be large.
 	if err := client.Download(ctx, src, p.Hash.SHA256, cached); err != nil {
