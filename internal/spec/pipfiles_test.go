@@ -156,3 +156,19 @@ func TestWriteRefusesConstraints(t *testing.T) {
 		t.Fatalf("write: %v", err)
 	}
 }
+
+// Extending a curated environment keeps a constraint beside the
+// requirement it limits (the merge keys them apart).
+func TestConstraintInExtension(t *testing.T) {
+	def, err := Parse("env.yml", []byte("from: curated/sklearn\nconda:\n  dependencies:\n    - pip:\n      - mlflow\n      - -c c.txt\n"), fstest.MapFS{"c.txt": {Data: []byte("mlflow<3\n")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, q := range def.Conda.Pip {
+		got = append(got, PipKey(q))
+	}
+	if strings.Join(got, ",") != "mlflow,-c mlflow<3" {
+		t.Errorf("pip lines %q", got)
+	}
+}
