@@ -209,7 +209,11 @@ func runBuild(ctx context.Context, stderr, stdout io.Writer, file string, f buil
 		fmt.Fprintln(stderr, "envkit: no --output, --tag or --push: the result stays in BuildKit's cache")
 	}
 
-	linkPs, err := linkPlatforms(def, platforms)
+	builder, err := builderPlatform(ctx, c)
+	if err != nil {
+		return err
+	}
+	linkPs, err := linkPlatforms(def, platforms, builder)
 	if err != nil {
 		return err
 	}

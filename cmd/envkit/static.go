@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"debug/elf"
 	"errors"
 	"fmt"
@@ -8,10 +9,14 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 
+	"github.com/containerd/platforms"
+	"github.com/moby/buildkit/client"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/envkit/envkit/frontend"
+	"github.com/envkit/envkit/internal/buildplan"
 	"github.com/envkit/envkit/internal/platform"
 	"github.com/envkit/envkit/internal/spec"
 )
@@ -53,26 +58,42 @@ func checkLinkBinary(exe string) (elf.Machine, error) {
 // hack/frontend-image.sh and the Dockerfile give it.
 func crossName(os, arch string) string { return "envkit-" + os + "-" + arch }
 
-// linkPlatforms are the platforms whose envkit binary a build of def may
-// run: the builder's, taken to be this host's (the link steps run there),
-// and every target (finalize and pip steps run there).
-func linkPlatforms(def *spec.Definition, requested []string) ([]ocispecs.Platform, error) {
-	host := ocispecs.Platform{OS: "linux", Architecture: runtime.GOARCH}
-	out := []ocispecs.Platform{host}
-	var targets []string
-	if def != nil {
-		targets = def.Platforms
+// builderPlatform is the platform link steps run on: the first worker's,
+// as the frontend takes it (dockerui's BuildPlatforms).
+func builderPlatform(ctx context.Context, c *client.Client) (ocispecs.Platform, error) {
+	workers, err := c.ListWorkers(ctx)
+	if err != nil {
+		return ocispecs.Platform{}, fmt.Errorf("listing BuildKit's workers for their platform: %w", err)
 	}
-	if len(requested) > 0 {
-		targets = requested
+	if len(workers) == 0 || len(workers[0].Platforms) == 0 {
+		return ocispecs.Platform{}, errors.New("BuildKit has no worker with a platform to build on")
 	}
-	for _, t := range targets {
-		p, err := platform.Parse(t)
+	return platforms.Normalize(workers[0].Platforms[0]), nil
+}
+
+// linkPlatforms are the platforms whose envkit binary a build of def runs:
+// the builder's (link steps) and every target's (finalize and pip steps),
+// targets as buildplan.Targets reads them, each once by GOOS/GOARCH.
+func linkPlatforms(def *spec.Definition, requested []string, builder ocispecs.Platform) ([]ocispecs.Platform, error) {
+	var req []ocispecs.Platform
+	for _, r := range requested {
+		p, err := platform.Parse(r)
 		if err != nil {
-			return nil, usagef("--platform %s: %v", t, err)
+			return nil, usagef("--platform %s: %v", r, err)
 		}
-		if p.OS != host.OS || p.Architecture != host.Architecture {
-			out = append(out, p.OCI())
+		req = append(req, p.OCI())
+	}
+	targets := req
+	if def != nil {
+		var err error
+		if targets, err = buildplan.Targets(def, req, builder); err != nil {
+			return nil, err
+		}
+	}
+	out := []ocispecs.Platform{builder}
+	for _, t := range targets {
+		if !slices.ContainsFunc(out, func(p ocispecs.Platform) bool { return p.OS == t.OS && p.Architecture == t.Architecture }) {
+			out = append(out, t)
 		}
 	}
 	return out, nil

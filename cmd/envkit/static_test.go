@@ -81,27 +81,38 @@ func TestLinkBinaryDirs(t *testing.T) {
 }
 
 func TestLinkPlatforms(t *testing.T) {
+	amd64 := ocispecs.Platform{OS: "linux", Architecture: "amd64"}
+	arm64 := ocispecs.Platform{OS: "linux", Architecture: "arm64"}
+	names := func(ps []ocispecs.Platform) string {
+		var out []string
+		for _, p := range ps {
+			out = append(out, frontend.LocalLinkBinaryFor(p))
+		}
+		return strings.Join(out, " ")
+	}
 	def := &spec.Definition{Platforms: []string{"linux/amd64", "linux/arm64", "linux/amd64/v3"}}
-	got, err := linkPlatforms(def, nil)
-	if err != nil {
-		t.Fatal(err)
+	for _, c := range []struct {
+		name      string
+		def       *spec.Definition
+		requested []string
+		builder   ocispecs.Platform
+		want      string
+	}{
+		// The builder's first, each other target after it, once per GOARCH.
+		{"definition's platforms", def, nil, amd64, "envkit-bin-linux-amd64 envkit-bin-linux-arm64"},
+		{"on an arm64 builder", def, nil, arm64, "envkit-bin-linux-arm64 envkit-bin-linux-amd64"},
+		{"--platform replaces them", def, []string{"linux/s390x"}, amd64, "envkit-bin-linux-amd64 envkit-bin-linux-s390x"},
+		// No platforms anywhere: the builder's own, which a remote
+		// builder's may differ from this host's.
+		{"none: the builder's", &spec.Definition{}, nil, arm64, "envkit-bin-linux-arm64"},
+		{"no definition", nil, []string{"linux/arm64"}, amd64, "envkit-bin-linux-amd64 envkit-bin-linux-arm64"},
+	} {
+		got, err := linkPlatforms(c.def, c.requested, c.builder)
+		if err != nil || names(got) != c.want {
+			t.Errorf("%s: %s, %v; want %s", c.name, names(got), err, c.want)
+		}
 	}
-	var names []string
-	for _, p := range got {
-		names = append(names, frontend.LocalLinkBinaryFor(p))
-	}
-	// The host's first, each foreign target after it.
-	want := map[string][]string{
-		"amd64": {"envkit-bin-linux-amd64", "envkit-bin-linux-arm64"},
-		"arm64": {"envkit-bin-linux-arm64", "envkit-bin-linux-amd64", "envkit-bin-linux-amd64"},
-	}[runtime.GOARCH]
-	if want != nil && strings.Join(names, " ") != strings.Join(want, " ") {
-		t.Errorf("link platforms %v, want %v", names, want)
-	}
-	if got, err := linkPlatforms(def, []string{"linux/s390x"}); err != nil || len(got) != 2 || got[1].Architecture != "s390x" {
-		t.Errorf("--platform linux/s390x: %v, %v; want it to replace the definition's", got, err)
-	}
-	if _, err := linkPlatforms(nil, []string{"linux/mips"}); err == nil {
+	if _, err := linkPlatforms(nil, []string{"linux/mips"}, amd64); err == nil {
 		t.Error("linux/mips accepted")
 	}
 }
