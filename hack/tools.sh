@@ -58,7 +58,9 @@ emulation() {
 			return 0
 		fi
 		echo "tools: apt-get install ${need[*]}"
-		apt-get install -y -q --no-install-recommends "${need[@]}" >/dev/null || {
+		# A fresh machine may have no package lists yet.
+		apt-get install -y -q --no-install-recommends "${need[@]}" >/dev/null 2>&1 ||
+			{ apt-get update -q >/dev/null && apt-get install -y -q --no-install-recommends "${need[@]}" >/dev/null; } || {
 			echo "tools: apt-get install ${need[*]} failed: foreign platforms cannot run here" >&2
 			return 0
 		}
