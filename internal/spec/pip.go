@@ -84,7 +84,8 @@ func CheckPipConstraint(s string) error {
 func PipKey(q Requirement) string {
 	switch {
 	case q.Wheel != nil:
-		return "--wheel " + path.Base(q.Wheel.Path) + " " + q.Wheel.Digest
+		w, _, _ := ParseWheelLine(q.Spec)
+		return "--wheel " + path.Base(q.Wheel.Path) + " " + q.Wheel.Digest + w.suffix()
 	case q.Constraint:
 		return "-c " + NormalizeSpec(q.Spec)
 	}
@@ -146,7 +147,8 @@ func pipTexts(reqs []Requirement) []string {
 	out := Specs(reqs)
 	for i, q := range reqs {
 		if q.Wheel != nil {
-			out[i] = "./" + q.Wheel.Path
+			w, _, _ := ParseWheelLine(q.Spec)
+			out[i] = "./" + q.Wheel.Path + w.suffix()
 		}
 	}
 	return out
@@ -166,6 +168,63 @@ func writablePip(def *Definition) error {
 		}
 	}
 	return nil
+}
+
+// WheelLine is a pip line naming a wheel file by its path.
+type WheelLine struct {
+	// File is the path as written, relative to the file holding the line.
+	File   string
+	Extras []string
+	// Marker is the line's environment marker, nil when it has none.
+	Marker pep508.Marker
+}
+
+// ParseWheelLine reads a pip line naming a wheel file as pip reads a
+// path: "./wheels/x-1.0-py3-none-any.whl[extra,...] ; marker" (for a path,
+// pip splits the marker at the first ";"). ok says whether the line names
+// a wheel file at all; err is a malformed extras list or marker.
+func ParseWheelLine(text string) (w WheelLine, ok bool, err error) {
+	text = strings.TrimSpace(text)
+	if strings.HasPrefix(text, "-") || strings.Contains(text, "://") {
+		return w, false, nil
+	}
+	file, marker, hasMarker := strings.Cut(text, ";")
+	file = strings.TrimSpace(file)
+	extras := ""
+	if i := strings.LastIndex(file, "["); i > 0 && strings.HasSuffix(file, "]") {
+		file, extras = file[:i], file[i:]
+	}
+	if !strings.HasSuffix(strings.ToLower(file), ".whl") || strings.ContainsAny(file, " \t") {
+		return w, false, nil
+	}
+	w.File = file
+	if extras == "" && !hasMarker {
+		return w, true, nil
+	}
+	// The requirement parser reads the extras and the marker, as it
+	// reads them on a named requirement.
+	synthetic := "wheel" + extras
+	if hasMarker {
+		synthetic += " ; " + marker
+	}
+	req, err := pep508.Parse(synthetic)
+	if err != nil {
+		return w, true, errors.New(strings.TrimPrefix(err.Error(), fmt.Sprintf("requirement %q: ", synthetic)))
+	}
+	w.Extras, w.Marker = req.Extras, req.Marker
+	return w, true, nil
+}
+
+// suffix is the extras and marker as a written line ends with them.
+func (w WheelLine) suffix() string {
+	s := ""
+	if len(w.Extras) > 0 {
+		s = "[" + strings.Join(w.Extras, ",") + "]"
+	}
+	if w.Marker != nil {
+		s += " ; " + w.Marker.String()
+	}
+	return s
 }
 
 // LocalWheelPath says whether a locked wheel's URL is a wheel file beside

@@ -172,3 +172,35 @@ func TestConstraintInExtension(t *testing.T) {
 		t.Errorf("pip lines %q", got)
 	}
 }
+
+// A wheel file's line takes extras and a marker as pip reads them on a
+// path; they enter its key and its written form.
+func TestLocalWheelExtrasAndMarker(t *testing.T) {
+	files := fstest.MapFS{"w/x-1.0-py3-none-any.whl": {Data: []byte("PK")}}
+	plain, err := Parse("env.yml", condaWithPip("./w/x-1.0-py3-none-any.whl"), files)
+	if err != nil {
+		t.Fatal(err)
+	}
+	def, err := Parse("env.yml", condaWithPip(`./w/x-1.0-py3-none-any.whl[gpu, cli]; python_version >= "3.10"`), files)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := def.Conda.Pip[0]
+	if q.Wheel == nil || q.Wheel.Path != "w/x-1.0-py3-none-any.whl" || PipKey(q) == PipKey(plain.Conda.Pip[0]) {
+		t.Fatalf("wheel %+v keyed %q", q.Wheel, PipKey(q))
+	}
+	if got, want := pipTexts(def.Conda.Pip)[0], `./w/x-1.0-py3-none-any.whl[cli,gpu] ; python_version >= "3.10"`; got != want {
+		t.Errorf("written %q, want %q", got, want)
+	}
+	out, _, err := Write(def, FormatNative, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	back, err := Parse("out.yml", out, files)
+	if err != nil || PipKey(back.Conda.Pip[0]) != PipKey(q) {
+		t.Errorf("read back %v: %v", back, err)
+	}
+	if _, err := Parse("env.yml", condaWithPip("./w/x-1.0-py3-none-any.whl; python_version >>= 3"), files); err == nil || !strings.Contains(err.Error(), `env.yml:5:7: pip requirement "./w/x-1.0-py3-none-any.whl; python_version >>= 3"`) {
+		t.Errorf("bad marker: %v", err)
+	}
+}

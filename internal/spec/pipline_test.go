@@ -44,6 +44,7 @@ func FuzzPipFiles(f *testing.F) {
 	f.Add([]byte("-c c.txt\n./w/x-1.0-py3-none-any.whl\n"), []byte("x==1.0 ; python_version > '3'\n--index-url https://x/simple\n"))
 	f.Add([]byte("--constraint=c.txt\n-cc.txt\n"), []byte("requests[socks]<3\n"))
 	f.Add([]byte("-r requirements.txt\n"), []byte("-c \\\n c.txt\n"))
+	f.Add([]byte("w/x-1.0-py3-none-any.whl[a,b] ; python_version > '3'\n"), []byte("./w/x-1.0-py3-none-any.whl[\n"))
 	f.Fuzz(func(t *testing.T, main, other []byte) {
 		files := fstest.MapFS{
 			"requirements.txt":         {Data: main},

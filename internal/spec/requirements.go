@@ -82,8 +82,12 @@ func (r *reader) pipLine(d *doc, q Requirement, dir string, chain []string, cons
 	if inc, isConstraint, ok := includeTarget(text); ok {
 		return r.include(d, q.Pos, inc, dir, chain, isConstraint)
 	}
-	if isLocalWheel(text) {
-		q.Wheel = r.wheelDigest(d, q.Pos, text, dir)
+	if w, ok, err := ParseWheelLine(text); ok {
+		if err != nil {
+			d.e.add(q.Pos, "pip requirement %q: %v", text, err)
+			return nil
+		}
+		q.Wheel = r.wheelDigest(d, q.Pos, w.File, dir)
 		if constraint {
 			d.e.add(q.Pos, "%s: a constraints file cannot name a wheel file: list the wheel in the requirements", text)
 		}
@@ -171,14 +175,6 @@ func (r *reader) expandPip(d *doc, reqs []Requirement) []Requirement {
 		out = append(out, r.pipLine(d, q, r.dir, nil, false)...)
 	}
 	return out
-}
-
-// isLocalWheel says whether a pip line names a wheel file by its path
-// (pip installs "./wheels/x-1.0-py3-none-any.whl" as it would the wheel
-// from an index).
-func isLocalWheel(text string) bool {
-	return !strings.HasPrefix(text, "-") && !strings.Contains(text, "://") && !strings.ContainsAny(text, " \t;@") &&
-		strings.HasSuffix(strings.ToLower(text), ".whl")
 }
 
 // wheelDigest reads the wheel file rel (relative to dir, where the line

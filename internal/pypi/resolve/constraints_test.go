@@ -133,3 +133,35 @@ func TestLocalWheel(t *testing.T) {
 		}
 	}
 }
+
+// A wheel file's extras select more of its Requires-Dist; a marker that
+// does not hold leaves the wheel out.
+func TestLocalWheelExtrasAndMarker(t *testing.T) {
+	ix := pypitest.Serve(world, true)
+	defer ix.Server.Close()
+	local := pypitest.Dist{Name: "my-model", Version: "0.3", Requires: []string{"lib==1.5", `helper; extra == "extra"`}, Extras: []string{"extra"}}
+	data := local.Build()
+	m, err := metadata.FromWheel(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256(data)
+	for line, want := range map[string]string{
+		"./" + local.Filename():                                    "lib==1.5 my-model==0.3",
+		"./" + local.Filename() + "[extra]":                        "helper==2.0 lib==1.5 my-model==0.3",
+		"./" + local.Filename() + `[extra] ; python_version < "3"`: "",
+	} {
+		in, err := ParseLines(append(lines("--index-url "+ix.URL), spec.Requirement{Spec: line, Wheel: &spec.FileDigest{Path: local.Filename(), Digest: "sha256:" + hex.EncodeToString(sum[:])}}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		in.Wheels[0].Metadata = &m
+		res, err := Resolve(context.Background(), in, target, Options{})
+		if err != nil {
+			t.Fatalf("%s: %v", line, err)
+		}
+		if got := show(res); got != want {
+			t.Errorf("%s: %q, want %q", line, got, want)
+		}
+	}
+}

@@ -33,6 +33,11 @@ type LocalWheel struct {
 	Path string
 	// SHA256 is the file's digest (hex), read with the definition.
 	SHA256 string
+	// Extras and Marker are the line's ("./x.whl[gpu] ; python_version
+	// >= '3.10'"): the extras select more of its Requires-Dist, the
+	// wheel is left out where the marker does not hold.
+	Extras []string
+	Marker pep508.Marker
 	// Metadata is the wheel's METADATA; the caller reads it from the
 	// file (ReadLocalWheels does) before Resolve.
 	Metadata *metadata.Metadata
@@ -61,7 +66,11 @@ func ParseLines(lines []spec.Requirement) (Input, error) {
 			return fmt.Errorf("%s: %s: %s", l.Pos, text, fmt.Sprintf(format, a...))
 		}
 		if l.Wheel != nil {
-			in.Wheels = append(in.Wheels, LocalWheel{Path: l.Wheel.Path, SHA256: strings.TrimPrefix(l.Wheel.Digest, "sha256:"), Pos: l.Pos})
+			w, _, err := spec.ParseWheelLine(text)
+			if err != nil {
+				return in, fail("%v", err)
+			}
+			in.Wheels = append(in.Wheels, LocalWheel{Path: l.Wheel.Path, SHA256: strings.TrimPrefix(l.Wheel.Digest, "sha256:"), Extras: w.Extras, Marker: w.Marker, Pos: l.Pos})
 			continue
 		}
 		if l.Constraint {

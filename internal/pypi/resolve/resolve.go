@@ -90,6 +90,9 @@ func Resolve(ctx context.Context, in Input, target Target, opts Options) (*Resul
 		}
 	}
 	for _, w := range in.Wheels {
+		if w.Marker != nil && !w.Marker.Eval(env, nil) {
+			continue
+		}
 		c, err := r.localWheel(w)
 		if err != nil {
 			return nil, err
@@ -145,7 +148,7 @@ func (r *resolver) localWheel(w LocalWheel) (constraint, error) {
 	r.meta[w.Path] = m
 	// Never looked up on the indexes: direct() makes its one candidate.
 	r.projects[pep508.NormaliseName(wn.Name)] = done(&project{})
-	return constraint{req: pep508.Requirement{Name: wn.Name, URL: w.Path + "#sha256=" + w.SHA256}, from: from("the definition", w.Pos)}, nil
+	return constraint{req: pep508.Requirement{Name: wn.Name, Extras: w.Extras, URL: w.Path + "#sha256=" + w.SHA256}, from: from("the definition", w.Pos)}, nil
 }
 
 // mustVersion is a version's normal form, or the text when it does not
