@@ -20,6 +20,10 @@ func configure(img *dockerspec.DockerOCIImage, env Environment, opts Options) {
 	if img.OS == "" {
 		img.OS = opts.Platform.OS
 		img.Architecture = opts.Platform.Architecture
+	}
+	// Many arm bases' configs name no variant; the image is for the
+	// target's (arm/v6 and arm/v7 are different conda subdirs).
+	if img.Variant == "" && img.Architecture == opts.Platform.Architecture {
 		img.Variant = opts.Platform.Variant
 	}
 	if len(env.Packages) > 0 {

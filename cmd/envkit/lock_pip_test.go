@@ -13,6 +13,7 @@ import (
 
 	"github.com/envkit/envkit/internal/conda/lock"
 	"github.com/envkit/envkit/internal/conformance"
+	"github.com/envkit/envkit/internal/platform"
 	"github.com/envkit/envkit/internal/pypi/pypitest"
 )
 
@@ -191,9 +192,10 @@ func TestLockPipIndexOutOfReach(t *testing.T) {
 	}
 }
 
-// A definition's platforms are locked as the frontend builds them: every
-// platform of the platform table, arm/v7 included, with pip resolved for
-// each (its markers and wheel tags know the platform's machine).
+// A definition's platforms are locked as the frontend builds them (its
+// TestBuildEveryPlatform): every platform of the platform table, with pip
+// resolved for each (its markers and wheel tags know the platform's
+// machine).
 func TestLockEveryDefinitionPlatform(t *testing.T) {
 	isolate(t)
 	ix := pypitest.Serve(pipDists, true)
@@ -204,11 +206,14 @@ func TestLockEveryDefinitionPlatform(t *testing.T) {
 		return []byte("name: t\nplatforms: [" + platforms + "]\nconda:\n  channels:\n    - file://" + conformance.Dir(t, "channels", "test-recipes") +
 			"\n  dependencies:\n    - python\n    - pip:\n      - --index-url " + ix.URL + "\n      - greet\n")
 	}
-	if err := os.WriteFile(env, native("linux/amd64, linux/arm64, linux/arm/v7, linux/ppc64le"), 0o644); err != nil {
+	var ids, want []string
+	for _, p := range platform.All() {
+		ids, want = append(ids, p.String()), append(want, p.Subdir)
+	}
+	if err := os.WriteFile(env, native(strings.Join(ids, ", ")), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	l := lockFile(t, filepath.Join(dir, "conda-lock.yml"), env)
-	want := []string{"linux-64", "linux-aarch64", "linux-armv7l", "linux-ppc64le"}
 	if got := strings.Join(l.Metadata.Platforms, " "); got != strings.Join(want, " ") {
 		t.Errorf("locked platforms %s, want %s", got, strings.Join(want, " "))
 	}
