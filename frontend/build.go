@@ -182,7 +182,7 @@ func (b *build) run(ctx context.Context) (*gwclient.Result, error) {
 		if err != nil {
 			return nil, err
 		}
-		env.DefinitionHash, env.LockHash = defHash, locked.Hash
+		env.DefinitionHash, env.LockHash = defHash, locked.PlatformHash(platform)
 		opts := envllb.Options{
 			Platform:      platform,
 			BuildPlatform: b.platform(nil),

@@ -61,6 +61,27 @@ func (l *Locked) ForPlatform(p ocispecs.Platform) (envllb.Locked, error) {
 	return envllb.Locked{Packages: pkgs, Wheels: l.Wheels[subdir], Jars: l.Jars}, nil
 }
 
+// SubdirHash is PinsHash of what one platform's image holds (its conda and
+// pip pins, and the jars): the image's lock-hash label, so that a pin
+// changed for another platform leaves this platform's image as it was.
+// Hash, over every target platform, keys the build; with one target the
+// two are equal.
+func (l *Locked) SubdirHash(subdir string) string {
+	if l.Hash == "" || l.Packages == nil {
+		return l.Hash
+	}
+	return PinsHash(map[string][]*repodata.Record{subdir: l.Packages[subdir]}, map[string][]envllb.Wheel{subdir: l.Wheels[subdir]}, l.Jars)
+}
+
+// PlatformHash is SubdirHash of the platform's conda subdir.
+func (l *Locked) PlatformHash(p ocispecs.Platform) string {
+	subdir, err := platform.Subdir(p)
+	if err != nil {
+		return l.Hash
+	}
+	return l.SubdirHash(subdir)
+}
+
 // LockInputs are the definition's lock inputs, with CONDA_OVERRIDE_* from
 // the build arguments (a build sees no client environment).
 func LockInputs(def *spec.Definition, opts Options) lock.Inputs {

@@ -74,7 +74,7 @@ func ForBuild(def *spec.Definition, opts buildplan.Options, locked *buildplan.Lo
 	env := Environment{
 		Name:           def.Name,
 		DefinitionHash: defHash,
-		LockHash:       locked.Hash,
+		LockHash:       locked.SubdirHash(subdir),
 		Subdir:         subdir,
 		BaseImage:      buildplan.BaseImage(def, opts.BaseImage),
 		Jars:           locked.Jars,
