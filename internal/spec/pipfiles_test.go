@@ -3,6 +3,8 @@ package spec
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -202,5 +204,45 @@ func TestLocalWheelExtrasAndMarker(t *testing.T) {
 	}
 	if _, err := Parse("env.yml", condaWithPip("./w/x-1.0-py3-none-any.whl; python_version >>= 3"), files); err == nil || !strings.Contains(err.Error(), `env.yml:5:7: pip requirement "./w/x-1.0-py3-none-any.whl; python_version >>= 3"`) {
 		t.Errorf("bad marker: %v", err)
+	}
+}
+
+// On the host a wheel file is read as the build reads its context: a link
+// leading out of it is refused, one inside it is followed.
+func TestLocalWheelSymlinks(t *testing.T) {
+	dir := t.TempDir()
+	outside := filepath.Join(dir, "outside-1.0-py3-none-any.whl")
+	ctx := filepath.Join(dir, "ctx")
+	for name, data := range map[string]string{outside: "secret", filepath.Join(ctx, "w", "in-1.0-py3-none-any.whl"): "PK"} {
+		if err := os.MkdirAll(filepath.Dir(name), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(name, []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for link, target := range map[string]string{"out-1.0-py3-none-any.whl": outside, "in-1.0-py3-none-any.whl": "w/in-1.0-py3-none-any.whl"} {
+		if err := os.Symlink(target, filepath.Join(ctx, link)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write := func(line string) string {
+		p := filepath.Join(ctx, "environment.yml")
+		if err := os.WriteFile(p, condaWithPip(line), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	if def, err := Load(write("./in-1.0-py3-none-any.whl")); err != nil || def.Conda.Pip[0].Wheel == nil {
+		t.Errorf("a link inside the context: %v", err)
+	}
+	_, err := Load(write("./out-1.0-py3-none-any.whl"))
+	if err == nil || !strings.Contains(err.Error(), "environment.yml:5:7: ./out-1.0-py3-none-any.whl leads out of the build context through a symlink") {
+		t.Errorf("a link out of the context: %v", err)
+	}
+	// One error for a missing wheel, not a second from the line's syntax.
+	_, err = Load(write("./none-1.0-py3-none-any.whl"))
+	if list, ok := err.(ErrorList); !ok || len(list) != 1 {
+		t.Errorf("missing wheel: %v", err)
 	}
 }

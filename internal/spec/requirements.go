@@ -87,9 +87,12 @@ func (r *reader) pipLine(d *doc, q Requirement, dir string, chain []string, cons
 			d.e.add(q.Pos, "pip requirement %q: %v", text, err)
 			return nil
 		}
-		q.Wheel = r.wheelDigest(d, q.Pos, w.File, dir)
 		if constraint {
 			d.e.add(q.Pos, "%s: a constraints file cannot name a wheel file: list the wheel in the requirements", text)
+			return nil
+		}
+		if q.Wheel = r.wheelDigest(d, q.Pos, w.File, dir); q.Wheel == nil {
+			return nil // the error is recorded
 		}
 		return []Requirement{q}
 	}
@@ -189,12 +192,24 @@ func (r *reader) wheelDigest(d *doc, pos Pos, rel, dir string) *FileDigest {
 		d.e.add(pos, "%s: %v", rel, err)
 		return nil
 	}
-	if r.fsys == nil {
+	// Read as the build reads it from its context: a link leading out of
+	// it is refused.
+	cfs, done, err := r.contextFS(".")
+	switch {
+	case err != nil:
+		d.e.add(pos, "%s: cannot read the wheel: %v", rel, unwrapPathError(err))
+		return nil
+	case cfs == nil:
 		d.e.add(pos, "%s: cannot read the wheel: no build context", rel)
 		return nil
 	}
-	f, err := r.fsys.Open(p)
-	if err != nil {
+	defer done()
+	f, err := cfs.Open(p)
+	switch {
+	case escapes(err):
+		d.e.add(pos, "%s %s", rel, escapeMsg)
+		return nil
+	case err != nil:
 		d.e.add(pos, "%s: cannot read the wheel: %v (paths are relative to the file that names them)", rel, unwrapPathError(err))
 		return nil
 	}
