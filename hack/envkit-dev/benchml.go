@@ -441,7 +441,12 @@ func chainBytes(prev, next *mlBuild) int64 {
 }
 
 func mlSection(shape *fixtures.MLShape, res map[string]map[string]*mlBuild) string {
-	mb := func(n int64) string { return fmt.Sprintf("%.1f MB", float64(n)/1e6) }
+	mb := func(n int64) string {
+		if n < 1e6 {
+			return fmt.Sprintf("%.0f kB", float64(n)/1e3)
+		}
+		return fmt.Sprintf("%.1f MB", float64(n)/1e6)
+	}
 	sec := func(d time.Duration) string { return fmt.Sprintf("%.1f s", d.Seconds()) }
 	pct := func(a, b float64) string { return fmt.Sprintf("%.1f%%", 100*a/b) }
 	median := func(m map[string]*mlBuild) time.Duration {
@@ -454,7 +459,7 @@ func mlSection(shape *fixtures.MLShape, res map[string]map[string]*mlBuild) stri
 	fmt.Fprintf(&b, "`make bench-ml` (hack/envkit-dev bench-ml) on %s, %d CPUs, one run on %s, every build on one fresh buildkitd\n", runtime.GOARCH, runtime.NumCPU(), time.Now().UTC().Format("2006-01-02 15:04 MST"))
 	fmt.Fprintf(&b, "(the base image pulled into it first), pushed to the local registry. The fixture (`make ml-scale`, hack/fixtures/mlscale.go,\n")
 	fmt.Fprintf(&b, "seed %d, generated in %s): a channel of python and 302 generated packages (303 records) served on 127.0.0.1:\n\n", shape.Seed, shape.Generation)
-	fmt.Fprintf(&b, "| class | archives | files | archive bytes | unpacked | smallest – largest |\n|---|---|---|---|---|---|\n")
+	fmt.Fprintf(&b, "| class (aimed at) | archives | files | archive bytes | unpacked | smallest – largest |\n|---|---|---|---|---|---|\n")
 	for _, c := range shape.Classes {
 		fmt.Fprintf(&b, "| %s | %d | %d | %s | %s | %s – %s |\n", c.Class, c.Archives, c.Files, mb(c.Bytes), mb(c.Unpacked), mb(c.MinBytes), mb(c.MaxBytes))
 	}
