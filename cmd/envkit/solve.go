@@ -124,7 +124,8 @@ func loadUniverse(ctx context.Context, channels []string, platform string, specs
 	if err != nil {
 		cache = "" // no home directory: fetch without a cache
 	}
-	gw := &gateway.Gateway{Repodata: &fetch.Client{CacheDir: cache}, Shards: &shards.Fetcher{CacheDir: cache}}
+	client := &fetch.Client{CacheDir: cache}
+	gw := &gateway.Gateway{Repodata: client, Shards: &shards.Fetcher{CacheDir: cache, Index: client}}
 	res, err := gw.Load(ctx, gateway.Request{Channels: chans, Platform: platform, Specs: specs, Virtual: vp})
 	if netfetch.Unreachable(err) {
 		return nil, relock.Universe{}, fmt.Errorf("%w\n(a channel out of reach can be read from a mirror or a local copy: %s=CHANNEL=URL, see docs/channels.md)", err, channel.EnvMirrors)

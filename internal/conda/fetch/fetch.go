@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net/http"
 	"net/url"
 	"os"
@@ -69,6 +70,10 @@ func DefaultCacheDir(getenv func(string) string) (string, error) {
 type NotFoundError struct{ URL string }
 
 func (e *NotFoundError) Error() string { return e.URL + ": not found" }
+
+// Unwrap makes a NotFoundError fs.ErrNotExist, which netfetch.NotFound
+// recognises.
+func (e *NotFoundError) Unwrap() error { return fs.ErrNotExist }
 
 // Repodata reads <location>/<subdir>/repodata.json of a channel and parses
 // it. As in conda, a platform subdir the channel does not have is empty,
@@ -221,7 +226,7 @@ type entry struct {
 func (c *Client) get(ctx context.Context, u string) ([]byte, error) {
 	cached, body, ok := c.readCache(u)
 	if ok {
-		data, fresh, err := c.request(ctx, cached.Variant, &cached)
+		data, fresh, err := c.request(ctx, u, cached.Variant, &cached, maxRepodataDownload, true)
 		var nf *NotFoundError
 		switch {
 		case err == nil && !fresh:
@@ -233,18 +238,46 @@ func (c *Client) get(ctx context.Context, u string) ([]byte, error) {
 		}
 		// The variant is gone: start over.
 	}
-	data, _, err := c.request(ctx, u+".zst", nil)
+	data, _, err := c.request(ctx, u, u+".zst", nil, maxRepodataDownload, true)
 	var nf *NotFoundError
 	if errors.As(err, &nf) {
-		data, _, err = c.request(ctx, u, nil)
+		data, _, err = c.request(ctx, u, u, nil, maxRepodataDownload, true)
 	}
 	return data, err
 }
 
-// request GETs variant, conditionally when prev is given. It returns the
-// decoded body and true, or false when the server answered 304. A 200 is
-// written to the cache.
-func (c *Client) request(ctx context.Context, variant string, prev *entry) ([]byte, bool, error) {
+// Revalidated returns the bytes of u as served, at most limit of them:
+// over http(s) through the cache, a cached copy revalidated with a
+// conditional GET (a 304 transfers no body); a file:// URL read as is. It
+// is for small files read on every run, such as a CEP 16 shard index.
+func (c *Client) Revalidated(ctx context.Context, u string, limit int64) ([]byte, error) {
+	if !strings.HasPrefix(u, "http://") && !strings.HasPrefix(u, "https://") {
+		data, err := netfetch.Or(c.Net).Get(ctx, netfetch.Request{URL: u, Limit: limit})
+		if err == nil {
+			c.requests.Add(1)
+			c.bytes.Add(int64(len(data)))
+		}
+		return data, err
+	}
+	if cached, body, ok := c.readCache(u); ok {
+		data, fresh, err := c.request(ctx, u, u, &cached, limit, false)
+		switch {
+		case err != nil:
+			return nil, err
+		case !fresh:
+			return body, nil
+		}
+		return data, nil
+	}
+	data, _, err := c.request(ctx, u, u, nil, limit, false)
+	return data, err
+}
+
+// request GETs variant, conditionally when prev is given, and caches it
+// under key. It returns the body (decompressed when decode is set and the
+// variant is a .zst) and true, or false when the server answered 304. A
+// 200 is written to the cache.
+func (c *Client) request(ctx context.Context, key, variant string, prev *entry, limit int64, decode bool) ([]byte, bool, error) {
 	header := http.Header{}
 	if prev != nil {
 		if prev.ETag != "" {
@@ -257,9 +290,9 @@ func (c *Client) request(ctx context.Context, variant string, prev *entry) ([]by
 	var (
 		raw         []byte
 		notModified bool
-		e           = entry{URL: strings.TrimSuffix(variant, ".zst"), Variant: variant}
+		e           = entry{URL: key, Variant: variant}
 	)
-	err := netfetch.Or(c.Net).Fetch(ctx, netfetch.Request{URL: variant, Header: header, Limit: maxRepodataDownload}, func(r *netfetch.Response) error {
+	err := netfetch.Or(c.Net).Fetch(ctx, netfetch.Request{URL: variant, Header: header, Limit: limit}, func(r *netfetch.Response) error {
 		if notModified = r.StatusCode == http.StatusNotModified; notModified {
 			return nil
 		}
@@ -283,7 +316,7 @@ func (c *Client) request(ctx context.Context, variant string, prev *entry) ([]by
 		return nil, false, fmt.Errorf("GET %s: 304 Not Modified to an unconditional request", variant)
 	}
 	data := raw
-	if strings.HasSuffix(variant, ".zst") {
+	if decode && strings.HasSuffix(variant, ".zst") {
 		if data, err = DecompressRepodata(variant, raw); err != nil {
 			return nil, false, err
 		}

@@ -12,6 +12,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/envkit/envkit/internal/conda/channel"
+	"github.com/envkit/envkit/internal/conda/fetch"
 	"github.com/envkit/envkit/internal/conda/repodata"
 	"github.com/envkit/envkit/internal/netfetch"
 )
@@ -38,6 +39,11 @@ type Fetcher struct {
 	CacheDir string
 	// Parallel is how many shards are fetched at once; 16 when 0 or less.
 	Parallel int
+	// Index, when set, reads the indexes through its revalidating cache
+	// (a conditional GET: an unchanged index transfers no body); without
+	// it an index is downloaded on every Open. Shards need no
+	// revalidation: their names are their content.
+	Index *fetch.Client
 
 	mu  sync.Mutex
 	mem map[Sum][]byte // compressed shards, checked
@@ -45,8 +51,8 @@ type Fetcher struct {
 	requests, bytes atomic.Int64
 }
 
-// Transferred reports the downloads made so far (indexes and shards,
-// not cache hits) and their bytes as transferred.
+// Transferred reports the downloads made so far (shards, and indexes
+// read without Index; not cache hits) and their bytes as transferred.
 func (f *Fetcher) Transferred() (requests, bytes int64) {
 	return f.requests.Load(), f.bytes.Load()
 }
@@ -56,7 +62,13 @@ func (f *Fetcher) Transferred() (requests, bytes int64) {
 // repodata.json instead.
 func (f *Fetcher) Open(ctx context.Context, ch channel.Channel, subdir string) (*Subdir, error) {
 	u := ch.Location + "/" + subdir + "/" + IndexFile
-	zst, err := f.get(ctx, u, maxIndexDownload)
+	var zst []byte
+	var err error
+	if f.Index != nil {
+		zst, err = f.Index.Revalidated(ctx, u, maxIndexDownload)
+	} else {
+		zst, err = f.get(ctx, u, maxIndexDownload)
+	}
 	if netfetch.NotFound(err) {
 		return nil, nil
 	}
