@@ -16,6 +16,7 @@ import (
 	"github.com/envkit/envkit/internal/buildplan"
 	"github.com/envkit/envkit/internal/conda/channel"
 	"github.com/envkit/envkit/internal/conda/lock"
+	"github.com/envkit/envkit/internal/conda/matchspec"
 	"github.com/envkit/envkit/internal/conda/relock"
 	"github.com/envkit/envkit/internal/conda/repodata"
 	"github.com/envkit/envkit/internal/conda/solve"
@@ -23,6 +24,7 @@ import (
 	"github.com/envkit/envkit/internal/envlock"
 	"github.com/envkit/envkit/internal/gitctx"
 	"github.com/envkit/envkit/internal/maven"
+	"github.com/envkit/envkit/internal/platform"
 	"github.com/envkit/envkit/internal/pypi/pipenv"
 	"github.com/envkit/envkit/internal/spec"
 )
@@ -131,7 +133,10 @@ func runLock(ctx context.Context, stdout, stderr io.Writer, opts *lockOptions) e
 		}
 		return lockGitOnly(stderr, file, out, old, pins, opts)
 	}
-	platforms := opts.platforms
+	platforms, err := lockPlatforms(opts.platforms)
+	if err != nil {
+		return err
+	}
 	if len(platforms) == 0 {
 		if platforms, err = buildplan.Subdirs(def); err != nil {
 			return err
@@ -372,4 +377,33 @@ func bareChannels(channels []string) []string {
 		out[i] = credentials.RememberBase(c)
 	}
 	return out
+}
+
+// lockPlatforms reads --platform values: conda subdirs (linux-aarch64; any
+// of conda's, since a lock may be for a machine envkit does not build
+// for) or the OCI platforms a definition's platforms: key names
+// (linux/arm64), each once, in the order given.
+func lockPlatforms(flags []string) ([]string, error) {
+	var out []string
+	for _, f := range flags {
+		subdir := f
+		switch {
+		case strings.Contains(f, "/"):
+			p, err := platform.Parse(f)
+			if err != nil {
+				return nil, usagef("--platform %s: %v", f, err)
+			}
+			subdir = p.Subdir
+		case f == "noarch" || !matchspec.KnownSubdir(f):
+			var builds []string
+			for _, p := range platform.All() {
+				builds = append(builds, p.Subdir)
+			}
+			return nil, usagef("--platform %q is not a conda platform subdir: envkit builds %s; conda also knows osx-64, osx-arm64, win-64 and others (a definition's platforms: takes the OCI names, linux/arm64)", f, strings.Join(builds, ", "))
+		}
+		if !slices.Contains(out, subdir) {
+			out = append(out, subdir)
+		}
+	}
+	return out, nil
 }

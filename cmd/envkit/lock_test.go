@@ -363,3 +363,28 @@ func TestLockCheck(t *testing.T) {
 		t.Errorf("--check --update: exit %d, want 2", code)
 	}
 }
+
+// --platform takes conda subdirs or OCI platforms, each once; a name that
+// is neither is refused before anything is solved.
+func TestLockPlatformFlags(t *testing.T) {
+	isolate(t)
+	dir := t.TempDir()
+	env := writeEnv(t, dir, "  - dependent\n")
+	path := filepath.Join(dir, "conda-lock.yml")
+	l := lockFile(t, path, env, "--platform", "linux-64", "--platform", "linux/arm64", "--platform", "linux-64", "--platform", "linux-aarch64")
+	if got := strings.Join(l.Metadata.Platforms, " "); got != "linux-64 linux-aarch64" {
+		t.Errorf("locked platforms %q, want each once", got)
+	}
+	if _, errOut, code := runSolveCLI(t, "lock", env, "--check", "--platform", "linux-64", "--platform", "linux-aarch64"); code != 0 {
+		t.Errorf("the lock it wrote is not current: exit %d: %s", code, errOut)
+	}
+	for _, bad := range []string{"linux-arm64", "noarch", "linux/arm/v5"} {
+		_, errOut, code := runSolveCLI(t, "lock", env, "-o", filepath.Join(dir, "bad.yml"), "--platform", bad)
+		if code == 0 || !strings.Contains(errOut, "--platform") || !strings.Contains(errOut, bad) {
+			t.Errorf("--platform %s: exit %d: %s", bad, code, errOut)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, "bad.yml")); err == nil {
+		t.Error("a refused --platform wrote a lock")
+	}
+}

@@ -72,6 +72,9 @@ var knownSubdirs = []string{"noarch", "emscripten-wasm32", "wasi-wasm32", "freeb
 	"linux-ppc64le", "linux-riscv64", "linux-s390x", "osx-64", "osx-arm64", "win-32",
 	"win-64", "win-arm64", "zos-z"}
 
+// KnownSubdir tells whether s is one of conda's KNOWN_SUBDIRS.
+func KnownSubdir(s string) bool { return slices.Contains(knownSubdirs, s) }
+
 // Parse parses a MatchSpec as conda does:
 //
 //	(channel(/subdir):(namespace):)name(version(build))([key=value,...])
