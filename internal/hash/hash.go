@@ -10,11 +10,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"regexp"
 	"sort"
 	"strings"
 
 	"github.com/distribution/reference"
 
+	"github.com/envkit/envkit/internal/credentials"
 	"github.com/envkit/envkit/internal/spec"
 )
 
@@ -95,7 +97,7 @@ func Document(def *spec.Definition) ([]byte, error) {
 	}
 	if c := def.Conda; c != nil {
 		doc.Conda = &conda{
-			Channels:     c.ChannelNames(),
+			Channels:     withoutCredentials(c.ChannelNames()),
 			Dependencies: sortedSpecs(c.Dependencies),
 			Pip:          sortedPip(c.Pip),
 			Variables:    sortedVars(c.Variables),
@@ -109,7 +111,7 @@ func Document(def *spec.Definition) ([]byte, error) {
 		}
 	}
 	if s := def.Spark; s != nil && len(s.Repositories)+len(s.Packages) > 0 {
-		sp := &spark{Repositories: append([]string{}, s.Repositories...), Packages: []string{}, Precache: s.Precache}
+		sp := &spark{Repositories: withoutCredentials(s.Repositories), Packages: []string{}, Precache: s.Precache}
 		for _, p := range s.Packages {
 			sp.Packages = append(sp.Packages, p.Group+":"+p.Artifact+":"+p.Version)
 		}
@@ -157,8 +159,33 @@ func sortedPip(reqs []spec.Requirement) []string {
 	keyed := make([]spec.Requirement, len(reqs))
 	for i, r := range reqs {
 		keyed[i] = spec.Requirement{Spec: spec.PipKey(r)}
+		if strings.HasPrefix(keyed[i].Spec, "-") { // --index-url URL and the like
+			keyed[i].Spec = urlInText.ReplaceAllStringFunc(keyed[i].Spec, withoutCredential)
+		}
 	}
 	return sortedSpecs(keyed)
+}
+
+// urlInText finds the URLs of an option line.
+var urlInText = regexp.MustCompile(`[a-zA-Z][a-zA-Z0-9+.-]*://[^\s"']+`)
+
+// withoutCredentials is withoutCredential of each item.
+func withoutCredentials(items []string) []string {
+	out := make([]string, len(items))
+	for i, it := range items {
+		out[i] = withoutCredential(it)
+	}
+	return out
+}
+
+// withoutCredential is the URL without a user:token or /t/<token>/ part
+// (credentials.Strip), so that a new token does not change the hash, as
+// it does not change a lock's content_hash; anything else as it is.
+func withoutCredential(s string) string {
+	if bare := credentials.Strip(s); bare != "" {
+		return bare
+	}
+	return s
 }
 
 func sortedVars(vars []spec.EnvVar) [][2]string {

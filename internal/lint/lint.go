@@ -15,6 +15,7 @@ import (
 	"github.com/distribution/reference"
 	"github.com/moby/buildkit/frontend/dockerfile/parser"
 
+	"github.com/envkit/envkit/internal/credentials"
 	"github.com/envkit/envkit/internal/spec"
 )
 
@@ -263,7 +264,13 @@ var urlInText = regexp.MustCompile(`[a-zA-Z][a-zA-Z0-9+.-]*://[^\s"']+`)
 func checkURL(text string, pos spec.Pos, add func(string, Severity, spec.Pos, string)) {
 	for _, raw := range urlInText.FindAllString(text, -1) {
 		u, err := url.Parse(raw)
-		if err != nil || u.User == nil {
+		if err != nil {
+			continue
+		}
+		if u.User == nil {
+			if bare := credentials.StripURL(u); bare.Path != u.Path {
+				add(RuleCredentials, Error, pos, "URL "+bare.String()+" carries a /t/<token>/ in its path: give the token in ~/.netrc, the file $RATTLER_AUTH_FILE names or a build secret (docs/private-channels.md)")
+			}
 			continue
 		}
 		// A token may sit in the user part alone; "git@" and ${VAR}
