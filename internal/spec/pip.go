@@ -24,6 +24,8 @@ func CheckPipRequirement(s string) error {
 		opt, _, _ := strings.Cut(s, " ")
 		opt, _, _ = strings.Cut(opt, "=")
 		switch {
+		case (opt == "-r" || opt == "--requirement" || opt == "-c" || opt == "--constraint") && strings.TrimLeft(strings.TrimPrefix(s, opt), " \t=") == "":
+			return fmt.Errorf("%s needs a file: %s FILE, a path relative to the definition", opt, opt)
 		case contains(pipOptions, opt):
 			return nil
 		case (opt == "-r" || opt == "--requirement") && strings.Contains(s, "://"):

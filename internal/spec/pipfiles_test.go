@@ -19,7 +19,7 @@ func TestConstraintFiles(t *testing.T) {
 	files := fstest.MapFS{
 		"c/constraints.txt": {Data: []byte("# pins\nnumpy<2 ; python_version >= \"3\"\n-c more.txt\n-r reqs.txt\n--index-url https://pypi.example/simple\n")},
 		"c/more.txt":        {Data: []byte("  pandas==2.1.*\n")},
-		"c/reqs.txt":        {Data: []byte("rich\n")},
+		"c/reqs.txt":        {Data: []byte("\ufeffrich\n")}, // a byte order mark, as Notepad writes
 	}
 	def, err := Parse("env.yml", condaWithPip("scipy", "-c c/constraints.txt"), files)
 	if err != nil {

@@ -1,6 +1,7 @@
 package spec
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"io"
@@ -53,6 +54,8 @@ func (r *reader) requirementLines(d *doc, data []byte, dir string, chain []strin
 		d.e.add(Pos{File: d.file}, "not UTF-8 text")
 		return nil
 	}
+	// pip skips a byte order mark, which Windows editors write.
+	data = bytes.TrimPrefix(data, []byte("\ufeff"))
 	var out []Requirement
 	lines := strings.Split(string(data), "\n")
 	for i := 0; i < len(lines); i++ {

@@ -465,6 +465,8 @@ func TestCheckPipRequirement(t *testing.T) {
 		"x[gpu]=1":                              `pip's is "=="`,
 		"numpy==1 --hash=md5:00":                `--hash "md5:00": want sha256`,
 		"-e .":                                  "editable installs",
+		"-c":                                    "-c needs a file: -c FILE",
+		"--requirement":                         "--requirement needs a file",
 		"-c https://x/constraints.txt":          "a remote constraints file is not locked",
 		"--upgrade-nope":                        "unsupported pip option --upgrade-nope",
 		"./wheels/x.whl":                        "expected a project name",
