@@ -336,7 +336,7 @@ func lockAuth(lk *lock.Lock, lookup func(string) (credentials.Auth, error)) (bui
 			a.hosts = append(a.hosts, host)
 			a.secrets[envllb.AuthSecret(host)] = []byte(got.Header)
 		case got.URL != downloads[host]:
-			a.notes = append(a.notes, fmt.Sprintf("%s: a /t/<token>/ token cannot reach a build (BuildKit records the URLs it downloads): the build downloads without it; give %s a login or token in ~/.netrc or $RATTLER_AUTH_FILE instead", host, host))
+			a.notes = append(a.notes, fmt.Sprintf("%s: a /t/<token>/ token cannot reach a build (BuildKit records the URLs it downloads): the build downloads without it; give %s a login in ~/.netrc, or a BasicHTTP or BearerToken entry in $RATTLER_AUTH_FILE, instead (a CondaToken, like a /t/<token>/ URL, travels in the URL)", host, host))
 		}
 	}
 	return a, nil

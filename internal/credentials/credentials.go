@@ -194,14 +194,14 @@ func ForURL(raw string) (Auth, error) {
 			if rest, ok := strings.CutPrefix(a.URL, tp.bare); ok && (rest == "" || rest[0] == '/') {
 				a.URL, hasToken = tp.withToken+rest, "remembered"
 				if a.From == "" {
-					a.From = "a /t/<token>/ URL given earlier"
+					a.From = "the /t/<token>/ of a URL given to this command"
 				}
 				break
 			}
 		}
 	}
 	if b, ok := store.basic[hostKey(u)]; ok && a.Header == "" {
-		a.Header, a.From = basicHeader(b.User, b.Password), "a user:token URL given earlier"
+		a.Header, a.From = basicHeader(b.User, b.Password), "the user:token of a URL given to this command"
 	}
 	store.Unlock()
 	if a.Header != "" || hasToken != "" {
