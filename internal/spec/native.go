@@ -7,6 +7,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/envkit/envkit/internal/gitctx"
+	"github.com/envkit/envkit/internal/platform"
 )
 
 // Keys of the envkit native format (docs/environment-yaml.md).
@@ -64,6 +65,15 @@ func (r *reader) readNative(d *doc, def *Definition, root *yaml.Node) {
 			def.Spark = readNativeSpark(d, f.v)
 		case "platforms":
 			def.Platforms = d.strList(f.v, "platforms")
+			// Checked here, where each entry has its line: a platform the
+			// lock and the build cannot take fails validate, not lock.
+			for _, it := range f.v.Content {
+				if it.Kind == yaml.ScalarNode {
+					if _, err := platform.Parse(it.Value); err != nil {
+						d.errorf(it, "%v", err)
+					}
+				}
+			}
 		case "azureml":
 			af, _ := d.mapping(f.v, "azureml", nativeAzureKeys)
 			for _, a := range af {
