@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/envkit/envkit/internal/pypi/pep508"
+	"github.com/envkit/envkit/internal/pypi/tags"
 )
 
 // pipOptions are the requirement-file options envkit passes to pip.
@@ -53,7 +54,9 @@ func CheckPipRequirement(s string) error {
 func CheckPipLine(q Requirement) error {
 	switch {
 	case q.Wheel != nil:
-		return nil
+		// The lock reads the project and version from the name.
+		_, err := tags.ParseWheelName(path.Base(q.Wheel.Path))
+		return err
 	case q.Constraint:
 		return CheckPipConstraint(q.Spec)
 	}

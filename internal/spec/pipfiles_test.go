@@ -101,6 +101,7 @@ func TestLocalWheel(t *testing.T) {
 		"proj/wheels/x-1.0-py3-none-any.whl": {Data: whl},
 		"proj/sub/reqs.txt":                  {Data: []byte("../wheels/x-1.0-py3-none-any.whl\n")},
 		"proj/moved/x-1.0-py3-none-any.whl":  {Data: whl},
+		"proj/wheels/badname.whl":            {Data: whl},
 	}
 	def, err := Parse("proj/env.yml", condaWithPip("./wheels/x-1.0-py3-none-any.whl"), files)
 	if err != nil {
@@ -142,6 +143,7 @@ func TestLocalWheel(t *testing.T) {
 	for line, want := range map[string]string{
 		"./wheels/nothere-1.0-py3-none-any.whl": "proj/env.yml:5:7: ./wheels/nothere-1.0-py3-none-any.whl: cannot read the wheel: file does not exist",
 		"/abs/x-1.0-py3-none-any.whl":           "absolute path",
+		"./wheels/badname.whl":                  "proj/env.yml:5:7: pip requirement \"./wheels/badname.whl\": badname.whl: want name-version(-build)-python-abi-platform.whl",
 	} {
 		if _, err := Parse("proj/env.yml", condaWithPip(line), files); err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("%s: error %v, want %q", line, err, want)
