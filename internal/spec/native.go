@@ -44,7 +44,7 @@ func (r *reader) readNative(d *doc, def *Definition, root *yaml.Node) {
 		case "conda":
 			filePrefix = r.readNativeConda(d, def, f.v)
 		case "pip":
-			def.Pip = d.reqList(f.v, "pip")
+			def.Pip = r.expandPip(d, d.reqList(f.v, "pip"))
 		case "env":
 			def.Env = d.envMap(f.v, "env")
 		case "python":
