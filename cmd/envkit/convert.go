@@ -151,5 +151,24 @@ func rebase(def *spec.Definition, srcDir, outDir string) error {
 	if def.Conda != nil && def.Conda.File != "" {
 		def.Conda.File, _ = move(def.Conda.File)
 	}
+	// Wheel files are read where the line names them, so they move too.
+	pips := [][]spec.Requirement{def.Pip}
+	if def.Conda != nil {
+		pips = append(pips, def.Conda.Pip)
+	}
+	for _, reqs := range pips {
+		for i, q := range reqs {
+			if q.Wheel == nil {
+				continue
+			}
+			rel, ok := move(q.Wheel.Path)
+			if !ok {
+				return fmt.Errorf("%s: the wheel file %s would be outside %s: write the output into a directory that contains it", q.Pos, filepath.Join(srcDir, q.Wheel.Path), outDir)
+			}
+			w := *q.Wheel
+			w.Path = rel
+			reqs[i].Wheel = &w
+		}
+	}
 	return nil
 }

@@ -145,3 +145,46 @@ func TestConvertAzureMLInlineDockerfile(t *testing.T) {
 		t.Errorf("%s written", out)
 	}
 }
+
+// A wheel file beside the definition is named from where the output is
+// written, and hashes the same there; one the output cannot name (a wheel
+// is read from inside the definition's directory only) is an error naming
+// it, and nothing is written.
+func TestConvertMovesWheelFiles(t *testing.T) {
+	dir := t.TempDir()
+	proj := filepath.Join(dir, "proj")
+	if err := os.MkdirAll(filepath.Join(proj, "wheels"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(proj, "wheels", "x-1.0-py3-none-any.whl"), []byte("PK\x03\x04"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	src := filepath.Join(proj, "environment.yml")
+	if err := os.WriteFile(src, []byte("channels: [conda-forge]\ndependencies:\n  - python=3.11\n  - pip:\n    - ./wheels/x-1.0-py3-none-any.whl\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, want, _ := cli(t, "hash", src)
+	for _, to := range []string{"native", "azureml"} {
+		out := filepath.Join(dir, to+".yml")
+		if code, _, errs := cli(t, "convert", src, "--to", to, "-o", out); code != 0 {
+			t.Fatalf("convert --to %s: exit %d %s", to, code, errs)
+		}
+		if b, _ := os.ReadFile(out); !strings.Contains(string(b), "proj/wheels/x-1.0-py3-none-any.whl") {
+			t.Errorf("--to %s wrote:\n%s", to, b)
+		}
+		if _, got, errs := cli(t, "hash", out); got != want {
+			t.Errorf("--to %s: hash %q, want %q %s", to, got, want, errs)
+		}
+	}
+	inner := filepath.Join(proj, "out", "env.yml")
+	if err := os.MkdirAll(filepath.Dir(inner), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	code, _, errs := cli(t, "convert", src, "--to", "native", "-o", inner)
+	if code != 1 || !strings.Contains(errs, "environment.yml:5:7: the wheel file") || strings.Contains(errs, "please report") {
+		t.Errorf("convert out of reach: exit %d, %q", code, errs)
+	}
+	if _, err := os.Stat(inner); !os.IsNotExist(err) {
+		t.Errorf("a failed convert wrote %s", inner)
+	}
+}
