@@ -226,3 +226,22 @@ func currentLock(t *testing.T, src, file string) {
 		t.Fatal(err)
 	}
 }
+
+// A base that cannot be resolved leaves the image key unknown, not the
+// lock hash, which does not depend on it.
+func TestInspectLockHashWithoutBase(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "environment.yml")
+	def := "name: demo\nbase:\n  image: 127.0.0.1:1/nothing:1\nconda:\n  channels: [conda-forge]\n  dependencies:\n    - python=3.10\n    - pip\n"
+	if err := os.WriteFile(file, []byte(def), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	currentLock(t, "../../internal/conda/lock/testdata/mamba-good_multiple_categories-lock.yaml", file)
+	var got inspection
+	if err := json.Unmarshal([]byte(mustRun(t, "inspect", "--json", file)), &got); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(got.LockHash, "sha256:") || got.ImageKey != "" || len(got.Notes) == 0 {
+		t.Errorf("inspect with an unreachable base: lock hash %q, key %q, notes %q", got.LockHash, got.ImageKey, got.Notes)
+	}
+}

@@ -89,7 +89,8 @@ type ResolveDigest func(ctx context.Context, image string, p ocispecs.Platform) 
 
 // KeyOf computes the image key of a build of def with opts for targets,
 // from the lock in fsys: what the frontend looks up with
-// ENVKIT_IMAGE_CACHE, envkit build --push and envkit inspect show.
+// ENVKIT_IMAGE_CACHE, envkit build --push and envkit inspect show. When
+// the base cannot be resolved, the error comes with the key's other parts.
 func KeyOf(ctx context.Context, fsys fs.FS, def *spec.Definition, opts Options, targets []ocispecs.Platform, resolve ResolveDigest) (Key, error) {
 	if len(targets) == 0 {
 		return Key{}, errors.New("no target platform")
@@ -116,7 +117,7 @@ func KeyOf(ctx context.Context, fsys fs.FS, def *spec.Definition, opts Options, 
 		return k, nil
 	}
 	if k.BaseDigest, err = resolve(ctx, base, k.Platform); err != nil {
-		return Key{}, err
+		return k, err // the hashes without the tag, for envkit inspect
 	}
 	k.Tag = ImageKey(k.DefinitionHash, k.LockHash, k.BaseDigest, opts.PackageLayers)
 	return k, nil
