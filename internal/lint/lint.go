@@ -85,7 +85,9 @@ func Check(def *spec.Definition) []Finding {
 			case "pip":
 				hasPip = true
 			}
-			if !versioned {
+			// A dependency without a position is one envkit added (the
+			// pip of a requirements.txt): nothing the user can pin.
+			if !versioned && r.Pos.File != "" {
 				add(RuleUnpinnedConda, Warning, r.Pos, "conda dependency "+r.Spec+" has no version")
 			}
 		}
@@ -100,10 +102,15 @@ func Check(def *spec.Definition) []Finding {
 		if len(c.Channels) == 0 {
 			add(RuleNoChannels, Warning, c.Pos, "no channels: conda falls back to defaults, which may change; list them")
 		}
-		if !hasPip && (len(c.Pip) > 0 || len(def.Pip) > 0) {
+		// An MLflow file's conda part is envkit's reading of it (python
+		// alone): there is no conda dependency list to add pip to.
+		if !hasPip && (len(c.Pip) > 0 || len(def.Pip) > 0) && def.Source.Format != spec.FormatMLflow {
 			at := c.Pos
-			if len(c.Pip) > 0 {
-				at = c.Pip[0].Pos
+			for _, q := range c.Pip {
+				if q.Pos.File == c.Pos.File { // a line of the file, not of a -r or -c file it reads
+					at = q.Pos
+					break
+				}
 			}
 			add(RulePipMissing, Warning, at, "pip packages without pip in the conda dependencies: add pip (pinned)")
 		}
