@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"net/url"
 	"path"
 	"regexp"
 	"strings"
@@ -123,6 +124,13 @@ func ParsePipRequirement(line string) (pep508.Requirement, []string, error) {
 			msg += `; "=" is conda's operator, pip's is "==" (or "~=")`
 		}
 		return req, nil, errors.New(msg)
+	}
+	// pip reads "name @ ./x.whl" and "name @ file:x.whl" from its working
+	// directory, which a lock and a build do not share.
+	if req.URL != "" {
+		if u, err := url.Parse(req.URL); err != nil || u.Scheme == "" || u.Scheme == "file" && !strings.HasPrefix(u.Path, "/") {
+			return req, nil, fmt.Errorf("%s @ %s: a direct reference needs a URL; a wheel file beside the definition is written as its path alone (./wheels/NAME-VERSION-….whl)", req.Name, req.URL)
+		}
 	}
 	return req, hashes, nil
 }

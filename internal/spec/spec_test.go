@@ -460,18 +460,20 @@ func TestCheckPipRequirement(t *testing.T) {
 		}
 	}
 	for bad, want := range map[string]string{
-		"azureml-core=={{latest-pypi-version}}": `invalid PEP 440 version "{{latest-pypi-version}}"`,
-		"pytorch=2.0.1":                         `pip's is "=="`,
-		"x[gpu]=1":                              `pip's is "=="`,
-		"numpy==1 --hash=md5:00":                `--hash "md5:00": want sha256`,
-		"-e .":                                  "editable installs",
-		"-c":                                    "-c needs a file: -c FILE",
-		"--requirement":                         "--requirement needs a file",
-		"-c https://x/constraints.txt":          "a remote constraints file is not locked",
-		"--upgrade-nope":                        "unsupported pip option --upgrade-nope",
-		"./wheels/x.whl":                        "expected a project name",
-		"numpy>=":                               "no version after >=",
-		"numpy; python_version <":               "",
+		"azureml-core=={{latest-pypi-version}}":  `invalid PEP 440 version "{{latest-pypi-version}}"`,
+		"pytorch=2.0.1":                          `pip's is "=="`,
+		"x[gpu]=1":                               `pip's is "=="`,
+		"numpy==1 --hash=md5:00":                 `--hash "md5:00": want sha256`,
+		"-e .":                                   "editable installs",
+		"-c":                                     "-c needs a file: -c FILE",
+		"x @ ./wheels/x-1.0-py3-none-any.whl":    "a direct reference needs a URL; a wheel file beside the definition is written as its path alone",
+		"x @ file:wheels/x-1.0-py3-none-any.whl": "a direct reference needs a URL",
+		"--requirement":                          "--requirement needs a file",
+		"-c https://x/constraints.txt":           "a remote constraints file is not locked",
+		"--upgrade-nope":                         "unsupported pip option --upgrade-nope",
+		"./wheels/x.whl":                         "expected a project name",
+		"numpy>=":                                "no version after >=",
+		"numpy; python_version <":                "",
 	} {
 		err := CheckPipRequirement(bad)
 		if err == nil || !strings.Contains(err.Error(), want) {
