@@ -191,6 +191,9 @@ func (f *Fetcher) checkout(ctx context.Context, remote, commit string) (string, 
 		}
 	}
 	if _, err := f.git(ctx, tree, "-c", "advice.detachedHead=false", "checkout", "--quiet", "--detach", commit); err != nil {
+		if strings.Contains(err.Error(), "not a tree") {
+			return fail(fmt.Errorf("the repository has no commit %s (fetched its branches and tags): check the commit in the URL or the lock", commit))
+		}
 		return fail(err)
 	}
 	// Submodules are part of the context, as BuildKit's git source
@@ -252,17 +255,22 @@ func (f *Fetcher) git(ctx context.Context, dir string, args ...string) ([]byte, 
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err := cmd.Run()
+	// The subcommand, past "-c key=value" settings, names what failed.
+	sub := args[0]
+	for i := 0; i+1 < len(args) && args[i] == "-c"; i += 2 {
+		sub = args[min(i+2, len(args)-1)]
+	}
 	switch {
 	case errors.Is(err, exec.ErrNotFound):
 		return nil, errors.New("git is not installed: envkit runs git to read git build contexts")
 	case ctx.Err() == context.DeadlineExceeded:
-		return nil, fmt.Errorf("git %s: no answer within %s", args[0], timeout)
+		return nil, fmt.Errorf("git %s: no answer within %s", sub, timeout)
 	case err != nil:
 		msg := strings.TrimSpace(stderr.String())
 		if len(msg) > 2000 {
 			msg = msg[:2000] + "…"
 		}
-		return nil, fmt.Errorf("git %s: %v: %s", args[0], err, msg)
+		return nil, fmt.Errorf("git %s: %v: %s", sub, err, msg)
 	}
 	return stdout.Bytes(), nil
 }

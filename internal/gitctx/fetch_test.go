@@ -97,7 +97,7 @@ func TestFetcher(t *testing.T) {
 	}{
 		{Ref{Remote: repo, Ref: "nope"}, "has no branch or tag \"nope\""},
 		{Ref{Remote: repo, Ref: "main", Subdir: "nope"}, "subdirectory nope"},
-		{Ref{Remote: repo, Ref: strings.Repeat("0", 40)}, "checking out"},
+		{Ref{Remote: repo, Ref: strings.Repeat("0", 40)}, "the repository has no commit 0000000000000000000000000000000000000000"},
 		{Ref{Remote: repo + "-missing", Ref: "main"}, "resolving"},
 	} {
 		if _, err := exact.Open(tc.ref); err == nil || !strings.Contains(err.Error(), tc.want) {
