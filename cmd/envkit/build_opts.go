@@ -7,12 +7,14 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 
 	"github.com/moby/buildkit/client"
+	"github.com/moby/buildkit/client/llb"
 	buildctl "github.com/moby/buildkit/cmd/buildctl/build"
 	"github.com/moby/buildkit/util/progress/progressui"
 
@@ -343,15 +345,33 @@ func lockAuth(lk *lock.Lock, lookup func(string) (credentials.Auth, error)) (bui
 }
 
 // definitionAuth is lockAuth for the lock a build of def reads in
-// contextDir; none for a definition without a conda environment (or that
-// does not parse: the frontend reports it).
+// contextDir (none for a definition without a conda environment, or that
+// does not parse: the frontend reports it), plus the credentials of a git
+// build context as the secret BuildKit's git source reads for its host
+// (GIT_AUTH_HEADER.<host>, the header value), found as envkit's own git
+// reads find them.
 func definitionAuth(def *spec.Definition, contextDir string) (buildAuth, error) {
-	if def == nil || !def.HasCondaEnvironment() {
-		return buildAuth{}, nil
+	a := buildAuth{secrets: map[string][]byte{}}
+	if def == nil {
+		return a, nil
 	}
-	lk, err := lock.ReadFile(filepath.Join(contextDir, buildplan.LockFile))
-	if err != nil {
-		return buildAuth{}, err
+	if def.HasCondaEnvironment() {
+		lk, err := lock.ReadFile(filepath.Join(contextDir, buildplan.LockFile))
+		if err != nil {
+			return buildAuth{}, err
+		}
+		if a, err = lockAuth(lk, credentials.ForURL); err != nil {
+			return buildAuth{}, err
+		}
 	}
-	return lockAuth(lk, credentials.ForURL)
+	if g := def.Base.Git; g != nil {
+		got, err := credentials.ForURL(g.Remote)
+		if err != nil {
+			return buildAuth{}, err
+		}
+		if u, perr := url.Parse(g.Remote); perr == nil && u.Host != "" && got.Header != "" {
+			a.secrets[llb.GitAuthHeaderKey+"."+u.Host] = []byte(got.Header)
+		}
+	}
+	return a, nil
 }

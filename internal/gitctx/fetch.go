@@ -12,6 +12,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/envkit/envkit/internal/credentials"
 )
 
 // DefaultTimeout bounds each git command a Fetcher runs.
@@ -118,7 +120,11 @@ func (f *Fetcher) resolve(ctx context.Context, remote, ref string) (string, erro
 	} else {
 		args = append(args, ref, ref+"^{}")
 	}
-	out, err := f.git(ctx, "", args...)
+	env, err := authEnv(remote)
+	if err != nil {
+		return "", err
+	}
+	out, err := f.git(ctx, "", env, args...)
 	if err != nil {
 		return "", fmt.Errorf("resolving %s#%s: %w", remote, ref, err)
 	}
@@ -179,18 +185,22 @@ func (f *Fetcher) checkout(ctx context.Context, remote, commit string) (string, 
 		os.RemoveAll(tree)
 		return "", fmt.Errorf("checking out %s at %s: %w", remote, short(commit), err)
 	}
-	if _, err := f.git(ctx, tree, "init", "--quiet"); err != nil {
+	if _, err := f.git(ctx, tree, nil, "init", "--quiet"); err != nil {
 		return fail(err)
 	}
 	// One commit, shallow. A server that refuses to serve a commit by
 	// name (protocol v0 without allowReachableSHA1InWant) gets a full
 	// fetch of its branches and tags instead, as BuildKit falls back too.
-	if _, err := f.git(ctx, tree, "fetch", "--quiet", "--depth=1", "--no-tags", "--", remote, commit); err != nil {
-		if _, err := f.git(ctx, tree, "fetch", "--quiet", "--no-tags", "--", remote, "+refs/heads/*:refs/remotes/origin/*", "+refs/tags/*:refs/tags/*"); err != nil {
+	env, err := authEnv(remote)
+	if err != nil {
+		return fail(err)
+	}
+	if _, err := f.git(ctx, tree, env, "fetch", "--quiet", "--depth=1", "--no-tags", "--", remote, commit); err != nil {
+		if _, err := f.git(ctx, tree, env, "fetch", "--quiet", "--no-tags", "--", remote, "+refs/heads/*:refs/remotes/origin/*", "+refs/tags/*:refs/tags/*"); err != nil {
 			return fail(err)
 		}
 	}
-	if _, err := f.git(ctx, tree, "-c", "advice.detachedHead=false", "checkout", "--quiet", "--detach", commit); err != nil {
+	if _, err := f.git(ctx, tree, nil, "-c", "advice.detachedHead=false", "checkout", "--quiet", "--detach", commit); err != nil {
 		if strings.Contains(err.Error(), "not a tree") {
 			return fail(fmt.Errorf("the repository has no commit %s (fetched its branches and tags): check the commit in the URL or the lock", commit))
 		}
@@ -199,7 +209,7 @@ func (f *Fetcher) checkout(ctx context.Context, remote, commit string) (string, 
 	// Submodules are part of the context, as BuildKit's git source
 	// checks them out too.
 	if _, err := os.Stat(filepath.Join(tree, ".gitmodules")); err == nil {
-		if _, err := f.git(ctx, tree, "submodule", "update", "--init", "--recursive", "--depth=1"); err != nil {
+		if _, err := f.git(ctx, tree, nil, "submodule", "update", "--init", "--recursive", "--depth=1"); err != nil {
 			return fail(err)
 		}
 	}
@@ -240,9 +250,22 @@ func removeGitDirs(tree string) error {
 	return nil
 }
 
+// authEnv is the git configuration, given through the environment (not
+// the command line, which other users can read), that sends remote's
+// credentials as envkit finds them for any download (credentials.ForURL:
+// netrc or $NETRC, $RATTLER_AUTH_FILE); none without credentials. A
+// BuildKit build gets the same header as the secret GIT_AUTH_HEADER.<host>.
+func authEnv(remote string) ([]string, error) {
+	a, err := credentials.ForURL(remote)
+	if err != nil || a.Header == "" {
+		return nil, err
+	}
+	return []string{"GIT_CONFIG_COUNT=1", "GIT_CONFIG_KEY_0=http.extraHeader", "GIT_CONFIG_VALUE_0=Authorization: " + a.Header}, nil
+}
+
 // git runs one git command in dir, bounded by the timeout, never asking
 // for a password on the terminal, and aborting a transfer that stalls.
-func (f *Fetcher) git(ctx context.Context, dir string, args ...string) ([]byte, error) {
+func (f *Fetcher) git(ctx context.Context, dir string, env []string, args ...string) ([]byte, error) {
 	timeout := f.Timeout
 	if timeout == 0 {
 		timeout = DefaultTimeout
@@ -251,7 +274,7 @@ func (f *Fetcher) git(ctx context.Context, dir string, args ...string) ([]byte, 
 	defer cancel()
 	cmd := exec.CommandContext(ctx, "git", args...)
 	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "GIT_TERMINAL_PROMPT=0", "GIT_HTTP_LOW_SPEED_LIMIT=1000", "GIT_HTTP_LOW_SPEED_TIME=60", "LC_ALL=C")
+	cmd.Env = append(append(os.Environ(), "GIT_TERMINAL_PROMPT=0", "GIT_HTTP_LOW_SPEED_LIMIT=1000", "GIT_HTTP_LOW_SPEED_TIME=60", "LC_ALL=C"), env...)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err := cmd.Run()

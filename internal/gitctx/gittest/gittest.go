@@ -22,6 +22,9 @@ type Repo struct {
 	work string
 	// URL is the served repository, http://127.0.0.1:PORT/repo.git.
 	URL string
+	// User and Password, when set, are the basic-auth credentials the
+	// server requires.
+	User, Password string
 }
 
 // New starts the server and makes an empty repository; the test skips
@@ -45,7 +48,15 @@ func New(t testing.TB) *Repo {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	auth := http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		if u, p, ok := req.BasicAuth(); r.User != "" && (!ok || u != r.User || p != r.Password) {
+			w.Header().Set("WWW-Authenticate", `Basic realm="git"`)
+			http.Error(w, "credentials required", http.StatusUnauthorized)
+			return
+		}
+		h.ServeHTTP(w, req)
+	})
+	srv := &http.Server{Handler: auth, ReadHeaderTimeout: 10 * time.Second}
 	go srv.Serve(l)
 	t.Cleanup(func() { srv.Close() })
 	r.URL = "http://" + l.Addr().String() + "/repo.git"
