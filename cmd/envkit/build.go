@@ -370,6 +370,7 @@ func lockFirst(ctx context.Context, stderr io.Writer, file, contextDir string, d
 		}
 		if !slices.Contains(subdirs, p.Subdir) {
 			subdirs = append(subdirs, p.Subdir)
+			fmt.Fprintf(stderr, "envkit: --platform %s: locking %s too, which %s does not name (envkit lock --check calls such a lock stale: add %s to its platforms:)\n", t, p.Subdir, filepath.Base(file), t)
 		}
 	}
 	return runLock(ctx, io.Discard, stderr, &lockOptions{file: file, out: path, platforms: subdirs, quietWhenCurrent: true})
