@@ -10,7 +10,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"regexp"
 	"sort"
 	"strings"
 
@@ -160,32 +159,21 @@ func sortedPip(reqs []spec.Requirement) []string {
 	for i, r := range reqs {
 		keyed[i] = spec.Requirement{Spec: spec.PipKey(r)}
 		if strings.HasPrefix(keyed[i].Spec, "-") { // --index-url URL and the like
-			keyed[i].Spec = urlInText.ReplaceAllStringFunc(keyed[i].Spec, withoutCredential)
+			keyed[i].Spec = credentials.StripText(keyed[i].Spec)
 		}
 	}
 	return sortedSpecs(keyed)
 }
 
-// urlInText finds the URLs of an option line.
-var urlInText = regexp.MustCompile(`[a-zA-Z][a-zA-Z0-9+.-]*://[^\s"']+`)
-
-// withoutCredentials is withoutCredential of each item.
+// withoutCredentials is each item without a user:token or /t/<token>/
+// part (credentials.StripText), so that a new token does not change the
+// hash, as it does not change a lock's content_hash.
 func withoutCredentials(items []string) []string {
 	out := make([]string, len(items))
 	for i, it := range items {
-		out[i] = withoutCredential(it)
+		out[i] = credentials.StripText(it)
 	}
 	return out
-}
-
-// withoutCredential is the URL without a user:token or /t/<token>/ part
-// (credentials.Strip), so that a new token does not change the hash, as
-// it does not change a lock's content_hash; anything else as it is.
-func withoutCredential(s string) string {
-	if bare := credentials.Strip(s); bare != "" {
-		return bare
-	}
-	return s
 }
 
 func sortedVars(vars []spec.EnvVar) [][2]string {

@@ -266,10 +266,8 @@ func checkVars(vars []spec.EnvVar, add func(string, Severity, spec.Pos, string))
 	}
 }
 
-var urlInText = regexp.MustCompile(`[a-zA-Z][a-zA-Z0-9+.-]*://[^\s"']+`)
-
 func checkURL(text string, pos spec.Pos, add func(string, Severity, spec.Pos, string)) {
-	for _, raw := range urlInText.FindAllString(text, -1) {
+	for _, raw := range credentials.URLs(text) {
 		u, err := url.Parse(raw)
 		if err != nil {
 			continue
