@@ -12,6 +12,7 @@ import (
 	digest "github.com/opencontainers/go-digest"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 
+	"github.com/envkit/envkit/internal/conda/install"
 	"github.com/envkit/envkit/internal/conda/repodata"
 	"github.com/envkit/envkit/internal/imagemeta"
 )
@@ -57,30 +58,42 @@ func condaLayers(env Environment, opts Options, base llb.State) (*condaResult, e
 			base+len(groups)+1, base, len(groups), MaxLayers)
 	}
 
-	linkBin := opts.LinkBinary(opts.BuildPlatform)
 	epoch := fmt.Sprint(opts.Epoch.Unix())
 	created := opts.Epoch.UTC()
 	index := make(map[*repodata.Record]int, len(pkgs))
 	for i, p := range pkgs {
 		index[p] = i + 1
 	}
+	plain := linkRoot{state: llb.Scratch(), platform: opts.BuildPlatform, bin: opts.LinkBinary(opts.BuildPlatform)}
+	var compiling *linkRoot // made for the first group with a noarch: python package
 	layers := []llb.State{base}
 	var history []ocispecs.History
 	for gi, group := range groups {
 		inputs := make([]linkInput, len(group))
 		names := make([]string, len(group))
+		root := &plain
 		for i, p := range group {
 			in, err := prepareLink(p, opts, index[p], len(pkgs))
 			if err != nil {
 				return nil, err
 			}
 			inputs[i], names[i] = in, p.String()
+			if p.Noarch == "python" && compiling == nil {
+				runtime, err := pythonRuntime(pkgs, index, python, env.Prefix, epoch, base, plain, opts)
+				if err != nil {
+					return nil, err
+				}
+				compiling = &linkRoot{state: runtime, platform: opts.Platform, bin: opts.LinkBinary(opts.Platform), compile: true}
+			}
+			if p.Noarch == "python" {
+				root = compiling
+			}
 		}
 		var layer llb.State
 		if len(inputs) == 1 {
-			layer = linkPackage(inputs[0], python, env.Prefix, epoch, linkBin, opts)
+			layer = linkPackage(inputs[0], python, env.Prefix, epoch, *root, opts)
 		} else {
-			layer = linkGroup(inputs, fmt.Sprintf("conda group %d/%d", gi+1, len(groups)), python, env.Prefix, epoch, linkBin, opts)
+			layer = linkGroup(inputs, fmt.Sprintf("conda group %d/%d", gi+1, len(groups)), python, env.Prefix, epoch, *root, opts)
 		}
 		layers = append(layers, layer)
 		history = append(history, ocispecs.History{
@@ -158,19 +171,34 @@ func prepareLink(p *repodata.Record, opts Options, n, total int) (linkInput, err
 	return linkInput{pkg: p, stage: stage, archive: archive, file: fn, record: record}, nil
 }
 
+// linkRoot is where a link step runs: an empty root on the build
+// platform, or, for a step holding noarch: python packages, the python
+// runtime (see pythonRuntime) on the target platform, whose python
+// compiles their .pyc in the step.
+type linkRoot struct {
+	state    llb.State
+	platform ocispecs.Platform
+	bin      llb.State
+	compile  bool
+}
+
 // linkPackage links one package into a layer of its own at the final
 // prefix. The step's inputs are the record, the prefix, the python version
 // (noarch: python only) and the link binary: nothing of the environment
-// around it, so the layer is shared by every environment with the same
-// prefix (and python).
-func linkPackage(in linkInput, python, prefix, epoch string, bin llb.State, opts Options) llb.State {
+// around it but, for a noarch: python package, the python runtime, so the
+// layer is shared by every environment with the same prefix (and python
+// and base).
+func linkPackage(in linkInput, python, prefix, epoch string, root linkRoot, opts Options) llb.State {
 	args := []string{path.Join(binDir, "envkit"), "link", "--prefix", prefix, "--dest", outputDir}
 	if in.pkg.Noarch == "python" {
 		args = append(args, "--python", python)
+		if root.compile {
+			args = append(args, "--compile")
+		}
 	}
 	args = append(args, "--record", in.record, path.Join(archiveDir, in.file))
 	return linkStep(args, []llb.RunOption{llb.AddMount(archiveDir, in.archive, llb.Readonly)},
-		"["+in.stage+"] link "+in.pkg.Name+" "+in.pkg.Version, epoch, bin, opts)
+		"["+in.stage+"] link "+in.pkg.Name+" "+in.pkg.Version, prefix, epoch, root, opts)
 }
 
 // linkGroup links a group of packages (beyond the layer budget) in one
@@ -178,11 +206,14 @@ func linkPackage(in linkInput, python, prefix, epoch string, bin llb.State, opts
 // output mount would each still make a layer. Each archive has its own
 // read-only mount named by its file, so adding a member to the group does
 // not change the others' arguments.
-func linkGroup(group []linkInput, stage, python, prefix, epoch string, bin llb.State, opts Options) llb.State {
+func linkGroup(group []linkInput, stage, python, prefix, epoch string, root linkRoot, opts Options) llb.State {
 	args := []string{path.Join(binDir, "envkit"), "link", "--prefix", prefix, "--dest", outputDir}
 	for _, in := range group {
 		if in.pkg.Noarch == "python" {
 			args = append(args, "--python", python)
+			if root.compile {
+				args = append(args, "--compile")
+			}
 			break
 		}
 	}
@@ -194,27 +225,69 @@ func linkGroup(group []linkInput, stage, python, prefix, epoch string, bin llb.S
 		args = append(args, "--record", in.record, path.Join(dir, in.file))
 		names = append(names, in.pkg.Name+" "+in.pkg.Version)
 	}
-	return linkStep(args, mounts, "["+stage+"] link "+strings.Join(names, ", "), epoch, bin, opts)
+	return linkStep(args, mounts, "["+stage+"] link "+strings.Join(names, ", "), prefix, epoch, root, opts)
 }
 
-// linkStep runs envkit link on an empty root with the binary as a
-// read-only mount: BuildKit keys read-only mounts by their content, so the
-// step is cached across builds even when the binary comes from a session's
-// local input (envkit build), whose own key changes with every session.
-// The result is the step's output directory, which holds the layer.
-func linkStep(args []string, archives []llb.RunOption, name, epoch string, bin llb.State, opts Options) llb.State {
+// linkStep runs envkit link on root with the binary as a read-only
+// mount: BuildKit keys read-only mounts by their content, so the step is
+// cached across builds even when the binary comes from a session's local
+// input (envkit build), whose own key changes with every session. The
+// result is the step's output directory, which holds the layer.
+func linkStep(args []string, archives []llb.RunOption, name, prefix, epoch string, root linkRoot, opts Options) llb.State {
 	runOpts := append([]llb.RunOption{
 		llb.Args(args),
-		llb.AddMount(binDir, bin, llb.Readonly),
+		llb.AddMount(binDir, root.bin, llb.Readonly),
 	}, archives...)
+	if root.compile {
+		runOpts = append(runOpts, llb.AddEnv("PATH", path.Join(prefix, "bin")+":"+defaultPath), llb.User("0:0"))
+	}
 	runOpts = append(runOpts,
 		llb.AddEnv("SOURCE_DATE_EPOCH", epoch),
 		llb.Dir("/"),
 		noNetwork,
-		llb.Platform(opts.BuildPlatform),
+		llb.Platform(root.platform),
 		llb.WithCustomName(name),
 	)
-	return llb.Scratch().Run(runOpts...).AddMount(outputDir, llb.Scratch())
+	return root.state.Run(runOpts...).AddMount(outputDir, llb.Scratch())
+}
+
+// pythonRuntime is the root of the link steps that compile .pyc: the base
+// with python and what it depends on linked at the prefix — the layers
+// those packages have on their own (the image's own layers within the
+// budget, so BuildKit links them once), merged. noarch packages are left
+// out with what only they need: python never needs them to run, and pip,
+// which conda-forge's python depends on, is one. The runtime is not part
+// of the image; a noarch: python layer is then keyed on the base and
+// python's packages, and compiling it there takes .pyc compilation out of
+// the finalize step, which reruns on any change.
+func pythonRuntime(pkgs []*repodata.Record, index map[*repodata.Record]int, python, prefix, epoch string, base llb.State, plain linkRoot, opts Options) (llb.State, error) {
+	byName := make(map[string]*repodata.Record, len(pkgs))
+	for _, p := range pkgs {
+		byName[p.Name] = p
+	}
+	python0 := byName["python"]
+	closure := []*repodata.Record{python0}
+	seen := map[*repodata.Record]bool{python0: true}
+	for i := 0; i < len(closure); i++ {
+		for _, d := range closure[i].Depends {
+			if dep := byName[install.SpecName(d)]; dep != nil && !seen[dep] && dep.Noarch == "" {
+				seen[dep] = true
+				closure = append(closure, dep)
+			}
+		}
+	}
+	// In name order, as the image's layers: the merge's key does not
+	// depend on the order the dependencies were found in.
+	sort.Slice(closure, func(i, j int) bool { return index[closure[i]] < index[closure[j]] })
+	states := []llb.State{base}
+	for _, p := range closure {
+		in, err := prepareLink(p, opts, index[p], len(pkgs))
+		if err != nil {
+			return llb.State{}, err
+		}
+		states = append(states, linkPackage(in, python, prefix, epoch, plain, opts))
+	}
+	return llb.Merge(states, llb.WithCustomName(vertexName(opts, "conda", "python runtime for compiling .pyc"))), nil
 }
 
 // archiveStem is a conda archive's file name without its extension.

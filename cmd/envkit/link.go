@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"path"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -25,7 +26,7 @@ func newLinkCmd() *cobra.Command {
 		wheels, records                 []string
 	)
 	cmd := &cobra.Command{
-		Use:   "link --prefix PREFIX (--dest DIR [--python X.Y] [--record JSON] [--requested-spec SPEC] ARCHIVE | --dest DIR [--python X.Y] --record JSON ARCHIVE --record JSON ARCHIVE... | --finalize | --dest DIR --python X.Y [--compile] --wheel WHEEL#sha256=HEX...)",
+		Use:   "link --prefix PREFIX (--dest DIR [--python X.Y [--compile]] [--record JSON] [--requested-spec SPEC] ARCHIVE | --dest DIR [--python X.Y [--compile]] --record JSON ARCHIVE --record JSON ARCHIVE... | --finalize | --dest DIR --python X.Y [--compile] --wheel WHEEL#sha256=HEX...)",
 		Short: "Link conda packages or pip wheels into DIR/PREFIX, or finalize an environment (the BuildKit step)",
 		Long: `link is what envkit runs inside BuildKit, one step per package layer.
 
@@ -35,7 +36,10 @@ appear at PREFIX, under DIR (DIR/PREFIX/...): placeholders replaced by PREFIX,
 noarch: python files placed for --python, entry points and the
 conda-meta/<name>-<version>-<build>.json record included. No script runs, and
 every file gets the mtime SOURCE_DATE_EPOCH (default 0). It needs no shell,
-/tmp or /proc.
+/tmp or /proc. With --compile, PREFIX/bin/pythonX.Y (the environment's
+python, in the step's root) compiles the .py files of noarch: python
+packages to reproducible .pyc naming their final paths, which join the
+package's record; --finalize then leaves them alone.
 
 With several ARCHIVEs (a layer shared by a group of packages) each needs its
 own --record, paired in order: the n-th --record is the n-th ARCHIVE's.
@@ -67,11 +71,8 @@ which join RECORD. Everything under DIR gets the mtime SOURCE_DATE_EPOCH.`,
 				}
 				return linkWheels(wheels, prefix, dest, python, compile, epoch)
 			}
-			if compile {
-				return usagef("link: --compile goes with --wheel")
-			}
 			if finalize {
-				if len(args) != 0 || dest != "" || python != "" || len(records) != 0 || requested != "" {
+				if len(args) != 0 || dest != "" || python != "" || len(records) != 0 || requested != "" || compile {
 					return usagef("link --finalize takes only --prefix")
 				}
 				if err := checkPrefixPath("/", prefix); err != nil {
@@ -79,7 +80,7 @@ which join RECORD. Everything under DIR gets the mtime SOURCE_DATE_EPOCH.`,
 				}
 				return install.Finalize(prefix, install.FinalizeOptions{Epoch: epoch, Command: "envkit link --finalize", Messages: cmd.ErrOrStderr()})
 			}
-			return linkConda(args, records, prefix, dest, python, requested, epoch)
+			return linkConda(args, records, prefix, dest, python, requested, compile, epoch)
 		},
 	}
 	f := cmd.Flags()
@@ -90,14 +91,14 @@ which join RECORD. Everything under DIR gets the mtime SOURCE_DATE_EPOCH.`,
 	f.StringVar(&requested, "requested-spec", "", "the spec the user asked for, kept in conda-meta")
 	f.BoolVar(&finalize, "finalize", false, "run link scripts, compile .pyc and write history in PREFIX")
 	f.StringArrayVar(&wheels, "wheel", nil, "a pip wheel to install, as PATH#sha256=HEX (repeatable)")
-	f.BoolVar(&compile, "compile", false, "with --wheel: compile .pyc with PREFIX/bin/pythonX.Y")
+	f.BoolVar(&compile, "compile", false, "with --wheel or noarch: python ARCHIVEs: compile .pyc with PREFIX/bin/pythonX.Y")
 	return cmd
 }
 
 // linkConda links conda archives into dest/prefix, each checked against
 // its record (the n-th record is the n-th archive's), then gives the whole
 // of dest the epoch as mtime.
-func linkConda(archives, records []string, prefix, dest, python, requested string, epoch time.Time) error {
+func linkConda(archives, records []string, prefix, dest, python, requested string, compile bool, epoch time.Time) error {
 	switch {
 	case len(archives) == 0 || dest == "":
 		return usagef("link: expected --dest DIR and an ARCHIVE")
@@ -107,6 +108,8 @@ func linkConda(archives, records []string, prefix, dest, python, requested strin
 		return usagef("link: %d ARCHIVEs need %d --record, one for each in order (got %d)", len(archives), len(archives), len(records))
 	case len(archives) > 1 && requested != "":
 		return usagef("link: --requested-spec goes with one ARCHIVE")
+	case compile && python == "":
+		return usagef("link: --compile needs --python X.Y")
 	}
 	opts := install.Options{Prefix: prefix, RequestedSpec: requested}
 	if python != "" {
@@ -131,11 +134,11 @@ func linkConda(archives, records []string, prefix, dest, python, requested strin
 	if err != nil {
 		return err
 	}
-	if _, err := install.LinkAll(pkgs, staged); err != nil {
-		// A failure after the first package was written (one that only
-		// linking finds) takes back what the run wrote: DIR is the step's
-		// own output, so that is everything from the first directory the
-		// run created.
+	// A failure after the first package was written (one that only
+	// linking or compiling finds) takes back what the run wrote: DIR is
+	// the step's own output, so that is everything from the first
+	// directory the run created.
+	if err := linkAndCompile(pkgs, staged, prefix, python, compile); err != nil {
 		if created != "" {
 			os.RemoveAll(created)
 		}
@@ -144,6 +147,23 @@ func linkConda(archives, records []string, prefix, dest, python, requested strin
 	// DIR is the step's own output: everything in it gets the epoch, the
 	// directories leading to PREFIX included.
 	return pkg.SetTreeMtime(dest, epoch)
+}
+
+// linkAndCompile links pkgs into staged and, with compile, compiles the
+// .py files of its noarch: python packages with PREFIX/bin/pythonX.Y (the
+// environment's, in the step's root), so that finalizing the environment
+// does not compile them again.
+func linkAndCompile(pkgs []install.Package, staged, prefix, python string, compile bool) error {
+	recs, err := install.LinkAll(pkgs, staged)
+	if err != nil || !compile {
+		return err
+	}
+	root, err := os.OpenRoot(staged)
+	if err != nil {
+		return err
+	}
+	defer root.Close()
+	return install.CompileNoarch(root, prefix, path.Join(prefix, "bin", "python"+python), nil, recs)
 }
 
 // firstMissing is the shallowest directory on the way to dir that does

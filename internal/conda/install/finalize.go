@@ -1,7 +1,6 @@
 package install
 
 import (
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -19,7 +18,6 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/envkit/envkit/internal/conda/repodata"
-	"github.com/envkit/envkit/internal/wheel"
 )
 
 // FinalizeOptions say how to finish an environment whose packages are all
@@ -92,8 +90,10 @@ func Finalize(prefix string, opts FinalizeOptions) error {
 			return err
 		}
 	}
-	if err := compilePyc(root, prefix, ordered, env); err != nil {
-		return err
+	if python := environmentPython(root, prefix); python != "" {
+		if err := CompileNoarch(root, prefix, python, env, ordered); err != nil {
+			return err
+		}
 	}
 	if err := writeHistory(root, ordered, opts); err != nil {
 		return err
@@ -210,78 +210,6 @@ func lookPath(name string, env []string) (string, error) {
 		}
 	}
 	return "", os.ErrNotExist
-}
-
-// compilePyc compiles the .py files of noarch: python packages with the
-// environment's own python, in unchecked-hash mode: the .pyc then holds a
-// hash of the source instead of its mtime, so it is reproducible and stays
-// valid whatever mtimes the image gets. The .pyc files join the packages'
-// records, as conda records them (path type pyc_file).
-func compilePyc(root *os.Root, prefix string, recs []*PrefixRecord, env []string) error {
-	python := ""
-	for _, c := range []string{"bin/python", "bin/python3"} {
-		if st, err := root.Stat(c); err == nil && !st.IsDir() {
-			python = filepath.Join(prefix, c)
-			break
-		}
-	}
-	if python == "" {
-		return nil
-	}
-	var srcs []string
-	for _, r := range recs {
-		if r.Noarch != "python" {
-			continue
-		}
-		for _, f := range r.Files {
-			if strings.HasSuffix(f, ".py") && strings.Contains(f, "site-packages/") {
-				srcs = append(srcs, f)
-			}
-		}
-	}
-	pycs, err := wheel.CompileFiles(python, withPath(env, filepath.Join(prefix, "bin")), root, srcs,
-		func(src string) string { return filepath.Join(prefix, src) })
-	if err != nil {
-		return err
-	}
-	bySource := map[string]wheel.Pyc{}
-	for _, p := range pycs {
-		bySource[p.Source] = p
-	}
-	for _, r := range recs {
-		if r.Noarch != "python" {
-			continue
-		}
-		added := false
-		for _, f := range r.Files {
-			p, ok := bySource[f]
-			if !ok || hasFile(r, p.Path) {
-				continue
-			}
-			n := p.Size
-			r.PathsData.Paths = append(r.PathsData.Paths, PathEntry{Path: p.Path, PathType: PycFile, SHA256InPrefix: hex.EncodeToString(p.SHA256[:]), SizeInBytes: &n})
-			added = true
-		}
-		if added {
-			r.Files = r.Files[:0]
-			for _, p := range r.PathsData.Paths {
-				r.Files = append(r.Files, p.Path)
-			}
-			if err := writeRecord(root, r); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
-}
-
-func hasFile(r *PrefixRecord, p string) bool {
-	for _, f := range r.Files {
-		if f == p {
-			return true
-		}
-	}
-	return false
 }
 
 // writeHistory writes conda-meta/history as one revision holding every
