@@ -134,7 +134,9 @@ ml-scale: dev
 # envkit build against the single-layer baseline (one RUN envkit create)
 # on the ML-scale fixture, one run on one builder: docs/benchmarks.md, "At
 # ML scale". Takes tens of minutes; not part of make bench.
+# COMPRESSION=zstd measures both shapes with zstd layers (its own section).
+COMPRESSION ?= gzip
 .PHONY: bench-ml
 bench-ml: tools build ml-scale
 	@set -e; st=$(CACHE)/bench-ml-services; trap '$(DEV) down -state '"$$st" EXIT; \
-	$(DEV) up -state "$$st" -fixtures $(FIXTURES) >/dev/null; $(DEV) bench-ml -state "$$st" -fixtures $(FIXTURES)
+	$(DEV) up -state "$$st" -fixtures $(FIXTURES) >/dev/null; $(DEV) bench-ml -state "$$st" -fixtures $(FIXTURES) -compression $(COMPRESSION)

@@ -32,7 +32,11 @@ func benchML(ctx context.Context, args []string) error {
 	doc := fs.String("doc", "docs/benchmarks.md", "file whose ## At ML scale section is rewritten")
 	scale := fs.Float64("scale", fixtures.MLDefault.Scale, "the fixture's scale (envkit-dev ml-scale -scale)")
 	keep := fs.Bool("keep", false, "keep the builds' progress (JSON), locks and logs, for profiling")
+	compression := fs.String("compression", "gzip", "the image layers' compression for both shapes: gzip (what every Docker pulls) or zstd (Docker 23, containerd 1.5)")
 	fs.Parse(args)
+	if *compression != "gzip" && *compression != "zstd" {
+		return fmt.Errorf("bench-ml: -compression %q: gzip or zstd", *compression)
+	}
 	env, err := services.Read(*state)
 	if err != nil {
 		return err
@@ -80,7 +84,7 @@ func benchML(ctx context.Context, args []string) error {
 	defer buildkitd.Stop(bkState, 30*time.Second)
 
 	r := &mlRun{ctx: ctx, bin: bin, work: work, addr: addr, mirror: mirror, registry: env.Registry,
-		run: time.Now().UTC().Format("20060102t150405")}
+		run: time.Now().UTC().Format("20060102t150405"), compression: *compression}
 	// Both shapes' definitions and locks: a, a with the small package
 	// changed, a with the large one changed, b.
 	envs := map[string]string{}
@@ -138,9 +142,13 @@ func benchML(ctx context.Context, args []string) error {
 			res[shapeName][step] = b
 		}
 	}
-	section := mlSection(shape, res)
+	heading := "## At ML scale"
+	if *compression != "gzip" {
+		heading += ", " + *compression + " layers"
+	}
+	section := mlSection(heading, *compression, shape, res)
 	fmt.Print(section)
-	return replaceSection(*doc, "## At ML scale", section)
+	return replaceSection(*doc, heading, section)
 }
 
 // baselineDockerfile is the single-layer shape users compare with (Azure
@@ -159,6 +167,7 @@ ENV PATH=/opt/conda/bin:$PATH
 type mlRun struct {
 	ctx                                    context.Context
 	bin, work, addr, mirror, registry, run string
+	compression                            string // of the pushed layers, both shapes
 }
 
 // mlBuild is one build's figures.
@@ -198,7 +207,7 @@ func (r *mlRun) envkit(tag, definition string) (*mlBuild, error) {
 	meta, progress := filepath.Join(r.work, "envkit-"+tag+".json"), filepath.Join(r.work, "envkit-"+tag+".progress")
 	start := time.Now()
 	err := r.cmdProgress(progress, filepath.Join(r.bin, "envkit"), "build", definition, "--addr", r.addr, "--progress", "json",
-		"--build-arg", "SOURCE_DATE_EPOCH=1704067200", "--output", "type=image,name="+ref+",push=true", "--metadata-file", meta)
+		"--build-arg", "SOURCE_DATE_EPOCH=1704067200", "--output", "type=image,name="+ref+",push=true,compression="+r.compression, "--metadata-file", meta)
 	if err != nil {
 		return nil, err
 	}
@@ -229,7 +238,7 @@ func (r *mlRun) baseline(tag, definition, dockerfile string) (*mlBuild, error) {
 	err := r.cmdProgress(progress, filepath.Join(r.bin, "buildctl"), "--addr", r.addr, "build", "--frontend", "dockerfile.v0",
 		"--local", "context="+ctxDir, "--local", "dockerfile="+ctxDir, "--progress", "rawjson",
 		"--opt", "build-arg:"+r.mirror, "--opt", "build-arg:SOURCE_DATE_EPOCH=1704067200",
-		"--output", "type=image,name="+ref+",push=true,oci-mediatypes=true")
+		"--output", "type=image,name="+ref+",push=true,oci-mediatypes=true,compression="+r.compression)
 	if err != nil {
 		return nil, err
 	}
@@ -440,7 +449,7 @@ func chainBytes(prev, next *mlBuild) int64 {
 	return total
 }
 
-func mlSection(shape *fixtures.MLShape, res map[string]map[string]*mlBuild) string {
+func mlSection(heading, compression string, shape *fixtures.MLShape, res map[string]map[string]*mlBuild) string {
 	mb := func(n int64) string {
 		if n < 1e6 {
 			return fmt.Sprintf("%.0f kB", float64(n)/1e3)
@@ -455,9 +464,9 @@ func mlSection(shape *fixtures.MLShape, res map[string]map[string]*mlBuild) stri
 		return ds[1]
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "## At ML scale\n\n")
+	fmt.Fprintf(&b, "%s\n\n", heading)
 	fmt.Fprintf(&b, "`make bench-ml` (hack/envkit-dev bench-ml) on %s, %d CPUs, one run on %s, every build on one fresh buildkitd\n", runtime.GOARCH, runtime.NumCPU(), time.Now().UTC().Format("2006-01-02 15:04 MST"))
-	fmt.Fprintf(&b, "(the base image pulled into it first), pushed to the local registry. The fixture (`make ml-scale`, hack/fixtures/mlscale.go,\n")
+	fmt.Fprintf(&b, "(the base image pulled into it first), pushed to the local registry with %s layers (`-compression`). The fixture (`make ml-scale`, hack/fixtures/mlscale.go,\n", compression)
 	fmt.Fprintf(&b, "seed %d, generated in %s): a channel of python and 302 generated packages (303 records) served on 127.0.0.1:\n\n", shape.Seed, shape.Generation)
 	fmt.Fprintf(&b, "| class (aimed at) | archives | files | archive bytes | unpacked | smallest – largest |\n|---|---|---|---|---|---|\n")
 	for _, c := range shape.Classes {
