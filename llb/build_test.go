@@ -170,6 +170,20 @@ func TestGolden(t *testing.T) {
 			o.PackageLayers = 3
 			o.LocalArchive = localChannel("noarch/dependency-1.0-0.conda", "noarch/dependent-1.0-0.conda")
 		}},
+		// A lock without sizes (conda-lock's, or envkit's before it wrote
+		// them) beyond the budget: hash groups only, the LLB of before.
+		{name: "conda-grouped-unsized", env: Environment{
+			BaseImage: "busybox:1.36", Prefix: "/opt/conda",
+			Packages: unsized(testRecipes(t, "python-3.99.99-0.conda", "sample_noarch_python-1.0-py_0.conda",
+				"post_link-b-1.0-0.conda", "post_link-c-1.0-0.conda", "small-executable-1.0-0.conda", "dependency-1.0-0.conda", "dependent-1.0-0.conda")),
+		}, options: func(o *Options) { o.PackageLayers = 4 }},
+		// The same with sizes: the largest package (small-executable,
+		// 4746 bytes) has a layer of its own, the others share 3.
+		{name: "conda-grouped-sized", env: Environment{
+			BaseImage: "busybox:1.36", Prefix: "/opt/conda",
+			Packages: testRecipes(t, "python-3.99.99-0.conda", "sample_noarch_python-1.0-py_0.conda",
+				"post_link-b-1.0-0.conda", "post_link-c-1.0-0.conda", "small-executable-1.0-0.conda", "dependency-1.0-0.conda", "dependent-1.0-0.conda"),
+		}, options: func(o *Options) { o.PackageLayers = 4 }},
 		{name: "multi-platform", platforms: []ocispecs.Platform{amd64, arm64}, env: Environment{
 			BaseImage: "busybox:1.36", Prefix: "/opt/conda",
 			Steps:    []string{"RUN echo hello > /hello"},
@@ -198,6 +212,14 @@ func TestGolden(t *testing.T) {
 }
 
 const fileChannelURL = "file:///srv/test-recipes"
+
+// unsized drops the packages' sizes, as a lock without them gives.
+func unsized(pkgs []*repodata.Record) []*repodata.Record {
+	for _, p := range pkgs {
+		p.Size = 0
+	}
+	return pkgs
+}
 
 // fileChannel moves packages to a file:// channel, as a lock of one says.
 func fileChannel(pkgs []*repodata.Record) []*repodata.Record {

@@ -3,7 +3,6 @@ package llb
 import (
 	"encoding/json"
 	"fmt"
-	"hash/fnv"
 	"path"
 	"sort"
 	"strings"
@@ -52,7 +51,7 @@ func condaLayers(env Environment, opts Options, base llb.State) (*condaResult, e
 	if budget <= 0 {
 		budget = DefaultPackageLayers
 	}
-	groups := groupByName(pkgs, func(p *repodata.Record) string { return p.Name }, budget)
+	groups := groupPackages(pkgs, budget)
 	if base := len(opts.Base.Config.RootFS.DiffIDs); env.BaseImage != "" && base+len(groups)+1 > MaxLayers {
 		return nil, fmt.Errorf("the image would have %d layers (base %d, conda %d, finalize 1), over containerd's limit of %d: lower the package layer budget",
 			base+len(groups)+1, base, len(groups), MaxLayers)
@@ -323,9 +322,13 @@ func packageArchive(p *repodata.Record, fn string, opts Options, name string) (l
 }
 
 // linkRecord is the record handed to envkit link for conda-meta: the
-// package's own facts, in a stable JSON encoding.
+// package's own facts, in a stable JSON encoding. Without its size: the
+// link step measures the archive and writes that into conda-meta, as
+// envkit create does, and the step's key must not depend on whether the
+// lock knew the size (one written by conda-lock does not).
 func linkRecord(p *repodata.Record) (string, error) {
 	r := *p
+	r.Size = 0
 	r.Depends = append([]string(nil), p.Depends...)
 	sort.Strings(r.Depends)
 	r.Constrains = append([]string(nil), p.Constrains...)
@@ -364,33 +367,4 @@ func pythonVersion(pkgs []*repodata.Record) (string, error) {
 		}
 	}
 	return version, nil
-}
-
-// groupByName returns one group per item while the budget allows, and
-// beyond it budget groups chosen by a hash of the item's name (a conda
-// package's or a wheel's): adding or changing an item then disturbs the
-// one group it falls into, not the groups after it as name-order chunks
-// would. Groups keep the items' (name) order.
-func groupByName[T any](items []T, name func(T) string, budget int) [][]T {
-	if len(items) <= budget {
-		groups := make([][]T, len(items))
-		for i, it := range items {
-			groups[i] = []T{it}
-		}
-		return groups
-	}
-	buckets := make([][]T, budget)
-	for _, it := range items {
-		h := fnv.New32a()
-		h.Write([]byte(name(it)))
-		b := h.Sum32() % uint32(budget)
-		buckets[b] = append(buckets[b], it)
-	}
-	groups := buckets[:0]
-	for _, b := range buckets {
-		if len(b) > 0 {
-			groups = append(groups, b)
-		}
-	}
-	return groups
 }

@@ -165,3 +165,29 @@ func TestCreateFromSpecs(t *testing.T) {
 		t.Error("the dependency post_link-b was not installed")
 	}
 }
+
+// The sizes a lock records bound and check the downloads of envkit
+// create: a size that is not the archive's fails, naming both.
+func TestCreateChecksLockSize(t *testing.T) {
+	t.Setenv("ENVKIT_PKGS_DIR", t.TempDir())
+	lk := recipesLock(t, "dependency-2.0-0.conda")
+	data, err := os.ReadFile(lk)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wrong := strings.Replace(string(data), lock.SizesPrefix+"linux-64: dependency=3919\n", lock.SizesPrefix+"linux-64: dependency=3920\n", 1)
+	if wrong == string(data) {
+		t.Fatalf("no size to change in:\n%s", data)
+	}
+	if err := os.WriteFile(lk, []byte(wrong), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	parent := t.TempDir()
+	code, stderr := runCaptured(t, "create", "--prefix", filepath.Join(parent, "env"), "--lock", lk)
+	if code != 1 || !strings.Contains(stderr, "dependency-2.0-0.conda is 3919 bytes, the record says 3920") {
+		t.Fatalf("exit %d, stderr %q", code, stderr)
+	}
+	if left, _ := os.ReadDir(parent); len(left) != 0 {
+		t.Errorf("failed create left %v", left)
+	}
+}

@@ -41,7 +41,8 @@ conda dependencies for each platform (default: the definition's platforms,
 else linux-64), then its pip lines against those conda packages, and writes
 a conda-lock v1 file, by default conda-lock.yml beside the definition,
 printing what changed. Precached Spark packages are pinned in its
-custom_metadata.
+custom_metadata, beside the conda packages' archive sizes (which decide
+the image's layers beyond the layer budget; docs/lock.md).
 
 Pins move only when asked:
   - a lock whose content hash matches the definition is left untouched;

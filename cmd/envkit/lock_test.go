@@ -388,3 +388,68 @@ func TestLockPlatformFlags(t *testing.T) {
 		t.Error("a refused --platform wrote a lock")
 	}
 }
+
+// envkit lock records each conda package's archive size (from the solve's
+// records) in custom_metadata; a lock without sizes, as conda-lock or an
+// older envkit writes it, is current all the same and left as it is; a
+// platform solved again gets its sizes, one kept keeps its own.
+func TestLockSizes(t *testing.T) {
+	isolate(t)
+	dir := t.TempDir()
+	env := writeEnv(t, dir, "  - dependent\n")
+	path := filepath.Join(dir, "conda-lock.yml")
+	l := lockFile(t, path, env, "--platform", "linux-64", "--platform", "linux-aarch64")
+	data, err := os.ReadFile(filepath.Join(conformance.Dir(t, "channels", "test-recipes"), "noarch", "repodata.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rd struct {
+		Packages map[string]struct{ Size int64 } `json:"packages.conda"`
+	}
+	if err := json.Unmarshal(data, &rd); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range l.Packages {
+		if want := rd.Packages[filepath.Base(p.URL)].Size; p.Size != want || want == 0 {
+			t.Errorf("%s (%s): size %d, want the channel's %d", p.Name, p.Platform, p.Size, want)
+		}
+	}
+	written, _ := os.ReadFile(path)
+	if !bytes.Contains(written, []byte("conda-sizes:linux-64: dependency=3919,dependent=3903\n")) ||
+		!bytes.Contains(written, []byte("conda-sizes:linux-aarch64: dependency=3919,dependent=3903\n")) {
+		t.Errorf("sizes in the lock:\n%s", written)
+	}
+
+	// Without sizes: current for --check and lock, untouched.
+	for i := range l.Packages {
+		l.Packages[i].Size = 0
+	}
+	if _, err := l.WriteFile(path); err != nil {
+		t.Fatal(err)
+	}
+	bare, _ := os.ReadFile(path)
+	if bytes.Contains(bare, []byte("custom_metadata")) {
+		t.Fatalf("sizes left:\n%s", bare)
+	}
+	if _, errOut, code := runSolveCLI(t, "lock", "--check", "--platform", "linux-64", "--platform", "linux-aarch64", env); code != 0 {
+		t.Errorf("--check of a lock without sizes: exit %d: %s", code, errOut)
+	}
+	lockFile(t, path, env, "--platform", "linux-64", "--platform", "linux-aarch64")
+	if after, _ := os.ReadFile(path); !bytes.Equal(after, bare) {
+		t.Errorf("a current lock without sizes was rewritten:\n%s", after)
+	}
+
+	// A new platform is solved with sizes; the two locked keep theirs (none).
+	l = lockFile(t, path, env, "--platform", "linux-64", "--platform", "linux-aarch64", "--platform", "osx-arm64")
+	for _, p := range l.Packages {
+		if (p.Size != 0) != (p.Platform == "osx-arm64") {
+			t.Errorf("%s (%s): size %d", p.Name, p.Platform, p.Size)
+		}
+	}
+	// --update solves all again: every package has its size.
+	for _, p := range lockFile(t, path, env, "--update", "--platform", "linux-64").Packages {
+		if p.Size == 0 {
+			t.Errorf("%s (%s): no size after --update", p.Name, p.Platform)
+		}
+	}
+}

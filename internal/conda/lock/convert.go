@@ -24,6 +24,7 @@ func FromRecord(platform string, r *repodata.Record) Package {
 		URL:          r.URL,
 		Hash:         Hash{MD5: r.MD5, SHA256: r.SHA256},
 		Category:     "main",
+		Size:         max(r.Size, 0),
 	}
 }
 
@@ -72,7 +73,8 @@ func dependencies(depends []string) map[string]string {
 //     "generic" for other noarch ones (the archive's info/index.json has
 //     the truth; the installer reads it);
 //   - Depends are "name rest" joined from Dependencies, sorted;
-//     Constrains, Timestamp, Size and License are not in the lock.
+//   - Size is the entry's Size (custom_metadata), 0 when unknown;
+//     Constrains, Timestamp and License are not in the lock.
 func (p *Package) Record() (repodata.Record, error) {
 	if p.Manager != Conda {
 		return repodata.Record{}, fmt.Errorf("package %s: manager %s has no conda record", p.Name, p.Manager)
@@ -104,7 +106,7 @@ func (p *Package) Record() (repodata.Record, error) {
 	channelURL.RawPath = ""
 	r := repodata.Record{
 		Name: p.Name, Version: p.Version, Build: build, BuildNumber: buildNumber(build),
-		Depends: p.dependList(), MD5: p.Hash.MD5, SHA256: p.Hash.SHA256,
+		Depends: p.dependList(), MD5: p.Hash.MD5, SHA256: p.Hash.SHA256, Size: p.Size,
 		Subdir: subdir, Filename: fn, URL: p.URL, Channel: channelURL.String(),
 	}
 	if subdir == "noarch" {

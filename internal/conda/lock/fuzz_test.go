@@ -23,6 +23,9 @@ func FuzzRead(f *testing.F) {
 		f.Add(data)
 	}
 	f.Add([]byte("version: 1\nmetadata: {content_hash: {}, channels: [a], platforms: []}\npackage: &a []\n"))
+	f.Add([]byte("version: 1\nmetadata: {content_hash: {}, channels: [], platforms: [p], custom_metadata: {'conda-sizes:p': 'a=12,b=3', x: y}}\n" +
+		"package:\n- {name: a, version: '1', manager: conda, platform: p, url: 'https://c/p/a-1-0.conda', hash: {md5: x}, optional: false}\n" +
+		"- {name: b, version: '1', manager: conda, platform: p, url: 'https://c/p/b-1-0.conda', hash: {md5: x}, category: dev, optional: false}\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		l, err := Read("fuzz.yml", data)
 		if err != nil {

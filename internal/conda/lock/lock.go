@@ -34,7 +34,8 @@ type Metadata struct {
 	Platforms []string
 	// Sources are the definition files, relative to the lock's directory.
 	Sources []string
-	// Custom is conda-lock's custom_metadata.
+	// Custom is conda-lock's custom_metadata, without the sizes (they are
+	// in Package.Size).
 	Custom map[string]string
 }
 
@@ -62,6 +63,11 @@ type Package struct {
 	// Build is the build string, which newer conda-lock versions may write;
 	// envkit reads it when present and derives it from the URL otherwise.
 	Build string
+	// Size is a conda archive's size in bytes, 0 when unknown. conda-lock
+	// v1 entries allow no key for it: the lock keeps the sizes in
+	// custom_metadata (SizesPrefix), which Read moves here and Marshal
+	// writes from here.
+	Size int64
 }
 
 // Hash holds the archive's checksums (pip entries carry only sha256).

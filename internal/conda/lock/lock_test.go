@@ -272,7 +272,7 @@ func TestRecordRoundTrip(t *testing.T) {
 		}
 		want := repodata.Record{
 			Name: r.Name, Version: r.Version, Build: r.Build, BuildNumber: got.BuildNumber,
-			Depends: (&Package{Dependencies: dependencies(r.Depends)}).dependList(), MD5: r.MD5, SHA256: r.SHA256,
+			Depends: (&Package{Dependencies: dependencies(r.Depends)}).dependList(), MD5: r.MD5, SHA256: r.SHA256, Size: r.Size,
 			Subdir: r.Subdir, Filename: r.Filename, URL: r.URL, Channel: r.Channel, Noarch: got.Noarch,
 		}
 		if len(want.Depends) == 0 {

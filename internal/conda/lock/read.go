@@ -3,7 +3,9 @@ package lock
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -52,6 +54,7 @@ func Read(name string, data []byte) (*Lock, error) {
 	if pkgs := top["package"]; pkgs != nil {
 		r.packages(l, pkgs)
 	}
+	r.applySizes(l)
 	if r.err != nil {
 		return nil, r.err
 	}
@@ -62,6 +65,16 @@ func Read(name string, data []byte) (*Lock, error) {
 type reader struct {
 	name string
 	err  error
+	// sizes are custom_metadata's package sizes by platform, for
+	// applySizes.
+	sizes []platformSizes
+}
+
+// platformSizes is one SizesPrefix entry of custom_metadata.
+type platformSizes struct {
+	platform string
+	sizes    map[string]int64
+	node     *yaml.Node // its value, for errors
 }
 
 func (r *reader) at(n *yaml.Node, format string, args ...any) error {
@@ -156,6 +169,9 @@ func (r *reader) metadata(n *yaml.Node) Metadata {
 		Sources:     r.strings(m["sources"], "metadata.sources"),
 		Custom:      r.stringMap(m["custom_metadata"], "metadata.custom_metadata"),
 	}
+	if c := m["custom_metadata"]; c != nil && r.err == nil {
+		md.Custom = r.takeSizes(c, md.Custom)
+	}
 	if m["channels"] != nil {
 		for _, c := range r.sequence(m["channels"], "metadata.channels") {
 			// conda-lock reads plain strings too (Channel.from_string).
@@ -182,6 +198,62 @@ func (r *reader) metadata(n *yaml.Node) Metadata {
 		}
 	}
 	return md
+}
+
+// takeSizes parses custom's SizesPrefix entries (n is custom_metadata's
+// node) for applySizes and returns custom without them, nil when nothing
+// else is left.
+func (r *reader) takeSizes(n *yaml.Node, custom map[string]string) map[string]string {
+	n = deref(n)
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		key := n.Content[i].Value
+		platform, ok := strings.CutPrefix(key, SizesPrefix)
+		if !ok {
+			continue
+		}
+		sizes, err := parseSizes(custom[key])
+		if err == nil && platform == "" {
+			err = errors.New("no platform after " + SizesPrefix)
+		}
+		if err != nil {
+			r.fail(n.Content[i+1], "metadata.custom_metadata %s: %v", key, err)
+			return nil
+		}
+		r.sizes = append(r.sizes, platformSizes{platform, sizes, n.Content[i+1]})
+		delete(custom, key)
+	}
+	if len(custom) == 0 {
+		return nil
+	}
+	return custom
+}
+
+// applySizes sets the Size of the conda entries custom_metadata gives one
+// for. A size for a package the lock does not hold means the lock was
+// changed after envkit wrote it: an error, not a guess.
+func (r *reader) applySizes(l *Lock) {
+	if r.err != nil || len(r.sizes) == 0 {
+		return
+	}
+	index := map[[2]string][]int{} // platform, name → conda entries
+	for i, p := range l.Packages {
+		if p.Manager == Conda {
+			k := [2]string{p.Platform, p.Name}
+			index[k] = append(index[k], i)
+		}
+	}
+	for _, ps := range r.sizes {
+		for _, name := range slices.Sorted(maps.Keys(ps.sizes)) {
+			entries := index[[2]string{ps.platform, name}]
+			if len(entries) == 0 {
+				r.fail(ps.node, "metadata.custom_metadata %s%s: %s is no conda package of %s in the lock, which was edited after it was written: remove its size, or write the lock again (envkit lock --update)", SizesPrefix, ps.platform, name, ps.platform)
+				return
+			}
+			for _, i := range entries {
+				l.Packages[i].Size = ps.sizes[name]
+			}
+		}
+	}
 }
 
 type key struct{ manager, name, platform, category string }
@@ -248,6 +320,9 @@ func (p *Package) validate() error {
 	case Conda:
 		if p.Hash.MD5 == "" && p.Hash.SHA256 == "" {
 			return errors.New("conda packages need hash.md5 or hash.sha256")
+		}
+		if p.Size < 0 || p.Size > 0 && strings.ContainsAny(p.Name, ",=") {
+			return fmt.Errorf("size %d: want bytes (0 when unknown), of a package whose name has no ',' or '=' (custom_metadata %s)", p.Size, SizesPrefix)
 		}
 	case Pip:
 	default:

@@ -56,6 +56,16 @@ func TestOutputFollowsCondaLockSchema(t *testing.T) {
 	for _, c := range md["channels"].([]any) {
 		checkKeys(t, "channel", c.(map[string]any))
 	}
+	// custom_metadata is Dict[str, str] (the sizes are there).
+	custom, _ := md["custom_metadata"].(map[string]any)
+	if len(custom) == 0 {
+		t.Error("no custom_metadata: the golden lock should hold the packages' sizes")
+	}
+	for k, v := range custom {
+		if _, ok := v.(string); !ok {
+			t.Errorf("custom_metadata %s: %#v is not a string", k, v)
+		}
+	}
 	for _, p := range doc["package"].([]any) {
 		pm := p.(map[string]any)
 		checkKeys(t, "package", pm)
