@@ -20,7 +20,7 @@ import (
 // Dockerfile and the steps COPY or ADD, so the definition hash changes when
 // one of them does.
 func (r *reader) contextFiles(d *doc, def *Definition) {
-	if def.Base.Dockerfile == "" && len(def.Steps) == 0 {
+	if def.Base.Dockerfile == "" && len(def.Steps) == 0 || r.noContext {
 		return
 	}
 	cfs, ignored, closeFS, ok := r.buildContext(d, def)
@@ -50,8 +50,7 @@ func (r *reader) contextFiles(d *doc, def *Definition) {
 	for _, st := range def.Steps {
 		ast, err := parser.Parse(strings.NewReader(st.Instruction))
 		if err != nil {
-			d.e.add(st.Pos, "step: %v", err)
-			continue
+			continue // validate reports it (checkStep)
 		}
 		for _, n := range ast.AST.Children {
 			r.digestSources(d, n, st.Pos, cfs, ignored, digests)

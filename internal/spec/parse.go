@@ -124,6 +124,10 @@ type reader struct {
 	// git opens git build contexts; gitTree is the one read.
 	git     GitOpener
 	gitTree fs.FS
+	// noContext says the build context the definition names could not
+	// be opened (reported where it is named): its files are not checked
+	// against another directory.
+	noContext bool
 }
 
 // display turns a path inside fsys into the path shown in messages.
@@ -156,14 +160,15 @@ func (r *reader) local(rel string) (string, error) {
 // reading checks it: the frontend's context, read through the BuildKit
 // gateway, would transfer the whole directory to stat it (what it reads
 // from the context then fails, naming the path).
-func (r *reader) contextDir(d *doc, n *yaml.Node, rel, key string) bool {
+func (r *reader) contextDir(d *doc, n *yaml.Node, rel, key string) (ok bool) {
+	defer func() { r.noContext = !ok }()
 	p, err := r.local(rel)
 	if err != nil {
 		d.errorf(n, "%s: %v", key, err)
 		return false
 	}
-	sfs, ok := r.fsys.(fs.StatFS)
-	if !ok {
+	sfs, canStat := r.fsys.(fs.StatFS)
+	if !canStat {
 		return true
 	}
 	st, err := sfs.Stat(p)
@@ -259,16 +264,24 @@ func (r *reader) parse(name string, data []byte) (*Definition, error) {
 	}
 	def.Source.Path = shown
 	def.Source.Files = r.files
-	if len(r.e.list) == 0 && r.extends != nil {
+	// Every problem is reported in one run, as a compiler reports them:
+	// the checks below see what the reader could read even when it found
+	// errors (what it could not read is not in def, so nothing is
+	// reported twice).
+	checked := false // validate has seen def as returned
+	if r.extends != nil {
 		// The file's own values first: the merge would hide a duplicate
-		// among them behind the curated entry it replaces.
+		// among them behind the curated entry it replaces. A file with
+		// errors is not merged: its errors are its own.
 		validate(def, &r.e)
 		if len(r.e.list) == 0 {
 			def = r.extendCurated(d, def)
+		} else {
+			checked = true
 		}
 	}
-	if len(r.e.list) == 0 {
-		r.contextFiles(d, def)
+	r.contextFiles(d, def)
+	if !checked {
 		validate(def, &r.e)
 	}
 	if err := r.e.err(); err != nil {
