@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/envkit/envkit/internal/pypi/pypitest"
 )
 
 func TestConvert(t *testing.T) {
@@ -156,7 +158,7 @@ func TestConvertMovesWheelFiles(t *testing.T) {
 	if err := os.MkdirAll(filepath.Join(proj, "wheels"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(filepath.Join(proj, "wheels", "x-1.0-py3-none-any.whl"), []byte("PK\x03\x04"), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(proj, "wheels", "x-1.0-py3-none-any.whl"), pypitest.Dist{Name: "x", Version: "1.0"}.Build(), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	src := filepath.Join(proj, "environment.yml")
