@@ -174,7 +174,7 @@ func (r *reader) contextDir(d *doc, n *yaml.Node, rel, key string) (ok bool) {
 	st, err := sfs.Stat(p)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
-		d.errorf(n, "%s: directory %q does not exist (paths are relative to the definition's directory)", key, rel)
+		d.errorf(n, "%s: directory %q does not exist (paths are relative to the definition's directory)%s", key, rel, placeholderHint(rel))
 	case err != nil:
 		d.errorf(n, "%s: %q: %v", key, rel, unwrapPathError(err))
 	case !st.IsDir():
@@ -198,7 +198,7 @@ func (r *reader) readRef(d *doc, n *yaml.Node, rel, what string) (data []byte, f
 	}
 	data, err = fs.ReadFile(r.fsys, p)
 	if err != nil {
-		d.errorf(n, "%s: cannot read %q: %v", what, rel, unwrapPathError(err))
+		d.errorf(n, "%s: cannot read %q: %v%s%s", what, rel, unwrapPathError(err), r.nearName(p, rel, err), placeholderHint(rel))
 		return nil, "", false
 	}
 	if !utf8.Valid(data) {
@@ -217,6 +217,33 @@ func (r *reader) relToDef(p string) string {
 		return p
 	}
 	return strings.TrimPrefix(p, r.defDir+"/")
+}
+
+// nearName suggests, for a file that does not exist at p (written rel),
+// the file beside it that was likely meant: the same name in another
+// case, or with .yml for .yaml and back (Azure ML examples name
+// conda.yaml beside conda.yml). It lists the directory only where that
+// reads no file contents (not the BuildKit gateway's context).
+func (r *reader) nearName(p, rel string, err error) string {
+	rd, ok := r.fsys.(fs.ReadDirFS)
+	if !ok || !errors.Is(err, fs.ErrNotExist) {
+		return ""
+	}
+	entries, err := rd.ReadDir(path.Dir(p))
+	if err != nil {
+		return ""
+	}
+	want := strings.ToLower(path.Base(p))
+	swapped := strings.TrimSuffix(want, ".yaml") + ".yml"
+	if strings.HasSuffix(want, ".yml") {
+		swapped = strings.TrimSuffix(want, ".yml") + ".yaml"
+	}
+	for _, en := range entries {
+		if n := strings.ToLower(en.Name()); !en.IsDir() && (n == want || n == swapped) {
+			return fmt.Sprintf("; did you mean %q?", path.Join(path.Dir(filepath.ToSlash(rel)), en.Name()))
+		}
+	}
+	return ""
 }
 
 func unwrapPathError(err error) error {

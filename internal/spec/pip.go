@@ -123,6 +123,10 @@ func ParsePipRequirement(line string) (pep508.Requirement, []string, error) {
 			// conda's "name=1.2" in a pip list: pip refuses it too.
 			msg += `; "=" is conda's operator, pip's is "==" (or "~=")`
 		}
+		if bare := strings.Trim(text, `'", []`); bare != "" && (strings.ContainsAny(text[:1], `'"[`) || strings.HasSuffix(text, ",")) {
+			// A Python list pasted into requirements.txt.
+			msg += fmt.Sprintf("; a requirement is written without quotes or commas: %s", bare)
+		}
 		return req, nil, errors.New(msg)
 	}
 	// pip reads "name @ ./x.whl" and "name @ file:x.whl" from its working
