@@ -110,7 +110,7 @@ func FromWheelFile(r io.ReaderAt, size int64) (Metadata, error) {
 	zr, err := zip.NewReader(br, size)
 	switch {
 	case errors.Is(err, errOverBudget):
-		return Metadata{}, fmt.Errorf("not a wheel: its zip directory is larger than %d MiB (a wheel's takes a few MB)", maxDirectory>>20)
+		return Metadata{}, fmt.Errorf("not a wheel: its zip directory is larger than %d MiB, where a wheel's takes a few", maxDirectory>>20)
 	case err != nil:
 		return Metadata{}, fmt.Errorf("not a wheel: %v", err)
 	}
