@@ -88,6 +88,11 @@ func TestMultiPlatform(t *testing.T) {
 		progress, d = envkitBuild(t, file, addr, repo+":envkit")
 		return d
 	})
+	// envkit build asks for the definition's platforms: BuildKit finds
+	// the result matches (it warned when the daemon's own was asked for).
+	if w, err := services.Warnings(strings.NewReader(progress)); err != nil || len(w) > 0 {
+		t.Errorf("envkit build: warnings %q (%v)", w, err)
+	}
 	for _, p := range []string{"linux/amd64", "linux/arm64"} {
 		if name := "[internal] load the envkit binary for " + p; !slices.ContainsFunc(stepsOf(t, progress), func(v services.Vertex) bool { return v.Name == name }) {
 			t.Errorf("envkit build has no step %q: each platform's steps run its own envkit", name)

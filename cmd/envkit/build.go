@@ -233,7 +233,7 @@ func runBuild(ctx context.Context, stderr, stdout io.Writer, file string, f buil
 			return err
 		}
 	}
-	attrs := frontendAttrs(filepath.Base(file), buildArgs, platforms, channels)
+	attrs := frontendAttrs(filepath.Base(file), buildArgs, requestPlatforms(def, platforms), channels)
 	solveOpt := client.SolveOpt{
 		Exports:       outputs,
 		LocalMounts:   localMounts,

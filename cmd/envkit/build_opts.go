@@ -113,6 +113,19 @@ func channelMounts(def *spec.Definition, opts buildplan.Options) (map[string]str
 // name in the dockerfile input, build arguments, platforms, the link
 // binary taken from the envkit-bin local input, and the named contexts of
 // file:// channels (channelMounts).
+// requestPlatforms are the platforms envkit build asks BuildKit for:
+// --platform's, else the definition's platforms: (what the frontend builds
+// then, buildplan.Targets). BuildKit compares the result with the request,
+// and without one with the daemon's own platform: an arm64 definition
+// built on amd64 would get a warning that its platform does not match.
+// def is nil when the definition does not parse.
+func requestPlatforms(def *spec.Definition, flag []string) []string {
+	if len(flag) > 0 || def == nil {
+		return flag
+	}
+	return def.Platforms
+}
+
 func frontendAttrs(filename string, buildArgs map[string]string, platforms []string, channels map[string]string) map[string]string {
 	attrs := map[string]string{
 		"filename":             filename,

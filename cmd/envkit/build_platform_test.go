@@ -4,6 +4,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/envkit/envkit/internal/spec"
 )
 
 // envkit build --platform locks a platform the definition does not name,
@@ -21,5 +23,33 @@ func TestBuildPlatformOutsideTheDefinitionIsSaid(t *testing.T) {
 	}
 	if l := readLock(t, filepath.Join(dir, "conda-lock.yml")); strings.Join(l.Metadata.Platforms, " ") != "linux-64 linux-aarch64" {
 		t.Errorf("locked %v", l.Metadata.Platforms)
+	}
+}
+
+// envkit build asks BuildKit for the platforms it builds: --platform's,
+// else the definition's (an arm64 definition built without --platform
+// asked for the daemon's own, and BuildKit warned that the result did not
+// match it); a definition naming none asks for nothing (the daemon's).
+func TestBuildRequestsTheDefinitionsPlatforms(t *testing.T) {
+	arm := &spec.Definition{Platforms: []string{"linux/arm64"}}
+	for _, c := range []struct {
+		def  *spec.Definition
+		flag []string
+		want string
+	}{
+		{arm, nil, "linux/arm64"},
+		{&spec.Definition{Platforms: []string{"linux/amd64", "linux/arm64"}}, nil, "linux/amd64,linux/arm64"},
+		{arm, []string{"linux/amd64"}, "linux/amd64"},
+		{&spec.Definition{}, nil, ""},
+		{nil, nil, ""},
+	} {
+		attrs := frontendAttrs("env.yml", nil, requestPlatforms(c.def, c.flag), nil)
+		if got := attrs["platform"]; got != c.want {
+			var named []string
+			if c.def != nil {
+				named = c.def.Platforms
+			}
+			t.Errorf("platforms: %v, --platform %v: requested %q, want %q", named, c.flag, got, c.want)
+		}
 	}
 }

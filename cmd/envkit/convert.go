@@ -70,7 +70,7 @@ conda_file: the converted file hashes the same as the source.`,
 				return fmt.Errorf("the %s file convert would write does not validate, so nothing is written (please report this):\n%v", format, err)
 			}
 			for _, d := range dropped {
-				fmt.Fprintf(cmd.ErrOrStderr(), "envkit: dropped %s (not in the %s format)\n", d, format)
+				fmt.Fprintf(cmd.ErrOrStderr(), "envkit: dropped %s: the %s format has no place for it\n", d, format)
 			}
 			if out == "" {
 				_, err = cmd.OutOrStdout().Write(data)

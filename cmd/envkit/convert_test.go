@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/envkit/envkit/internal/pypi/pypitest"
 )
 
 func TestConvert(t *testing.T) {
@@ -156,7 +158,7 @@ func TestConvertMovesWheelFiles(t *testing.T) {
 	if err := os.MkdirAll(filepath.Join(proj, "wheels"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(filepath.Join(proj, "wheels", "x-1.0-py3-none-any.whl"), []byte("PK\x03\x04"), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(proj, "wheels", "x-1.0-py3-none-any.whl"), pypitest.Dist{Name: "x", Version: "1.0"}.Build(), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	src := filepath.Join(proj, "environment.yml")
@@ -186,5 +188,54 @@ func TestConvertMovesWheelFiles(t *testing.T) {
 	}
 	if _, err := os.Stat(inner); !os.IsNotExist(err) {
 		t.Errorf("a failed convert wrote %s", inner)
+	}
+}
+
+// A saved Azure ML v1 environment converts to Azure ML v2 YAML unless it
+// holds what v2 cannot: the refusal names the values and the flag that
+// drops them, and the interpreter every v1 file saves ("python", which
+// matters only for user-managed python) is no loss. The files are
+// SlimCoF/BP_2's azureml_environment.json and conda_dependencies.yml
+// @ 13fea48 (azureml-core's save_to_directory), shortened.
+func TestConvertAzureMLv1(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "azureml_environment.json"), []byte(`{
+    "name": "slimak-env",
+    "version": null,
+    "environmentVariables": {
+        "EXAMPLE_ENV_VAR": "EXAMPLE_VALUE"
+    },
+    "python": {
+        "userManagedDependencies": false,
+        "interpreterPath": "python",
+        "condaDependenciesFile": null,
+        "baseCondaEnvironment": null
+    },
+    "docker": {
+        "enabled": false,
+        "baseImage": "mcr.microsoft.com/azureml/openmpi3.1.2-ubuntu18.04:20220208.v1",
+        "baseDockerfile": null,
+        "platform": {
+            "os": "Linux",
+            "architecture": "amd64"
+        }
+    }
+}
+`), 0o644)
+	os.WriteFile(filepath.Join(dir, "conda_dependencies.yml"), []byte("name: project_environment\ndependencies:\n- python=3.8\n\n- pip:\n  - azureml-defaults\n  - pandas~=1.4.1\n- pip\nchannels:\n- anaconda\n- conda-forge\n"), 0o644)
+	out := filepath.Join(dir, "v2.yml")
+	code, _, errs := cli(t, "convert", dir, "--to", "azureml", "-o", out)
+	if code != 1 || errs != "envkit: azureml cannot hold env (EXAMPLE_ENV_VAR), platforms (linux/amd64); convert to native, or drop them with --lossy\n" {
+		t.Errorf("convert: exit %d, %q", code, errs)
+	}
+	if _, err := os.Stat(out); err == nil {
+		t.Error("a refused conversion wrote its output")
+	}
+	code, _, errs = cli(t, "convert", dir, "--to", "azureml", "--lossy", "-o", out)
+	if code != 0 || errs != "envkit: dropped env (EXAMPLE_ENV_VAR): the azureml format has no place for it\nenvkit: dropped platforms (linux/amd64): the azureml format has no place for it\n" {
+		t.Errorf("convert --lossy: exit %d, %q", code, errs)
+	}
+	if code, _, errs := cli(t, "validate", out); code != 0 {
+		t.Errorf("the --lossy output does not validate: %s", errs)
 	}
 }

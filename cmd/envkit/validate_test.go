@@ -89,3 +89,28 @@ func TestValidateTemplatePin(t *testing.T) {
 		}
 	}
 }
+
+// validate reports every independent problem of a definition in one run,
+// each at its position, in the same order on stderr and in --json.
+func TestValidateReportsEveryProblem(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "env.yml")
+	os.WriteFile(p, []byte("base:\n  image: debian\nsteps:\n  - COPY missing.txt /x\nconda:\n  file: conda.yml\npip:\n  - -r extra.txt\n"), 0o644)
+	want := []string{
+		p + `:4:5: COPY source "missing.txt": no such file in the build context`,
+		p + `:6:9: conda.file: cannot read "conda.yml": no such file or directory`,
+		p + `:8:5: -r: cannot read "extra.txt": no such file or directory`,
+	}
+	code, out, errs := cli(t, "validate", p)
+	if code != 1 || out != "" || errs != strings.Join(want, "\n")+"\n" {
+		t.Errorf("validate: exit %d, stdout %q, stderr:\n%s", code, out, errs)
+	}
+	code, out, _ = cli(t, "validate", "--json", p)
+	var res struct {
+		Errors []struct {
+			Line, Col int
+		}
+	}
+	if err := json.Unmarshal([]byte(out), &res); err != nil || code != 1 || len(res.Errors) != 3 || res.Errors[0].Line != 4 || res.Errors[2].Line != 8 {
+		t.Errorf("validate --json: exit %d, %v, %s", code, err, out)
+	}
+}

@@ -73,3 +73,21 @@ func isExecStep(name string) bool {
 	}
 	return false
 }
+
+// Warnings are the warnings in a build's JSON progress (BuildKit's, such
+// as a result that does not match the requested platforms), in order.
+func Warnings(progress io.Reader) ([]string, error) {
+	var out []string
+	sc := bufio.NewScanner(progress)
+	sc.Buffer(make([]byte, 1<<20), 1<<24)
+	for sc.Scan() {
+		var ss client.SolveStatus
+		if json.Unmarshal(sc.Bytes(), &ss) != nil {
+			continue
+		}
+		for _, w := range ss.Warnings {
+			out = append(out, string(w.Short))
+		}
+	}
+	return out, sc.Err()
+}

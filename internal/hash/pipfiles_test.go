@@ -4,6 +4,7 @@ import (
 	"testing"
 	"testing/fstest"
 
+	"github.com/envkit/envkit/internal/pypi/pypitest"
 	"github.com/envkit/envkit/internal/spec"
 )
 
@@ -23,13 +24,14 @@ func TestPipFilesHashByContent(t *testing.T) {
 		}
 		return h
 	}
+	whl := pypitest.Dist{Name: "x", Version: "1.0"}.Build()
 	files := fstest.MapFS{
 		"c.txt":                        {Data: []byte("numpy<2\n")},
 		"pins/other.txt":               {Data: []byte("# moved\nnumpy <2\n")},
 		"changed.txt":                  {Data: []byte("numpy<3\n")},
-		"w/x-1.0-py3-none-any.whl":     {Data: []byte("PK wheel bytes")},
-		"moved/x-1.0-py3-none-any.whl": {Data: []byte("PK wheel bytes")},
-		"new/x-1.0-py3-none-any.whl":   {Data: []byte("PK wheel bytes!")},
+		"w/x-1.0-py3-none-any.whl":     {Data: whl},
+		"moved/x-1.0-py3-none-any.whl": {Data: whl},
+		"new/x-1.0-py3-none-any.whl":   {Data: pypitest.Dist{Name: "x", Version: "1.0", Files: map[string]string{"x/more.py": ""}}.Build()},
 	}
 	base := of("      - scipy\n      - -c c.txt\n", files)
 	for pip, same := range map[string]bool{

@@ -4,6 +4,7 @@ import (
 	"testing"
 	"testing/fstest"
 
+	"github.com/envkit/envkit/internal/pypi/pypitest"
 	"github.com/envkit/envkit/internal/spec"
 )
 
@@ -12,7 +13,7 @@ import (
 func TestConstraintsPin(t *testing.T) {
 	files := fstest.MapFS{
 		"c.txt":                    {Data: []byte("numpy<2\nrequests; python_version > \"3\"\n")},
-		"w/x-1.0-py3-none-any.whl": {Data: []byte("PK")},
+		"w/x-1.0-py3-none-any.whl": {Data: pypitest.Dist{Name: "x", Version: "1.0"}.Build()},
 	}
 	def, err := spec.Parse("env.yml", []byte("base: {image: debian:12}\nconda:\n  channels: [conda-forge]\n  dependencies:\n    - python=3.11\n    - pip=24.0\n    - pip:\n      - -c c.txt\n      - numpy\n      - requests\n      - ./w/x-1.0-py3-none-any.whl\n"), files)
 	if err != nil {

@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/envkit/envkit/internal/platform"
 )
 
 // Keys of azureml_environment.json as azureml-core serializes it (camelCase
@@ -199,7 +201,13 @@ func (r *reader) readV1Docker(d *doc, def *Definition, n *yaml.Node) {
 				}
 			}
 			if osName != "" || arch != "" {
-				def.Platforms = []string{strings.ToLower(osName) + "/" + strings.ToLower(arch)}
+				// Checked here, at its line, as a native platforms: entry.
+				pl := strings.ToLower(osName) + "/" + strings.ToLower(arch)
+				if _, err := platform.Parse(pl); err != nil {
+					d.errorf(f.v, "docker.platform: %v", err)
+					continue
+				}
+				def.Platforms = []string{pl}
 			}
 		default:
 			// enabled, sharedVolumes, shmSize, arguments, gpuSupport are

@@ -20,7 +20,7 @@ import (
 // Dockerfile and the steps COPY or ADD, so the definition hash changes when
 // one of them does.
 func (r *reader) contextFiles(d *doc, def *Definition) {
-	if def.Base.Dockerfile == "" && len(def.Steps) == 0 {
+	if def.Base.Dockerfile == "" && len(def.Steps) == 0 || r.noContext {
 		return
 	}
 	cfs, ignored, closeFS, ok := r.buildContext(d, def)
@@ -30,28 +30,18 @@ func (r *reader) contextFiles(d *doc, def *Definition) {
 	defer closeFS()
 	digests := map[string]string{}
 	if def.Base.Dockerfile != "" {
-		file := def.Base.Pos
-		if def.Base.DockerfileFile != "" {
-			file = Pos{File: def.Base.DockerfileFile}
-		}
-		ast, err := parser.Parse(strings.NewReader(def.Base.Dockerfile))
-		if err != nil {
-			d.e.add(file, "Dockerfile: %v", err)
-			return
-		}
-		for _, n := range ast.AST.Children {
-			at := file
-			if def.Base.DockerfileFile != "" {
-				at = Pos{File: file.File, Line: n.StartLine, Col: 1}
+		// A Dockerfile that does not parse is validate's to report
+		// (checkDockerfile).
+		if ast, err := parser.Parse(strings.NewReader(def.Base.Dockerfile)); err == nil {
+			for _, n := range ast.AST.Children {
+				r.digestSources(d, n, dockerfilePos(def.Base, n), cfs, ignored, digests)
 			}
-			r.digestSources(d, n, at, cfs, ignored, digests)
 		}
 	}
 	for _, st := range def.Steps {
 		ast, err := parser.Parse(strings.NewReader(st.Instruction))
 		if err != nil {
-			d.e.add(st.Pos, "step: %v", err)
-			continue
+			continue // validate reports it (checkStep)
 		}
 		for _, n := range ast.AST.Children {
 			r.digestSources(d, n, st.Pos, cfs, ignored, digests)
@@ -61,6 +51,19 @@ func (r *reader) contextFiles(d *doc, def *Definition) {
 		def.Base.ContextFiles = append(def.Base.ContextFiles, FileDigest{Path: p, Digest: dg})
 	}
 	sort.Slice(def.Base.ContextFiles, func(i, j int) bool { return def.Base.ContextFiles[i].Path < def.Base.ContextFiles[j].Path })
+}
+
+// dockerfilePos is where instruction n of the base Dockerfile is written:
+// its line in a Dockerfile file, the base's own position for an inline
+// one; n nil is the Dockerfile as a whole.
+func dockerfilePos(b Base, n *parser.Node) Pos {
+	switch {
+	case b.DockerfileFile == "":
+		return b.Pos
+	case n == nil:
+		return Pos{File: b.DockerfileFile}
+	}
+	return Pos{File: b.DockerfileFile, Line: n.StartLine, Col: 1}
 }
 
 // buildContext returns the build context as BuildKit sends it: a local

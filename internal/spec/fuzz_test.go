@@ -26,7 +26,7 @@ func FuzzParse(f *testing.F) {
 		"Dockerfile":             {Data: []byte("FROM debian:12\nCOPY conda.yml /\n")},
 		"requirements.txt":       {Data: []byte("numpy==2.0\n-r conda.yml\n")},
 		"constraints.txt":        {Data: []byte("numpy<3\n-c constraints.txt\n")},
-		"x-1.0-py3-none-any.whl": {Data: []byte("PK\x03\x04")},
+		"x-1.0-py3-none-any.whl": {Data: testWheel("x", "1.0")},
 	}
 	f.Fuzz(func(t *testing.T, name string, data []byte) {
 		if strings.ContainsAny(name, "/\\") || name == "" || name == "." || name == ".." {

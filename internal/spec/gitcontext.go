@@ -28,7 +28,8 @@ type Options struct {
 // gitContext reads a build context value that is a URL (build.path,
 // base.context) at node n: it parses it (gitctx.Parse, BuildKit's
 // grammar) and opens it, keeping the tree for the files read from it.
-func (r *reader) gitContext(d *doc, n *yaml.Node, value, key string) (*gitctx.Ref, bool) {
+func (r *reader) gitContext(d *doc, n *yaml.Node, value, key string) (_ *gitctx.Ref, ok bool) {
+	defer func() { r.noContext = !ok }()
 	g, err := gitctx.Parse(value)
 	if err != nil {
 		d.errorf(n, "%s: %v", key, err)

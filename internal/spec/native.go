@@ -64,15 +64,19 @@ func (r *reader) readNative(d *doc, def *Definition, root *yaml.Node) {
 		case "spark":
 			def.Spark = readNativeSpark(d, f.v)
 		case "platforms":
-			def.Platforms = d.strList(f.v, "platforms")
 			// Checked here, where each entry has its line: a platform the
 			// lock and the build cannot take fails validate, not lock.
-			for _, it := range f.v.Content {
-				if it.Kind == yaml.ScalarNode {
-					if _, err := platform.Parse(it.Value); err != nil {
-						d.errorf(it, "%v", err)
-					}
+			items, _ := d.seq(f.v, "platforms")
+			for _, it := range items {
+				pl, ok := d.str(it, "platforms entries")
+				if !ok {
+					continue
 				}
+				if _, err := platform.Parse(pl); err != nil {
+					d.errorf(it, "%v", err)
+					continue
+				}
+				def.Platforms = append(def.Platforms, pl)
 			}
 		case "azureml":
 			af, _ := d.mapping(f.v, "azureml", nativeAzureKeys)
@@ -123,7 +127,11 @@ func (r *reader) readNativeBase(d *doc, def *Definition, n *yaml.Node) {
 				file, fileN = s, f.v
 			}
 		case "context":
-			ctx, _ := d.str(f.v, "base.context")
+			ctx, ok := d.str(f.v, "base.context")
+			if !ok {
+				r.noContext = true
+				continue
+			}
 			if gitctx.IsRemote(ctx) {
 				if g, ok := r.gitContext(d, f.v, ctx, "base.context"); ok {
 					def.Base.Git, def.Base.Context = g, ctx

@@ -11,7 +11,7 @@ func TestNativePipReadsFiles(t *testing.T) {
 	files := fstest.MapFS{
 		"c.txt":                         {Data: []byte("numpy<2\n")},
 		"reqs.txt":                      {Data: []byte("rich\n")},
-		"wheels/x-1.0-py3-none-any.whl": {Data: []byte("PK\x03\x04")},
+		"wheels/x-1.0-py3-none-any.whl": {Data: testWheel("x", "1.0")},
 	}
 	def, err := Parse("env.yml", []byte("base:\n  image: debian\nconda:\n  dependencies:\n    - python=3.11\npip:\n  - -c c.txt\n  - -r reqs.txt\n  - ./wheels/x-1.0-py3-none-any.whl\n  - numpy\n"), files)
 	if err != nil {

@@ -124,6 +124,10 @@ type reader struct {
 	// git opens git build contexts; gitTree is the one read.
 	git     GitOpener
 	gitTree fs.FS
+	// noContext says the build context the definition names could not
+	// be opened (reported where it is named): its files are not checked
+	// against another directory.
+	noContext bool
 }
 
 // display turns a path inside fsys into the path shown in messages.
@@ -156,20 +160,21 @@ func (r *reader) local(rel string) (string, error) {
 // reading checks it: the frontend's context, read through the BuildKit
 // gateway, would transfer the whole directory to stat it (what it reads
 // from the context then fails, naming the path).
-func (r *reader) contextDir(d *doc, n *yaml.Node, rel, key string) bool {
+func (r *reader) contextDir(d *doc, n *yaml.Node, rel, key string) (ok bool) {
+	defer func() { r.noContext = !ok }()
 	p, err := r.local(rel)
 	if err != nil {
 		d.errorf(n, "%s: %v", key, err)
 		return false
 	}
-	sfs, ok := r.fsys.(fs.StatFS)
-	if !ok {
+	sfs, canStat := r.fsys.(fs.StatFS)
+	if !canStat {
 		return true
 	}
 	st, err := sfs.Stat(p)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
-		d.errorf(n, "%s: directory %q does not exist (paths are relative to the definition's directory)", key, rel)
+		d.errorf(n, "%s: directory %q does not exist (paths are relative to the definition's directory)%s", key, rel, placeholderHint(rel))
 	case err != nil:
 		d.errorf(n, "%s: %q: %v", key, rel, unwrapPathError(err))
 	case !st.IsDir():
@@ -193,7 +198,7 @@ func (r *reader) readRef(d *doc, n *yaml.Node, rel, what string) (data []byte, f
 	}
 	data, err = fs.ReadFile(r.fsys, p)
 	if err != nil {
-		d.errorf(n, "%s: cannot read %q: %v", what, rel, unwrapPathError(err))
+		d.errorf(n, "%s: cannot read %q: %v%s%s", what, rel, unwrapPathError(err), r.nearName(p, rel, err), placeholderHint(rel))
 		return nil, "", false
 	}
 	if !utf8.Valid(data) {
@@ -212,6 +217,33 @@ func (r *reader) relToDef(p string) string {
 		return p
 	}
 	return strings.TrimPrefix(p, r.defDir+"/")
+}
+
+// nearName suggests, for a file that does not exist at p (written rel),
+// the file beside it that was likely meant: the same name in another
+// case, or with .yml for .yaml and back (Azure ML examples name
+// conda.yaml beside conda.yml). It lists the directory only where that
+// reads no file contents (not the BuildKit gateway's context).
+func (r *reader) nearName(p, rel string, err error) string {
+	rd, ok := r.fsys.(fs.ReadDirFS)
+	if !ok || !errors.Is(err, fs.ErrNotExist) {
+		return ""
+	}
+	entries, err := rd.ReadDir(path.Dir(p))
+	if err != nil {
+		return ""
+	}
+	want := strings.ToLower(path.Base(p))
+	swapped := strings.TrimSuffix(want, ".yaml") + ".yml"
+	if strings.HasSuffix(want, ".yml") {
+		swapped = strings.TrimSuffix(want, ".yml") + ".yaml"
+	}
+	for _, en := range entries {
+		if n := strings.ToLower(en.Name()); !en.IsDir() && (n == want || n == swapped) {
+			return fmt.Sprintf("; did you mean %q?", path.Join(path.Dir(filepath.ToSlash(rel)), en.Name()))
+		}
+	}
+	return ""
 }
 
 func unwrapPathError(err error) error {
@@ -259,16 +291,24 @@ func (r *reader) parse(name string, data []byte) (*Definition, error) {
 	}
 	def.Source.Path = shown
 	def.Source.Files = r.files
-	if len(r.e.list) == 0 && r.extends != nil {
+	// Every problem is reported in one run, as a compiler reports them:
+	// the checks below see what the reader could read even when it found
+	// errors (what it could not read is not in def, so nothing is
+	// reported twice).
+	checked := false // validate has seen def as returned
+	if r.extends != nil {
 		// The file's own values first: the merge would hide a duplicate
-		// among them behind the curated entry it replaces.
+		// among them behind the curated entry it replaces. A file with
+		// errors is not merged: its errors are its own.
 		validate(def, &r.e)
 		if len(r.e.list) == 0 {
 			def = r.extendCurated(d, def)
+		} else {
+			checked = true
 		}
 	}
-	if len(r.e.list) == 0 {
-		r.contextFiles(d, def)
+	r.contextFiles(d, def)
+	if !checked {
 		validate(def, &r.e)
 	}
 	if err := r.e.err(); err != nil {

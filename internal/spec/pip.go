@@ -16,6 +16,15 @@ import (
 // pipOptions are the requirement-file options envkit passes to pip.
 var pipOptions = []string{"--index-url", "-i", "--extra-index-url", "--find-links", "-f", "--trusted-host", "--pre", "--no-binary", "--only-binary", "--prefer-binary", "--no-index"}
 
+// Refusals of pip lines a lock cannot pin, shared by validate and the
+// lock's reading of the lines (resolve.ParseLines): both say what to do
+// instead. envkit installs wheels only, by name from an index or as
+// files beside the definition.
+var (
+	ErrEditable = errors.New("editable installs need the source tree, which an image does not keep: build a wheel of it (pip wheel --no-deps -w wheels SOURCE) and name the wheel file (./wheels/NAME-VERSION-TAG.whl)")
+	ErrBareURL  = errors.New("a URL alone names no project and pins nothing, and envkit installs wheels only: for a wheel write NAME @ URL; for a git repository or a source archive build its wheel (pip wheel --no-deps -w wheels URL) and name the wheel file (./wheels/NAME-VERSION-TAG.whl)")
+)
+
 // CheckPipRequirement checks a pip line as the lock will read it: a
 // supported option, a URL, or a requirement that ParsePipRequirement
 // reads. validate, lint, hash and the frontend see a definition only
@@ -38,12 +47,12 @@ func CheckPipRequirement(s string) error {
 			// change.
 			return fmt.Errorf("a remote constraints file is not locked: download it beside the definition and name its path")
 		case opt == "-e" || opt == "--editable":
-			return fmt.Errorf("editable installs need the source tree: install it in a step")
+			return ErrEditable
 		}
 		return fmt.Errorf("unsupported pip option %s", opt)
 	}
-	if isPipURL(s) {
-		return nil
+	if IsPipURL(s) {
+		return nil // refused by the lock (ErrBareURL), named at its line
 	}
 	_, _, err := ParsePipRequirement(s)
 	return err
@@ -69,7 +78,7 @@ func CheckPipLine(q Requirement) error {
 // editable, without extras (pip refuses them since its 2020 resolver).
 func CheckPipConstraint(s string) error {
 	s = strings.TrimSpace(s)
-	if isPipURL(s) || strings.HasPrefix(s, ".") || strings.HasPrefix(s, "/") {
+	if IsPipURL(s) || strings.HasPrefix(s, ".") || strings.HasPrefix(s, "/") {
 		return fmt.Errorf("a constraint must name its project (unnamed requirements are not allowed as constraints)")
 	}
 	req, _, err := ParsePipRequirement(s)
@@ -98,9 +107,9 @@ func PipKey(q Requirement) string {
 	return q.Spec
 }
 
-// isPipURL says whether a requirement line is a bare URL (an archive or a
+// IsPipURL says whether a requirement line is a bare URL (an archive or a
 // VCS checkout, "git+https://..."), which names no project.
-func isPipURL(s string) bool {
+func IsPipURL(s string) bool {
 	scheme, _, ok := strings.Cut(s, "://")
 	return ok && scheme != "" && strings.Trim(strings.ToLower(scheme), "abcdefghijklmnopqrstuvwxyz+") == ""
 }
@@ -122,6 +131,10 @@ func ParsePipRequirement(line string) (pep508.Requirement, []string, error) {
 		if single.MatchString(text) {
 			// conda's "name=1.2" in a pip list: pip refuses it too.
 			msg += `; "=" is conda's operator, pip's is "==" (or "~=")`
+		}
+		if bare := strings.Trim(text, `'", []`); bare != "" && (strings.ContainsAny(text[:1], `'"[`) || strings.HasSuffix(text, ",")) {
+			// A Python list pasted into requirements.txt.
+			msg += fmt.Sprintf("; a requirement is written without quotes or commas: %s", bare)
 		}
 		return req, nil, errors.New(msg)
 	}

@@ -3,12 +3,20 @@ package spec
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"testing/fstest"
+
+	"github.com/envkit/envkit/internal/pypi/pypitest"
 )
+
+// testWheel is a wheel of project name at version, as pip builds one.
+func testWheel(name, version string) []byte {
+	return pypitest.Dist{Name: name, Version: version}.Build()
+}
 
 // condaWithPip is a conda file whose pip part holds the lines given.
 func condaWithPip(lines ...string) []byte {
@@ -82,7 +90,7 @@ func TestConstraintErrors(t *testing.T) {
 		{"deep", deep, "-c a.txt", "i.txt:1:1: -c j.txt: requirement files nested deeper than 8"},
 		{"wide", wide, "-c a.txt", "more than 64 -r and -c files read for one definition"},
 		{"cycle", fstest.MapFS{"a.txt": {Data: []byte("x\n-r sub/b.txt\n")}, "sub/b.txt": {Data: []byte("-c ../a.txt\n")}}, "-c a.txt", "sub/b.txt:1:1: -c ../a.txt: the file includes itself (a.txt -> sub/b.txt -> a.txt)"},
-		{"wheel in constraints", fstest.MapFS{"c.txt": {Data: []byte("./x-1.0-py3-none-any.whl\n")}, "x-1.0-py3-none-any.whl": {Data: []byte("PK")}}, "-c c.txt", "a constraints file cannot name a wheel file"},
+		{"wheel in constraints", fstest.MapFS{"c.txt": {Data: []byte("./x-1.0-py3-none-any.whl\n")}, "x-1.0-py3-none-any.whl": {Data: testWheel("x", "1.0")}}, "-c c.txt", "a constraints file cannot name a wheel file"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			_, err := Parse("env.yml", condaWithPip("scipy", c.line), c.files)
@@ -94,7 +102,7 @@ func TestConstraintErrors(t *testing.T) {
 }
 
 func TestLocalWheel(t *testing.T) {
-	whl := []byte("PK\x03\x04 not really a zip, read as bytes")
+	whl := testWheel("x", "1.0")
 	sum := sha256.Sum256(whl)
 	digest := "sha256:" + hex.EncodeToString(sum[:])
 	files := fstest.MapFS{
@@ -132,7 +140,7 @@ func TestLocalWheel(t *testing.T) {
 	if PipKey(moved.Conda.Pip[0]) != PipKey(q) {
 		t.Errorf("moved wheel keys %q, was %q", PipKey(moved.Conda.Pip[0]), PipKey(q))
 	}
-	files["proj/moved/x-1.0-py3-none-any.whl"] = &fstest.MapFile{Data: append([]byte{}, append(whl[:len(whl)-1:len(whl)-1], '!')...)}
+	files["proj/moved/x-1.0-py3-none-any.whl"] = &fstest.MapFile{Data: pypitest.Dist{Name: "x", Version: "1.0", Files: map[string]string{"x/more.py": ""}}.Build()}
 	changed, err := Parse("proj/env.yml", condaWithPip("moved/x-1.0-py3-none-any.whl"), files)
 	if err != nil {
 		t.Fatal(err)
@@ -180,7 +188,7 @@ func TestConstraintInExtension(t *testing.T) {
 // A wheel file's line takes extras and a marker as pip reads them on a
 // path; they enter its key and its written form.
 func TestLocalWheelExtrasAndMarker(t *testing.T) {
-	files := fstest.MapFS{"w/x-1.0-py3-none-any.whl": {Data: []byte("PK")}}
+	files := fstest.MapFS{"w/x-1.0-py3-none-any.whl": {Data: testWheel("x", "1.0")}}
 	plain, err := Parse("env.yml", condaWithPip("./w/x-1.0-py3-none-any.whl"), files)
 	if err != nil {
 		t.Fatal(err)
@@ -215,11 +223,11 @@ func TestLocalWheelSymlinks(t *testing.T) {
 	dir := t.TempDir()
 	outside := filepath.Join(dir, "outside-1.0-py3-none-any.whl")
 	ctx := filepath.Join(dir, "ctx")
-	for name, data := range map[string]string{outside: "secret", filepath.Join(ctx, "w", "in-1.0-py3-none-any.whl"): "PK"} {
+	for name, data := range map[string][]byte{outside: []byte("secret"), filepath.Join(ctx, "w", "in-1.0-py3-none-any.whl"): testWheel("in", "1.0")} {
 		if err := os.MkdirAll(filepath.Dir(name), 0o755); err != nil {
 			t.Fatal(err)
 		}
-		if err := os.WriteFile(name, []byte(data), 0o644); err != nil {
+		if err := os.WriteFile(name, data, 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -246,5 +254,38 @@ func TestLocalWheelSymlinks(t *testing.T) {
 	_, err = Load(write("./none-1.0-py3-none-any.whl"))
 	if list, ok := err.(ErrorList); !ok || len(list) != 1 {
 		t.Errorf("missing wheel: %v", err)
+	}
+}
+
+// A wheel file that is no zip, or whose METADATA disagrees with its file
+// name, fails validate at its line, as the lock would refuse it; a
+// hostile zip (a directory larger than any wheel's, generated here) is
+// refused without being read whole.
+func TestLocalWheelMetadata(t *testing.T) {
+	files := fstest.MapFS{
+		"w/ok-1.0-py3-none-any.whl":    {Data: testWheel("OK", "1.0.0")},
+		"w/text-1.0-py3-none-any.whl":  {Data: []byte("<html>404 Not Found</html>\n")},
+		"w/named-1.0-py3-none-any.whl": {Data: testWheel("other", "1.0")},
+		"w/ver-1.0-py3-none-any.whl":   {Data: testWheel("ver", "1.1")},
+		"w/bomb-1.0-py3-none-any.whl":  {Data: pypitest.RepeatedEntries(3<<16 + 1)},
+	}
+	_, err := Parse("env.yml", condaWithPip("./w/ok-1.0-py3-none-any.whl", "./w/text-1.0-py3-none-any.whl", "./w/named-1.0-py3-none-any.whl", "./w/ver-1.0-py3-none-any.whl", "./w/bomb-1.0-py3-none-any.whl"), files)
+	var list ErrorList
+	if !errors.As(err, &list) {
+		t.Fatalf("error %v", err)
+	}
+	want := []string{
+		"env.yml:6:7: ./w/text-1.0-py3-none-any.whl: not a wheel: zip: not a valid zip file (a wheel is a zip archive with a .dist-info/METADATA: build it again with pip wheel, or download it again)",
+		"env.yml:7:7: ./w/named-1.0-py3-none-any.whl: METADATA names project other, the file name named (pip refuses such a wheel: rename the file after its METADATA, or build it again)",
+		"env.yml:8:7: ./w/ver-1.0-py3-none-any.whl: METADATA says version 1.1, the file name 1.0 (pip refuses such a wheel: rename the file after its METADATA, or build it again)",
+		"env.yml:9:7: ./w/bomb-1.0-py3-none-any.whl: not a wheel: its zip directory is larger than 8 MiB",
+	}
+	if len(list) != len(want) {
+		t.Fatalf("%d errors, want %d:\n%v", len(list), len(want), err)
+	}
+	for i, w := range want {
+		if !strings.HasPrefix(list[i].Error(), w) {
+			t.Errorf("error %d:\n got %s\nwant %s…", i, list[i], w)
+		}
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"testing/fstest"
 
+	"github.com/envkit/envkit/internal/pypi/pypitest"
 	"github.com/envkit/envkit/internal/pypi/resolve"
 	"github.com/envkit/envkit/internal/spec"
 )
@@ -49,7 +50,7 @@ func FuzzPipFiles(f *testing.F) {
 		files := fstest.MapFS{
 			"requirements.txt":         {Data: main},
 			"c.txt":                    {Data: other},
-			"w/x-1.0-py3-none-any.whl": {Data: []byte("PK\x03\x04")},
+			"w/x-1.0-py3-none-any.whl": {Data: pypitest.Dist{Name: "x", Version: "1.0"}.Build()},
 		}
 		def, err := spec.Parse("requirements.txt", main, files)
 		if err != nil {

@@ -22,3 +22,22 @@ func TestPlatformsCheckedAtTheirLine(t *testing.T) {
 		t.Errorf("linux/arm64 refused: %v", err)
 	}
 }
+
+// A saved Azure ML v1 environment's docker.platform is checked where it
+// is read, as a native platforms: entry (found by FuzzParse: os "0",
+// architecture "0" passed validate and a native file written from it
+// did not read back).
+func TestV1PlatformCheckedAtItsLine(t *testing.T) {
+	for text, want := range map[string]string{
+		"{\"docker\": {\n  \"baseImage\": \"debian:12\",\n  \"platform\": {\"os\": \"Windows\", \"architecture\": \"amd64\"}}}": "azureml_environment.json:3:15: docker.platform: platform windows/amd64 has no conda subdir",
+		"{\"docker\": {\n  \"baseImage\": \"debian:12\",\n  \"platform\": {\"os\": \"0\", \"architecture\": \"0\"}}}":           "azureml_environment.json:3:15: docker.platform: platform 0/0 has no conda subdir",
+	} {
+		if _, err := Parse("azureml_environment.json", []byte(text), fstest.MapFS{}); err == nil || !strings.HasPrefix(err.Error(), want) {
+			t.Errorf("%s: error %v, want %q", text, err, want)
+		}
+	}
+	def, err := Parse("azureml_environment.json", []byte(`{"docker": {"baseImage": "debian:12", "platform": {"os": "Linux", "architecture": "arm64"}}}`), fstest.MapFS{})
+	if err != nil || len(def.Platforms) != 1 || def.Platforms[0] != "linux/arm64" {
+		t.Errorf("linux/arm64: %v %v", def, err)
+	}
+}

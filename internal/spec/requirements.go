@@ -4,13 +4,18 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
 	"io"
+	"io/fs"
 	"path"
 	"slices"
 	"strings"
 	"unicode/utf8"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/envkit/envkit/internal/pypi/metadata"
+	"github.com/envkit/envkit/internal/pypi/tags"
 )
 
 // RequirementsPython is the python version of the conda environment a
@@ -222,6 +227,10 @@ func (r *reader) wheelDigest(d *doc, pos Pos, rel, dir string) *FileDigest {
 		d.e.add(pos, "%s: cannot read the wheel: %v", rel, unwrapPathError(err))
 		return nil
 	}
+	if err := checkWheelMetadata(f, path.Base(p)); err != nil {
+		d.e.add(pos, "%s: %v", rel, err)
+		return nil
+	}
 	// The lock and the build find the wheel beside the definition.
 	defRel := p
 	if r.defDir != "." {
@@ -233,4 +242,33 @@ func (r *reader) wheelDigest(d *doc, pos Pos, rel, dir string) *FileDigest {
 	}
 	r.files = append(r.files, defRel)
 	return &FileDigest{Path: defRel, Digest: "sha256:" + hex.EncodeToString(h.Sum(nil))}
+}
+
+// checkWheelMetadata reads the METADATA of the wheel file f, named name,
+// as the lock reads it (bounded, whatever the zip holds): a wheel that is
+// no zip or whose METADATA disagrees with its file name fails validate,
+// not the lock. A file that cannot be read at an offset (a large file
+// read through the BuildKit gateway, whose lock has checked it) is not
+// checked; a file name that is no wheel name is validate's to report.
+func checkWheelMetadata(f fs.File, name string) error {
+	ra, ok := f.(io.ReaderAt)
+	if !ok {
+		return nil
+	}
+	w, err := tags.ParseWheelName(name)
+	if err != nil {
+		return nil
+	}
+	st, err := f.Stat()
+	if err != nil {
+		return fmt.Errorf("cannot read the wheel: %v", unwrapPathError(err))
+	}
+	m, err := metadata.FromWheelFile(ra, st.Size())
+	if err != nil {
+		return fmt.Errorf("%v (a wheel is a zip archive with a .dist-info/METADATA: build it again with pip wheel, or download it again)", err)
+	}
+	if err := m.Matches(w); err != nil {
+		return fmt.Errorf("%v (pip refuses such a wheel: rename the file after its METADATA, or build it again)", err)
+	}
+	return nil
 }

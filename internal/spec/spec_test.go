@@ -184,7 +184,7 @@ func TestRealFiles(t *testing.T) {
 // offending line.
 func TestRealFileRejected(t *testing.T) {
 	_, err := Load(real("nam", "environment_gpu.yml"))
-	want := real("nam", "environment_gpu.yml") + `:39:9: pip requirement "-e .": editable installs need the source tree: install it in a step`
+	want := real("nam", "environment_gpu.yml") + `:39:9: pip requirement "-e .": editable installs need the source tree, which an image does not keep: build a wheel of it (pip wheel --no-deps -w wheels SOURCE) and name the wheel file (./wheels/NAME-VERSION-TAG.whl)`
 	if err == nil || err.Error() != want {
 		t.Fatalf("got %v\nwant %s", err, want)
 	}

@@ -7,7 +7,6 @@ import (
 	"regexp"
 	"strings"
 
-	"github.com/containerd/platforms"
 	"github.com/distribution/reference"
 	"github.com/moby/buildkit/frontend/dockerfile/parser"
 
@@ -18,9 +17,10 @@ import (
 func validate(def *Definition, e *errs) {
 	if img := def.Base.Image; img != "" {
 		if _, err := reference.ParseNormalizedNamed(img); err != nil {
-			e.add(def.Base.Pos, "base image %q: %v", img, err)
+			e.add(def.Base.Pos, "base image %q: %v%s", img, err, placeholderHint(img))
 		}
 	}
+	checkDockerfile(def.Base, e)
 	for _, st := range def.Steps {
 		checkStep(st, e)
 	}
@@ -48,14 +48,49 @@ func validate(def *Definition, e *errs) {
 	if p := def.Prefix; p != "" && (!path.IsAbs(p) || path.Clean(p) == "/") {
 		e.add(def.Source.pos(), "prefix %q must be an absolute path below /", p)
 	}
-	for _, pl := range def.Platforms {
-		if _, err := platforms.Parse(pl); err != nil || !strings.Contains(pl, "/") {
-			e.add(def.Source.pos(), "platform %q: want os/arch[/variant], like linux/amd64", pl)
+}
+
+func (s Source) pos() Pos { return Pos{File: s.Path} }
+
+// checkDockerfile checks a base Dockerfile as BuildKit reads it: its
+// syntax, and the images its FROM lines pull (not those naming a build
+// argument, set at build time, nor an earlier stage).
+func checkDockerfile(b Base, e *errs) {
+	if b.Dockerfile == "" {
+		return
+	}
+	ast, err := parser.Parse(strings.NewReader(b.Dockerfile))
+	if err != nil {
+		e.add(dockerfilePos(b, nil), "Dockerfile: %v", err)
+		return
+	}
+	stages := map[string]bool{}
+	for _, n := range ast.AST.Children {
+		if !strings.EqualFold(n.Value, "from") || n.Next == nil {
+			continue
+		}
+		img := n.Next.Value
+		if !stages[strings.ToLower(img)] && !strings.Contains(img, "$") {
+			if _, err := reference.ParseNormalizedNamed(img); err != nil {
+				e.add(dockerfilePos(b, n), "FROM image %q: %v%s", img, err, placeholderHint(img))
+			}
+		}
+		if as := n.Next.Next; as != nil && strings.EqualFold(as.Value, "as") && as.Next != nil {
+			stages[strings.ToLower(as.Next.Value)] = true
 		}
 	}
 }
 
-func (s Source) pos() Pos { return Pos{File: s.Path} }
+// placeholderHint explains a value that holds a {{…}} template
+// placeholder, which tools such as azureml-assets fill in when they
+// release a file ({{latest-image-tag}}, {{image.context.path}}): envkit
+// reads a file as it is written.
+func placeholderHint(s string) string {
+	if i := strings.Index(s, "{{"); i >= 0 && strings.Contains(s[i:], "}}") {
+		return "; {{…}} is a template placeholder, filled in by the tool that releases the file: write the value itself"
+	}
+	return ""
+}
 
 // checkStep requires one Dockerfile instruction that builds on the base
 // (no FROM: that would replace it).
@@ -85,7 +120,7 @@ func checkReqs(reqs []Requirement, what string, check func(Requirement) error, e
 			continue
 		}
 		if err := check(q); err != nil {
-			e.add(q.Pos, "%s %q: %v", what, q.Spec, err)
+			e.add(q.Pos, "%s %q: %v%s", what, q.Spec, err, placeholderHint(q.Spec))
 			continue
 		}
 		key := NormalizeSpec(PipKey(q))

@@ -32,7 +32,7 @@ func Write(def *Definition, to Format, lossy bool) (out []byte, dropped []string
 		return nil, nil, fmt.Errorf("cannot write format %q: want native, azureml or conda", to)
 	}
 	if len(dropped) > 0 && !lossy {
-		return nil, dropped, fmt.Errorf("%s cannot hold %s; convert to native, or allow dropping them", to, strings.Join(dropped, ", "))
+		return nil, dropped, fmt.Errorf("%s cannot hold %s; convert to native, or drop them with --lossy", to, strings.Join(dropped, ", "))
 	}
 	var buf bytes.Buffer
 	enc := yaml.NewEncoder(&buf)
@@ -237,16 +237,22 @@ func notIn(def *Definition) []string {
 		out = append(out, "pip")
 	}
 	if len(def.Env) > 0 {
-		out = append(out, "env")
+		names := make([]string, len(def.Env))
+		for i, v := range def.Env {
+			names[i] = v.Name
+		}
+		out = append(out, "env ("+strings.Join(names, ", ")+")")
 	}
-	if def.Python.UserManaged || def.Python.Interpreter != "" {
-		out = append(out, "python")
+	// The interpreter matters only when the image provides python (as
+	// the hash sees it): Azure ML v1 saves "python" in every environment.
+	if def.Python.UserManaged {
+		out = append(out, "python.user_managed")
 	}
 	if def.Spark != nil {
 		out = append(out, "spark")
 	}
 	if len(def.Platforms) > 0 {
-		out = append(out, "platforms")
+		out = append(out, "platforms ("+strings.Join(def.Platforms, ", ")+")")
 	}
 	return out
 }

@@ -1,7 +1,6 @@
 package index
 
 import (
-	"archive/zip"
 	"context"
 	"crypto/sha256"
 	"fmt"
@@ -88,11 +87,11 @@ func (c *Client) tailMetadata(ctx context.Context, f File) (metadata.Metadata, e
 		return metadata.FromWheel(data)
 	}
 	ra := &httpReaderAt{ctx: ctx, c: c, url: f.URL, blockStart: start, block: data}
-	zr, err := zip.NewReader(ra, total)
+	m, err = metadata.FromWheelFile(ra, total)
 	if err != nil {
-		return metadata.Metadata{}, fmt.Errorf("%s: %v", f.URL, err)
+		return m, fmt.Errorf("%s: %w", f.URL, err)
 	}
-	return metadata.FromZip(zr)
+	return m, nil
 }
 
 // wheelMetadata reads the metadata of the whole wheel in r, saved to a
@@ -118,11 +117,11 @@ func wheelMetadata(r *netfetch.Response, f File) (metadata.Metadata, error) {
 			return metadata.Metadata{}, err
 		}
 	}
-	zr, err := zip.NewReader(tmp, n)
+	m, err := metadata.FromWheelFile(tmp, n)
 	if err != nil {
-		return metadata.Metadata{}, fmt.Errorf("%s: wheel: %v", f.URL, err)
+		return m, fmt.Errorf("%s: %w", f.URL, err)
 	}
-	return metadata.FromZip(zr)
+	return m, nil
 }
 
 // httpReaderAt reads byte ranges, fetching at least 64 kB at a time and

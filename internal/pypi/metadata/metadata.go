@@ -6,12 +6,15 @@ import (
 	"archive/zip"
 	"bufio"
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"net/textproto"
 	"strings"
 
+	"github.com/envkit/envkit/internal/pypi/pep440"
 	"github.com/envkit/envkit/internal/pypi/pep508"
+	"github.com/envkit/envkit/internal/pypi/tags"
 )
 
 // Metadata holds the fields envkit uses.
@@ -32,8 +35,11 @@ type Metadata struct {
 // Parse reads METADATA (RFC 822 style headers; the body is the
 // description and is ignored).
 func Parse(data []byte) (Metadata, error) {
-	r := textproto.NewReader(bufio.NewReader(bytes.NewReader(data)))
-	h, err := r.ReadMIMEHeader()
+	return parse(bufio.NewReader(bytes.NewReader(data)))
+}
+
+func parse(br *bufio.Reader) (Metadata, error) {
+	h, err := textproto.NewReader(br).ReadMIMEHeader()
 	if err != nil && err != io.EOF {
 		return Metadata{}, fmt.Errorf("METADATA: %v", err)
 	}
@@ -74,32 +80,91 @@ func Parse(data []byte) (Metadata, error) {
 	return m, nil
 }
 
-// FromWheel reads METADATA from a wheel's .dist-info directory.
+// Bounds of what reading a wheel's METADATA may cost, whatever the wheel
+// (a local file beside a definition, a remote one read by ranges):
+// archive/zip reads the whole zip directory into memory (a few hundred
+// bytes an entry, and it reads entries until one is malformed, whatever
+// the directory says it holds), and only METADATA's header block is used.
+const (
+	// maxDirectory bounds the bytes read to open the zip, its directory
+	// with its end record: real wheels have directories of a few MB
+	// (torch's ~15,000 entries take 1.7 MB), and 8 MiB of 46-byte
+	// entries make some 40 MB in memory.
+	maxDirectory = 8 << 20
+	// maxHeaders bounds METADATA's header block (the description after
+	// it is not read, nor decompressed).
+	maxHeaders = 1 << 20
+)
+
+// FromWheel reads METADATA from a wheel in memory.
 func FromWheel(wheel []byte) (Metadata, error) {
-	zr, err := zip.NewReader(bytes.NewReader(wheel), int64(len(wheel)))
-	if err != nil {
-		return Metadata{}, fmt.Errorf("wheel: %v", err)
-	}
-	return FromZip(zr)
+	return FromWheelFile(bytes.NewReader(wheel), int64(len(wheel)))
 }
 
-// FromZip reads METADATA from an open wheel (possibly a remote one read
-// by ranges).
-func FromZip(zr *zip.Reader) (Metadata, error) {
+// FromWheelFile reads METADATA from the .dist-info directory of a wheel
+// of size bytes read through r (a file, a remote wheel read by ranges),
+// reading at most maxDirectory bytes of its zip directory and
+// maxHeaders of METADATA.
+func FromWheelFile(r io.ReaderAt, size int64) (Metadata, error) {
+	br := &budgetReader{r: r, left: maxDirectory}
+	zr, err := zip.NewReader(br, size)
+	switch {
+	case errors.Is(err, errOverBudget):
+		return Metadata{}, fmt.Errorf("not a wheel: its zip directory is larger than %d MiB, where a wheel's takes a few", maxDirectory>>20)
+	case err != nil:
+		return Metadata{}, fmt.Errorf("not a wheel: %v", err)
+	}
+	br.left = maxHeaders + 64<<10 // METADATA's local header and header block
 	for _, f := range zr.File {
 		dir, file, ok := strings.Cut(f.Name, "/")
-		if ok && file == "METADATA" && strings.HasSuffix(dir, ".dist-info") {
-			rc, err := f.Open()
-			if err != nil {
-				return Metadata{}, err
-			}
-			data, err := io.ReadAll(io.LimitReader(rc, 64<<20))
-			rc.Close()
-			if err != nil {
-				return Metadata{}, fmt.Errorf("%s: %v", f.Name, err)
-			}
-			return Parse(data)
+		if !ok || file != "METADATA" || !strings.HasSuffix(dir, ".dist-info") {
+			continue
 		}
+		rc, err := f.Open()
+		if err != nil {
+			return Metadata{}, fmt.Errorf("%s: %v", f.Name, err)
+		}
+		defer rc.Close()
+		lr := &io.LimitedReader{R: rc, N: maxHeaders + 1}
+		m, err := parse(bufio.NewReader(lr))
+		switch {
+		case lr.N == 0 || errors.Is(err, errOverBudget):
+			return Metadata{}, fmt.Errorf("%s: its header block does not end within its first %d MiB", f.Name, maxHeaders>>20)
+		case err != nil:
+			return Metadata{}, fmt.Errorf("%s: %v", f.Name, err)
+		}
+		return m, nil
 	}
 	return Metadata{}, fmt.Errorf("wheel: no .dist-info/METADATA")
+}
+
+var errOverBudget = errors.New("read budget exhausted")
+
+// budgetReader fails reads once left bytes have been read.
+type budgetReader struct {
+	r    io.ReaderAt
+	left int64
+}
+
+func (b *budgetReader) ReadAt(p []byte, off int64) (int, error) {
+	if int64(len(p)) > b.left {
+		return 0, errOverBudget
+	}
+	b.left -= int64(len(p))
+	return b.r.ReadAt(p, off)
+}
+
+// Matches checks m against the name and version of the wheel file it
+// was read from: pip refuses a wheel whose METADATA disagrees with its
+// file name.
+func (m Metadata) Matches(w tags.Wheel) error {
+	if pep508.NormaliseName(m.Name) != pep508.NormaliseName(w.Name) {
+		return fmt.Errorf("METADATA names project %s, the file name %s", m.Name, w.Name)
+	}
+	mv, err := pep440.Parse(m.Version)
+	fv, ferr := pep440.Parse(w.Version)
+	if err != nil || ferr != nil || pep440.Compare(mv, fv) != 0 {
+		return fmt.Errorf("METADATA says version %s, the file name %s", m.Version, w.Version)
+	}
+	return nil
 }

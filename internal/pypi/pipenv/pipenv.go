@@ -5,7 +5,6 @@
 package pipenv
 
 import (
-	"archive/zip"
 	"context"
 	"fmt"
 	"net/url"
@@ -108,11 +107,7 @@ func localMetadata(file, sha string) (metadata.Metadata, error) {
 		return metadata.Metadata{}, err
 	}
 	// Read by its zip directory: a large wheel is not read whole.
-	zr, err := zip.NewReader(f, st.Size())
-	if err != nil {
-		return metadata.Metadata{}, fmt.Errorf("not a wheel: %v", err)
-	}
-	return metadata.FromZip(zr)
+	return metadata.FromWheelFile(f, st.Size())
 }
 
 // InstallOptions tune Install.

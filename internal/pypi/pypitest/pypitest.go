@@ -7,6 +7,7 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -257,4 +258,31 @@ type countingWriter struct {
 func (c countingWriter) Write(p []byte) (int, error) {
 	c.n.Add(int64(len(p)))
 	return c.ResponseWriter.Write(p)
+}
+
+// RepeatedEntries is a hostile wheel: a zip whose directory lists its one
+// member, "a", n times (47 bytes each), and whose end record counts n
+// modulo 65536, as archive/zip checks the count. A reader that reads the
+// whole directory keeps n entries in memory.
+func RepeatedEntries(n int) []byte {
+	le := binary.LittleEndian
+	local := le.AppendUint32(nil, 0x04034b50)
+	local = append(local, make([]byte, 22)...) // version, flags, method 0 (store), time, date, crc, sizes: zero
+	local = le.AppendUint16(local, 1)          // name length
+	local = le.AppendUint16(local, 0)          // extra length
+	local = append(local, 'a')
+	entry := le.AppendUint32(nil, 0x02014b50)
+	entry = append(entry, make([]byte, 24)...) // versions, flags, method, time, date, crc, sizes: zero
+	entry = le.AppendUint16(entry, 1)          // name length
+	entry = append(entry, make([]byte, 16)...) // extra and comment lengths, disk, attributes, local header offset 0
+	entry = append(entry, 'a')
+	dir := bytes.Repeat(entry, n)
+	end := le.AppendUint32(nil, 0x06054b50)
+	end = le.AppendUint32(end, 0) // disk numbers
+	end = le.AppendUint16(end, uint16(n))
+	end = le.AppendUint16(end, uint16(n))
+	end = le.AppendUint32(end, uint32(len(dir)))
+	end = le.AppendUint32(end, uint32(len(local)))
+	end = le.AppendUint16(end, 0) // comment length
+	return slices.Concat(local, dir, end)
 }

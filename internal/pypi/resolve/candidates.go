@@ -267,11 +267,9 @@ func (r *resolver) metadata(name string, c *candidate) (*metadata.Metadata, erro
 			return nil, fmt.Errorf("%s: %w", c.file.Filename, err)
 		}
 	}
-	if w, _ := tags.ParseWheelName(c.file.Filename); pep508.NormaliseName(m.Name) != pep508.NormaliseName(w.Name) {
-		return nil, fmt.Errorf("%s: METADATA names project %s", c.file.Filename, m.Name)
-	}
-	if v, err := pep440.Parse(m.Version); err != nil || pep440.Compare(v, c.version) != 0 {
-		return nil, fmt.Errorf("%s: METADATA says version %s", c.file.Filename, m.Version)
+	w, _ := tags.ParseWheelName(c.file.Filename)
+	if err := m.Matches(w); err != nil {
+		return nil, fmt.Errorf("%s: %v", c.file.Filename, err)
 	}
 	if ok, err := tags.RequiresPython(m.RequiresPython, r.pyVersion); err != nil || !ok {
 		return nil, &conflict{fmt.Sprintf("%s requires python %s", c.file.Filename, m.RequiresPython)}

@@ -85,6 +85,9 @@ func ParseLines(lines []spec.Requirement) (Input, error) {
 			if strings.HasPrefix(text, ".") || strings.HasPrefix(text, "/") || strings.HasPrefix(text, "file:") || strings.HasPrefix(text, "~") {
 				return in, fail("only wheel files are installed from a local path: build a wheel and name its file (./wheels/NAME-VERSION-TAG.whl), or put it on an index or a --find-links directory and name the package")
 			}
+			if spec.IsPipURL(text) {
+				return in, fail("%v", spec.ErrBareURL)
+			}
 			// The reading validate checked the line with.
 			req, hashes, err := spec.ParsePipRequirement(text)
 			if err != nil {
@@ -118,7 +121,7 @@ func ParseLines(lines []spec.Requirement) (Input, error) {
 			// Harmless here: envkit only installs wheels, and a lock is a
 			// fresh resolution.
 		case "-e", "--editable":
-			return in, fail("editable installs are not supported in an image: install the package from an index or --find-links")
+			return in, fail("%v", spec.ErrEditable)
 		case "-r", "--requirement", "-c", "--constraint":
 			// Files beside the definition were read into its lines.
 			return in, fail("a remote file is not locked: download it beside the definition and name its path")

@@ -50,3 +50,24 @@ func TestEnvDefaults(t *testing.T) {
 		t.Errorf("no variables: %+v, want pip's defaults untouched", in.Index)
 	}
 }
+
+// A URL alone in the pip lines (which validate lets through: it is pip's
+// own form) is refused by the lock with what to write instead, not with
+// the requirement parser's "invalid specifier" at its "+" or ":". The
+// lines are real: Azure/azureml-assets assets/data-labeling/environments/
+// data-labeling-sam/context/conda_dependencies.yaml @ 4b41f8cc line 26,
+// Azure/MachineLearningNotebooks how-to-use-azureml/
+// automated-machine-learning/automl_env.yml @ f1aff553 line 26, and
+// CompVis/stable-diffusion environment.yaml @ 21f890f9 line 30.
+func TestParseLinesURLAndEditable(t *testing.T) {
+	for line, want := range map[string]error{
+		"git+https://github.com/facebookresearch/segment-anything.git":         spec.ErrBareURL,
+		"https://aka.ms/automl-resources/packages/en_core_web_sm-3.7.1.tar.gz": spec.ErrBareURL,
+		"-e git+https://github.com/openai/CLIP.git@main#egg=clip":              spec.ErrEditable,
+	} {
+		_, err := ParseLines([]spec.Requirement{{Spec: line, Pos: spec.Pos{File: "conda.yml", Line: 26, Col: 5}}})
+		if err == nil || err.Error() != "conda.yml:26:5: "+line+": "+want.Error() {
+			t.Errorf("%s: %v", line, err)
+		}
+	}
+}

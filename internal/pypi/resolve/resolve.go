@@ -136,11 +136,8 @@ func (r *resolver) localWheel(w LocalWheel) (constraint, error) {
 		return fail("%v", err)
 	}
 	m := w.Metadata
-	if pep508.NormaliseName(m.Name) != pep508.NormaliseName(wn.Name) {
-		return fail("METADATA names project %s", m.Name)
-	}
-	if v, err := pep440.Parse(m.Version); err != nil || v.String() != mustVersion(wn.Version) {
-		return fail("METADATA says version %s", m.Version)
+	if err := m.Matches(wn); err != nil {
+		return fail("%v", err)
 	}
 	if ok, err := tags.RequiresPython(m.RequiresPython, r.pyVersion); err != nil || !ok {
 		return fail("requires python %s, the environment has %s", m.RequiresPython, r.pyVersion)
@@ -149,16 +146,6 @@ func (r *resolver) localWheel(w LocalWheel) (constraint, error) {
 	// Never looked up on the indexes: direct() makes its one candidate.
 	r.projects[pep508.NormaliseName(wn.Name)] = done(&project{})
 	return constraint{req: pep508.Requirement{Name: wn.Name, Extras: w.Extras, URL: w.Path + "#sha256=" + w.SHA256}, from: from("the definition", w.Pos)}, nil
-}
-
-// mustVersion is a version's normal form, or the text when it does not
-// parse (then it matches no parsed version).
-func mustVersion(s string) string {
-	v, err := pep440.Parse(s)
-	if err != nil {
-		return "\x00" + s
-	}
-	return v.String()
 }
 
 func orDefault(v, def int) int {
