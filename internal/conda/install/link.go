@@ -13,9 +13,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
+	"maps"
 	"os"
 	"path"
 	"path/filepath"
+	"reflect"
 	"strings"
 
 	"github.com/envkit/envkit/internal/conda/pkg"
@@ -122,27 +125,91 @@ type hashedArchive struct {
 	size    int64
 }
 
+// linkVerified links a verified archive in one read of it when the info
+// files linking reads come before its payload, as conda-build and
+// conda-package-handling write them (a .conda always: its info member is
+// read first): the payload is linked as it streams, with the info read
+// up to its first entry. An info file that turns up later (a tar may
+// hold it anywhere) is read too; if the info then says something else,
+// what the pass wrote is taken back and the payload read again, as two
+// passes would have done from the start.
 func linkVerified(a hashedArchive, dest string, opts Options) (*PrefixRecord, error) {
-	archive, digests, size := a.path, a.digests, a.size
-	name := filepath.Base(archive)
+	name := filepath.Base(a.path)
 	meta := map[string][]byte{}
-	err := pkg.WalkFile(archive, pkg.Info, func(e *pkg.Entry, r io.Reader) error {
-		if e.Type != pkg.File || !infoFiles[e.Path] {
-			return nil
+	var early map[string][]byte // meta at the first payload entry, nil before it
+	var spec *linker            // linking the payload as it streams, nil when early was not enough
+	err := pkg.WalkFile(a.path, pkg.All, func(e *pkg.Entry, r io.Reader) error {
+		if e.Part == pkg.Info {
+			return readInfoFile(name, meta, e, r)
 		}
-		b, err := io.ReadAll(io.LimitReader(r, maxInfoFile+1))
-		if err != nil {
-			return err
+		if early == nil {
+			early = maps.Clone(meta) // not nil: meta is not
+			if l, err := newLinker(a, dest, opts, early); err == nil {
+				spec, l.undo = l, &undoLog{seen: map[string]bool{}}
+			}
 		}
-		if len(b) > maxInfoFile {
-			return fmt.Errorf("%s: %s is larger than %d bytes", name, e.Path, maxInfoFile)
+		if spec == nil {
+			return nil // read again once all of info/ is known
 		}
-		meta[e.Path] = b
-		return nil
+		return spec.entry(e, r)
 	})
+	if spec != nil {
+		defer spec.root.Close()
+	}
 	if err != nil {
 		return nil, err
 	}
+	if spec != nil && sameInfo(name, early, meta) {
+		return spec.finish()
+	}
+	l, err := newLinker(a, dest, opts, meta)
+	if err != nil {
+		return nil, err
+	}
+	defer l.root.Close()
+	if spec != nil {
+		if err := spec.takeBack(l); err != nil {
+			return nil, err
+		}
+	}
+	if err := pkg.WalkFile(a.path, pkg.Payload, l.entry); err != nil {
+		return nil, err
+	}
+	return l.finish()
+}
+
+// readInfoFile keeps e in meta when it is one of the info files linking
+// reads; the last of a name wins, as it would on disk.
+func readInfoFile(name string, meta map[string][]byte, e *pkg.Entry, r io.Reader) error {
+	if e.Type != pkg.File || !infoFiles[e.Path] {
+		return nil
+	}
+	b, err := io.ReadAll(io.LimitReader(r, maxInfoFile+1))
+	if err != nil {
+		return err
+	}
+	if len(b) > maxInfoFile {
+		return fmt.Errorf("%s: %s is larger than %d bytes", name, e.Path, maxInfoFile)
+	}
+	meta[e.Path] = b
+	return nil
+}
+
+// sameInfo reports whether the info files read before the first payload
+// entry (early) say for linking what all of them (meta) say.
+func sameInfo(name string, early, meta map[string][]byte) bool {
+	if maps.EqualFunc(early, meta, bytes.Equal) {
+		return true
+	}
+	a, errA := readInfo(name, early)
+	b, errB := readInfo(name, meta)
+	return errA == nil && errB == nil && reflect.DeepEqual(a, b)
+}
+
+// newLinker prepares the linking of a package whose info files are meta,
+// opening dest (made when missing) as the root everything is written in.
+func newLinker(a hashedArchive, dest string, opts Options, meta map[string][]byte) (*linker, error) {
+	name := filepath.Base(a.path)
 	in, err := readInfo(name, meta)
 	if err != nil {
 		return nil, err
@@ -151,14 +218,18 @@ func linkVerified(a hashedArchive, dest string, opts Options) (*PrefixRecord, er
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
-	record.MD5, record.SHA256, record.Size = digests.MD5, digests.SHA256, size
+	record.MD5, record.SHA256, record.Size = a.digests.MD5, a.digests.SHA256, a.size
 	record.RequestedSpec = opts.RequestedSpec
 	record.Noarch = in.noarch
 	if record.Filename == "" {
 		record.Filename = name
 	}
-	l := &linker{name: name, in: in, opts: opts, record: record, archive: archive, rewritten: map[string]bool{}, originals: map[string][]byte{},
-		allowance: &allowance{size: size, left: pkg.MaxExtracted(size)}}
+	l := &linker{name: name, in: in, opts: opts, record: record, archive: a.path, rewritten: map[string]bool{}, originals: map[string][]byte{},
+		allowance: &allowance{size: a.size, left: pkg.MaxExtracted(a.size)},
+		byPath:    map[string]*PathEntry{}, repaired: linkTargets(in.paths), done: map[string]bool{}}
+	for i := range in.paths {
+		l.byPath[in.paths[i].Path] = &in.paths[i]
+	}
 	if in.noarch == "python" {
 		if opts.Python == nil || opts.Python.Version == "" {
 			return nil, fmt.Errorf("%s: a noarch: python package needs the environment's python version (--python X.Y)", name)
@@ -168,22 +239,26 @@ func linkVerified(a hashedArchive, dest string, opts Options) (*PrefixRecord, er
 	if err := os.MkdirAll(dest, 0o755); err != nil {
 		return nil, err
 	}
-	root, err := os.OpenRoot(dest)
-	if err != nil {
+	if l.root, err = os.OpenRoot(dest); err != nil {
 		return nil, err
 	}
-	defer root.Close()
-	l.root = root
-	if err := l.linkPayload(archive); err != nil {
+	return l, nil
+}
+
+// finish completes the link once every payload entry is in: the links
+// checked again, the directories and files paths.json lists, entry
+// points and the conda-meta record.
+func (l *linker) finish() (*PrefixRecord, error) {
+	if err := l.finishPayload(); err != nil {
 		return nil, err
 	}
 	if err := l.writeEntryPoints(); err != nil {
 		return nil, err
 	}
-	if err := writeRecord(root, record); err != nil {
+	if err := writeRecord(l.root, l.record); err != nil {
 		return nil, err
 	}
-	return record, nil
+	return l.record, nil
 }
 
 func hashFile(file string) (pkg.Digests, int64, error) {
@@ -216,6 +291,16 @@ type linker struct {
 	keptBytes int64
 	// allowance bounds the bytes of the files written.
 	allowance *allowance
+	// byPath are the entries of paths.json by path, repaired the targets
+	// of links stored without one (linkTargets), done the paths linked.
+	byPath   map[string]*PathEntry
+	repaired map[string]string
+	done     map[string]bool
+	// listed is the file list made from the payload when the package has
+	// none (info.fromListing).
+	listed []PathEntry
+	// undo, when set, records what linking writes, for takeBack.
+	undo *undoLog
 }
 
 // allowance is what a package may still write: pkg.MaxExtracted of its
@@ -283,41 +368,36 @@ func (l *linker) target(p string) string {
 	return p
 }
 
-func (l *linker) linkPayload(archive string) error {
-	byPath := map[string]*PathEntry{}
-	for i := range l.in.paths {
-		byPath[l.in.paths[i].Path] = &l.in.paths[i]
-	}
-	repaired := linkTargets(l.in.paths)
-	done := map[string]bool{}
-	var listed []PathEntry
-	err := pkg.WalkFile(archive, pkg.Payload, func(e *pkg.Entry, r io.Reader) error {
-		pe := byPath[e.Path]
-		if pe == nil {
-			if !l.in.fromListing || e.Type == pkg.Dir {
-				return nil // not part of the package's file list
-			}
-			pe = &PathEntry{Path: e.Path, PathType: HardLink}
-			if e.Type == pkg.Symlink {
-				pe.PathType = SoftLink
-			}
-			listed = append(listed, *pe)
+// entry links one payload entry of the archive (a pkg.WalkFunc).
+func (l *linker) entry(e *pkg.Entry, r io.Reader) error {
+	pe := l.byPath[e.Path]
+	if pe == nil {
+		if !l.in.fromListing || e.Type == pkg.Dir {
+			return nil // not part of the package's file list
 		}
-		done[e.Path] = true
-		tgt := l.target(e.Path)
-		if err := l.linkEntry(e, r, pe, tgt, repaired); err != nil {
-			return fmt.Errorf("%s: %s: %w", l.name, e.Path, err)
+		pe = &PathEntry{Path: e.Path, PathType: HardLink}
+		if e.Type == pkg.Symlink {
+			pe.PathType = SoftLink
 		}
-		return nil
-	})
-	if err != nil {
-		return err
+		l.listed = append(l.listed, *pe)
 	}
+	l.done[e.Path] = true
+	tgt := l.target(e.Path)
+	if l.undo != nil {
+		l.undo.note(l.root, tgt)
+	}
+	if err := l.linkEntry(e, r, pe, tgt, l.repaired); err != nil {
+		return fmt.Errorf("%s: %s: %w", l.name, e.Path, err)
+	}
+	return nil
+}
+
+func (l *linker) finishPayload() error {
 	if err := l.recheckLinks(); err != nil {
 		return err
 	}
 	if l.in.fromListing {
-		l.in.paths = listed
+		l.in.paths = l.listed
 	}
 	for i := range l.in.paths {
 		pe := &l.in.paths[i]
@@ -326,7 +406,7 @@ func (l *linker) linkPayload(archive string) error {
 			if err := l.explain(l.target(pe.Path), l.root.MkdirAll(l.target(pe.Path), 0o755)); err != nil {
 				return fmt.Errorf("%s: %s: %w", l.name, pe.Path, err)
 			}
-		case !done[pe.Path]:
+		case !l.done[pe.Path]:
 			return fmt.Errorf("%s: %s is listed in the package's paths but missing from the archive", l.name, pe.Path)
 		}
 		out := *pe
@@ -335,6 +415,63 @@ func (l *linker) linkPayload(archive string) error {
 		l.record.PathsData.Paths = append(l.record.PathsData.Paths, out)
 	}
 	l.record.PathsData.PathsVersion = 1
+	return nil
+}
+
+// undoLog is what a pass that linked before all of info/ was read wrote:
+// the paths it created (directories before what they hold) and the ones
+// that were there before it.
+type undoLog struct {
+	made, replaced []string
+	seen           map[string]bool
+}
+
+// note records tgt and the directories leading to it before tgt is
+// written. A lookup that fails otherwise than with "not there" records
+// nothing: the write fails the same way.
+func (u *undoLog) note(root *os.Root, tgt string) {
+	var todo []string
+	for p := tgt; p != "." && !u.seen[p]; p = path.Dir(p) {
+		todo = append(todo, p)
+	}
+	for i := len(todo) - 1; i >= 0; i-- {
+		p := todo[i]
+		u.seen[p] = true
+		st, err := root.Lstat(p)
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+			u.made = append(u.made, p)
+		case err == nil && i == 0 && !st.IsDir():
+			// Linking replaces files and links; a directory stays.
+			u.replaced = append(u.replaced, p)
+		}
+	}
+}
+
+// takeBack removes what l, linking with info that turned out incomplete,
+// wrote, before again links the package with all of it. A path l
+// replaced comes back only if again writes it too: another package's
+// file that l wrote over and again does not is refused.
+func (l *linker) takeBack(again *linker) error {
+	keep := map[string]bool{}
+	for _, pe := range again.in.paths {
+		keep[again.target(pe.Path)] = true
+	}
+	if again.in.fromListing {
+		for p := range l.done {
+			keep[again.target(p)] = true
+		}
+	}
+	for _, p := range l.undo.replaced {
+		if !keep[p] {
+			return fmt.Errorf("%s: info files after its payload change where its files go, and linking wrote %s over what was there before, which it does not install: repack the archive with info/ first (cph transmute, or conda-build)", l.name, p)
+		}
+	}
+	for i := len(l.undo.made) - 1; i >= 0; i-- {
+		if err := l.root.Remove(l.undo.made[i]); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("%s: taking back %s: %w", l.name, l.undo.made[i], err)
+		}
+	}
 	return nil
 }
 

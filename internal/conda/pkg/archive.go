@@ -72,6 +72,10 @@ type Entry struct {
 	Link string
 	// Size is a file's length; for a hard link, that of its source.
 	Size int64
+	// Part is the half of the package the entry belongs to: for a
+	// .tar.bz2 by its path, for a .conda by its member (conda-forge puts
+	// payload files under info/licenses/ in pkg-*).
+	Part Parts
 }
 
 // UnsafePathError reports an archive entry that would land (or point)
@@ -276,7 +280,8 @@ func walkTar(d *fetch.Reader, name string, partOf func(string) Parts, parts Part
 				return err
 			}
 		}
-		if partOf(e.Path)&parts == 0 {
+		e.Part = partOf(e.Path)
+		if e.Part&parts == 0 {
 			continue
 		}
 		if err := fn(e, tr); err != nil {

@@ -5,6 +5,7 @@ import (
 	"archive/zip"
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"io/fs"
 	"os"
@@ -196,13 +197,13 @@ func TestWalkInfoFirstAndParts(t *testing.T) {
 	file := conformance.Dir(t, "packages/rattler/zip64-test-1.0.0-0.conda")
 	var order []string
 	if err := WalkFile(file, All, func(e *Entry, r io.Reader) error {
-		order = append(order, e.Path)
+		order = append(order, fmt.Sprintf("%s:%d", e.Path, e.Part))
 		return nil
 	}); err != nil {
 		t.Fatal(err)
 	}
-	if strings.Join(order, ",") != "info/index.json,bin/hello.txt" {
-		t.Errorf("order %v, want info first", order)
+	if want := fmt.Sprintf("info/index.json:%d,bin/hello.txt:%d", Info, Payload); strings.Join(order, ",") != want {
+		t.Errorf("order %v, want %s: info first, each with its part", order, want)
 	}
 	var info []string
 	WalkFile(file, Info, func(e *Entry, r io.Reader) error { info = append(info, e.Path); return nil })
