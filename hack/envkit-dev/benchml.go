@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -318,13 +317,7 @@ func phases(progress io.Reader) (map[string]time.Duration, error) {
 		}
 		return s
 	}
-	sc := bufio.NewScanner(progress)
-	sc.Buffer(make([]byte, 1<<20), 1<<26)
-	for sc.Scan() {
-		var ss client.SolveStatus
-		if json.Unmarshal(sc.Bytes(), &ss) != nil {
-			continue
-		}
+	err := services.EachStatus(progress, func(ss *client.SolveStatus) {
 		for _, v := range ss.Vertexes {
 			s := at(v.Digest.String(), phaseOf(v.Name))
 			if v.Cached {
@@ -357,6 +350,9 @@ func phases(progress io.Reader) (map[string]time.Duration, error) {
 				s.end = st.Completed
 			}
 		}
+	})
+	if err != nil {
+		return nil, err
 	}
 	intervals := map[string][][2]time.Time{}
 	for _, s := range spans {
@@ -378,7 +374,7 @@ func phases(progress io.Reader) (map[string]time.Duration, error) {
 		}
 		out[kind] += cur[1].Sub(cur[0])
 	}
-	return out, sc.Err()
+	return out, nil
 }
 
 func phaseOf(name string) string {

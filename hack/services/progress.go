@@ -19,19 +19,27 @@ type Vertex struct {
 // Ran says the vertex did its work in this build (completed, not cached).
 func (v Vertex) Ran() bool { return v.Completed && !v.Cached }
 
-// Vertices reads BuildKit's JSON progress (buildctl --progress rawjson,
-// envkit build --progress json: one SolveStatus a line) into its
-// vertices, in order of first appearance.
+// EachStatus calls fn with each SolveStatus of BuildKit's JSON progress
+// (buildctl --progress rawjson, envkit build --progress json: one a line),
+// in order; lines that are not one are skipped.
+func EachStatus(progress io.Reader, fn func(*client.SolveStatus)) error {
+	sc := bufio.NewScanner(progress)
+	sc.Buffer(make([]byte, 1<<20), 1<<26)
+	for sc.Scan() {
+		var ss client.SolveStatus
+		if json.Unmarshal(sc.Bytes(), &ss) == nil {
+			fn(&ss)
+		}
+	}
+	return sc.Err()
+}
+
+// Vertices reads a build's JSON progress into its vertices, in order of
+// first appearance.
 func Vertices(progress io.Reader) ([]Vertex, error) {
 	index := map[string]int{}
 	var out []Vertex
-	sc := bufio.NewScanner(progress)
-	sc.Buffer(make([]byte, 1<<20), 1<<24)
-	for sc.Scan() {
-		var ss client.SolveStatus
-		if json.Unmarshal(sc.Bytes(), &ss) != nil {
-			continue
-		}
+	err := EachStatus(progress, func(ss *client.SolveStatus) {
 		for _, v := range ss.Vertexes {
 			i, ok := index[v.Digest.String()]
 			if !ok {
@@ -43,8 +51,8 @@ func Vertices(progress io.Reader) ([]Vertex, error) {
 			out[i].Cached = out[i].Cached || v.Cached
 			out[i].Completed = out[i].Completed || v.Completed != nil
 		}
-	}
-	return out, sc.Err()
+	})
+	return out, err
 }
 
 // ExecSteps are the exec steps envkit and custom steps make (link,
@@ -78,16 +86,10 @@ func isExecStep(name string) bool {
 // as a result that does not match the requested platforms), in order.
 func Warnings(progress io.Reader) ([]string, error) {
 	var out []string
-	sc := bufio.NewScanner(progress)
-	sc.Buffer(make([]byte, 1<<20), 1<<24)
-	for sc.Scan() {
-		var ss client.SolveStatus
-		if json.Unmarshal(sc.Bytes(), &ss) != nil {
-			continue
-		}
+	err := EachStatus(progress, func(ss *client.SolveStatus) {
 		for _, w := range ss.Warnings {
 			out = append(out, string(w.Short))
 		}
-	}
-	return out, sc.Err()
+	})
+	return out, err
 }
