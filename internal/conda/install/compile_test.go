@@ -15,20 +15,9 @@ import (
 // writes when it compiles the same package in place, and Finalize then
 // leaves them alone — a python that fails when run is not run.
 func TestCompileNoarchAtLink(t *testing.T) {
-	host, err := exec.LookPath("python3")
-	if err != nil {
-		t.Skip("no python3 to compile .pyc with")
-	}
-	out, err := exec.Command(host, "-c", "import sys; print('%d.%d' % sys.version_info[:2])").Output()
-	if err != nil {
-		t.Fatal(err)
-	}
-	py := &Python{Version: strings.TrimSpace(string(out))}
 	prefix, staged := t.TempDir(), t.TempDir()
-	python := filepath.Join(prefix, "bin", "python")
-	os.MkdirAll(filepath.Dir(python), 0o755)
-	// A wrapper, not a link: Finalize refuses absolute links.
-	os.WriteFile(python, []byte("#!/bin/sh\nexec "+host+" \"$@\"\n"), 0o755)
+	python, ver := prefixPython(t, prefix)
+	py := &Python{Version: ver}
 
 	rec, err := Link(recipe(t, "sample_noarch_python-1.0-py_0"), staged, Options{Prefix: prefix, Python: py})
 	if err != nil {
@@ -71,4 +60,27 @@ func TestCompileNoarchAtLink(t *testing.T) {
 	if err := Finalize(prefix, FinalizeOptions{NoScripts: true}); err != nil {
 		t.Errorf("Finalize ran python for packages already compiled: %v", err)
 	}
+}
+
+// prefixPython puts the host's python3 at PREFIX/bin/python (a wrapper,
+// not a link: Finalize refuses absolute links) and returns its path and
+// X.Y; the test is skipped without one.
+func prefixPython(t *testing.T, prefix string) (python, version string) {
+	t.Helper()
+	host, err := exec.LookPath("python3")
+	if err != nil {
+		t.Skip("no python3 to compile .pyc with")
+	}
+	out, err := exec.Command(host, "-c", "import sys; print('%d.%d' % sys.version_info[:2])").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	python = filepath.Join(prefix, "bin", "python")
+	if err := os.MkdirAll(filepath.Dir(python), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(python, []byte("#!/bin/sh\nexec "+host+" \"$@\"\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return python, strings.TrimSpace(string(out))
 }

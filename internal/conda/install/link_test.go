@@ -6,15 +6,15 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"github.com/klauspost/compress/zstd"
 	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/klauspost/compress/zstd"
 
 	"github.com/envkit/envkit/internal/conda/pkg"
 	"github.com/envkit/envkit/internal/conda/repodata"
@@ -344,19 +344,8 @@ func TestNoarchPython(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	host, err := exec.LookPath("python3")
-	if err != nil {
-		t.Skip("no python3 to compile .pyc with")
-	}
-	out, err := exec.Command(host, "-c", "import sys; print('%d.%d' % sys.version_info[:2])").Output()
-	if err != nil {
-		t.Fatal(err)
-	}
-	ver := strings.TrimSpace(string(out))
 	prefix = t.TempDir()
-	os.MkdirAll(filepath.Join(prefix, "bin"), 0o755)
-	// A wrapper, not a link: Finalize refuses absolute links.
-	os.WriteFile(filepath.Join(prefix, "bin", "python"), []byte("#!/bin/sh\nexec "+host+" \"$@\"\n"), 0o755)
+	_, ver := prefixPython(t, prefix)
 	linkAll(t, prefix, prefix, &Python{Version: ver}, recipe(t, "sample_noarch_python-1.0-py_0"))
 	if err := Finalize(prefix, FinalizeOptions{}); err != nil {
 		t.Fatal(err)
