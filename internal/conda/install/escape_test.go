@@ -31,6 +31,18 @@ type entry struct {
 	size                      int64
 }
 
+// header is the entry's tar header: a symlink, a hard link or a regular
+// file of its content and fill.
+func (e entry) header() *tar.Header {
+	switch {
+	case e.link != "":
+		return &tar.Header{Name: e.path, Typeflag: tar.TypeSymlink, Linkname: e.link, Mode: 0o777}
+	case e.hard != "":
+		return &tar.Header{Name: e.path, Typeflag: tar.TypeLink, Linkname: e.hard, Mode: 0o644}
+	}
+	return &tar.Header{Name: e.path, Typeflag: tar.TypeReg, Mode: 0o644, Size: int64(len(e.content)) + e.size}
+}
+
 func symlink(p, target string) entry { return entry{path: p, link: target} }
 func file(p, content string) entry   { return entry{path: p, content: content} }
 
@@ -45,16 +57,7 @@ func craftedPackage(t *testing.T, dir, name string, entries ...entry) (string, *
 		enc, _ := zstd.NewWriter(&b)
 		tw := tar.NewWriter(enc)
 		for _, e := range entries {
-			h := &tar.Header{Name: e.path, Typeflag: tar.TypeReg, Mode: 0o644, Size: int64(len(e.content))}
-			switch {
-			case e.link != "":
-				h = &tar.Header{Name: e.path, Typeflag: tar.TypeSymlink, Linkname: e.link, Mode: 0o777}
-			case e.hard != "":
-				h = &tar.Header{Name: e.path, Typeflag: tar.TypeLink, Linkname: e.hard, Mode: 0o644}
-			case e.fill != "":
-				h.Size += e.size
-			}
-			if err := tw.WriteHeader(h); err != nil {
+			if err := tw.WriteHeader(e.header()); err != nil {
 				t.Fatal(err)
 			}
 			tw.Write([]byte(e.content))

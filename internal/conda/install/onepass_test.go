@@ -25,13 +25,8 @@ func bz2Package(t *testing.T, entries []entry) string {
 	}
 	tw := tar.NewWriter(bw)
 	for _, e := range entries {
-		h := &tar.Header{Name: e.path, Typeflag: tar.TypeReg, Mode: 0o644, Size: int64(len(e.content))}
-		switch {
-		case e.link != "":
-			h = &tar.Header{Name: e.path, Typeflag: tar.TypeSymlink, Linkname: e.link, Mode: 0o777}
-		case e.hard != "":
-			h = &tar.Header{Name: e.path, Typeflag: tar.TypeLink, Linkname: e.hard, Mode: 0o644}
-		case strings.HasPrefix(e.path, "python-scripts/"):
+		h := e.header()
+		if h.Typeflag == tar.TypeReg && strings.HasPrefix(e.path, "python-scripts/") {
 			h.Mode = 0o755
 		}
 		if err := tw.WriteHeader(h); err != nil {
