@@ -2,6 +2,7 @@ package spec
 
 import (
 	"errors"
+	"io/fs"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -56,14 +57,7 @@ func TestEveryProblemReported(t *testing.T) {
 			if c.name == "requirements" {
 				name = "env.txt"
 			}
-			_, err := Parse(name, []byte(c.text), files)
-			var list ErrorList
-			if !errors.As(err, &list) {
-				t.Fatalf("error %v, want an ErrorList", err)
-			}
-			if len(list) != len(c.want) {
-				t.Fatalf("%d errors, want %d:\n%v", len(list), len(c.want), err)
-			}
+			list := parseErrors(t, name, []byte(c.text), files, len(c.want))
 			for i, w := range c.want {
 				w = strings.Replace(w, "env.yml", name, 1)
 				if !strings.HasPrefix(list[i].Error(), w) {
@@ -72,4 +66,19 @@ func TestEveryProblemReported(t *testing.T) {
 			}
 		})
 	}
+}
+
+// parseErrors parses a definition that must fail with want errors, and
+// returns them.
+func parseErrors(t *testing.T, name string, data []byte, files fs.FS, want int) ErrorList {
+	t.Helper()
+	_, err := Parse(name, data, files)
+	var list ErrorList
+	if !errors.As(err, &list) {
+		t.Fatalf("error %v, want an ErrorList", err)
+	}
+	if len(list) != want {
+		t.Fatalf("%d errors, want %d:\n%v", len(list), want, err)
+	}
+	return list
 }

@@ -1,7 +1,6 @@
 package spec
 
 import (
-	"errors"
 	"testing"
 	"testing/fstest"
 )
@@ -52,14 +51,7 @@ func TestRealWorldMistakes(t *testing.T) {
 			if c.def == "" {
 				name, data = "requirements.txt", c.files["requirements.txt"].Data
 			}
-			_, err := Parse(name, data, c.files)
-			var list ErrorList
-			if !errors.As(err, &list) {
-				t.Fatalf("error %v, want an ErrorList", err)
-			}
-			if len(list) != len(c.want) {
-				t.Fatalf("%d errors, want %d:\n%v", len(list), len(c.want), err)
-			}
+			list := parseErrors(t, name, data, c.files, len(c.want))
 			for i, w := range c.want {
 				if list[i].Error() != w {
 					t.Errorf("error %d:\n got %s\nwant %s", i, list[i], w)
