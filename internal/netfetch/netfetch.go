@@ -381,8 +381,10 @@ func (l *limitReader) Read(p []byte) (int, error) {
 	if l.n > l.limit {
 		return 0, &TooLargeError{URL: l.url, Limit: l.limit}
 	}
-	if room := l.limit - l.n + 1; int64(len(p)) > room {
-		p = p[:room] // one byte past the limit tells a body at it from a longer one
+	// One byte past the limit tells a body at it from a longer one; room
+	// is compared before adding it, so a limit of MaxInt64 cannot wrap.
+	if room := l.limit - l.n; room < int64(len(p)) {
+		p = p[:room+1]
 	}
 	n, err := l.r.Read(p)
 	l.n += int64(n)

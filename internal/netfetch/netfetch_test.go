@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"errors"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -111,6 +112,16 @@ func TestLimitExact(t *testing.T) {
 	var tl *TooLargeError
 	if _, err := quick().Get(ctx, Request{URL: srv.URL, Limit: 999}); !errors.As(err, &tl) {
 		t.Errorf("one byte over: %v, want TooLargeError", err)
+	}
+}
+
+// The largest limit there is (a size of MaxInt64 in a lock or repodata)
+// reads a body as any other; it once wrapped and panicked.
+func TestLimitMaxInt64(t *testing.T) {
+	body := bytes.Repeat([]byte("x"), 1000)
+	srv := server(t, func(w http.ResponseWriter, r *http.Request, release <-chan struct{}) { w.Write(body) })
+	if got, err := quick().Get(testContext(t), Request{URL: srv.URL, Limit: math.MaxInt64}); err != nil || !bytes.Equal(got, body) {
+		t.Errorf("%d bytes, %v", len(got), err)
 	}
 }
 

@@ -193,3 +193,35 @@ func TestCompileInstalledPlantedPycache(t *testing.T) {
 		t.Errorf("written outside the prefix: %v", ls)
 	}
 }
+
+// The environment's PYTHON* settings do not reach the .pyc: with
+// PYTHONOPTIMIZE=2 (a base image's ENV) python compiled -OO bytecode,
+// docstrings and asserts gone, under the plain .pyc's name.
+func TestCompileFilesIgnoresPythonEnv(t *testing.T) {
+	python, err := exec.LookPath("python3")
+	if err != nil {
+		t.Skip("no python3 on this machine")
+	}
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "m.py"), []byte("\"\"\"doc\"\"\"\nassert True\n"), 0o644)
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer root.Close()
+	path := "PATH=" + os.Getenv("PATH")
+	var got [2][]byte
+	for i, env := range [][]string{{path}, {path, "PYTHONOPTIMIZE=2", "PYTHONPATH=/nonexistent", "PYTHONHASHSEED=7"}} {
+		pycs, err := CompileFiles(python, env, root, []string{"m.py"}, func(s string) string { return "/opt/env/" + s })
+		if err != nil || len(pycs) != 1 {
+			t.Fatalf("%+v %v", pycs, err)
+		}
+		got[i], _ = os.ReadFile(filepath.Join(dir, pycs[0].Path))
+	}
+	if !bytes.Equal(got[0], got[1]) {
+		t.Error("PYTHONOPTIMIZE, PYTHONPATH or PYTHONHASHSEED changed the .pyc")
+	}
+	if !bytes.Contains(got[1], []byte("doc")) {
+		t.Error("the docstring is not in the .pyc")
+	}
+}

@@ -34,7 +34,7 @@ while True:
     if len(source) < m:
         break
     try:
-        code = compile(source, dfile, "exec", dont_inherit=True)
+        code = compile(source, dfile, "exec", dont_inherit=True, optimize=0)
         pyc = be._code_to_hash_pyc(code, importlib.util.source_hash(source), False)
     except Exception:
         pyc = b""
@@ -56,8 +56,10 @@ const maxPyc = 1 << 30
 // CompileFiles compiles the .py files srcs (relative to root) with python
 // into DIR/__pycache__/STEM.TAG.pyc beside each (PEP 3147), each naming
 // dfile(src) as its source path. The .pyc are reproducible: unchecked-hash
-// mode embeds a hash of the source instead of its mtime, and
-// PYTHONHASHSEED=0 fixes the order in which marshal writes sets. A source
+// mode embeds a hash of the source instead of its mtime,
+// PYTHONHASHSEED=0 fixes the order in which marshal writes sets, and the
+// code is compiled unoptimized, as the .pyc's name says, whatever
+// PYTHONOPTIMIZE or -O the environment sets. A source
 // that does not compile (templates, code for other versions) gets no .pyc,
 // as with pip; only a python that cannot run fails. env is python's
 // environment (os.Environ when nil). Every read and write goes through
@@ -70,8 +72,11 @@ func CompileFiles(python string, env []string, root *os.Root, srcs []string, dfi
 		env = os.Environ()
 	}
 	cmd := exec.Command(python, "-Wi", "-c", compileScript)
+	// The base's or the user's PYTHON* settings stay out: PYTHONOPTIMIZE
+	// would put -O bytecode under the plain .pyc name, PYTHONPATH or
+	// PYTHONHOME could change the python that compiles.
 	cmd.Env = append(slices.DeleteFunc(slices.Clone(env), func(kv string) bool {
-		return strings.HasPrefix(kv, "PYTHONHASHSEED=")
+		return strings.HasPrefix(kv, "PYTHON")
 	}), "PYTHONHASHSEED=0")
 	var stderr strings.Builder
 	cmd.Stderr = &stderr
