@@ -225,3 +225,32 @@ func TestCompileFilesIgnoresPythonEnv(t *testing.T) {
 		t.Error("the docstring is not in the .pyc")
 	}
 }
+
+// A python whose ELF interpreter is missing (conda's python on a base
+// without glibc) is said to be so, not "no such file" for a file that is
+// there.
+func TestCompileFilesPythonCannotRun(t *testing.T) {
+	dir := t.TempDir()
+	python := filepath.Join(dir, "python3.11")
+	// An ELF header naming a loader that does not exist.
+	elf, err := os.ReadFile("/bin/true")
+	if err != nil {
+		t.Skip(err)
+	}
+	i := bytes.Index(elf, []byte("/lib64/ld-linux-x86-64.so.2"))
+	if i < 0 {
+		t.Skip("/bin/true names no x86-64 glibc loader")
+	}
+	copy(elf[i:], "/lib64/ld-linux-x86-99.so.2")
+	os.WriteFile(python, elf, 0o755)
+	os.WriteFile(filepath.Join(dir, "m.py"), []byte("x = 1\n"), 0o644)
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer root.Close()
+	_, err = CompileFiles(python, nil, root, []string{"m.py"}, func(s string) string { return s })
+	if err == nil || !strings.Contains(err.Error(), "cannot run: the system's dynamic loader") {
+		t.Errorf("got %v", err)
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"math"
 	"os"
 	"os/exec"
@@ -89,6 +90,10 @@ func CompileFiles(python string, env []string, root *os.Root, srcs []string, dfi
 		return nil, err
 	}
 	if err := cmd.Start(); err != nil {
+		if _, statErr := os.Stat(python); errors.Is(err, fs.ErrNotExist) && statErr == nil {
+			// The file is there: what is missing is its ELF interpreter.
+			return nil, fmt.Errorf("compiling .pyc: %s is there but cannot run: the system's dynamic loader it needs (glibc's) is missing; the base image must be able to run the environment's python (busybox, distroless static and alpine cannot run conda's): choose a glibc base such as debian or ubuntu", python)
+		}
 		return nil, fmt.Errorf("compiling .pyc with %s: %v", python, err)
 	}
 	fed := make(chan error, 1)
