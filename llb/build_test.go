@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -388,6 +389,48 @@ func TestPackageLayerIsSharedAcrossEnvironments(t *testing.T) {
 	}
 	if shared != 2 {
 		t.Errorf("download and link of dependency 1.0 shared by %d vertices, want 2", shared)
+	}
+}
+
+// A noarch: python package is linked and compiled on the python runtime,
+// by each target platform's python: in a multi-platform build its link
+// step is one per platform, named with it, while the other packages' link
+// steps stay one op for every platform; a new python reruns it.
+func TestNoarchPythonLinkPerPlatform(t *testing.T) {
+	env := Environment{BaseImage: "busybox:1.36", Prefix: "/opt/conda", Packages: testRecipes(t, lockedPackages...)}
+	a, b := baseOptions(amd64), baseOptions(arm64)
+	a.MultiPlatform, b.MultiPlatform = true, true
+	x, y := opDigests(t, env, a), opDigests(t, env, b)
+	var shared []string
+	for d, name := range y {
+		if _, ok := x[d]; ok && strings.Contains(name, "] link ") {
+			shared = append(shared, name)
+		}
+	}
+	sort.Strings(shared)
+	if len(shared) != 5 || slices.ContainsFunc(shared, func(n string) bool { return strings.Contains(n, "sample_noarch_python") }) {
+		t.Errorf("link steps shared across platforms: %q, want the five that are not noarch: python", shared)
+	}
+	var names []string
+	for _, name := range y {
+		if strings.Contains(name, "link sample_noarch_python") {
+			names = append(names, name)
+		}
+	}
+	if len(names) != 1 || names[0] != "[linux/arm64 conda 6/6] link sample_noarch_python 1.0" {
+		t.Errorf("arm64 link step of the noarch: python package: %q", names)
+	}
+
+	newPython := env
+	newPython.Packages = testRecipes(t, lockedPackages...)
+	for _, p := range newPython.Packages {
+		if p.Name == "python" {
+			p.SHA256 = strings.Repeat("0", 64)
+		}
+	}
+	changed := changedVertices(opDigests(t, env, baseOptions(amd64)), opDigests(t, newPython, baseOptions(amd64)))
+	if !slices.Contains(changed, "[conda 6/6] link sample_noarch_python 1.0") || !slices.Contains(changed, "[conda] python runtime for compiling .pyc") {
+		t.Errorf("a new python did not rerun the noarch: python link step: %q", changed)
 	}
 }
 

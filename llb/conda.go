@@ -181,6 +181,16 @@ type linkRoot struct {
 	compile  bool
 }
 
+// name is a link step's progress name: a step on the python runtime is
+// one per target platform, and says which in a multi-platform build; one
+// on the empty root serves every platform and names none.
+func (r linkRoot) name(opts Options, stage, what string) string {
+	if r.compile {
+		return vertexName(opts, stage, what)
+	}
+	return "[" + stage + "] " + what
+}
+
 // linkPackage links one package into a layer of its own at the final
 // prefix. The step's inputs are the record, the prefix, the python version
 // (noarch: python only) and the link binary: nothing of the environment
@@ -197,7 +207,7 @@ func linkPackage(in linkInput, python, prefix, epoch string, root linkRoot, opts
 	}
 	args = append(args, "--record", in.record, path.Join(archiveDir, in.file))
 	return linkStep(args, []llb.RunOption{llb.AddMount(archiveDir, in.archive, llb.Readonly)},
-		"["+in.stage+"] link "+in.pkg.Name+" "+in.pkg.Version, prefix, epoch, root, opts)
+		root.name(opts, in.stage, "link "+in.pkg.Name+" "+in.pkg.Version), prefix, epoch, root, opts)
 }
 
 // linkGroup links a group of packages (beyond the layer budget) in one
@@ -224,7 +234,7 @@ func linkGroup(group []linkInput, stage, python, prefix, epoch string, root link
 		args = append(args, "--record", in.record, path.Join(dir, in.file))
 		names = append(names, in.pkg.Name+" "+in.pkg.Version)
 	}
-	return linkStep(args, mounts, "["+stage+"] link "+strings.Join(names, ", "), prefix, epoch, root, opts)
+	return linkStep(args, mounts, root.name(opts, stage, "link "+strings.Join(names, ", ")), prefix, epoch, root, opts)
 }
 
 // linkStep runs envkit link on root with the binary as a read-only
