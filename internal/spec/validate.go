@@ -137,7 +137,7 @@ var envName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_.-]*$`)
 func checkEnv(vars []EnvVar, what string, e *errs) {
 	for _, v := range vars {
 		if !envName.MatchString(v.Name) {
-			e.add(v.Pos, "%s name %q: use letters, digits and _ (not starting with a digit)", what, v.Name)
+			e.add(v.Pos, "%s name %q: use letters, digits, _, . and - (starting with a letter or _)", what, v.Name)
 		}
 	}
 }
