@@ -114,6 +114,19 @@ func (r *reader) fail(n *yaml.Node, format string, args ...any) {
 	}
 }
 
+// SizesError is a lock that cannot be read because of its SizesPrefix
+// entries; its message says how to mend it keeping the pins.
+type SizesError struct{ err error }
+
+func (e *SizesError) Error() string { return e.err.Error() }
+
+// failSizes is fail for the SizesPrefix entries.
+func (r *reader) failSizes(n *yaml.Node, format string, args ...any) {
+	if r.err == nil {
+		r.err = &SizesError{r.at(n, format, args...)}
+	}
+}
+
 func (r *reader) mapping(n *yaml.Node, what string) map[string]*yaml.Node {
 	n = deref(n)
 	if n.Kind != yaml.MappingNode {
@@ -240,12 +253,12 @@ func (r *reader) takeSizes(n *yaml.Node, custom map[string]string) map[string]st
 		}
 		value := deref(n.Content[i+1])
 		if platform == "" {
-			r.fail(value, "metadata.custom_metadata %s: no platform after %s: delete the entry (the lock builds without it)", key, SizesPrefix)
+			r.failSizes(value, "metadata.custom_metadata %s: no platform after %s: delete the entry (the lock builds without it)", key, SizesPrefix)
 			return nil
 		}
 		sizes, offsets, err := parseSizes(custom[key])
 		if se, ok := err.(*sizesError); ok {
-			r.fail(r.entryAt(value, se.offset), "metadata.custom_metadata %s: %v: %s", key, err, SizesFix(platform))
+			r.failSizes(r.entryAt(value, se.offset), "metadata.custom_metadata %s: %v: %s", key, err, SizesFix(platform))
 			return nil
 		}
 		r.sizes = append(r.sizes, platformSizes{platform, sizes, offsets, value})
@@ -275,7 +288,7 @@ func (r *reader) applySizes(l *Lock) {
 		for _, name := range slices.Sorted(maps.Keys(ps.sizes)) {
 			entries := index[[2]string{ps.platform, name}]
 			if len(entries) == 0 {
-				r.fail(r.entryAt(ps.node, ps.offsets[name]), "metadata.custom_metadata %s%s: %q is no conda package of %s in the lock, which was edited after it was written: %s", SizesPrefix, ps.platform, name, ps.platform, SizesFix(ps.platform))
+				r.failSizes(r.entryAt(ps.node, ps.offsets[name]), "metadata.custom_metadata %s%s: %q is no conda package of %s in the lock, which was edited after it was written: %s", SizesPrefix, ps.platform, name, ps.platform, SizesFix(ps.platform))
 				return
 			}
 			for _, i := range entries {

@@ -40,6 +40,19 @@ func sizesCustom(pkgs []Package) map[string]string {
 	return out
 }
 
+// Unsized counts the conda entries whose archive size the lock does not
+// record; layer grouping then falls back to the name hash for their
+// platform.
+func (l *Lock) Unsized() int {
+	n := 0
+	for _, p := range l.Packages {
+		if p.Manager == Conda && p.Size == 0 {
+			n++
+		}
+	}
+	return n
+}
+
 // SizesFix says how to mend a lock whose sizes envkit cannot use while
 // keeping its pins: a lock without sizes is valid (only layer grouping
 // beyond the budget reads them), and any partial update solves again and
