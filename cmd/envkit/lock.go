@@ -368,6 +368,9 @@ func checkLock(stderr io.Writer, out, file string, l *lock.Lock, in lock.Inputs,
 		return fmt.Errorf("%s: %s: run envkit lock %s", out, strings.Join(why, "; "), file)
 	}
 	fmt.Fprintf(stderr, "%s is up to date\n", out)
+	if n := l.Unsized(); n > 0 {
+		fmt.Fprintf(stderr, "note: %d conda packages have no archive size recorded, so a build beyond the layer budget groups them by name only (envkit lock --update NAME, any one package, records the sizes)\n", n)
+	}
 	return nil
 }
 

@@ -115,7 +115,7 @@ func (r *reader) fail(n *yaml.Node, format string, args ...any) {
 }
 
 // SizesError is a lock that cannot be read because of its SizesPrefix
-// entries; its message says how to mend it keeping the pins.
+// entries; its message says how to mend it keeping the pins (SizesFix).
 type SizesError struct{ err error }
 
 func (e *SizesError) Error() string { return e.err.Error() }

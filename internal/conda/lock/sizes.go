@@ -41,8 +41,8 @@ func sizesCustom(pkgs []Package) map[string]string {
 }
 
 // Unsized counts the conda entries whose archive size the lock does not
-// record; layer grouping then falls back to the name hash for their
-// platform.
+// record; beyond the layer budget, one missing makes a build group all
+// of its platform's packages by name hash (llb/group.go).
 func (l *Lock) Unsized() int {
 	n := 0
 	for _, p := range l.Packages {
@@ -54,11 +54,11 @@ func (l *Lock) Unsized() int {
 }
 
 // SizesFix says how to mend a lock whose sizes envkit cannot use while
-// keeping its pins: a lock without sizes is valid (only layer grouping
+// keeping its pins but one: a lock without sizes is valid (only layer grouping
 // beyond the budget reads them), and any partial update solves again and
 // so records the sizes of every package it writes.
 func SizesFix(platform string) string {
-	return fmt.Sprintf("delete the %s%s entry (the lock builds without it), then envkit lock --update NAME (any one package in the lock) records the sizes again and keeps the other pins", SizesPrefix, platform)
+	return fmt.Sprintf("delete the %s%s entry (the lock builds without it), then envkit lock --update NAME (any one package in the lock) records the sizes again, moving only NAME (and what a newer NAME needs)", SizesPrefix, platform)
 }
 
 // sizesError is a bad SizesPrefix value; offset is the byte in the value

@@ -133,7 +133,7 @@ func TestSizesErrors(t *testing.T) {
 		{"a=1,a=2", `x.yml:7:31: metadata.custom_metadata conda-sizes:linux-64: "a" listed twice: delete the conda-sizes:linux-64 entry`},
 		{"''", `entry "": want NAME=BYTES`},
 		{"a=1,b=2", `x.yml:7:31: metadata.custom_metadata conda-sizes:linux-64: "b" is no conda package of linux-64 in the lock, which was edited after it was written: ` +
-			"delete the conda-sizes:linux-64 entry (the lock builds without it), then envkit lock --update NAME (any one package in the lock) records the sizes again and keeps the other pins"},
+			"delete the conda-sizes:linux-64 entry (the lock builds without it), then envkit lock --update NAME (any one package in the lock) records the sizes again, moving only NAME (and what a newer NAME needs)"},
 		{"p=2", `"p" is no conda package of linux-64`},
 		// A stray space shows in the name and the column is the entry's.
 		{"a=1, p=2", `x.yml:7:31: metadata.custom_metadata conda-sizes:linux-64: " p" is no conda package`},
