@@ -18,6 +18,7 @@ import (
 	"github.com/moby/buildkit/session/auth/authprovider"
 	"github.com/moby/buildkit/session/secrets/secretsprovider"
 	"github.com/moby/buildkit/util/progress/progressui"
+	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/spf13/cobra"
 	"github.com/tonistiigi/fsutil"
 	"golang.org/x/mod/semver"
@@ -96,6 +97,7 @@ func runBuild(ctx context.Context, stderr, stdout io.Writer, file string, f buil
 	if err != nil {
 		return err
 	}
+	given := file // for the hints, which the user runs from here
 	file, err = filepath.Abs(file)
 	if err != nil {
 		return err
@@ -126,7 +128,7 @@ func runBuild(ctx context.Context, stderr, stdout io.Writer, file string, f buil
 	def, defErr := readDefinition(ctx, file, contextDir)
 	platforms := splitList(f.platforms)
 	if defErr == nil {
-		if err := lockFirst(ctx, stderr, file, contextDir, def, platforms, f.frozen); err != nil {
+		if err := lockFirst(ctx, stderr, given, file, contextDir, def, opts, platforms, f.frozen); err != nil {
 			return err
 		}
 	}
@@ -345,17 +347,19 @@ func runsSteps(def *spec.Definition) bool {
 // contextDir, current:
 // without one, or with one the definition no longer matches, it locks as
 // envkit lock does (which leaves a current lock untouched). With frozen it
-// writes nothing and a missing lock is an error.
-func lockFirst(ctx context.Context, stderr io.Writer, file, contextDir string, def *spec.Definition, targets []string, frozen bool) error {
+// writes nothing, and a lock missing, stale or without a target platform
+// is an error naming the definition as given (the frontend, which checks
+// the lock too, knows only its name in the context).
+func lockFirst(ctx context.Context, stderr io.Writer, given, file, contextDir string, def *spec.Definition, opts buildplan.Options, targets []string, frozen bool) error {
 	if !def.HasCondaEnvironment() {
 		return nil
 	}
 	path := filepath.Join(contextDir, buildplan.LockFile)
 	if frozen {
 		if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
-			return fmt.Errorf("%s: no %s in the build context, and --frozen forbids writing one: run envkit lock %s", file, buildplan.LockFile, file)
+			return fmt.Errorf("%s: no %s in the build context, and --frozen forbids writing one: run envkit lock %s", given, buildplan.LockFile, given)
 		}
-		return nil
+		return checkFrozenLock(contextDir, given, def, opts, targets)
 	}
 	// The definition's platforms, and the --platform targets the frontend
 	// will read the lock for.
@@ -374,6 +378,32 @@ func lockFirst(ctx context.Context, stderr io.Writer, file, contextDir string, d
 		}
 	}
 	return runLock(ctx, io.Discard, stderr, &lockOptions{file: file, out: path, platforms: subdirs, quietWhenCurrent: true})
+}
+
+// checkFrozenLock reads the lock of a --frozen build as the frontend will
+// (buildplan.ReadLock), with def named as given. Without --platform or
+// the definition's platforms: the targets are the daemon's, unknown here,
+// and the frontend checks.
+func checkFrozenLock(contextDir, given string, def *spec.Definition, opts buildplan.Options, requested []string) error {
+	var req []ocispecs.Platform
+	for _, t := range requested {
+		p, err := platform.Parse(t)
+		if err != nil {
+			return usagef("--platform %s: %v", t, err)
+		}
+		req = append(req, p.OCI())
+	}
+	if len(req) == 0 && len(def.Platforms) == 0 {
+		return nil
+	}
+	targets, err := buildplan.Targets(def, req, ocispecs.Platform{})
+	if err != nil {
+		return err
+	}
+	shown := *def
+	shown.Source.Path = given
+	_, err = buildplan.ReadLock(os.DirFS(contextDir), &shown, opts, targets)
+	return err
 }
 
 // rewriteTimestamp is the first BuildKit release whose image exporter

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -23,6 +24,26 @@ func TestBuildPlatformOutsideTheDefinitionIsSaid(t *testing.T) {
 	}
 	if l := readLock(t, filepath.Join(dir, "conda-lock.yml")); strings.Join(l.Metadata.Platforms, " ") != "linux-64 linux-aarch64" {
 		t.Errorf("locked %v", l.Metadata.Platforms)
+	}
+}
+
+// envkit build --frozen of a lock without a target platform names the
+// definition as given, so the hint runs from the user's directory (the
+// frontend knows only its base name in the context).
+func TestBuildFrozenHintNamesTheDefinitionAsGiven(t *testing.T) {
+	isolate(t)
+	dir := t.TempDir()
+	if err := os.Mkdir(filepath.Join(dir, "w9"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	writeEnv(t, filepath.Join(dir, "w9"), "  - dependent\n")
+	t.Chdir(dir)
+	if _, errOut, code := runSolveCLI(t, "lock", "w9/environment.yml"); code != 0 {
+		t.Fatalf("lock: exit %d: %s", code, errOut)
+	}
+	_, errOut, code := runSolveCLI(t, "build", "w9/environment.yml", "--frozen", "--platform", "linux/arm64", "--addr", "tcp://127.0.0.1:1")
+	if code == 0 || !strings.Contains(errOut, "run envkit lock --platform linux-aarch64 w9/environment.yml\n") {
+		t.Errorf("exit %d:\n%s", code, errOut)
 	}
 }
 

@@ -107,6 +107,11 @@ type lockReport struct {
 	UpToDate bool            `json:"up_to_date"`
 	Written  bool            `json:"written"`
 	Changes  []relock.Change `json:"changes"`
+	// Unreadable is why the old lock could not be read (--update wrote
+	// it from scratch; Changes is empty).
+	Unreadable string `json:"unreadable,omitempty"`
+	// SizesRecorded: the new lock records archive sizes the old lacked.
+	SizesRecorded bool `json:"sizes_recorded,omitempty"`
 }
 
 func runLock(ctx context.Context, stdout, stderr io.Writer, opts *lockOptions) error {
@@ -146,13 +151,19 @@ func runLock(ctx context.Context, stdout, stderr io.Writer, opts *lockOptions) e
 	in := envlock.Inputs(def, os.LookupEnv)
 	channels := in.Channels
 	old, err := lock.ReadFile(out)
+	// unreadable is why an old lock --update replaces could not be read:
+	// with no pins to compare, a diff would list every package as added.
+	var unreadable error
+	var sizesErr *lock.SizesError
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 		old = nil
 	case err != nil && fresh:
-		old = nil // replaced from scratch: its pins do not matter
+		old, unreadable = nil, err // replaced from scratch: its pins do not matter
+	case errors.As(err, &sizesErr):
+		return err // says how to mend it keeping the pins
 	case err != nil:
-		return fmt.Errorf("%w (envkit lock --update replaces it from scratch)", err)
+		return fmt.Errorf("%w (envkit lock --update solves it again from scratch, moving every pin)", err)
 	}
 	if opts.check {
 		if stale := gitPinsStale(old, pins); old != nil && stale != "" {
@@ -214,6 +225,10 @@ func runLock(ctx context.Context, stdout, stderr io.Writer, opts *lockOptions) e
 		before = old.Packages
 	}
 	report := lockReport{Lock: out, Changes: relock.Changes(before, l.Packages)}
+	if unreadable != nil {
+		report.Changes, report.Unreadable = nil, unreadable.Error()
+	}
+	report.SizesRecorded = old != nil && l.Unsized() < old.Unsized()
 	if !opts.dryRun {
 		if _, err := l.WriteFile(out); err != nil {
 			return err
@@ -226,8 +241,15 @@ func runLock(ctx context.Context, stdout, stderr io.Writer, opts *lockOptions) e
 		}
 		return writeJSON(stdout, report)
 	}
-	if err := relock.WriteChanges(stdout, report.Changes); err != nil {
-		return err
+	switch {
+	case unreadable != nil:
+		fmt.Fprintf(stderr, "the old %s could not be read (%v): solved from scratch, no changes to show\n", out, unreadable)
+	case len(report.Changes) == 0 && report.SizesRecorded:
+		fmt.Fprintln(stdout, "no pin changes; recorded archive sizes")
+	default:
+		if err := relock.WriteChanges(stdout, report.Changes); err != nil {
+			return err
+		}
 	}
 	if opts.dryRun {
 		fmt.Fprintf(stderr, "dry run: %s not written\n", out)
@@ -346,6 +368,9 @@ func checkLock(stderr io.Writer, out, file string, l *lock.Lock, in lock.Inputs,
 		return fmt.Errorf("%s: %s: run envkit lock %s", out, strings.Join(why, "; "), file)
 	}
 	fmt.Fprintf(stderr, "%s is up to date\n", out)
+	if n := l.Unsized(); n > 0 {
+		fmt.Fprintf(stderr, "note: %d conda packages have no archive size recorded, so a build beyond the layer budget groups them by name only (envkit lock --update NAME, any one package, records the sizes)\n", n)
+	}
 	return nil
 }
 

@@ -276,11 +276,29 @@ func TestLockOldLockErrors(t *testing.T) {
 	if err := os.WriteFile(path, []byte("version: 1\npackage: [\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if _, errOut, code := runSolveCLI(t, "lock", env); code != 1 || !strings.Contains(errOut, "conda-lock.yml:") || !strings.Contains(errOut, "--update replaces it") {
+	if _, errOut, code := runSolveCLI(t, "lock", env); code != 1 || !strings.Contains(errOut, "conda-lock.yml:") || !strings.Contains(errOut, "--update solves it again from scratch") {
 		t.Errorf("corrupt lock: exit %d: %s", code, errOut)
 	}
-	if _, errOut, code := runSolveCLI(t, "lock", env, "--update"); code != 0 {
-		t.Fatalf("--update over a corrupt lock: exit %d: %s", code, errOut)
+	// No pins to compare: no diff listing every package as added.
+	out, errOut, code := runSolveCLI(t, "lock", env, "--update")
+	if code != 0 || out != "" || !strings.Contains(errOut, "conda-lock.yml could not be read (") || !strings.Contains(errOut, "solved from scratch, no changes to show") {
+		t.Fatalf("--update over a corrupt lock: exit %d: %q %s", code, out, errOut)
+	}
+
+	// Bad sizes: the error says the fix that keeps the pins, and only it.
+	good, _ := os.ReadFile(path)
+	badSizes := bytes.Replace(good, []byte("dependent=3903"), []byte("dependent=-3903"), 1)
+	if bytes.Equal(good, badSizes) {
+		t.Fatalf("no sizes in:\n%s", good)
+	}
+	if err := os.WriteFile(path, badSizes, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, errOut, code := runSolveCLI(t, "lock", env); code != 1 || !strings.Contains(errOut, "then envkit lock --update NAME") || strings.Contains(errOut, "from scratch") {
+		t.Errorf("bad sizes: exit %d: %s", code, errOut)
+	}
+	if err := os.WriteFile(path, good, 0o644); err != nil {
+		t.Fatal(err)
 	}
 	before, _ := os.ReadFile(path)
 	writeEnv(t, dir, "  - dependent\n  - unsatisfiable\n")
@@ -431,12 +449,24 @@ func TestLockSizes(t *testing.T) {
 	if bytes.Contains(bare, []byte("custom_metadata")) {
 		t.Fatalf("sizes left:\n%s", bare)
 	}
-	if _, errOut, code := runSolveCLI(t, "lock", "--check", "--platform", "linux-64", "--platform", "linux-aarch64", env); code != 0 {
+	if _, errOut, code := runSolveCLI(t, "lock", "--check", "--platform", "linux-64", "--platform", "linux-aarch64", env); code != 0 || !strings.Contains(errOut, "note: 4 conda packages have no archive size recorded") {
 		t.Errorf("--check of a lock without sizes: exit %d: %s", code, errOut)
 	}
 	lockFile(t, path, env, "--platform", "linux-64", "--platform", "linux-aarch64")
 	if after, _ := os.ReadFile(path); !bytes.Equal(after, bare) {
 		t.Errorf("a current lock without sizes was rewritten:\n%s", after)
+	}
+
+	// The fix the size errors give: without the sizes, --update of any one
+	// package records them again and moves no pin.
+	if out, errOut, code := runSolveCLI(t, "lock", env, "--update", "dependency", "--platform", "linux-64", "--platform", "linux-aarch64"); code != 0 || out != "no pin changes; recorded archive sizes\n" {
+		t.Errorf("--update dependency of a lock without sizes: exit %d: %q %s", code, out, errOut)
+	}
+	if after, _ := os.ReadFile(path); !bytes.Equal(after, written) {
+		t.Errorf("--update dependency did not restore the lock:\n%s", after)
+	}
+	if _, err := l.WriteFile(path); err != nil {
+		t.Fatal(err)
 	}
 
 	// A new platform is solved with sizes; the two locked keep theirs (none).

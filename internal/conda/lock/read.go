@@ -29,7 +29,7 @@ func Read(name string, data []byte) (*Lock, error) {
 	if err := yaml.Unmarshal(data, &doc); err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
-	r := reader{name: name}
+	r := reader{name: name, lines: strings.Split(string(data), "\n")}
 	if doc.Kind != yaml.DocumentNode || len(doc.Content) == 0 {
 		return nil, fmt.Errorf("%s: empty lock file", name)
 	}
@@ -65,6 +65,8 @@ func Read(name string, data []byte) (*Lock, error) {
 type reader struct {
 	name string
 	err  error
+	// lines are the file's, to point into a one-line value (entryAt).
+	lines []string
 	// sizes are custom_metadata's package sizes by platform, for
 	// applySizes.
 	sizes []platformSizes
@@ -74,7 +76,32 @@ type reader struct {
 type platformSizes struct {
 	platform string
 	sizes    map[string]int64
-	node     *yaml.Node // its value, for errors
+	offsets  map[string]int // byte of each entry in the value
+	node     *yaml.Node     // its value, for errors
+}
+
+// entryAt is the node of a scalar's text from byte offset on, for errors
+// that point at one entry of a long value. Only a plain scalar written on
+// its node's line maps bytes to columns; for others it is the value's node.
+func (r *reader) entryAt(n *yaml.Node, offset int) *yaml.Node {
+	if n.Style != 0 || n.Line < 1 || n.Line > len(r.lines) || n.Column < 1 {
+		return n
+	}
+	line := r.lines[n.Line-1]
+	// Columns count characters; the prefix must be ASCII to count bytes.
+	if n.Column-1 > len(line) || !isASCII(line[:n.Column-1]) || !strings.HasPrefix(line[n.Column-1:], n.Value) {
+		return n
+	}
+	return &yaml.Node{Line: n.Line, Column: n.Column + len([]rune(n.Value[:offset]))}
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
 }
 
 func (r *reader) at(n *yaml.Node, format string, args ...any) error {
@@ -84,6 +111,19 @@ func (r *reader) at(n *yaml.Node, format string, args ...any) error {
 func (r *reader) fail(n *yaml.Node, format string, args ...any) {
 	if r.err == nil {
 		r.err = r.at(n, format, args...)
+	}
+}
+
+// SizesError is a lock that cannot be read because of its SizesPrefix
+// entries; its message says how to mend it keeping the pins (SizesFix).
+type SizesError struct{ err error }
+
+func (e *SizesError) Error() string { return e.err.Error() }
+
+// failSizes is fail for the SizesPrefix entries.
+func (r *reader) failSizes(n *yaml.Node, format string, args ...any) {
+	if r.err == nil {
+		r.err = &SizesError{r.at(n, format, args...)}
 	}
 }
 
@@ -211,15 +251,17 @@ func (r *reader) takeSizes(n *yaml.Node, custom map[string]string) map[string]st
 		if !ok {
 			continue
 		}
-		sizes, err := parseSizes(custom[key])
-		if err == nil && platform == "" {
-			err = errors.New("no platform after " + SizesPrefix)
-		}
-		if err != nil {
-			r.fail(n.Content[i+1], "metadata.custom_metadata %s: %v", key, err)
+		value := deref(n.Content[i+1])
+		if platform == "" {
+			r.failSizes(value, "metadata.custom_metadata %s: no platform after %s: delete the entry (the lock builds without it)", key, SizesPrefix)
 			return nil
 		}
-		r.sizes = append(r.sizes, platformSizes{platform, sizes, n.Content[i+1]})
+		sizes, offsets, err := parseSizes(custom[key])
+		if se, ok := err.(*sizesError); ok {
+			r.failSizes(r.entryAt(value, se.offset), "metadata.custom_metadata %s: %v: %s", key, err, SizesFix(platform))
+			return nil
+		}
+		r.sizes = append(r.sizes, platformSizes{platform, sizes, offsets, value})
 		delete(custom, key)
 	}
 	if len(custom) == 0 {
@@ -246,7 +288,7 @@ func (r *reader) applySizes(l *Lock) {
 		for _, name := range slices.Sorted(maps.Keys(ps.sizes)) {
 			entries := index[[2]string{ps.platform, name}]
 			if len(entries) == 0 {
-				r.fail(ps.node, "metadata.custom_metadata %s%s: %s is no conda package of %s in the lock, which was edited after it was written: remove its size, or write the lock again (envkit lock --update)", SizesPrefix, ps.platform, name, ps.platform)
+				r.failSizes(r.entryAt(ps.node, ps.offsets[name]), "metadata.custom_metadata %s%s: %q is no conda package of %s in the lock, which was edited after it was written: %s", SizesPrefix, ps.platform, name, ps.platform, SizesFix(ps.platform))
 				return
 			}
 			for _, i := range entries {

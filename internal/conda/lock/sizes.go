@@ -40,21 +40,55 @@ func sizesCustom(pkgs []Package) map[string]string {
 	return out
 }
 
-// parseSizes reads a SizesPrefix value back. It accepts only what
-// sizesCustom writes (positive decimal sizes without sign or leading
-// zero, each name once), so a lock read and written again keeps its bytes.
-func parseSizes(value string) (map[string]int64, error) {
-	out := map[string]int64{}
+// Unsized counts the conda entries whose archive size the lock does not
+// record; beyond the layer budget, one missing makes a build group all
+// of its platform's packages by name hash (llb/group.go).
+func (l *Lock) Unsized() int {
+	n := 0
+	for _, p := range l.Packages {
+		if p.Manager == Conda && p.Size == 0 {
+			n++
+		}
+	}
+	return n
+}
+
+// SizesFix says how to mend a lock whose sizes envkit cannot use while
+// keeping its pins but one: a lock without sizes is valid (only layer grouping
+// beyond the budget reads them), and any partial update solves again and
+// so records the sizes of every package it writes.
+func SizesFix(platform string) string {
+	return fmt.Sprintf("delete the %s%s entry (the lock builds without it), then envkit lock --update NAME (any one package in the lock) records the sizes again, moving only NAME (and what a newer NAME needs)", SizesPrefix, platform)
+}
+
+// sizesError is a bad SizesPrefix value; offset is the byte in the value
+// where the bad entry starts, so the error can point at it.
+type sizesError struct {
+	offset int
+	msg    string
+}
+
+func (e *sizesError) Error() string { return e.msg }
+
+// parseSizes reads a SizesPrefix value back, with the byte offset of each
+// entry. It accepts only what sizesCustom writes (positive decimal sizes
+// without sign or leading zero, each name once), so a lock read and
+// written again keeps its bytes.
+func parseSizes(value string) (sizes map[string]int64, offsets map[string]int, err error) {
+	sizes, offsets = map[string]int64{}, map[string]int{}
+	at := 0
 	for _, e := range strings.Split(value, ",") {
 		name, n, _ := strings.Cut(e, "=")
 		size, err := strconv.ParseInt(n, 10, 64)
 		switch {
 		case name == "" || err != nil || size <= 0 || strconv.FormatInt(size, 10) != n:
-			return nil, fmt.Errorf("entry %q: want NAME=BYTES (a positive whole number of bytes), entries separated by commas", e)
-		case out[name] != 0:
-			return nil, fmt.Errorf("%s listed twice", name)
+			return nil, nil, &sizesError{at, fmt.Sprintf("entry %q: want NAME=BYTES (a positive whole number of bytes), entries separated by commas without spaces", e)}
+		case sizes[name] != 0:
+			return nil, nil, &sizesError{at, fmt.Sprintf("%q listed twice", name)}
 		}
-		out[name] = size
+		sizes[name] = size
+		offsets[name] = at
+		at += len(e) + 1
 	}
-	return out, nil
+	return sizes, offsets, nil
 }

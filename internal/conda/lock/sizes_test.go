@@ -130,10 +130,16 @@ func TestSizesErrors(t *testing.T) {
 		{"a", `entry "a": want NAME=BYTES`},
 		{"=3", `entry "=3": want NAME=BYTES`},
 		{"a=1,", `entry "": want NAME=BYTES`},
-		{"a=1,a=2", "a listed twice"},
+		{"a=1,a=2", `x.yml:7:31: metadata.custom_metadata conda-sizes:linux-64: "a" listed twice: delete the conda-sizes:linux-64 entry`},
 		{"''", `entry "": want NAME=BYTES`},
-		{"a=1,b=2", "conda-sizes:linux-64: b is no conda package of linux-64 in the lock, which was edited after it was written"},
-		{"p=2", "p is no conda package of linux-64"},
+		{"a=1,b=2", `x.yml:7:31: metadata.custom_metadata conda-sizes:linux-64: "b" is no conda package of linux-64 in the lock, which was edited after it was written: ` +
+			"delete the conda-sizes:linux-64 entry (the lock builds without it), then envkit lock --update NAME (any one package in the lock) records the sizes again, moving only NAME (and what a newer NAME needs)"},
+		{"p=2", `"p" is no conda package of linux-64`},
+		// A stray space shows in the name and the column is the entry's.
+		{"a=1, p=2", `x.yml:7:31: metadata.custom_metadata conda-sizes:linux-64: " p" is no conda package`},
+		{"a=1,a=-1", `x.yml:7:31: metadata.custom_metadata conda-sizes:linux-64: entry "a=-1"`},
+		// Quoted, the column is the value's.
+		{"'a=1,b=2'", `x.yml:7:27: metadata.custom_metadata conda-sizes:linux-64: "b" is no conda package`},
 	} {
 		_, err := Read("x.yml", []byte(head+c.value+pkgs))
 		switch {
