@@ -135,8 +135,9 @@ ml-scale: dev
 # on the ML-scale fixture, one run on one builder: docs/benchmarks.md, "At
 # ML scale". Takes tens of minutes; not part of make bench.
 # COMPRESSION=zstd measures both shapes with zstd layers (its own section).
+# Its registry (about 10 GB a run) is removed when it ends.
 COMPRESSION ?= gzip
 .PHONY: bench-ml
 bench-ml: tools build ml-scale
-	@set -e; st=$(CACHE)/bench-ml-services; trap '$(DEV) down -state '"$$st" EXIT; \
+	@set -e; st=$(CACHE)/bench-ml-services; rm -rf "$$st"; trap '$(DEV) down -state '"$$st"'; rm -rf '"$$st" EXIT; \
 	$(DEV) up -state "$$st" -fixtures $(FIXTURES) >/dev/null; $(DEV) bench-ml -state "$$st" -fixtures $(FIXTURES) -compression $(COMPRESSION)
