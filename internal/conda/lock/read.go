@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/envkit/envkit/internal/credentials"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -336,6 +337,9 @@ func (r *reader) packages(l *Lock, n *yaml.Node) {
 		}
 		if err := p.validate(); err != nil {
 			r.fail(e, "package %s: %v", p.Name, err)
+		} else if credentials.Strip(p.URL) == "" {
+			// What Marshal would write: a url that does not parse has none.
+			r.fail(m["url"], "package %s: url %q is not a URL (scheme://host/path, or a wheel file's path)", p.Name, p.URL)
 		}
 		k := key{p.Manager, p.Name, p.Platform, p.Category}
 		if seen[k] {
